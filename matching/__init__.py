@@ -1,0 +1,1 @@
+"""The sponsors' side: organisations, briefs, the scoring engine, match runs and shortlists."""

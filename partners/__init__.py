@@ -1,0 +1,1 @@
+"""The catalogue: providers, their sites, capabilities, certifications and regulator records."""

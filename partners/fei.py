@@ -1,0 +1,19 @@
+"""FDA Establishment Identifiers (FEI): one canonical text form so that records compare as numbers."""
+
+import re
+
+_NON_DIGITS = re.compile(r"\D")
+
+
+def normalize_fei(value: object) -> str:
+    """Return the FEI as digits without leading zeros, or "" when there is none.
+
+    FDA's exports and curators write the same FEI as "3001234567", "0003001234567" or
+    "3001-234-567"; all of them normalise to "3001234567".
+    """
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    digits = _NON_DIGITS.sub("", str(value))
+    return digits.lstrip("0")

@@ -1,0 +1,30 @@
+"""Link regulator records (inspections, actions) to the sites that carry their FEI."""
+
+from collections.abc import Iterable
+
+from django.db.models import OuterRef, Q, Subquery
+
+
+def link_regulatory_records(site_ids: Iterable[int] | None = None) -> int:
+    """Point every record that names an FEI at the site carrying that FEI, or at no site.
+
+    With `site_ids`, only the records these sites hold or should hold are considered (a site
+    that just got, changed or lost its FEI). Returns how many records were rewritten.
+    Records without an FEI (entered for a site that has none) are left with their site.
+    """
+    from partners.models import Inspection, RegulatoryAction, Site
+
+    site_with_fei = Site.objects.filter(fei_number=OuterRef("fei_number")).values("pk")[:1]
+    scope = Q()
+    if site_ids is not None:
+        site_ids = list(site_ids)
+        feis = Site.objects.filter(pk__in=site_ids).exclude(fei_number="").values("fei_number")
+        scope = Q(site_id__in=site_ids) | Q(fei_number__in=feis)
+    changed = 0
+    for model in (Inspection, RegulatoryAction):
+        changed += (
+            model.objects.filter(scope)
+            .exclude(fei_number="")
+            .update(site_id=Subquery(site_with_fei))
+        )
+    return changed

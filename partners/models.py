@@ -1,0 +1,371 @@
+"""The catalogue model (DESIGN.md): providers, sites, capabilities and the regulator's record."""
+
+import datetime
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from partners.choices import (
+    ActionType,
+    Authority,
+    CertificationKind,
+    CertificationStatus,
+    Classification,
+    Provenance,
+    ProviderKind,
+    TermKind,
+    VerificationStatus,
+)
+from partners.fei import normalize_fei
+from partners.querysets import (
+    CertificationQuerySet,
+    ProviderQuerySet,
+    RegulatorRecordQuerySet,
+    SiteQuerySet,
+)
+
+__all__ = [
+    "Certification",
+    "DeaSchedule",
+    "Inspection",
+    "Phase",
+    "Provider",
+    "RegulatoryAction",
+    "Site",
+    "SiteCapability",
+    "Term",
+]
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Term(TimeStamped):
+    """A term of the capability vocabulary: a modality, dosage form, service or technology."""
+
+    kind = models.CharField(max_length=20, choices=TermKind.choices)
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Phase(models.Model):
+    """A development phase a site serves; the slug is the key, rank gives the order."""
+
+    slug = models.SlugField(max_length=20, primary_key=True)
+    name = models.CharField(max_length=40)
+    rank = models.PositiveSmallIntegerField(unique=True)
+
+    class Meta:
+        ordering = ["rank"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeaSchedule(models.Model):
+    """A DEA controlled-substance schedule (I to V) a site is registered to handle."""
+
+    code = models.CharField(max_length=3, primary_key=True)
+    name = models.CharField(max_length=40)
+    rank = models.PositiveSmallIntegerField(unique=True)
+
+    class Meta:
+        ordering = ["rank"]
+        verbose_name = "DEA schedule"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Provider(TimeStamped):
+    """A contract manufacturer: a CMO runs established processes, a CDMO also develops them."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    kind = models.CharField(max_length=4, choices=ProviderKind.choices)
+    country = CountryField(help_text="Country of the headquarters.")
+    website = models.URLField(blank=True)
+    description = models.TextField(blank=True)
+    verification_status = models.CharField(
+        max_length=12, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED
+    )
+    verified_on = models.DateField(null=True, blank=True)
+
+    objects = ProviderQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "slug"]
+        indexes = [
+            # Directory: the default ordering of the provider list.
+            models.Index(fields=["name", "slug"], name="partners_provider_name_idx"),
+            # Directory filters `kind`, `country` and `verified`.
+            models.Index(fields=["kind"], name="partners_provider_kind_idx"),
+            models.Index(fields=["country"], name="partners_provider_country_idx"),
+            models.Index(fields=["verification_status"], name="partners_provider_verif_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Site(TimeStamped):
+    """A provider's manufacturing facility: where the work happens and what regulators inspect."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="sites")
+    name = models.CharField(max_length=200)
+    country = CountryField()
+    city = models.CharField(max_length=120, blank=True)
+    fei_number = models.CharField(
+        "FEI number",
+        max_length=20,
+        blank=True,
+        help_text="FDA Establishment Identifier; digits only, unique across the catalogue.",
+    )
+    oel_ug_m3 = models.FloatField(
+        "lowest OEL (µg/m³)",
+        null=True,
+        blank=True,
+        help_text="Lowest occupational exposure limit the site has demonstrated it contains.",
+    )
+    phases = models.ManyToManyField(Phase, blank=True, related_name="sites")
+    dea_schedules = models.ManyToManyField(
+        DeaSchedule, blank=True, related_name="sites", verbose_name="DEA schedules"
+    )
+    capacity_available_from = models.DateField(null=True, blank=True)
+
+    objects = SiteQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[phases, dea_schedules])
+
+    class Meta:
+        ordering = ["provider_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fei_number"],
+                condition=~Q(fei_number=""),
+                name="%(app_label)s_%(class)s_unique_fei",
+                violation_error_message="Another site already has this FEI number.",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "name"],
+                name="%(app_label)s_%(class)s_unique_name_per_provider",
+                violation_error_message="This provider already has a site with this name.",
+            ),
+            models.CheckConstraint(
+                condition=Q(oel_ug_m3__isnull=True) | Q(oel_ug_m3__gt=0),
+                name="%(app_label)s_%(class)s_oel_positive",
+                violation_error_message="The OEL must be a positive number of µg/m³.",
+            ),
+        ]
+        indexes = [
+            # Directory filters `country` and `region` (region expands to a list of countries).
+            models.Index(fields=["country"], name="partners_site_country_idx"),
+            # Directory filter `max_oel`: sites containing at or below a given OEL.
+            models.Index(fields=["oel_ug_m3"], name="partners_site_oel_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider.name} — {self.name}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.fei_number = normalize_fei(self.fei_number)
+        super().save(*args, **kwargs)
+        from partners.linking import link_regulatory_records
+
+        link_regulatory_records([self.pk])
+
+
+class SiteCapability(TimeStamped):
+    """What a site can do (a vocabulary term), at what scale, and who says so."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="capabilities")
+    term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="site_capabilities")
+    max_batch_kg = models.FloatField("max batch (kg)", null=True, blank=True)
+    max_volume_l = models.FloatField("max vessel or bioreactor volume (L)", null=True, blank=True)
+    provenance = models.CharField(
+        max_length=20, choices=Provenance.choices, default=Provenance.SELF_REPORTED
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["site_id", "term_id"]
+        verbose_name_plural = "site capabilities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "term"],
+                name="%(app_label)s_%(class)s_one_per_site_and_term",
+                violation_error_message="The site already lists this capability.",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_batch_kg__isnull=True) | Q(max_batch_kg__gt=0),
+                name="%(app_label)s_%(class)s_batch_positive",
+                violation_error_message="The maximum batch size must be positive.",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_volume_l__isnull=True) | Q(max_volume_l__gt=0),
+                name="%(app_label)s_%(class)s_volume_positive",
+                violation_error_message="The maximum volume must be positive.",
+            ),
+        ]
+        indexes = [
+            # Directory filters `modality`, `dosage_form`, ...: sites offering a term, at a scale.
+            models.Index(fields=["term", "site"], name="partners_sitecap_term_site_idx"),
+            models.Index(fields=["term", "max_batch_kg"], name="partners_sitecap_term_kg_idx"),
+            models.Index(fields=["term", "max_volume_l"], name="partners_sitecap_term_l_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} — {self.term}"
+
+
+class Certification(TimeStamped):
+    """A certificate or registration a site holds; whether it is valid follows from its dates."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="certifications")
+    kind = models.CharField(max_length=24, choices=CertificationKind.choices)
+    authority = models.CharField(max_length=8, choices=Authority.choices, blank=True)
+    reference = models.CharField(max_length=120, blank=True)
+    issued_on = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=CertificationStatus.choices, default=CertificationStatus.ACTIVE
+    )
+    source = models.CharField(max_length=200, blank=True, help_text="Where the fact came from.")
+    retrieved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CertificationQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["site_id", "kind", "-issued_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True)
+                | Q(issued_on__isnull=True)
+                | Q(valid_until__gt=F("issued_on")),
+                name="%(app_label)s_%(class)s_valid_until_after_issued_on",
+                violation_error_message="'Valid until' must be after 'issued on'.",
+            ),
+        ]
+        indexes = [
+            # Directory filter `certification`: a kind held valid today.
+            models.Index(fields=["kind", "valid_until"], name="partners_cert_kind_valid_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.site}"
+
+    def is_valid_on(self, date: datetime.date | None = None) -> bool:
+        date = date or timezone.localdate()
+        return (
+            self.status == CertificationStatus.ACTIVE
+            and (self.issued_on is None or self.issued_on <= date)
+            and (self.valid_until is None or self.valid_until >= date)
+        )
+
+
+class RegulatorRecord(TimeStamped):
+    """Fields shared by inspections and actions: the FEI links them to a site when one has it."""
+
+    site = models.ForeignKey(
+        Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    authority = models.CharField(max_length=8, choices=Authority.choices)
+    fei_number = models.CharField("FEI number", max_length=20, blank=True)
+    legal_name = models.CharField(max_length=250, blank=True, help_text="As the regulator gives it.")
+    product_type = models.CharField(max_length=80, blank=True)
+    source = models.CharField(max_length=200, blank=True, help_text="Where the record came from.")
+    retrieved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RegulatorRecordQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        self.fei_number = normalize_fei(self.fei_number)
+        super().save(*args, **kwargs)
+
+
+class Inspection(RegulatorRecord):
+    """One inspection of a facility by an authority, for one project area (FDA's row shape)."""
+
+    site = models.ForeignKey(
+        Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="inspections"
+    )
+    inspection_id = models.CharField("inspection ID", max_length=40)
+    end_date = models.DateField()
+    classification = models.CharField(max_length=3, choices=Classification.choices)
+    project_area = models.CharField(max_length=120, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-end_date", "inspection_id", "project_area"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "inspection_id", "project_area"],
+                name="%(app_label)s_%(class)s_unique_per_project_area",
+            ),
+        ]
+        indexes = [
+            # Linking records to sites, and the curators' list of unmatched FEIs.
+            models.Index(fields=["fei_number"], name="partners_insp_fei_idx"),
+            # A site's inspection history, newest first (profile page, compliance score).
+            models.Index(fields=["site", "-end_date"], name="partners_insp_site_date_idx"),
+            # Directory filter `inspected_by`.
+            models.Index(fields=["authority", "site"], name="partners_insp_authority_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.authority} inspection {self.inspection_id} ({self.classification})"
+
+
+class RegulatoryAction(RegulatorRecord):
+    """An enforcement action: warning letter, injunction, seizure, import alert, EU non-compliance."""
+
+    site = models.ForeignKey(
+        Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions"
+    )
+    action_type = models.CharField(max_length=20, choices=ActionType.choices)
+    action_date = models.DateField()
+    case_id = models.CharField("case ID", max_length=40, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-action_date", "action_type", "case_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "fei_number", "action_type", "case_id"],
+                condition=~Q(fei_number="") & ~Q(case_id=""),
+                name="%(app_label)s_%(class)s_unique_case",
+            ),
+        ]
+        indexes = [
+            # Linking records to sites, and the curators' list of unmatched FEIs.
+            models.Index(fields=["fei_number"], name="partners_action_fei_idx"),
+            # A site's action history, newest first; directory filter `clean_since`.
+            models.Index(fields=["site", "-action_date"], name="partners_action_site_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_type_display()} {self.case_id} ({self.action_date})"

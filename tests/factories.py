@@ -1,0 +1,88 @@
+"""factory_boy factories for the catalogue."""
+
+import datetime
+
+import factory
+from django.utils import timezone
+
+from partners.models import (
+    Certification,
+    Inspection,
+    Provider,
+    RegulatoryAction,
+    Site,
+    SiteCapability,
+    Term,
+)
+
+
+class ProviderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Provider
+
+    name = factory.Sequence(lambda n: f"Provider {n}")
+    slug = factory.Sequence(lambda n: f"provider-{n}")
+    kind = "cdmo"
+    country = "DE"
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Site
+
+    provider = factory.SubFactory(ProviderFactory)
+    name = factory.Sequence(lambda n: f"Site {n}")
+    country = "DE"
+    city = "Leverkusen"
+
+    @factory.post_generation
+    def phases(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.phases.set(extracted)
+
+    @factory.post_generation
+    def dea_schedules(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.dea_schedules.set(extracted)
+
+
+class SiteCapabilityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SiteCapability
+
+    site = factory.SubFactory(SiteFactory)
+    term = factory.LazyFunction(lambda: Term.objects.get(slug="small-molecule-api"))
+
+
+class CertificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Certification
+
+    site = factory.SubFactory(SiteFactory)
+    kind = "eu-gmp"
+    authority = "EMA"
+    reference = factory.Sequence(lambda n: f"GMP-{n:05d}")
+    issued_on = datetime.date(2024, 1, 1)
+    valid_until = datetime.date(2027, 1, 1)
+
+
+class InspectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Inspection
+
+    authority = "FDA"
+    inspection_id = factory.Sequence(lambda n: str(1_000_000 + n))
+    end_date = datetime.date(2024, 3, 2)
+    classification = "NAI"
+    project_area = "Drug Quality Assurance"
+    retrieved_at = factory.LazyFunction(timezone.now)
+
+
+class RegulatoryActionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RegulatoryAction
+
+    authority = "FDA"
+    action_type = "warning-letter"
+    action_date = datetime.date(2022, 7, 1)
+    case_id = factory.Sequence(lambda n: str(580_000 + n))
