@@ -8,5 +8,6 @@ from config import views
 urlpatterns = [
     path("", include("partners.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,9 +1,10 @@
 """Operational endpoints."""
 
-from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
+
+from config.celery import app
 
 
 def _database_state() -> dict:
@@ -17,10 +18,8 @@ def _database_state() -> dict:
 
 
 def _broker_state() -> dict:
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if app.conf.task_always_eager:
         return {"ok": True, "detail": "no broker: tasks run in-process"}
-    from config.celery import app
-
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)

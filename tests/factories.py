@@ -29,6 +29,7 @@ class ProviderFactory(factory.django.DjangoModelFactory):
 class SiteFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Site
+        skip_postgeneration_save = True
 
     provider = factory.SubFactory(ProviderFactory)
     name = factory.Sequence(lambda n: f"Site {n}")
