@@ -5,6 +5,7 @@ who changed what and when, field by field.
 """
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -34,6 +35,7 @@ class ProviderAdmin(SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [SiteInline]
     show_facets = admin.ShowFacets.ALLOW
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(site_count=Count("sites"))

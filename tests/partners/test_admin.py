@@ -1,0 +1,154 @@
+"""Curators edit the catalogue in the admin; every edit is kept with who made it and when."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
+from django.urls import reverse
+
+from partners.models import Provider, Site
+from tests.factories import (
+    CertificationFactory,
+    InspectionFactory,
+    ProviderFactory,
+    SiteCapabilityFactory,
+    SiteFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def curator(django_user_model):
+    user = django_user_model.objects.create_user("cora", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Curators"))
+    return user
+
+
+def _provider_form(provider: Provider, sites: list[Site], **changes) -> dict:
+    data = {
+        "name": provider.name,
+        "slug": provider.slug,
+        "kind": provider.kind,
+        "country": provider.country.code,
+        "website": provider.website,
+        "description": provider.description,
+        "verification_status": provider.verification_status,
+        "verified_on": "",
+        "sites-TOTAL_FORMS": str(len(sites)),
+        "sites-INITIAL_FORMS": str(len(sites)),
+        "sites-MIN_NUM_FORMS": "0",
+        "sites-MAX_NUM_FORMS": "1000",
+        "_save": "Save",
+    }
+    for i, site in enumerate(sites):
+        data |= {
+            f"sites-{i}-id": str(site.pk),
+            f"sites-{i}-provider": str(provider.pk),
+            f"sites-{i}-name": site.name,
+            f"sites-{i}-country": site.country.code,
+            f"sites-{i}-city": site.city,
+            f"sites-{i}-fei_number": site.fei_number,
+            f"sites-{i}-oel_ug_m3": "" if site.oel_ug_m3 is None else str(site.oel_ug_m3),
+            f"sites-{i}-capacity_available_from": "",
+        }
+    data.update(changes)
+    return data
+
+
+def test_curators_group_holds_exactly_the_catalogue_permissions():
+    group = Group.objects.get(name="Curators")
+    catalogue = Permission.objects.filter(
+        content_type__app_label="partners",
+        content_type__model__in=[
+            "term", "phase", "deaschedule", "provider", "site", "sitecapability",
+            "certification", "inspection", "regulatoryaction",
+        ],
+    )  # fmt: skip
+
+    assert set(group.permissions.all()) == set(catalogue)
+    assert catalogue.count() == 9 * 4  # add, change, delete, view of each model
+
+
+def test_curator_edits_a_provider_and_its_sites_inline_and_history_keeps_who(client, curator):
+    provider = ProviderFactory(name="Rhine Valley Pharma")
+    site = SiteFactory(provider=provider, name="Leverkusen", fei_number="")
+    client.force_login(curator)
+    url = reverse("admin:partners_provider_change", args=[provider.pk])
+
+    response = client.post(
+        url,
+        _provider_form(
+            provider,
+            [site],
+            description="Sterile fill-finish and lyophilisation.",
+            **{"sites-0-fei_number": "3001234567", "sites-0-city": "Köln"},
+        ),
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    provider.refresh_from_db()
+    site.refresh_from_db()
+    assert provider.description == "Sterile fill-finish and lyophilisation."
+    assert (site.city, site.fei_number) == ("Köln", "3001234567")
+    provider_change = provider.history.latest()
+    site_change = site.history.latest()
+    assert provider_change.history_user == curator
+    assert site_change.history_user == curator
+    assert [c.field for c in site_change.diff_against(site_change.prev_record).changes] == [
+        "city",
+        "fei_number",
+    ]
+    history_page = client.get(reverse("admin:partners_provider_history", args=[provider.pk]))
+    assert history_page.status_code == 200
+    assert "cora" in history_page.content.decode()
+
+
+def test_site_page_reaches_capabilities_certifications_inspections_and_actions(client, curator):
+    site = SiteFactory(fei_number="3001234567")
+    SiteCapabilityFactory(site=site, max_batch_kg=250)
+    CertificationFactory(site=site, reference="DE_NW_01_GMP_2023_0042")
+    InspectionFactory(fei_number="3001234567", inspection_id="1234567")
+    client.force_login(curator)
+
+    provider_page = client.get(reverse("admin:partners_provider_change", args=[site.provider.pk]))
+    site_page = client.get(reverse("admin:partners_site_change", args=[site.pk]))
+
+    assert reverse("admin:partners_site_change", args=[site.pk]) in provider_page.content.decode()
+    html = site_page.content.decode()
+    assert site_page.status_code == 200
+    for heading in ["Site capabilities", "Certifications", "Inspections", "Regulatory actions"]:
+        assert heading in html
+    assert "DE_NW_01_GMP_2023_0042" in html
+    assert "1234567" in html
+
+
+def test_curator_cannot_manage_user_accounts(client, curator):
+    client.force_login(curator)
+
+    assert client.get(reverse("admin:auth_user_changelist")).status_code == 403
+    assert client.get(reverse("admin:partners_provider_changelist")).status_code == 200
+
+
+def test_demo_accounts_are_printed_and_reused(django_user_model, settings, capsys):
+    settings.DEBUG = True
+
+    call_command("demo_accounts")
+    call_command("demo_accounts")
+
+    out = capsys.readouterr().out
+    assert "curator  / curator-demo-2026" in out
+    assert "sponsor  / sponsor-demo-2026" in out
+    assert django_user_model.objects.filter(username__in=["curator", "sponsor"]).count() == 2
+    curator = django_user_model.objects.get(username="curator")
+    assert curator.is_staff and curator.groups.filter(name="Curators").exists()
+    assert curator.check_password("curator-demo-2026")
+    assert not django_user_model.objects.get(username="sponsor").is_staff
+
+
+def test_demo_accounts_are_refused_in_production_settings(settings):
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="only created with DEBUG on"):
+        call_command("demo_accounts")
