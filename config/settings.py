@@ -26,7 +26,9 @@ if not SECRET_KEY:
     # Local development only: never used once DEBUG is off.
     SECRET_KEY = "django-insecure-local-development-key-not-for-production-use-0123456789"
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
+)
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured(
         "ALLOWED_HOSTS is not set. With DEBUG off, list the host names the app serves, "

@@ -117,7 +117,14 @@ class RegulatorRecordAdmin(SimpleHistoryAdmin):
 
 @admin.register(Inspection)
 class InspectionAdmin(RegulatorRecordAdmin):
-    list_display = ["inspection_id", "authority", "end_date", "classification", "fei_number", "site"]
+    list_display = [
+        "inspection_id",
+        "authority",
+        "end_date",
+        "classification",
+        "fei_number",
+        "site",
+    ]
     list_filter = ["authority", "classification", "project_area"]
     search_fields = ["inspection_id", "fei_number", "legal_name", "site__name"]
     date_hierarchy = "end_date"

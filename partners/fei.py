@@ -1,4 +1,4 @@
-"""FDA Establishment Identifiers (FEI): one canonical text form so that records compare as numbers."""
+"""FDA Establishment Identifiers (FEI): one canonical form, so that records compare as numbers."""
 
 import re
 

@@ -290,7 +290,9 @@ class RegulatorRecord(TimeStamped):
     )
     authority = models.CharField(max_length=8, choices=Authority.choices)
     fei_number = models.CharField("FEI number", max_length=20, blank=True)
-    legal_name = models.CharField(max_length=250, blank=True, help_text="As the regulator gives it.")
+    legal_name = models.CharField(
+        max_length=250, blank=True, help_text="As the regulator gives it."
+    )
     product_type = models.CharField(max_length=80, blank=True)
     source = models.CharField(max_length=200, blank=True, help_text="Where the record came from.")
     retrieved_at = models.DateTimeField(null=True, blank=True)
@@ -340,7 +342,10 @@ class Inspection(RegulatorRecord):
 
 
 class RegulatoryAction(RegulatorRecord):
-    """An enforcement action: warning letter, injunction, seizure, import alert, EU non-compliance."""
+    """An enforcement action: warning letter, injunction, seizure, import alert, EU non-compliance.
+
+    Linked to a site through the FEI, like inspections.
+    """
 
     site = models.ForeignKey(
         Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions"

@@ -1,4 +1,4 @@
-"""Shared fixtures: fast hashing, and Celery tasks run in-process unless a test asks for a worker."""
+"""Shared fixtures: fast hashing; Celery tasks in-process unless a test asks for a real worker."""
 
 import pytest
 

@@ -6,7 +6,12 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from partners.models import Certification, Site, SiteCapability, Term
-from tests.factories import CertificationFactory, ProviderFactory, SiteCapabilityFactory, SiteFactory
+from tests.factories import (
+    CertificationFactory,
+    ProviderFactory,
+    SiteCapabilityFactory,
+    SiteFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Create (or reset) the demo accounts and print their credentials. Refuses to run with DEBUG off."""
+"""Create (or reset) the demo accounts and print their credentials; refused with DEBUG off."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
