@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,463 +16,1264 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='DeaSchedule',
+            name="DeaSchedule",
             fields=[
-                ('code', models.CharField(max_length=3, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=40)),
-                ('rank', models.PositiveSmallIntegerField(unique=True)),
+                ("code", models.CharField(max_length=3, primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=40)),
+                ("rank", models.PositiveSmallIntegerField(unique=True)),
             ],
             options={
-                'verbose_name': 'DEA schedule',
-                'ordering': ['rank'],
+                "verbose_name": "DEA schedule",
+                "ordering": ["rank"],
             },
         ),
         migrations.CreateModel(
-            name='Phase',
+            name="Phase",
             fields=[
-                ('slug', models.SlugField(max_length=20, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=40)),
-                ('rank', models.PositiveSmallIntegerField(unique=True)),
+                ("slug", models.SlugField(max_length=20, primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=40)),
+                ("rank", models.PositiveSmallIntegerField(unique=True)),
             ],
             options={
-                'ordering': ['rank'],
+                "ordering": ["rank"],
             },
         ),
         migrations.CreateModel(
-            name='Term',
+            name="Term",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('modality', 'Modality'), ('dosage_form', 'Dosage form'), ('service', 'Service'), ('technology', 'Technology')], max_length=20)),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("modality", "Modality"),
+                            ("dosage_form", "Dosage form"),
+                            ("service", "Service"),
+                            ("technology", "Technology"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['kind', 'name'],
+                "ordering": ["kind", "name"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalProvider',
+            name="HistoricalProvider",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=200)),
-                ('kind', models.CharField(choices=[('cmo', 'CMO'), ('cdmo', 'CDMO')], max_length=4)),
-                ('country', django_countries.fields.CountryField(help_text='Country of the headquarters.', max_length=2)),
-                ('website', models.URLField(blank=True)),
-                ('description', models.TextField(blank=True)),
-                ('verification_status', models.CharField(choices=[('unverified', 'Unverified'), ('verified', 'Verified by a curator')], default='unverified', max_length=12)),
-                ('verified_on', models.DateField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(choices=[("cmo", "CMO"), ("cdmo", "CDMO")], max_length=4),
+                ),
+                (
+                    "country",
+                    django_countries.fields.CountryField(
+                        help_text="Country of the headquarters.", max_length=2
+                    ),
+                ),
+                ("website", models.URLField(blank=True)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "verification_status",
+                    models.CharField(
+                        choices=[
+                            ("unverified", "Unverified"),
+                            ("verified", "Verified by a curator"),
+                        ],
+                        default="unverified",
+                        max_length=12,
+                    ),
+                ),
+                ("verified_on", models.DateField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical provider',
-                'verbose_name_plural': 'historical providers',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical provider",
+                "verbose_name_plural": "historical providers",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalTerm',
+            name="HistoricalTerm",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('kind', models.CharField(choices=[('modality', 'Modality'), ('dosage_form', 'Dosage form'), ('service', 'Service'), ('technology', 'Technology')], max_length=20)),
-                ('slug', models.SlugField(max_length=60)),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("modality", "Modality"),
+                            ("dosage_form", "Dosage form"),
+                            ("service", "Service"),
+                            ("technology", "Technology"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=60)),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical term',
-                'verbose_name_plural': 'historical terms',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical term",
+                "verbose_name_plural": "historical terms",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Provider',
+            name="Provider",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=200, unique=True)),
-                ('kind', models.CharField(choices=[('cmo', 'CMO'), ('cdmo', 'CDMO')], max_length=4)),
-                ('country', django_countries.fields.CountryField(help_text='Country of the headquarters.', max_length=2)),
-                ('website', models.URLField(blank=True)),
-                ('description', models.TextField(blank=True)),
-                ('verification_status', models.CharField(choices=[('unverified', 'Unverified'), ('verified', 'Verified by a curator')], default='unverified', max_length=12)),
-                ('verified_on', models.DateField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=200, unique=True)),
+                (
+                    "kind",
+                    models.CharField(choices=[("cmo", "CMO"), ("cdmo", "CDMO")], max_length=4),
+                ),
+                (
+                    "country",
+                    django_countries.fields.CountryField(
+                        help_text="Country of the headquarters.", max_length=2
+                    ),
+                ),
+                ("website", models.URLField(blank=True)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "verification_status",
+                    models.CharField(
+                        choices=[
+                            ("unverified", "Unverified"),
+                            ("verified", "Verified by a curator"),
+                        ],
+                        default="unverified",
+                        max_length=12,
+                    ),
+                ),
+                ("verified_on", models.DateField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['name', 'slug'],
-                'indexes': [models.Index(fields=['name', 'slug'], name='partners_provider_name_idx'), models.Index(fields=['kind'], name='partners_provider_kind_idx'), models.Index(fields=['country'], name='partners_provider_country_idx'), models.Index(fields=['verification_status'], name='partners_provider_verif_idx')],
+                "ordering": ["name", "slug"],
+                "indexes": [
+                    models.Index(fields=["name", "slug"], name="partners_provider_name_idx"),
+                    models.Index(fields=["kind"], name="partners_provider_kind_idx"),
+                    models.Index(fields=["country"], name="partners_provider_country_idx"),
+                    models.Index(
+                        fields=["verification_status"], name="partners_provider_verif_idx"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalSite',
+            name="HistoricalSite",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('name', models.CharField(max_length=200)),
-                ('country', django_countries.fields.CountryField(max_length=2)),
-                ('city', models.CharField(blank=True, max_length=120)),
-                ('fei_number', models.CharField(blank=True, help_text='FDA Establishment Identifier; digits only, unique across the catalogue.', max_length=20, verbose_name='FEI number')),
-                ('oel_ug_m3', models.FloatField(blank=True, help_text='Lowest occupational exposure limit the site has demonstrated it contains.', null=True, verbose_name='lowest OEL (µg/m³)')),
-                ('capacity_available_from', models.DateField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('provider', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.provider')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("name", models.CharField(max_length=200)),
+                ("country", django_countries.fields.CountryField(max_length=2)),
+                ("city", models.CharField(blank=True, max_length=120)),
+                (
+                    "fei_number",
+                    models.CharField(
+                        blank=True,
+                        help_text="FDA Establishment Identifier; digits only, unique across the catalogue.",
+                        max_length=20,
+                        verbose_name="FEI number",
+                    ),
+                ),
+                (
+                    "oel_ug_m3",
+                    models.FloatField(
+                        blank=True,
+                        help_text="Lowest occupational exposure limit the site has demonstrated it contains.",
+                        null=True,
+                        verbose_name="lowest OEL (µg/m³)",
+                    ),
+                ),
+                ("capacity_available_from", models.DateField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="partners.provider",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical site',
-                'verbose_name_plural': 'historical sites',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical site",
+                "verbose_name_plural": "historical sites",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Site',
+            name="Site",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=200)),
-                ('country', django_countries.fields.CountryField(max_length=2)),
-                ('city', models.CharField(blank=True, max_length=120)),
-                ('fei_number', models.CharField(blank=True, help_text='FDA Establishment Identifier; digits only, unique across the catalogue.', max_length=20, verbose_name='FEI number')),
-                ('oel_ug_m3', models.FloatField(blank=True, help_text='Lowest occupational exposure limit the site has demonstrated it contains.', null=True, verbose_name='lowest OEL (µg/m³)')),
-                ('capacity_available_from', models.DateField(blank=True, null=True)),
-                ('dea_schedules', models.ManyToManyField(blank=True, related_name='sites', to='partners.deaschedule', verbose_name='DEA schedules')),
-                ('phases', models.ManyToManyField(blank=True, related_name='sites', to='partners.phase')),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sites', to='partners.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=200)),
+                ("country", django_countries.fields.CountryField(max_length=2)),
+                ("city", models.CharField(blank=True, max_length=120)),
+                (
+                    "fei_number",
+                    models.CharField(
+                        blank=True,
+                        help_text="FDA Establishment Identifier; digits only, unique across the catalogue.",
+                        max_length=20,
+                        verbose_name="FEI number",
+                    ),
+                ),
+                (
+                    "oel_ug_m3",
+                    models.FloatField(
+                        blank=True,
+                        help_text="Lowest occupational exposure limit the site has demonstrated it contains.",
+                        null=True,
+                        verbose_name="lowest OEL (µg/m³)",
+                    ),
+                ),
+                ("capacity_available_from", models.DateField(blank=True, null=True)),
+                (
+                    "dea_schedules",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="sites",
+                        to="partners.deaschedule",
+                        verbose_name="DEA schedules",
+                    ),
+                ),
+                (
+                    "phases",
+                    models.ManyToManyField(blank=True, related_name="sites", to="partners.phase"),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sites",
+                        to="partners.provider",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['provider_id', 'name'],
+                "ordering": ["provider_id", "name"],
             },
         ),
         migrations.CreateModel(
-            name='RegulatoryAction',
+            name="RegulatoryAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('authority', models.CharField(choices=[('FDA', 'FDA (United States)'), ('EMA', 'EMA and EU national authorities'), ('MHRA', 'MHRA (United Kingdom)'), ('PMDA', 'PMDA (Japan)'), ('HC', 'Health Canada'), ('TGA', 'TGA (Australia)'), ('ANVISA', 'ANVISA (Brazil)'), ('WHO', 'WHO'), ('NMPA', 'NMPA (China)')], max_length=8)),
-                ('fei_number', models.CharField(blank=True, max_length=20, verbose_name='FEI number')),
-                ('legal_name', models.CharField(blank=True, help_text='As the regulator gives it.', max_length=250)),
-                ('product_type', models.CharField(blank=True, max_length=80)),
-                ('source', models.CharField(blank=True, help_text='Where the record came from.', max_length=200)),
-                ('retrieved_at', models.DateTimeField(blank=True, null=True)),
-                ('action_type', models.CharField(choices=[('warning-letter', 'Warning letter'), ('injunction', 'Injunction'), ('seizure', 'Seizure'), ('import-alert', 'Import alert'), ('eu-non-compliance', 'EU statement of non-compliance')], max_length=20)),
-                ('action_date', models.DateField()),
-                ('case_id', models.CharField(blank=True, max_length=40, verbose_name='case ID')),
-                ('site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='actions', to='partners.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "authority",
+                    models.CharField(
+                        choices=[
+                            ("FDA", "FDA (United States)"),
+                            ("EMA", "EMA and EU national authorities"),
+                            ("MHRA", "MHRA (United Kingdom)"),
+                            ("PMDA", "PMDA (Japan)"),
+                            ("HC", "Health Canada"),
+                            ("TGA", "TGA (Australia)"),
+                            ("ANVISA", "ANVISA (Brazil)"),
+                            ("WHO", "WHO"),
+                            ("NMPA", "NMPA (China)"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "fei_number",
+                    models.CharField(blank=True, max_length=20, verbose_name="FEI number"),
+                ),
+                (
+                    "legal_name",
+                    models.CharField(
+                        blank=True, help_text="As the regulator gives it.", max_length=250
+                    ),
+                ),
+                ("product_type", models.CharField(blank=True, max_length=80)),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True, help_text="Where the record came from.", max_length=200
+                    ),
+                ),
+                ("retrieved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "action_type",
+                    models.CharField(
+                        choices=[
+                            ("warning-letter", "Warning letter"),
+                            ("injunction", "Injunction"),
+                            ("seizure", "Seizure"),
+                            ("import-alert", "Import alert"),
+                            ("eu-non-compliance", "EU statement of non-compliance"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("action_date", models.DateField()),
+                ("case_id", models.CharField(blank=True, max_length=40, verbose_name="case ID")),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="actions",
+                        to="partners.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-action_date', 'action_type', 'case_id'],
+                "ordering": ["-action_date", "action_type", "case_id"],
             },
         ),
         migrations.CreateModel(
-            name='Inspection',
+            name="Inspection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('authority', models.CharField(choices=[('FDA', 'FDA (United States)'), ('EMA', 'EMA and EU national authorities'), ('MHRA', 'MHRA (United Kingdom)'), ('PMDA', 'PMDA (Japan)'), ('HC', 'Health Canada'), ('TGA', 'TGA (Australia)'), ('ANVISA', 'ANVISA (Brazil)'), ('WHO', 'WHO'), ('NMPA', 'NMPA (China)')], max_length=8)),
-                ('fei_number', models.CharField(blank=True, max_length=20, verbose_name='FEI number')),
-                ('legal_name', models.CharField(blank=True, help_text='As the regulator gives it.', max_length=250)),
-                ('product_type', models.CharField(blank=True, max_length=80)),
-                ('source', models.CharField(blank=True, help_text='Where the record came from.', max_length=200)),
-                ('retrieved_at', models.DateTimeField(blank=True, null=True)),
-                ('inspection_id', models.CharField(max_length=40, verbose_name='inspection ID')),
-                ('end_date', models.DateField()),
-                ('classification', models.CharField(choices=[('NAI', 'No Action Indicated (NAI)'), ('VAI', 'Voluntary Action Indicated (VAI)'), ('OAI', 'Official Action Indicated (OAI)')], max_length=3)),
-                ('project_area', models.CharField(blank=True, max_length=120)),
-                ('site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='inspections', to='partners.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "authority",
+                    models.CharField(
+                        choices=[
+                            ("FDA", "FDA (United States)"),
+                            ("EMA", "EMA and EU national authorities"),
+                            ("MHRA", "MHRA (United Kingdom)"),
+                            ("PMDA", "PMDA (Japan)"),
+                            ("HC", "Health Canada"),
+                            ("TGA", "TGA (Australia)"),
+                            ("ANVISA", "ANVISA (Brazil)"),
+                            ("WHO", "WHO"),
+                            ("NMPA", "NMPA (China)"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "fei_number",
+                    models.CharField(blank=True, max_length=20, verbose_name="FEI number"),
+                ),
+                (
+                    "legal_name",
+                    models.CharField(
+                        blank=True, help_text="As the regulator gives it.", max_length=250
+                    ),
+                ),
+                ("product_type", models.CharField(blank=True, max_length=80)),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True, help_text="Where the record came from.", max_length=200
+                    ),
+                ),
+                ("retrieved_at", models.DateTimeField(blank=True, null=True)),
+                ("inspection_id", models.CharField(max_length=40, verbose_name="inspection ID")),
+                ("end_date", models.DateField()),
+                (
+                    "classification",
+                    models.CharField(
+                        choices=[
+                            ("NAI", "No Action Indicated (NAI)"),
+                            ("VAI", "Voluntary Action Indicated (VAI)"),
+                            ("OAI", "Official Action Indicated (OAI)"),
+                        ],
+                        max_length=3,
+                    ),
+                ),
+                ("project_area", models.CharField(blank=True, max_length=120)),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="inspections",
+                        to="partners.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-end_date', 'inspection_id', 'project_area'],
+                "ordering": ["-end_date", "inspection_id", "project_area"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalSite_phases',
+            name="HistoricalSite_phases",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='partners.historicalsite')),
-                ('phase', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.phase')),
-                ('site', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.site')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="partners.historicalsite",
+                    ),
+                ),
+                (
+                    "phase",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="partners.phase",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="partners.site",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalSite_phases',
+                "verbose_name": "HistoricalSite_phases",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalSite_dea_schedules',
+            name="HistoricalSite_dea_schedules",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('deaschedule', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.deaschedule')),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='partners.historicalsite')),
-                ('site', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.site')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "deaschedule",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="partners.deaschedule",
+                    ),
+                ),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="partners.historicalsite",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="partners.site",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalSite_dea_schedules',
+                "verbose_name": "HistoricalSite_dea_schedules",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalRegulatoryAction',
+            name="HistoricalRegulatoryAction",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('authority', models.CharField(choices=[('FDA', 'FDA (United States)'), ('EMA', 'EMA and EU national authorities'), ('MHRA', 'MHRA (United Kingdom)'), ('PMDA', 'PMDA (Japan)'), ('HC', 'Health Canada'), ('TGA', 'TGA (Australia)'), ('ANVISA', 'ANVISA (Brazil)'), ('WHO', 'WHO'), ('NMPA', 'NMPA (China)')], max_length=8)),
-                ('fei_number', models.CharField(blank=True, max_length=20, verbose_name='FEI number')),
-                ('legal_name', models.CharField(blank=True, help_text='As the regulator gives it.', max_length=250)),
-                ('product_type', models.CharField(blank=True, max_length=80)),
-                ('source', models.CharField(blank=True, help_text='Where the record came from.', max_length=200)),
-                ('retrieved_at', models.DateTimeField(blank=True, null=True)),
-                ('action_type', models.CharField(choices=[('warning-letter', 'Warning letter'), ('injunction', 'Injunction'), ('seizure', 'Seizure'), ('import-alert', 'Import alert'), ('eu-non-compliance', 'EU statement of non-compliance')], max_length=20)),
-                ('action_date', models.DateField()),
-                ('case_id', models.CharField(blank=True, max_length=40, verbose_name='case ID')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('site', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.site')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "authority",
+                    models.CharField(
+                        choices=[
+                            ("FDA", "FDA (United States)"),
+                            ("EMA", "EMA and EU national authorities"),
+                            ("MHRA", "MHRA (United Kingdom)"),
+                            ("PMDA", "PMDA (Japan)"),
+                            ("HC", "Health Canada"),
+                            ("TGA", "TGA (Australia)"),
+                            ("ANVISA", "ANVISA (Brazil)"),
+                            ("WHO", "WHO"),
+                            ("NMPA", "NMPA (China)"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "fei_number",
+                    models.CharField(blank=True, max_length=20, verbose_name="FEI number"),
+                ),
+                (
+                    "legal_name",
+                    models.CharField(
+                        blank=True, help_text="As the regulator gives it.", max_length=250
+                    ),
+                ),
+                ("product_type", models.CharField(blank=True, max_length=80)),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True, help_text="Where the record came from.", max_length=200
+                    ),
+                ),
+                ("retrieved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "action_type",
+                    models.CharField(
+                        choices=[
+                            ("warning-letter", "Warning letter"),
+                            ("injunction", "Injunction"),
+                            ("seizure", "Seizure"),
+                            ("import-alert", "Import alert"),
+                            ("eu-non-compliance", "EU statement of non-compliance"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("action_date", models.DateField()),
+                ("case_id", models.CharField(blank=True, max_length=40, verbose_name="case ID")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="partners.site",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical regulatory action',
-                'verbose_name_plural': 'historical regulatory actions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical regulatory action",
+                "verbose_name_plural": "historical regulatory actions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalInspection',
+            name="HistoricalInspection",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('authority', models.CharField(choices=[('FDA', 'FDA (United States)'), ('EMA', 'EMA and EU national authorities'), ('MHRA', 'MHRA (United Kingdom)'), ('PMDA', 'PMDA (Japan)'), ('HC', 'Health Canada'), ('TGA', 'TGA (Australia)'), ('ANVISA', 'ANVISA (Brazil)'), ('WHO', 'WHO'), ('NMPA', 'NMPA (China)')], max_length=8)),
-                ('fei_number', models.CharField(blank=True, max_length=20, verbose_name='FEI number')),
-                ('legal_name', models.CharField(blank=True, help_text='As the regulator gives it.', max_length=250)),
-                ('product_type', models.CharField(blank=True, max_length=80)),
-                ('source', models.CharField(blank=True, help_text='Where the record came from.', max_length=200)),
-                ('retrieved_at', models.DateTimeField(blank=True, null=True)),
-                ('inspection_id', models.CharField(max_length=40, verbose_name='inspection ID')),
-                ('end_date', models.DateField()),
-                ('classification', models.CharField(choices=[('NAI', 'No Action Indicated (NAI)'), ('VAI', 'Voluntary Action Indicated (VAI)'), ('OAI', 'Official Action Indicated (OAI)')], max_length=3)),
-                ('project_area', models.CharField(blank=True, max_length=120)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('site', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.site')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "authority",
+                    models.CharField(
+                        choices=[
+                            ("FDA", "FDA (United States)"),
+                            ("EMA", "EMA and EU national authorities"),
+                            ("MHRA", "MHRA (United Kingdom)"),
+                            ("PMDA", "PMDA (Japan)"),
+                            ("HC", "Health Canada"),
+                            ("TGA", "TGA (Australia)"),
+                            ("ANVISA", "ANVISA (Brazil)"),
+                            ("WHO", "WHO"),
+                            ("NMPA", "NMPA (China)"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "fei_number",
+                    models.CharField(blank=True, max_length=20, verbose_name="FEI number"),
+                ),
+                (
+                    "legal_name",
+                    models.CharField(
+                        blank=True, help_text="As the regulator gives it.", max_length=250
+                    ),
+                ),
+                ("product_type", models.CharField(blank=True, max_length=80)),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True, help_text="Where the record came from.", max_length=200
+                    ),
+                ),
+                ("retrieved_at", models.DateTimeField(blank=True, null=True)),
+                ("inspection_id", models.CharField(max_length=40, verbose_name="inspection ID")),
+                ("end_date", models.DateField()),
+                (
+                    "classification",
+                    models.CharField(
+                        choices=[
+                            ("NAI", "No Action Indicated (NAI)"),
+                            ("VAI", "Voluntary Action Indicated (VAI)"),
+                            ("OAI", "Official Action Indicated (OAI)"),
+                        ],
+                        max_length=3,
+                    ),
+                ),
+                ("project_area", models.CharField(blank=True, max_length=120)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="partners.site",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical inspection',
-                'verbose_name_plural': 'historical inspections',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical inspection",
+                "verbose_name_plural": "historical inspections",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalCertification',
+            name="HistoricalCertification",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('kind', models.CharField(choices=[('fda-registration', 'FDA establishment registration'), ('eu-gmp', 'EU GMP certificate'), ('mhra-gmp', 'MHRA GMP certificate'), ('pmda-accreditation', 'PMDA foreign manufacturer accreditation'), ('who-pq', 'WHO prequalification'), ('health-canada-gmp', 'Health Canada GMP'), ('tga-gmp', 'TGA GMP'), ('anvisa-gmp', 'ANVISA GMP'), ('iso-9001', 'ISO 9001'), ('iso-13485', 'ISO 13485'), ('iso-14001', 'ISO 14001'), ('dea-registration', 'DEA registration'), ('cep', 'EDQM certificate of suitability (CEP)')], max_length=24)),
-                ('authority', models.CharField(blank=True, choices=[('FDA', 'FDA (United States)'), ('EMA', 'EMA and EU national authorities'), ('MHRA', 'MHRA (United Kingdom)'), ('PMDA', 'PMDA (Japan)'), ('HC', 'Health Canada'), ('TGA', 'TGA (Australia)'), ('ANVISA', 'ANVISA (Brazil)'), ('WHO', 'WHO'), ('NMPA', 'NMPA (China)')], max_length=8)),
-                ('reference', models.CharField(blank=True, max_length=120)),
-                ('issued_on', models.DateField(blank=True, null=True)),
-                ('valid_until', models.DateField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('suspended', 'Suspended'), ('withdrawn', 'Withdrawn')], default='active', max_length=10)),
-                ('source', models.CharField(blank=True, help_text='Where the fact came from.', max_length=200)),
-                ('retrieved_at', models.DateTimeField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('site', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.site')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("fda-registration", "FDA establishment registration"),
+                            ("eu-gmp", "EU GMP certificate"),
+                            ("mhra-gmp", "MHRA GMP certificate"),
+                            ("pmda-accreditation", "PMDA foreign manufacturer accreditation"),
+                            ("who-pq", "WHO prequalification"),
+                            ("health-canada-gmp", "Health Canada GMP"),
+                            ("tga-gmp", "TGA GMP"),
+                            ("anvisa-gmp", "ANVISA GMP"),
+                            ("iso-9001", "ISO 9001"),
+                            ("iso-13485", "ISO 13485"),
+                            ("iso-14001", "ISO 14001"),
+                            ("dea-registration", "DEA registration"),
+                            ("cep", "EDQM certificate of suitability (CEP)"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "authority",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("FDA", "FDA (United States)"),
+                            ("EMA", "EMA and EU national authorities"),
+                            ("MHRA", "MHRA (United Kingdom)"),
+                            ("PMDA", "PMDA (Japan)"),
+                            ("HC", "Health Canada"),
+                            ("TGA", "TGA (Australia)"),
+                            ("ANVISA", "ANVISA (Brazil)"),
+                            ("WHO", "WHO"),
+                            ("NMPA", "NMPA (China)"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("reference", models.CharField(blank=True, max_length=120)),
+                ("issued_on", models.DateField(blank=True, null=True)),
+                ("valid_until", models.DateField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True, help_text="Where the fact came from.", max_length=200
+                    ),
+                ),
+                ("retrieved_at", models.DateTimeField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="partners.site",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical certification',
-                'verbose_name_plural': 'historical certifications',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical certification",
+                "verbose_name_plural": "historical certifications",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Certification',
+            name="Certification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('fda-registration', 'FDA establishment registration'), ('eu-gmp', 'EU GMP certificate'), ('mhra-gmp', 'MHRA GMP certificate'), ('pmda-accreditation', 'PMDA foreign manufacturer accreditation'), ('who-pq', 'WHO prequalification'), ('health-canada-gmp', 'Health Canada GMP'), ('tga-gmp', 'TGA GMP'), ('anvisa-gmp', 'ANVISA GMP'), ('iso-9001', 'ISO 9001'), ('iso-13485', 'ISO 13485'), ('iso-14001', 'ISO 14001'), ('dea-registration', 'DEA registration'), ('cep', 'EDQM certificate of suitability (CEP)')], max_length=24)),
-                ('authority', models.CharField(blank=True, choices=[('FDA', 'FDA (United States)'), ('EMA', 'EMA and EU national authorities'), ('MHRA', 'MHRA (United Kingdom)'), ('PMDA', 'PMDA (Japan)'), ('HC', 'Health Canada'), ('TGA', 'TGA (Australia)'), ('ANVISA', 'ANVISA (Brazil)'), ('WHO', 'WHO'), ('NMPA', 'NMPA (China)')], max_length=8)),
-                ('reference', models.CharField(blank=True, max_length=120)),
-                ('issued_on', models.DateField(blank=True, null=True)),
-                ('valid_until', models.DateField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('suspended', 'Suspended'), ('withdrawn', 'Withdrawn')], default='active', max_length=10)),
-                ('source', models.CharField(blank=True, help_text='Where the fact came from.', max_length=200)),
-                ('retrieved_at', models.DateTimeField(blank=True, null=True)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='certifications', to='partners.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("fda-registration", "FDA establishment registration"),
+                            ("eu-gmp", "EU GMP certificate"),
+                            ("mhra-gmp", "MHRA GMP certificate"),
+                            ("pmda-accreditation", "PMDA foreign manufacturer accreditation"),
+                            ("who-pq", "WHO prequalification"),
+                            ("health-canada-gmp", "Health Canada GMP"),
+                            ("tga-gmp", "TGA GMP"),
+                            ("anvisa-gmp", "ANVISA GMP"),
+                            ("iso-9001", "ISO 9001"),
+                            ("iso-13485", "ISO 13485"),
+                            ("iso-14001", "ISO 14001"),
+                            ("dea-registration", "DEA registration"),
+                            ("cep", "EDQM certificate of suitability (CEP)"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "authority",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("FDA", "FDA (United States)"),
+                            ("EMA", "EMA and EU national authorities"),
+                            ("MHRA", "MHRA (United Kingdom)"),
+                            ("PMDA", "PMDA (Japan)"),
+                            ("HC", "Health Canada"),
+                            ("TGA", "TGA (Australia)"),
+                            ("ANVISA", "ANVISA (Brazil)"),
+                            ("WHO", "WHO"),
+                            ("NMPA", "NMPA (China)"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("reference", models.CharField(blank=True, max_length=120)),
+                ("issued_on", models.DateField(blank=True, null=True)),
+                ("valid_until", models.DateField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True, help_text="Where the fact came from.", max_length=200
+                    ),
+                ),
+                ("retrieved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="certifications",
+                        to="partners.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['site_id', 'kind', '-issued_on'],
+                "ordering": ["site_id", "kind", "-issued_on"],
             },
         ),
         migrations.CreateModel(
-            name='SiteCapability',
+            name="SiteCapability",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('max_batch_kg', models.FloatField(blank=True, null=True, verbose_name='max batch (kg)')),
-                ('max_volume_l', models.FloatField(blank=True, null=True, verbose_name='max vessel or bioreactor volume (L)')),
-                ('provenance', models.CharField(choices=[('self-reported', 'Self-reported'), ('curator-verified', 'Curator-verified'), ('regulator-record', 'Regulator record')], default='self-reported', max_length=20)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='capabilities', to='partners.site')),
-                ('term', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='site_capabilities', to='partners.term')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "max_batch_kg",
+                    models.FloatField(blank=True, null=True, verbose_name="max batch (kg)"),
+                ),
+                (
+                    "max_volume_l",
+                    models.FloatField(
+                        blank=True, null=True, verbose_name="max vessel or bioreactor volume (L)"
+                    ),
+                ),
+                (
+                    "provenance",
+                    models.CharField(
+                        choices=[
+                            ("self-reported", "Self-reported"),
+                            ("curator-verified", "Curator-verified"),
+                            ("regulator-record", "Regulator record"),
+                        ],
+                        default="self-reported",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="capabilities",
+                        to="partners.site",
+                    ),
+                ),
+                (
+                    "term",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="site_capabilities",
+                        to="partners.term",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'site capabilities',
-                'ordering': ['site_id', 'term_id'],
+                "verbose_name_plural": "site capabilities",
+                "ordering": ["site_id", "term_id"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalSiteCapability',
+            name="HistoricalSiteCapability",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('max_batch_kg', models.FloatField(blank=True, null=True, verbose_name='max batch (kg)')),
-                ('max_volume_l', models.FloatField(blank=True, null=True, verbose_name='max vessel or bioreactor volume (L)')),
-                ('provenance', models.CharField(choices=[('self-reported', 'Self-reported'), ('curator-verified', 'Curator-verified'), ('regulator-record', 'Regulator record')], default='self-reported', max_length=20)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('site', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.site')),
-                ('term', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.term')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "max_batch_kg",
+                    models.FloatField(blank=True, null=True, verbose_name="max batch (kg)"),
+                ),
+                (
+                    "max_volume_l",
+                    models.FloatField(
+                        blank=True, null=True, verbose_name="max vessel or bioreactor volume (L)"
+                    ),
+                ),
+                (
+                    "provenance",
+                    models.CharField(
+                        choices=[
+                            ("self-reported", "Self-reported"),
+                            ("curator-verified", "Curator-verified"),
+                            ("regulator-record", "Regulator record"),
+                        ],
+                        default="self-reported",
+                        max_length=20,
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="partners.site",
+                    ),
+                ),
+                (
+                    "term",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="partners.term",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical site capability',
-                'verbose_name_plural': 'historical site capabilities',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical site capability",
+                "verbose_name_plural": "historical site capabilities",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddIndex(
-            model_name='site',
-            index=models.Index(fields=['country'], name='partners_site_country_idx'),
+            model_name="site",
+            index=models.Index(fields=["country"], name="partners_site_country_idx"),
         ),
         migrations.AddIndex(
-            model_name='site',
-            index=models.Index(fields=['oel_ug_m3'], name='partners_site_oel_idx'),
+            model_name="site",
+            index=models.Index(fields=["oel_ug_m3"], name="partners_site_oel_idx"),
         ),
         migrations.AddConstraint(
-            model_name='site',
-            constraint=models.UniqueConstraint(condition=models.Q(('fei_number', ''), _negated=True), fields=('fei_number',), name='partners_site_unique_fei', violation_error_message='Another site already has this FEI number.'),
+            model_name="site",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("fei_number", ""), _negated=True),
+                fields=("fei_number",),
+                name="partners_site_unique_fei",
+                violation_error_message="Another site already has this FEI number.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='site',
-            constraint=models.UniqueConstraint(fields=('provider', 'name'), name='partners_site_unique_name_per_provider', violation_error_message='This provider already has a site with this name.'),
+            model_name="site",
+            constraint=models.UniqueConstraint(
+                fields=("provider", "name"),
+                name="partners_site_unique_name_per_provider",
+                violation_error_message="This provider already has a site with this name.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='site',
-            constraint=models.CheckConstraint(condition=models.Q(('oel_ug_m3__isnull', True), ('oel_ug_m3__gt', 0), _connector='OR'), name='partners_site_oel_positive', violation_error_message='The OEL must be a positive number of µg/m³.'),
+            model_name="site",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("oel_ug_m3__isnull", True), ("oel_ug_m3__gt", 0), _connector="OR"
+                ),
+                name="partners_site_oel_positive",
+                violation_error_message="The OEL must be a positive number of µg/m³.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='regulatoryaction',
-            index=models.Index(fields=['fei_number'], name='partners_action_fei_idx'),
+            model_name="regulatoryaction",
+            index=models.Index(fields=["fei_number"], name="partners_action_fei_idx"),
         ),
         migrations.AddIndex(
-            model_name='regulatoryaction',
-            index=models.Index(fields=['site', '-action_date'], name='partners_action_site_date_idx'),
+            model_name="regulatoryaction",
+            index=models.Index(
+                fields=["site", "-action_date"], name="partners_action_site_date_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='regulatoryaction',
-            constraint=models.UniqueConstraint(condition=models.Q(models.Q(('fei_number', ''), _negated=True), models.Q(('case_id', ''), _negated=True)), fields=('authority', 'fei_number', 'action_type', 'case_id'), name='partners_regulatoryaction_unique_case'),
+            model_name="regulatoryaction",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    models.Q(("fei_number", ""), _negated=True),
+                    models.Q(("case_id", ""), _negated=True),
+                ),
+                fields=("authority", "fei_number", "action_type", "case_id"),
+                name="partners_regulatoryaction_unique_case",
+            ),
         ),
         migrations.AddIndex(
-            model_name='inspection',
-            index=models.Index(fields=['fei_number'], name='partners_insp_fei_idx'),
+            model_name="inspection",
+            index=models.Index(fields=["fei_number"], name="partners_insp_fei_idx"),
         ),
         migrations.AddIndex(
-            model_name='inspection',
-            index=models.Index(fields=['site', '-end_date'], name='partners_insp_site_date_idx'),
+            model_name="inspection",
+            index=models.Index(fields=["site", "-end_date"], name="partners_insp_site_date_idx"),
         ),
         migrations.AddIndex(
-            model_name='inspection',
-            index=models.Index(fields=['authority', 'site'], name='partners_insp_authority_idx'),
+            model_name="inspection",
+            index=models.Index(fields=["authority", "site"], name="partners_insp_authority_idx"),
         ),
         migrations.AddConstraint(
-            model_name='inspection',
-            constraint=models.UniqueConstraint(fields=('authority', 'inspection_id', 'project_area'), name='partners_inspection_unique_per_project_area'),
+            model_name="inspection",
+            constraint=models.UniqueConstraint(
+                fields=("authority", "inspection_id", "project_area"),
+                name="partners_inspection_unique_per_project_area",
+            ),
         ),
         migrations.AddIndex(
-            model_name='certification',
-            index=models.Index(fields=['kind', 'valid_until'], name='partners_cert_kind_valid_idx'),
+            model_name="certification",
+            index=models.Index(fields=["kind", "valid_until"], name="partners_cert_kind_valid_idx"),
         ),
         migrations.AddConstraint(
-            model_name='certification',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_until__isnull', True), ('issued_on__isnull', True), ('valid_until__gt', models.F('issued_on')), _connector='OR'), name='partners_certification_valid_until_after_issued_on', violation_error_message="'Valid until' must be after 'issued on'."),
+            model_name="certification",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_until__isnull", True),
+                    ("issued_on__isnull", True),
+                    ("valid_until__gt", models.F("issued_on")),
+                    _connector="OR",
+                ),
+                name="partners_certification_valid_until_after_issued_on",
+                violation_error_message="'Valid until' must be after 'issued on'.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='sitecapability',
-            index=models.Index(fields=['term', 'site'], name='partners_sitecap_term_site_idx'),
+            model_name="sitecapability",
+            index=models.Index(fields=["term", "site"], name="partners_sitecap_term_site_idx"),
         ),
         migrations.AddIndex(
-            model_name='sitecapability',
-            index=models.Index(fields=['term', 'max_batch_kg'], name='partners_sitecap_term_kg_idx'),
+            model_name="sitecapability",
+            index=models.Index(
+                fields=["term", "max_batch_kg"], name="partners_sitecap_term_kg_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='sitecapability',
-            index=models.Index(fields=['term', 'max_volume_l'], name='partners_sitecap_term_l_idx'),
+            model_name="sitecapability",
+            index=models.Index(fields=["term", "max_volume_l"], name="partners_sitecap_term_l_idx"),
         ),
         migrations.AddConstraint(
-            model_name='sitecapability',
-            constraint=models.UniqueConstraint(fields=('site', 'term'), name='partners_sitecapability_one_per_site_and_term', violation_error_message='The site already lists this capability.'),
+            model_name="sitecapability",
+            constraint=models.UniqueConstraint(
+                fields=("site", "term"),
+                name="partners_sitecapability_one_per_site_and_term",
+                violation_error_message="The site already lists this capability.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sitecapability',
-            constraint=models.CheckConstraint(condition=models.Q(('max_batch_kg__isnull', True), ('max_batch_kg__gt', 0), _connector='OR'), name='partners_sitecapability_batch_positive', violation_error_message='The maximum batch size must be positive.'),
+            model_name="sitecapability",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("max_batch_kg__isnull", True), ("max_batch_kg__gt", 0), _connector="OR"
+                ),
+                name="partners_sitecapability_batch_positive",
+                violation_error_message="The maximum batch size must be positive.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sitecapability',
-            constraint=models.CheckConstraint(condition=models.Q(('max_volume_l__isnull', True), ('max_volume_l__gt', 0), _connector='OR'), name='partners_sitecapability_volume_positive', violation_error_message='The maximum volume must be positive.'),
+            model_name="sitecapability",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("max_volume_l__isnull", True), ("max_volume_l__gt", 0), _connector="OR"
+                ),
+                name="partners_sitecapability_volume_positive",
+                violation_error_message="The maximum volume must be positive.",
+            ),
         ),
     ]
