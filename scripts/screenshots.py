@@ -1,0 +1,61 @@
+"""Take screenshots of pages of a running CDMO Match with the system Chromium.
+
+    .venv/bin/python scripts/screenshots.py OUT_DIR PATH [PATH ...] [--base URL] [--login USER:PASSWORD]
+
+Each PATH ("/", "/admin/partners/provider/") is saved as OUT_DIR/<name>.png; `--login` signs in
+through the sign-in page first.
+"""
+
+import argparse
+import re
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _file_name(path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("paths", nargs="+")
+    parser.add_argument("--base", default="http://127.0.0.1:8000")
+    parser.add_argument("--login", help="USER:PASSWORD to sign in with first")
+    parser.add_argument("--width", type=int, default=1280)
+    parser.add_argument("--full-page", action="store_true")
+    args = parser.parse_args()
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": args.width, "height": 900})
+        if args.login:
+            username, password = args.login.split(":", 1)
+            page.goto(f"{args.base}/accounts/login/")
+            page.fill("input[name=username]", username)
+            page.fill("input[name=password]", password)
+            page.click("button[type=submit]")
+            page.wait_for_load_state("networkidle")
+        for path in args.paths:
+            page.goto(f"{args.base}{path}")
+            page.wait_for_load_state("networkidle")
+            target = args.out_dir / f"{_file_name(path)}.png"
+            page.screenshot(path=str(target), full_page=args.full_page)
+            print(target)
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
