@@ -14,7 +14,12 @@ def link_regulatory_records(site_ids: Iterable[int] | None = None) -> int:
     """
     from partners.models import Inspection, RegulatoryAction, Site
 
-    site_with_fei = Site.objects.filter(fei_number=OuterRef("fei_number")).values("pk")[:1]
+    # Saying `fei_number <> ''` lets the databases use the partial unique index on the FEI.
+    site_with_fei = (
+        Site.objects.exclude(fei_number="")
+        .filter(fei_number=OuterRef("fei_number"))
+        .values("pk")[:1]
+    )
     scope = Q()
     if site_ids is not None:
         site_ids = list(site_ids)

@@ -1,9 +1,9 @@
 """Take screenshots of pages of a running CDMO Match with the system Chromium.
 
-    .venv/bin/python scripts/screenshots.py OUT_DIR PATH [PATH ...] [--base URL] [--login USER:PASSWORD]
+    .venv/bin/python scripts/screenshots.py OUT_DIR PATH [PATH ...] [--base URL] [--login U:P]
 
-Each PATH ("/", "/admin/partners/provider/") is saved as OUT_DIR/<name>.png; `--login` signs in
-through the sign-in page first.
+Each PATH ("/", "/admin/partners/provider/") is saved as OUT_DIR/<name>.png; `--login U:P` signs
+in with that username and password through the sign-in page first.
 """
 
 import argparse
@@ -39,7 +39,9 @@ def main() -> None:
     args.out_dir.mkdir(parents=True, exist_ok=True)
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         page = browser.new_page(viewport={"width": args.width, "height": 900})
         if args.login:
             username, password = args.login.split(":", 1)

@@ -1,0 +1,1 @@
+"""Importers and exporters of catalogue data: the catalogue file and regulator files."""
