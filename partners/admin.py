@@ -4,6 +4,7 @@ Every model keeps a history (django-simple-history): the "History" button on a c
 who changed what and when, field by field.
 """
 
+from django import forms
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count
@@ -19,10 +20,14 @@ from partners.models import (
     Term,
 )
 
+admin.site.site_header = "CDMO Match curation"
+admin.site.site_title = "CDMO Match curation"
+admin.site.index_title = "Catalogue"
+
 
 class SiteInline(admin.TabularInline):
     model = Site
-    fields = ["name", "country", "city", "fei_number", "oel_ug_m3", "capacity_available_from"]
+    fields = ["name", "country", "city", "fei_number"]
     extra = 0
     show_change_link = True  # capabilities, certifications and records are edited on the site
 
@@ -54,20 +59,21 @@ class SiteCapabilityInline(admin.TabularInline):
 
 class CertificationInline(admin.TabularInline):
     model = Certification
-    fields = ["kind", "authority", "reference", "issued_on", "valid_until", "status", "source"]
+    fields = ["kind", "authority", "reference", "issued_on", "valid_until", "status"]
     extra = 0
+    show_change_link = True  # source and retrieval date are on the certification's own page
 
 
 class InspectionInline(admin.TabularInline):
     model = Inspection
-    fields = ["authority", "inspection_id", "end_date", "classification", "project_area", "source"]
+    fields = ["authority", "inspection_id", "end_date", "classification", "project_area"]
     extra = 0
     show_change_link = True
 
 
 class RegulatoryActionInline(admin.TabularInline):
     model = RegulatoryAction
-    fields = ["authority", "action_type", "action_date", "case_id", "product_type", "source"]
+    fields = ["authority", "action_type", "action_date", "case_id", "product_type"]
     extra = 0
     show_change_link = True
 
@@ -79,7 +85,7 @@ class SiteAdmin(SimpleHistoryAdmin):
     list_select_related = ["provider"]
     search_fields = ["name", "city", "fei_number", "provider__name"]
     autocomplete_fields = ["provider"]
-    filter_horizontal = ["phases", "dea_schedules"]
+    formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
     inlines = [SiteCapabilityInline, CertificationInline, InspectionInline, RegulatoryActionInline]
 
 

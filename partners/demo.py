@@ -1506,7 +1506,7 @@ def seed_catalogue(providers: int, seed: int, as_of: datetime.date) -> SeedRepor
         site_ids = [row.pk for row in site_rows]
         pairs = list(zip(new_sites, site_ids, strict=True))
 
-        Site.phases.through.objects.bulk_create(
+        phase_rows = Site.phases.through.objects.bulk_create(
             [
                 Site.phases.through(site_id=site_id, phase_id=phase)
                 for site, site_id in pairs
@@ -1514,7 +1514,7 @@ def seed_catalogue(providers: int, seed: int, as_of: datetime.date) -> SeedRepor
             ],
             batch_size=BATCH_SIZE,
         )
-        Site.dea_schedules.through.objects.bulk_create(
+        dea_rows = Site.dea_schedules.through.objects.bulk_create(
             [
                 Site.dea_schedules.through(site_id=site_id, deaschedule_id=code)
                 for site, site_id in pairs
@@ -1522,32 +1522,30 @@ def seed_catalogue(providers: int, seed: int, as_of: datetime.date) -> SeedRepor
             ],
             batch_size=BATCH_SIZE,
         )
-        report.capabilities = len(
-            SiteCapability.objects.bulk_create(
-                [
-                    SiteCapability(
-                        site_id=site_id,
-                        term_id=term_ids[capability.slug],
-                        max_batch_kg=capability.max_batch_kg,
-                        max_volume_l=capability.max_volume_l,
-                        provenance=capability.provenance,
-                    )
-                    for site, site_id in pairs
-                    for capability in site.capabilities
-                ],
-                batch_size=BATCH_SIZE,
-            )
+        capability_rows = SiteCapability.objects.bulk_create(
+            [
+                SiteCapability(
+                    site_id=site_id,
+                    term_id=term_ids[capability.slug],
+                    max_batch_kg=capability.max_batch_kg,
+                    max_volume_l=capability.max_volume_l,
+                    provenance=capability.provenance,
+                )
+                for site, site_id in pairs
+                for capability in site.capabilities
+            ],
+            batch_size=BATCH_SIZE,
         )
-        report.certifications = len(
-            Certification.objects.bulk_create(
-                [
-                    Certification(site_id=site_id, **_fields(certification))
-                    for site, site_id in pairs
-                    for certification in site.certifications
-                ],
-                batch_size=BATCH_SIZE,
-            )
+        certification_rows = Certification.objects.bulk_create(
+            [
+                Certification(site_id=site_id, **_fields(certification))
+                for site, site_id in pairs
+                for certification in site.certifications
+            ],
+            batch_size=BATCH_SIZE,
         )
+        report.capabilities = len(capability_rows)
+        report.certifications = len(certification_rows)
 
         # Regulator records point at their site directly: the FEIs are new to the database,
         # so `link_regulatory_records` would find nothing else to attach.
@@ -1582,10 +1580,50 @@ def seed_catalogue(providers: int, seed: int, as_of: datetime.date) -> SeedRepor
         report.inspections = len(Inspection.objects.bulk_create(inspections, BATCH_SIZE))
         report.actions = len(RegulatoryAction.objects.bulk_create(actions, BATCH_SIZE))
 
+        _start_histories(
+            provider_rows, site_rows, phase_rows, dea_rows, capability_rows, certification_rows
+        )
+
     report.providers = len(provider_rows)
     report.sites = len(site_rows)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _start_histories(providers, sites, phase_rows, dea_rows, capabilities, certifications) -> None:
+    """Give every seeded row of what curators edit its first history entry, so that a
+    curator's first edit shows which fields changed rather than a change without a baseline."""
+    from django.apps import apps
+
+    from partners.models import Certification, Provider, Site, SiteCapability
+
+    reason = "seed_demo"
+    for model, rows in [
+        (Provider, providers),
+        (SiteCapability, capabilities),
+        (Certification, certifications),
+    ]:
+        model.history.bulk_history_create(rows, BATCH_SIZE, default_change_reason=reason)
+    site_history = Site.history.bulk_history_create(sites, BATCH_SIZE, default_change_reason=reason)
+    history_of_site = {entry.id: entry.history_id for entry in site_history}
+    # A site's history entry records its phases and DEA schedules too (m2m history).
+    for field_name, through_rows, target in [
+        ("phases", phase_rows, "phase_id"),
+        ("dea_schedules", dea_rows, "deaschedule_id"),
+    ]:
+        historical_through = apps.get_model("partners", f"HistoricalSite_{field_name}")
+        historical_through.objects.bulk_create(
+            [
+                historical_through(
+                    id=row.pk,
+                    site_id=row.site_id,
+                    history_id=history_of_site[row.site_id],
+                    **{target: getattr(row, target)},
+                )
+                for row in through_rows
+            ],
+            batch_size=BATCH_SIZE,
+        )
 
 
 def _fields(record: PlannedCertification | PlannedInspection | PlannedAction) -> dict:

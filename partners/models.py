@@ -233,7 +233,8 @@ class SiteCapability(TimeStamped):
         ]
 
     def __str__(self) -> str:
-        return f"{self.site} — {self.term}"
+        # The term alone: shown inline under its site, and no query for the site.
+        return str(self.term)
 
 
 class Certification(TimeStamped):
@@ -271,7 +272,7 @@ class Certification(TimeStamped):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} — {self.site}"
+        return " ".join(filter(None, [self.get_kind_display(), self.reference]))
 
     def is_valid_on(self, date: datetime.date | None = None) -> bool:
         date = date or timezone.localdate()

@@ -48,8 +48,6 @@ def _provider_form(provider: Provider, sites: list[Site], **changes) -> dict:
             f"sites-{i}-country": site.country.code,
             f"sites-{i}-city": site.city,
             f"sites-{i}-fei_number": site.fei_number,
-            f"sites-{i}-oel_ug_m3": "" if site.oel_ug_m3 is None else str(site.oel_ug_m3),
-            f"sites-{i}-capacity_available_from": "",
         }
     data.update(changes)
     return data

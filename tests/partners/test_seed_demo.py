@@ -322,3 +322,15 @@ def test_fei_numbers_are_unique_ten_digit_numbers(catalogue):
     assert len(feis) == len(set(feis))
     assert all(len(fei) == 10 and fei.startswith("3") for fei in feis)
     assert len(feis) > Site.objects.count() / 2
+
+
+@pytest.mark.django_db
+def test_a_curators_first_edit_of_a_seeded_site_shows_just_what_changed(catalogue):
+    site = Site.objects.filter(phases__isnull=False).distinct().first()
+    assert site.history.count() == 1  # the seeded baseline
+
+    site.city = "Neustadt"
+    site.save()
+
+    latest = site.history.latest()
+    assert [change.field for change in latest.diff_against(latest.prev_record).changes] == ["city"]
