@@ -8,6 +8,7 @@ HTTPS hardening that `manage.py check --deploy` asks for. `.env.example` lists e
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
@@ -49,6 +50,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI and Redoc served from our static files, not fetched from a CDN.
+    "drf_spectacular_sidecar",
     "simple_history",
     "partners",
     "matching",
@@ -156,6 +159,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "partners.tasks.link_regulatory_records",
         "schedule": 24 * 60 * 60,
     },
+    # The score decays with time, so it changes overnight even when no record does.
+    "recompute-compliance-nightly": {
+        "task": "partners.tasks.recompute_compliance",
+        "schedule": crontab(hour=3, minute=0),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -168,6 +176,18 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "CDMO Match API",
     "DESCRIPTION": "The catalogue of contract manufacturers and the matching engine, as JSON.",
     "VERSION": "1.0.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # The schema documents the API, not the endpoint that serves the schema.
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Three vocabularies share the field name `kind`: name each enum after its choices.
+    "ENUM_NAME_OVERRIDES": {
+        "ProviderKindEnum": "partners.choices.ProviderKind",
+        "TermKindEnum": "partners.choices.TermKind",
+        "CertificationKindEnum": "partners.choices.CertificationKind",
+        "CertificationStatusEnum": "partners.choices.CertificationStatus",
+    },
 }
 
 LOGGING = {

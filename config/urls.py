@@ -7,6 +7,7 @@ from config import views
 
 urlpatterns = [
     path("", include("partners.urls")),
+    path("api/", include("partners.api.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

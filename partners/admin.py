@@ -86,6 +86,8 @@ class SiteAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "city", "fei_number", "provider__name"]
     autocomplete_fields = ["provider"]
     formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
+    # Derived from the records below and recomputed nightly: shown, never edited.
+    readonly_fields = ["compliance_score", "compliance_state", "compliance_as_of"]
     inlines = [SiteCapabilityInline, CertificationInline, InspectionInline, RegulatoryActionInline]
 
 

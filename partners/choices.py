@@ -95,6 +95,13 @@ class ActionType(models.TextChoices):
     EU_NON_COMPLIANCE = "eu-non-compliance", "EU statement of non-compliance"
 
 
+class ComplianceState(models.TextChoices):
+    """Whether a site's compliance score could be computed (partners/compliance.py)."""
+
+    SCORED = "scored", "Scored"
+    UNKNOWN = "unknown", "Unknown: no inspection in five years"
+
+
 class Region(models.TextChoices):
     NORTH_AMERICA = "north-america", "North America"
     LATIN_AMERICA = "latin-america", "Latin America"

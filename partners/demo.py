@@ -1433,6 +1433,7 @@ def seed_catalogue(providers: int, seed: int, as_of: datetime.date) -> SeedRepor
     regulator record already has is replaced by a fresh one; inspection rows and actions whose
     keys are already recorded are skipped. Running twice with the same arguments adds nothing.
     """
+    from partners.compliance_store import recompute_compliance_scores
     from partners.models import (
         Certification,
         Inspection,
@@ -1583,6 +1584,8 @@ def seed_catalogue(providers: int, seed: int, as_of: datetime.date) -> SeedRepor
         _start_histories(
             provider_rows, site_rows, phase_rows, dea_rows, capability_rows, certification_rows
         )
+        # Scored as of the demo's own date, which its histories are drawn relative to.
+        recompute_compliance_scores(site_ids, as_of=as_of)
 
     report.providers = len(provider_rows)
     report.sites = len(site_rows)

@@ -14,6 +14,7 @@ from partners.choices import (
     CertificationKind,
     CertificationStatus,
     Classification,
+    ComplianceState,
     Provenance,
     ProviderKind,
     TermKind,
@@ -150,9 +151,32 @@ class Site(TimeStamped):
         DeaSchedule, blank=True, related_name="sites", verbose_name="DEA schedules"
     )
     capacity_available_from = models.DateField(null=True, blank=True)
+    # Derived from the site's inspections and actions by partners/compliance.py and recomputed
+    # nightly (it decays with time): nobody edits it, and its history is its inputs' history.
+    compliance_score = models.FloatField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="0 to 100, from the inspection and action record; empty when unknown.",
+    )
+    compliance_state = models.CharField(
+        max_length=8,
+        choices=ComplianceState.choices,
+        default=ComplianceState.UNKNOWN,
+        editable=False,
+    )
+    compliance_as_of = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The date the stored score was computed for; empty until first computed.",
+    )
 
     objects = SiteQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[phases, dea_schedules])
+    history = HistoricalRecords(
+        m2m_fields=[phases, dea_schedules],
+        excluded_fields=["compliance_score", "compliance_state", "compliance_as_of"],
+    )
 
     class Meta:
         ordering = ["provider_id", "name"]
@@ -173,12 +197,27 @@ class Site(TimeStamped):
                 name="%(app_label)s_%(class)s_oel_positive",
                 violation_error_message="The OEL must be a positive number of µg/m³.",
             ),
+            models.CheckConstraint(
+                condition=Q(compliance_score__isnull=True)
+                | Q(compliance_score__gte=0, compliance_score__lte=100),
+                name="%(app_label)s_%(class)s_compliance_score_range",
+                violation_error_message="The compliance score must be between 0 and 100.",
+            ),
+            models.CheckConstraint(
+                condition=Q(compliance_state=ComplianceState.SCORED, compliance_score__isnull=False)
+                | Q(compliance_state=ComplianceState.UNKNOWN, compliance_score__isnull=True),
+                name="%(app_label)s_%(class)s_compliance_score_matches_state",
+                violation_error_message="A scored site has a score; an unknown one has none.",
+            ),
         ]
         indexes = [
             # Directory filters `country` and `region` (region expands to a list of countries).
             models.Index(fields=["country"], name="partners_site_country_idx"),
             # Directory filter `max_oel`: sites containing at or below a given OEL.
             models.Index(fields=["oel_ug_m3"], name="partners_site_oel_idx"),
+            # Directory ordering `-compliance`: providers by their best site's score,
+            # Max(sites__compliance_score) per provider, read from this index alone.
+            models.Index(fields=["provider", "compliance_score"], name="partners_site_compl_idx"),
         ]
 
     def __str__(self) -> str:
@@ -305,6 +344,11 @@ class RegulatorRecord(TimeStamped):
 
     def save(self, *args, **kwargs) -> None:
         self.fei_number = normalize_fei(self.fei_number)
+        if self.fei_number:
+            # A record naming an FEI belongs to the site carrying it, or to none yet.
+            self.site = (
+                Site.objects.exclude(fei_number="").filter(fei_number=self.fei_number).first()
+            )
         super().save(*args, **kwargs)
 
 

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from partners.compliance_store import recompute_compliance_scores
 from partners.linking import link_regulatory_records as link_records
 
 
@@ -9,3 +10,13 @@ from partners.linking import link_regulatory_records as link_records
 def link_regulatory_records(site_ids: list[int] | None = None) -> int:
     """Re-link inspections and actions to sites by FEI. Idempotent, so safe to acknowledge late."""
     return link_records(site_ids)
+
+
+@shared_task(acks_late=True, ignore_result=False)
+def recompute_compliance(site_ids: list[int] | None = None) -> int:
+    """Recompute the stored compliance scores of these sites (all when None) as of today.
+
+    Idempotent (a rerun writes only what changed since), so safe to acknowledge late. Returns how
+    many sites were written.
+    """
+    return recompute_compliance_scores(site_ids)

@@ -5,5 +5,7 @@ from partners import views
 app_name = "partners"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", views.directory, name="home"),
+    path("providers/", views.directory, name="directory"),
+    path("providers/<slug:slug>/", views.provider_detail, name="provider"),
 ]

@@ -3,6 +3,8 @@
 Curators may add terms or edit names in the admin; import files and API clients use the slugs.
 """
 
+from partners.choices import DEA_SCHEDULES, PHASES
+
 CAPABILITY_TERMS: dict[str, list[tuple[str, str]]] = {
     "modality": [
         ("small-molecule-api", "Small-molecule API"),
@@ -67,3 +69,17 @@ VOLUME_MODALITIES = frozenset(
         "plasmid-dna",
     }
 )
+
+
+def install_vocabulary(term_model, phase_model, dea_schedule_model) -> None:
+    """Create the shipped terms, phases and DEA schedules that are missing.
+
+    Takes the models as arguments so that the data migration can pass its historical ones.
+    """
+    for kind, terms in CAPABILITY_TERMS.items():
+        for slug, name in terms:
+            term_model.objects.get_or_create(slug=slug, defaults={"kind": kind, "name": name})
+    for rank, (slug, name) in enumerate(PHASES):
+        phase_model.objects.get_or_create(slug=slug, defaults={"name": name, "rank": rank})
+    for rank, (code, name) in enumerate(DEA_SCHEDULES):
+        dea_schedule_model.objects.get_or_create(code=code, defaults={"name": name, "rank": rank})

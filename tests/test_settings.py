@@ -12,7 +12,9 @@ STRONG_KEY = "q7Jw0-Kp3vN8xZr2Lm5Tb9Yc4Hd6Fg1Sa0Qe7Wu3Io8Pl2Kj5Mn9Bv4Cx6Zt1Rs0Dq
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS"}}
+    # DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' own, never a deployment's.
+    unset = {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    environ = {k: v for k, v in os.environ.items() if k not in unset}
     environ.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],

@@ -2,21 +2,15 @@
 
 from django.db import migrations
 
-from partners.choices import DEA_SCHEDULES, PHASES
-from partners.vocabulary import CAPABILITY_TERMS
+from partners.vocabulary import install_vocabulary
 
 
 def load_vocabulary(apps, schema_editor):
-    Term = apps.get_model("partners", "Term")
-    Phase = apps.get_model("partners", "Phase")
-    DeaSchedule = apps.get_model("partners", "DeaSchedule")
-    for kind, terms in CAPABILITY_TERMS.items():
-        for slug, name in terms:
-            Term.objects.update_or_create(slug=slug, defaults={"kind": kind, "name": name})
-    for rank, (slug, name) in enumerate(PHASES):
-        Phase.objects.update_or_create(slug=slug, defaults={"name": name, "rank": rank})
-    for rank, (code, name) in enumerate(DEA_SCHEDULES):
-        DeaSchedule.objects.update_or_create(code=code, defaults={"name": name, "rank": rank})
+    install_vocabulary(
+        apps.get_model("partners", "Term"),
+        apps.get_model("partners", "Phase"),
+        apps.get_model("partners", "DeaSchedule"),
+    )
 
 
 class Migration(migrations.Migration):

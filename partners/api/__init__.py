@@ -1,0 +1,1 @@
+"""The catalogue as JSON: the directory's list, provider profiles and the vocabulary."""

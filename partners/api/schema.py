@@ -1,0 +1,52 @@
+"""OpenAPI schema help for the catalogue's filters (drf-spectacular).
+
+The capability filters (`modality`, `dosage_form`, `service`, `technology`) take their choices
+from the vocabulary table when a request comes in, because curators may add terms. drf-spectacular
+rightly refuses to query the database while building the schema, cannot tell the parameter's
+type and warns. This extension documents those parameters as repeatable slugs pointing to
+`/api/taxonomy/`, and leaves every other filter to drf-spectacular's own django-filter support.
+
+Registered by being imported (drf-spectacular collects extensions as they are defined):
+`partners.api.views` imports it.
+"""
+
+from django.db.models import Model
+from django_filters import Filter, FilterSet
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_array_type, build_basic_type, build_parameter_type
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+
+
+class VocabularyFilterExtension(DjangoFilterExtension):
+    # Above drf-spectacular's own extension for the same backend.
+    priority = 1
+
+    def resolve_filter_field(
+        self,
+        auto_schema: AutoSchema,
+        model: type[Model],
+        filterset_class: type[FilterSet],
+        field_name: str,
+        filter_field: Filter,
+    ) -> list[dict]:
+        if not callable(filter_field.extra.get("choices")):
+            return super().resolve_filter_field(
+                auto_schema, model, filterset_class, field_name, filter_field
+            )
+        label = filter_field.label or field_name
+        return [
+            build_parameter_type(
+                name=field_name,
+                location=OpenApiParameter.QUERY,
+                required=filter_field.extra["required"],
+                description=(
+                    f"{label}: a slug from `/api/taxonomy/` (capabilities.{field_name}). "
+                    "Repeat the parameter to accept any of several."
+                ),
+                schema=build_array_type(build_basic_type(OpenApiTypes.STR)),
+                explode=True,
+                style="form",
+            )
+        ]

@@ -1,0 +1,17 @@
+"""URLs of the catalogue API, included at `api/`; `api/docs/` documents them all."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from partners.api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("providers/", views.ProviderList.as_view(), name="provider-list"),
+    # Any string, not only a slug: whatever the client sends is answered in JSON (404 if unknown).
+    path("providers/<str:slug>/", views.ProviderDetail.as_view(), name="provider-detail"),
+    path("taxonomy/", views.Taxonomy.as_view(), name="taxonomy"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

@@ -1,0 +1,326 @@
+"""The directory's filters: one FilterSet for the HTML directory and `/api/providers/`.
+
+A parameter may repeat: its values are ORed; different parameters are ANDed. Filters are of
+two kinds:
+
+- provider filters (`q`, `kind`, `verified`) look at the provider itself;
+- site filters (everything about capabilities, phases, places, certificates, inspections,
+  containment, scale, DEA schedules) must all hold for one and the same site: a provider is
+  listed when at least one of its sites satisfies every active site filter together.
+
+`provider_conditions` and `site_conditions` build those conditions and can leave one
+parameter out, which is how the facet counts (partners/facets.py) count each facet over the
+list filtered by every other active filter.
+"""
+
+import datetime
+
+import django_filters
+from django import forms
+from django.db import connection
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django_countries import countries
+
+from partners.choices import (
+    DEA_SCHEDULES,
+    PHASES,
+    ActionType,
+    Authority,
+    CertificationKind,
+    Classification,
+    ProviderKind,
+    Region,
+    TermKind,
+    VerificationStatus,
+)
+from partners.models import (
+    Certification,
+    Inspection,
+    Provider,
+    RegulatoryAction,
+    Site,
+    SiteCapability,
+    Term,
+)
+from partners.regions import countries_in
+
+# The events that make a site's record "not clean" for `clean_since`.
+ADVERSE_ACTIONS = [ActionType.WARNING_LETTER, ActionType.IMPORT_ALERT, ActionType.EU_NON_COMPLIANCE]
+
+# The vocabulary filters: parameter name -> kind of term.
+TERM_FILTERS = {
+    "modality": TermKind.MODALITY,
+    "dosage_form": TermKind.DOSAGE_FORM,
+    "service": TermKind.SERVICE,
+    "technology": TermKind.TECHNOLOGY,
+}
+PROVIDER_FILTERS = ("q", "kind", "verified")
+SITE_FILTERS = (
+    *TERM_FILTERS,
+    "phase",
+    "country",
+    "region",
+    "certification",
+    "inspected_by",
+    "clean_since",
+    "min_batch_kg",
+    "min_volume_l",
+    "max_oel",
+    "dea_schedule",
+)
+
+ORDERINGS = {
+    "name": ("Name (A to Z)", ["name", "slug"]),
+    "-name": ("Name (Z to A)", ["-name", "-slug"]),
+    "country": ("Headquarters country", ["country", "name", "slug"]),
+    "-compliance": ("Best compliance record", [F("best_compliance").desc(nulls_last=True), "name"]),
+    "-sites": ("Most sites", ["-site_count", "name", "slug"]),
+}
+
+
+def _term_choices(kind: str):
+    """Choices read from the vocabulary table when the form is built (curators may add terms)."""
+
+    def choices() -> list[tuple[str, str]]:
+        return list(Term.objects.filter(kind=kind).order_by("name").values_list("slug", "name"))
+
+    return choices
+
+
+def _noop(queryset: QuerySet, name: str, value) -> QuerySet:
+    # Filtering is done as a whole in ProviderFilterSet.filter_queryset.
+    return queryset
+
+
+class UpperCaseMultipleChoiceField(forms.MultipleChoiceField):
+    """Country codes are matched whatever their case (`de` is `DE`)."""
+
+    def to_python(self, value):
+        return [str(v).strip().upper() for v in super().to_python(value)]
+
+
+class VerifiedField(forms.NullBooleanField):
+    """true: verified providers; false: unverified ones; absent (an unticked box): any.
+
+    Anything else is an error rather than a guess.
+    """
+
+    TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+    widget = forms.TextInput  # hands over the raw value, unlike NullBooleanSelect
+
+    def to_python(self, value):
+        if value in (None, "") or isinstance(value, bool):
+            return value if isinstance(value, bool) else None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError("Enter true or false.", code="invalid")
+
+    def validate(self, value) -> None:
+        pass
+
+
+class CountryFilter(django_filters.MultipleChoiceFilter):
+    field_class = UpperCaseMultipleChoiceField
+
+
+class ProviderFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="Search", method=_noop, max_length=200)
+    kind = django_filters.MultipleChoiceFilter(
+        label="Provider type", choices=ProviderKind.choices, method=_noop
+    )
+    modality = django_filters.MultipleChoiceFilter(
+        label="Modality", choices=_term_choices(TermKind.MODALITY), method=_noop
+    )
+    dosage_form = django_filters.MultipleChoiceFilter(
+        label="Dosage form", choices=_term_choices(TermKind.DOSAGE_FORM), method=_noop
+    )
+    service = django_filters.MultipleChoiceFilter(
+        label="Service", choices=_term_choices(TermKind.SERVICE), method=_noop
+    )
+    technology = django_filters.MultipleChoiceFilter(
+        label="Technology", choices=_term_choices(TermKind.TECHNOLOGY), method=_noop
+    )
+    phase = django_filters.MultipleChoiceFilter(label="Phase", choices=PHASES, method=_noop)
+    country = CountryFilter(label="Site country", choices=list(countries), method=_noop)
+    region = django_filters.MultipleChoiceFilter(
+        label="Region", choices=Region.choices, method=_noop
+    )
+    certification = django_filters.MultipleChoiceFilter(
+        label="Valid certification", choices=CertificationKind.choices, method=_noop
+    )
+    inspected_by = django_filters.MultipleChoiceFilter(
+        label="Inspected by", choices=Authority.choices, method=_noop
+    )
+    clean_since = django_filters.DateFilter(
+        label="Clean record since",
+        method=_noop,
+        help_text="No OAI inspection, warning letter, import alert or EU non-compliance since.",
+    )
+    min_batch_kg = django_filters.NumberFilter(label="Batch of at least (kg)", method=_noop)
+    min_volume_l = django_filters.NumberFilter(label="Volume of at least (L)", method=_noop)
+    max_oel = django_filters.NumberFilter(
+        label="Contains an OEL of (µg/m³)",
+        method=_noop,
+        help_text="Sites that have demonstrated containment at or below this exposure limit.",
+    )
+    dea_schedule = django_filters.MultipleChoiceFilter(
+        label="DEA schedule", choices=DEA_SCHEDULES, method=_noop
+    )
+    verified = django_filters.BooleanFilter(
+        label="Verified by a curator",
+        method=_noop,
+        widget=forms.CheckboxInput,
+    )
+    ordering = django_filters.ChoiceFilter(
+        label="Sort by",
+        choices=[(key, label) for key, (label, _) in ORDERINGS.items()],
+        method=_noop,
+        empty_label=None,
+    )
+
+    class Meta:
+        model = Provider
+        fields: list[str] = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        for name in ("min_batch_kg", "min_volume_l", "max_oel"):
+            field = self.form.fields[name]
+            field.validators.append(_positive)
+            field.widget.attrs.update({"min": "0", "step": "any", "inputmode": "decimal"})
+        self.form.fields["clean_since"].widget = forms.DateInput(attrs={"type": "date"})
+        self.form.fields["verified"] = VerifiedField(label="Verified by a curator", required=False)
+        self.form.fields["ordering"].required = False
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        data = self.form.cleaned_data
+        queryset = queryset.filter(*provider_conditions(data))
+        sites = matching_sites(data)
+        if sites is not None:
+            queryset = queryset.filter(Exists(sites.filter(provider=OuterRef("pk"))))
+        return order_providers(queryset, data.get("ordering") or "name")
+
+    @property
+    def active(self) -> dict:
+        """The cleaned filters that are set (for chips, facets and "clear" links)."""
+        if not self.is_bound or not self.is_valid():
+            return {}
+        return {
+            name: value
+            for name, value in self.form.cleaned_data.items()
+            if name != "ordering" and value not in (None, "", [])
+        }
+
+
+def _positive(value) -> None:
+    if value is not None and value <= 0:
+        raise forms.ValidationError("Enter a number greater than zero.")
+
+
+def provider_conditions(data: dict, exclude: str | None = None) -> list[Q]:
+    """Conditions on the provider itself, leaving out the parameter `exclude`."""
+    conditions = []
+    if data.get("q") and exclude != "q":
+        conditions.append(_search(data["q"]))
+    if data.get("kind") and exclude != "kind":
+        conditions.append(Q(kind__in=data["kind"]))
+    if data.get("verified") is not None and exclude != "verified":
+        verified = Q(verification_status=VerificationStatus.VERIFIED)
+        conditions.append(verified if data["verified"] else ~verified)
+    return conditions
+
+
+def _search(text: str) -> Q:
+    """Name and description: full-text on PostgreSQL (plus a name prefix), substring on SQLite."""
+    text = text.strip()
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        document = SearchVector("name", weight="A") + SearchVector("description", weight="B")
+        matches = Provider.objects.annotate(document=document).filter(
+            pk=OuterRef("pk"), document=SearchQuery(text, search_type="websearch")
+        )
+        return Q(Exists(matches)) | Q(name__icontains=text)
+    return Q(name__icontains=text) | Q(description__icontains=text)
+
+
+def site_conditions(
+    data: dict, exclude: str | None = None, today: datetime.date | None = None
+) -> list[Q]:
+    """Conditions on one site, leaving out the parameter `exclude`."""
+    today = today or timezone.localdate()
+    conditions = []
+
+    def wanted(name: str):
+        return data.get(name) if name != exclude else None
+
+    for name, kind in TERM_FILTERS.items():
+        if slugs := wanted(name):
+            conditions.append(
+                Exists(
+                    SiteCapability.objects.filter(
+                        site=OuterRef("pk"), term__kind=kind, term__slug__in=slugs
+                    )
+                )
+            )
+    if phases := wanted("phase"):
+        conditions.append(
+            Exists(Site.phases.through.objects.filter(site=OuterRef("pk"), phase__in=phases))
+        )
+    if codes := wanted("country"):
+        conditions.append(Q(country__in=codes))
+    if regions := wanted("region"):
+        conditions.append(Q(country__in=set().union(*(countries_in(r) for r in regions))))
+    if kinds := wanted("certification"):
+        valid = Certification.objects.valid_on(today).filter(site=OuterRef("pk"), kind__in=kinds)
+        conditions.append(Exists(valid))
+    if authorities := wanted("inspected_by"):
+        inspections = Inspection.objects.filter(site=OuterRef("pk"), authority__in=authorities)
+        conditions.append(Exists(inspections))
+    if since := wanted("clean_since"):
+        oai = Inspection.objects.filter(
+            site=OuterRef("pk"), classification=Classification.OAI, end_date__gte=since
+        )
+        adverse = RegulatoryAction.objects.filter(
+            site=OuterRef("pk"), action_type__in=ADVERSE_ACTIONS, action_date__gte=since
+        )
+        conditions.append(~Exists(oai) & ~Exists(adverse))
+    if (kg := wanted("min_batch_kg")) is not None:
+        conditions.append(
+            Exists(SiteCapability.objects.filter(site=OuterRef("pk"), max_batch_kg__gte=kg))
+        )
+    if (litres := wanted("min_volume_l")) is not None:
+        conditions.append(
+            Exists(SiteCapability.objects.filter(site=OuterRef("pk"), max_volume_l__gte=litres))
+        )
+    if (oel := wanted("max_oel")) is not None:
+        conditions.append(Q(oel_ug_m3__lte=oel))
+    if schedules := wanted("dea_schedule"):
+        conditions.append(
+            Exists(
+                Site.dea_schedules.through.objects.filter(
+                    site=OuterRef("pk"), deaschedule__in=schedules
+                )
+            )
+        )
+    return conditions
+
+
+def matching_sites(data: dict, exclude: str | None = None) -> QuerySet | None:
+    """Sites meeting every active site filter (but `exclude`), or None when none is active."""
+    conditions = site_conditions(data, exclude)
+    if not conditions:
+        return None
+    return Site.objects.filter(*conditions)
+
+
+def order_providers(queryset: QuerySet, ordering: str) -> QuerySet:
+    if ordering == "-sites":
+        queryset = queryset.annotate(site_count=Count("sites"))
+    elif ordering == "-compliance":
+        queryset = queryset.annotate(best_compliance=Max("sites__compliance_score"))
+    return queryset.order_by(*ORDERINGS[ordering][1])

@@ -1,0 +1,236 @@
+"""The provider profile page's reading of the catalogue: one `SiteProfile` per site.
+
+`provider_for_profile` loads a provider and everything its profile shows in a fixed number of
+queries; `site_profiles` turns the prefetched rows into what the template lays out (capabilities
+grouped by kind, certificate states, one dated history of inspections and actions, the timeline).
+Nothing here queries the database once the provider is loaded.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+
+from partners.choices import PHASES, Authority, ProviderKind, TermKind
+from partners.models import (
+    Certification,
+    DeaSchedule,
+    Inspection,
+    Phase,
+    Provider,
+    RegulatoryAction,
+    Site,
+    SiteCapability,
+)
+from partners.timeline import Timeline, TimelineEvent, build_timeline, in_sentence
+from partners.validity import CertificationState, certification_state
+
+KIND_HINTS = {
+    ProviderKind.CDMO: "Contract development and manufacturing organisation: develops processes "
+    "and manufactures.",
+    ProviderKind.CMO: "Contract manufacturing organisation: runs established processes.",
+}
+
+ACTIONS_LANE = "Actions"
+
+
+@dataclass(frozen=True, slots=True)
+class CapabilityRow:
+    capability: SiteCapability
+    scale: str  # "1,300 kg batch · 6,000 L", or "" when no scale is on record
+
+
+@dataclass(frozen=True, slots=True)
+class CapabilityGroup:
+    kind: str
+    label: str
+    rows: list[CapabilityRow]
+
+
+@dataclass(frozen=True, slots=True)
+class CertificationRow:
+    certification: Certification
+    state: CertificationState
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseStep:
+    slug: str
+    name: str
+    served: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """An inspection or an action, in the shape of one row of the history table."""
+
+    date: datetime.date
+    authority: str
+    authority_name: str
+    is_inspection: bool
+    record_type: str  # "Inspection", "Warning letter", ...
+    outcome: str  # NAI / VAI / OAI for inspections, the action type slug for actions
+    record_id: str
+    project_area: str
+    product_type: str
+    source: str
+    retrieved_at: datetime.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteProfile:
+    site: Site
+    phase_steps: list[PhaseStep]
+    dea_schedules: list[DeaSchedule]
+    oel: str  # "" when the site has no containment data
+    capability_groups: list[CapabilityGroup]
+    certifications: list[CertificationRow]
+    history: list[HistoryRow]
+    timeline: Timeline | None
+
+
+def provider_for_profile() -> QuerySet[Provider]:
+    """Providers with their sites and every row the profile shows, prefetched in fixed queries."""
+    sites = Site.objects.order_by("name").prefetch_related(
+        Prefetch(
+            "capabilities",
+            queryset=SiteCapability.objects.select_related("term").order_by(
+                "term__kind", "term__name"
+            ),
+        ),
+        Prefetch("certifications", queryset=Certification.objects.order_by("kind", "-issued_on")),
+        Prefetch(
+            "inspections",
+            queryset=Inspection.objects.order_by("-end_date", "inspection_id", "project_area"),
+        ),
+        Prefetch("actions", queryset=RegulatoryAction.objects.order_by("-action_date", "case_id")),
+        Prefetch("phases", queryset=Phase.objects.order_by("rank")),
+        Prefetch("dea_schedules", queryset=DeaSchedule.objects.order_by("rank")),
+    )
+    return Provider.objects.prefetch_related(Prefetch("sites", queryset=sites))
+
+
+def site_profiles(provider: Provider, today: datetime.date) -> list[SiteProfile]:
+    """What the profile shows for each of `provider`'s sites, as of `today`."""
+    return [_site_profile(site, today) for site in provider.sites.all()]
+
+
+def format_quantity(value: float) -> str:
+    """1300.0 -> "1,300"; 0.25 -> "0.25": thousands separated, no trailing zeros."""
+    if value == int(value):
+        return f"{int(value):,}"
+    return f"{value:,.3f}".rstrip("0").rstrip(".")
+
+
+def _site_profile(site: Site, today: datetime.date) -> SiteProfile:
+    served = {phase.slug for phase in site.phases.all()}
+    inspections = list(site.inspections.all())
+    actions = list(site.actions.all())
+    return SiteProfile(
+        site=site,
+        phase_steps=[PhaseStep(slug, name, slug in served) for slug, name in PHASES],
+        dea_schedules=list(site.dea_schedules.all()),
+        oel="" if site.oel_ug_m3 is None else f"{format_quantity(site.oel_ug_m3)} µg/m³",
+        capability_groups=_capability_groups(site.capabilities.all()),
+        certifications=[
+            CertificationRow(certification, certification_state(certification, today))
+            for certification in site.certifications.all()
+        ],
+        history=_history(inspections, actions),
+        timeline=build_timeline(
+            _timeline_events(inspections, actions),
+            today=today,
+            lanes=[f"{authority} inspections" for authority in Authority.values] + [ACTIONS_LANE],
+            subject=site.name,
+        ),
+    )
+
+
+def _capability_groups(capabilities: list[SiteCapability]) -> list[CapabilityGroup]:
+    """Capabilities by kind, in the vocabulary's order: modality, dosage form, service, ..."""
+    groups = []
+    for kind, label in TermKind.choices:
+        rows = [
+            CapabilityRow(capability, _scale(capability))
+            for capability in capabilities
+            if capability.term.kind == kind
+        ]
+        if rows:
+            groups.append(CapabilityGroup(kind, label, rows))
+    return groups
+
+
+def _scale(capability: SiteCapability) -> str:
+    parts = []
+    if capability.max_batch_kg is not None:
+        parts.append(f"{format_quantity(capability.max_batch_kg)} kg batch")
+    if capability.max_volume_l is not None:
+        parts.append(f"{format_quantity(capability.max_volume_l)} L volume")
+    return " · ".join(parts)
+
+
+def _history(inspections: list[Inspection], actions: list[RegulatoryAction]) -> list[HistoryRow]:
+    """Inspections and actions in one list, newest first."""
+    rows = [
+        HistoryRow(
+            date=inspection.end_date,
+            authority=inspection.authority,
+            authority_name=inspection.get_authority_display(),
+            is_inspection=True,
+            record_type="Inspection",
+            outcome=inspection.classification,
+            record_id=inspection.inspection_id,
+            project_area=inspection.project_area,
+            product_type=inspection.product_type,
+            source=inspection.source,
+            retrieved_at=inspection.retrieved_at,
+        )
+        for inspection in inspections
+    ] + [
+        HistoryRow(
+            date=action.action_date,
+            authority=action.authority,
+            authority_name=action.get_authority_display(),
+            is_inspection=False,
+            record_type=action.get_action_type_display(),
+            outcome=action.action_type,
+            record_id=action.case_id,
+            project_area="",
+            product_type=action.product_type,
+            source=action.source,
+            retrieved_at=action.retrieved_at,
+        )
+        for action in actions
+    ]
+    # Stable sort: rows of one date keep the prefetch order (inspection id, project area).
+    return sorted(rows, key=lambda row: row.date, reverse=True)
+
+
+def _timeline_events(
+    inspections: list[Inspection], actions: list[RegulatoryAction]
+) -> list[TimelineEvent]:
+    events = []
+    for inspection in inspections:
+        area = f" ({inspection.project_area})" if inspection.project_area else ""
+        events.append(
+            TimelineEvent(
+                date=inspection.end_date,
+                lane=f"{inspection.authority} inspections",
+                symbol=inspection.classification,
+                title=f"{inspection.authority} inspection {inspection.inspection_id}, "
+                f"{inspection.end_date.isoformat()}: {inspection.classification}{area}",
+            )
+        )
+    for action in actions:
+        case = f" {action.case_id}" if action.case_id else ""
+        product = f" ({action.product_type})" if action.product_type else ""
+        events.append(
+            TimelineEvent(
+                date=action.action_date,
+                lane=ACTIONS_LANE,
+                symbol=action.action_type,
+                title=f"{action.authority} {in_sentence(action.get_action_type_display())}{case}, "
+                f"{action.action_date.isoformat()}{product}",
+            )
+        )
+    return events

@@ -1,0 +1,326 @@
+"""Geometry of a site's regulatory timeline, drawn as inline SVG on the provider profile.
+
+Plain Python over plain data: `build_timeline` takes dated events (inspections and enforcement
+actions) and returns lanes, year ticks and markers in the coordinates of a fixed viewBox. The
+template only places these numbers and strings, so the chart needs no chart library and no
+JavaScript, and Django's autoescaping covers every title.
+
+Inspections are circles coloured by classification (NAI green, VAI amber, OAI red); each action
+type has its own shape, so the chart still reads in greyscale and for colour-blind readers.
+"""
+
+import datetime
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from partners.choices import ActionType, Classification
+
+# The viewBox: the SVG scales to its container's width, these are its internal units.
+WIDTH = 960
+LANE_LABEL_WIDTH = 150
+RIGHT_PADDING = 16
+TOP_PADDING = 24  # room for the "Today" label
+LANE_HEIGHT = 48
+AXIS_HEIGHT = 28
+MARKER_RADIUS = 6.5
+
+# However recent a site's records, the axis covers at least this many years up to today, so a
+# single inspection last year does not fill the whole chart and look like a long history.
+MIN_YEARS = 10
+
+# Markers closer than this on one lane are stacked above and below the lane's centre line.
+_MIN_GAP = 2 * MARKER_RADIUS + 2
+_STACK_OFFSETS = (0.0, -13.0, 13.0)
+
+
+@dataclass(frozen=True, slots=True)
+class MarkerStyle:
+    """How one kind of record is drawn, and what the legend calls it."""
+
+    shape: str  # circle, triangle, diamond, square, cross, star
+    fill: str
+    label: str
+
+
+MARKER_STYLES: dict[str, MarkerStyle] = {
+    Classification.NAI: MarkerStyle("circle", "#1f7a45", "Inspection: NAI"),
+    Classification.VAI: MarkerStyle("circle", "#c27803", "Inspection: VAI"),
+    Classification.OAI: MarkerStyle("circle", "#b42318", "Inspection: OAI"),
+    ActionType.WARNING_LETTER: MarkerStyle("triangle", "#6b2f8a", "Warning letter"),
+    ActionType.IMPORT_ALERT: MarkerStyle("diamond", "#6b2f8a", "Import alert"),
+    ActionType.INJUNCTION: MarkerStyle("square", "#6b2f8a", "Injunction"),
+    ActionType.SEIZURE: MarkerStyle("cross", "#6b2f8a", "Seizure"),
+    ActionType.EU_NON_COMPLIANCE: MarkerStyle("star", "#6b2f8a", "EU statement of non-compliance"),
+}
+
+# A classification or action type this module does not know yet (a new value in a regulator's
+# export): still drawn, in a neutral grey, rather than dropped or passed off as a known one.
+OTHER_STYLE = MarkerStyle("circle", "#5b6675", "Other record")
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """One regulator record to place: `symbol` is its classification or its action type."""
+
+    date: datetime.date
+    lane: str
+    symbol: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    label: str
+    y: float  # top edge
+    centre: float
+    height: float
+    label_y: float
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    x: float  # gridline at 1 January
+    label: str
+    label_x: float  # the label sits in the middle of its year
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    date: datetime.date
+    symbol: str
+    shape: str
+    fill: str
+    cx: float
+    cy: float
+    r: float
+    points: str  # polygon points; empty for circles
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class LegendEntry:
+    label: str
+    shape: str
+    fill: str
+    points: str  # in a 16 by 16 box; empty for circles
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    width: int
+    height: float
+    plot_left: float
+    plot_right: float
+    plot_top: float
+    plot_bottom: float
+    start: datetime.date
+    end: datetime.date
+    today_x: float
+    lanes: list[Lane]
+    ticks: list[Tick]
+    markers: list[Marker]
+    legend: list[LegendEntry]
+    summary: str
+
+    @property
+    def view_box(self) -> str:
+        return f"0 0 {self.width} {_fmt(self.height)}"
+
+    @property
+    def plot_width(self) -> float:
+        return self.plot_right - self.plot_left
+
+    @property
+    def lane_label_x(self) -> float:
+        return self.plot_left - 12
+
+    @property
+    def year_label_y(self) -> float:
+        return self.plot_bottom + 19
+
+    @property
+    def today_top(self) -> float:
+        return self.plot_top - 6
+
+    @property
+    def today_label_y(self) -> float:
+        return self.plot_top - 10
+
+
+def build_timeline(
+    events: Iterable[TimelineEvent],
+    today: datetime.date,
+    lanes: Sequence[str] = (),
+    subject: str = "",
+) -> Timeline | None:
+    """Lay out `events` on one lane per distinct `lane`, years on the x axis; None when empty.
+
+    `lanes` fixes the order of the lanes (those without events are dropped); lanes not listed
+    follow in order of first appearance. `subject` names what the chart is about, for its label.
+    """
+    events = sorted(events, key=lambda event: event.date)
+    if not events:
+        return None
+    lane_order = [label for label in lanes if any(e.lane == label for e in events)]
+    for event in events:
+        if event.lane not in lane_order:
+            lane_order.append(event.lane)
+
+    start_year = min(events[0].date.year, today.year - MIN_YEARS)
+    end_year = max(events[-1].date.year, today.year) + 1
+    start, end = datetime.date(start_year, 1, 1), datetime.date(end_year, 1, 1)
+    plot_left, plot_right = float(LANE_LABEL_WIDTH), float(WIDTH - RIGHT_PADDING)
+    plot_top = float(TOP_PADDING)
+    plot_bottom = plot_top + LANE_HEIGHT * len(lane_order)
+    span_days = (end - start).days
+
+    def x_of(date: datetime.date) -> float:
+        return plot_left + (date - start).days / span_days * (plot_right - plot_left)
+
+    lane_rows = [
+        Lane(
+            label=label,
+            y=plot_top + index * LANE_HEIGHT,
+            centre=plot_top + (index + 0.5) * LANE_HEIGHT,
+            height=LANE_HEIGHT,
+            label_y=plot_top + (index + 0.5) * LANE_HEIGHT + 4.5,
+        )
+        for index, label in enumerate(lane_order)
+    ]
+    centre_of = {lane.label: lane.centre for lane in lane_rows}
+
+    # Thin the labels on long histories so they never collide; gridlines stay yearly.
+    years = end_year - start_year
+    step = 1 if years <= 16 else 2 if years <= 32 else 5
+    year_width = (plot_right - plot_left) / years
+    ticks = [
+        Tick(
+            x=round(x_of(datetime.date(year, 1, 1)), 2),
+            label=str(year) if (year - start_year) % step == 0 else "",
+            label_x=round(x_of(datetime.date(year, 1, 1)) + year_width / 2, 2),
+        )
+        for year in range(start_year, end_year)
+    ]
+
+    markers = []
+    last_x_at_level: dict[str, list[float]] = {label: [] for label in lane_order}
+    for event in events:
+        style = MARKER_STYLES.get(event.symbol, OTHER_STYLE)
+        x = x_of(event.date)
+        level = _stack_level(last_x_at_level[event.lane], x)
+        y = centre_of[event.lane] + _STACK_OFFSETS[level]
+        markers.append(
+            Marker(
+                date=event.date,
+                symbol=event.symbol,
+                shape=style.shape,
+                fill=style.fill,
+                cx=round(x, 2),
+                cy=round(y, 2),
+                r=MARKER_RADIUS,
+                points=_points(style.shape, x, y, MARKER_RADIUS),
+                title=event.title,
+            )
+        )
+
+    return Timeline(
+        width=WIDTH,
+        height=plot_bottom + AXIS_HEIGHT,
+        plot_left=plot_left,
+        plot_right=plot_right,
+        plot_top=plot_top,
+        plot_bottom=plot_bottom,
+        start=start,
+        end=end,
+        today_x=round(x_of(today), 2),
+        lanes=lane_rows,
+        ticks=ticks,
+        markers=markers,
+        legend=_legend({event.symbol for event in events}),
+        summary=_summary(events, subject, start_year, end_year - 1),
+    )
+
+
+def _stack_level(last_x_at_level: list[float], x: float) -> int:
+    """The first stacking level free at `x`, or the least crowded one when all are taken."""
+    for level, last_x in enumerate(last_x_at_level):
+        if x - last_x >= _MIN_GAP:
+            last_x_at_level[level] = x
+            return level
+    if len(last_x_at_level) < len(_STACK_OFFSETS):
+        last_x_at_level.append(x)
+        return len(last_x_at_level) - 1
+    level = min(range(len(last_x_at_level)), key=last_x_at_level.__getitem__)
+    last_x_at_level[level] = x
+    return level
+
+
+def _points(shape: str, x: float, y: float, r: float) -> str:
+    """SVG polygon points for `shape` centred on (x, y), sized to read like a circle of radius r."""
+    if shape == "circle":
+        return ""
+    if shape == "triangle":
+        corners = [(x, y - r * 1.15), (x + r * 1.1, y + r * 0.85), (x - r * 1.1, y + r * 0.85)]
+    elif shape == "diamond":
+        corners = [(x, y - r * 1.25), (x + r * 1.1, y), (x, y + r * 1.25), (x - r * 1.1, y)]
+    elif shape == "square":
+        s = r * 0.9
+        corners = [(x - s, y - s), (x + s, y - s), (x + s, y + s), (x - s, y + s)]
+    elif shape == "cross":
+        a, b = r * 1.1, r * 0.38
+        corners = [
+            (x - b, y - a), (x + b, y - a), (x + b, y - b), (x + a, y - b),
+            (x + a, y + b), (x + b, y + b), (x + b, y + a), (x - b, y + a),
+            (x - b, y + b), (x - a, y + b), (x - a, y - b), (x - b, y - b),
+        ]  # fmt: skip
+    else:  # star
+        corners = []
+        for i in range(10):
+            radius = r * 1.3 if i % 2 == 0 else r * 0.55
+            angle = math.pi / 5 * i - math.pi / 2
+            corners.append((x + radius * math.cos(angle), y + radius * math.sin(angle)))
+    return " ".join(f"{_fmt(px)},{_fmt(py)}" for px, py in corners)
+
+
+def _legend(symbols: set[str]) -> list[LegendEntry]:
+    """Legend entries for the symbols on the chart, in the fixed order of MARKER_STYLES."""
+    styles = [style for symbol, style in MARKER_STYLES.items() if symbol in symbols]
+    if symbols - MARKER_STYLES.keys():
+        styles.append(OTHER_STYLE)
+    return [
+        LegendEntry(style.label, style.shape, style.fill, _points(style.shape, 8, 8, 5.5))
+        for style in styles
+    ]
+
+
+def _summary(events: list[TimelineEvent], subject: str, start_year: int, end_year: int) -> str:
+    """One sentence a screen reader announces for the chart; the table below has the details."""
+    counts = Counter(event.symbol for event in events)
+    inspections = [s for s in Classification.values if counts[s]]
+    actions = [s for s in ActionType.values if counts[s]]
+    parts = []
+    if inspections:
+        total = sum(counts[s] for s in inspections)
+        detail = ", ".join(f"{counts[s]} {s}" for s in inspections)
+        parts.append(f"{_plural(total, 'inspection record')} ({detail})")
+    if actions:
+        total = sum(counts[s] for s in actions)
+        detail = ", ".join(f"{counts[s]} {in_sentence(MARKER_STYLES[s].label)}" for s in actions)
+        parts.append(f"{_plural(total, 'regulatory action')} ({detail})")
+    about = f" for {subject}" if subject else ""
+    return f"Regulatory timeline{about}, {start_year} to {end_year}: {' and '.join(parts)}."
+
+
+def in_sentence(label: str) -> str:
+    """A label as it reads mid-sentence: 'warning letter', but 'EU statement' keeps its acronym."""
+    return label if label[:2].isupper() else label[0].lower() + label[1:]
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")

@@ -1,0 +1,253 @@
+"""The directory: one FilterSet, site filters that hold for one site, disjunctive facet counts."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from partners.facets import facet_counts
+from partners.filtersets import ProviderFilterSet
+from partners.models import Provider, Term
+from tests.factories import (
+    CertificationFactory,
+    InspectionFactory,
+    ProviderFactory,
+    RegulatoryActionFactory,
+    SiteCapabilityFactory,
+    SiteFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+
+
+def _capability(site, slug, **scale):
+    return SiteCapabilityFactory(site=site, term=Term.objects.get(slug=slug), **scale)
+
+
+def _listed(query: str) -> list[str]:
+    from django.http import QueryDict
+
+    filterset = ProviderFilterSet(QueryDict(query), queryset=Provider.objects.all())
+    assert filterset.is_valid(), filterset.errors
+    return list(filterset.qs.values_list("slug", flat=True))
+
+
+@pytest.fixture
+def catalogue():
+    """A small fixed catalogue where each provider is there to make one filter bite."""
+    # Rhine: one German site doing mAbs under a valid EU GMP, inspected clean by FDA.
+    rhine = ProviderFactory(slug="rhine", name="Rhine Biologics", kind="cdmo", country="DE")
+    leverkusen = SiteFactory(provider=rhine, name="Leverkusen", country="DE", fei_number="3001")
+    _capability(leverkusen, "mab", max_volume_l=12000)
+    _capability(leverkusen, "sterile-injectable")
+    _capability(leverkusen, "process-development")
+    leverkusen.phases.set(["phase1", "phase2", "phase3"])
+    CertificationFactory(
+        site=leverkusen, kind="eu-gmp", valid_until=TODAY + datetime.timedelta(days=700)
+    )
+    InspectionFactory(fei_number="3001", classification="NAI", end_date=datetime.date(2023, 5, 1))
+
+    # Split: mAbs at one site and EU GMP at another; never a match for both together.
+    split = ProviderFactory(slug="split", name="Split Pharma", kind="cmo", country="IE")
+    cork = SiteFactory(provider=split, name="Cork", country="IE")
+    _capability(cork, "mab", max_volume_l=2000)
+    dublin = SiteFactory(provider=split, name="Dublin", country="IE")
+    _capability(dublin, "oral-solid")
+    CertificationFactory(
+        site=dublin, kind="eu-gmp", valid_until=TODAY + datetime.timedelta(days=350)
+    )
+
+    # Ganges: Indian API maker, potent, DEA schedule II, a recent warning letter, verified.
+    ganges = ProviderFactory(
+        slug="ganges", name="Ganges Fine Chemicals", kind="cmo", country="IN",
+        description="Highly potent small-molecule APIs with continuous manufacturing.",
+        verification_status="verified",
+    )  # fmt: skip
+    hyderabad = SiteFactory(provider=ganges, name="Hyderabad", country="IN", fei_number="3002",
+                            oel_ug_m3=0.1)  # fmt: skip
+    _capability(hyderabad, "small-molecule-api", max_batch_kg=800)
+    _capability(hyderabad, "hpapi", max_batch_kg=20)
+    _capability(hyderabad, "continuous-manufacturing")
+    hyderabad.phases.set(["phase3", "commercial"])
+    hyderabad.dea_schedules.set(["II"])
+    CertificationFactory(
+        site=hyderabad, kind="eu-gmp", valid_until=TODAY - datetime.timedelta(days=1)
+    )
+    InspectionFactory(fei_number="3002", classification="OAI", end_date=datetime.date(2022, 3, 1))
+    RegulatoryActionFactory(fei_number="3002", action_date=datetime.date(2022, 9, 1))
+
+    # Osaka: Japanese, inspected by PMDA only, a big batch size.
+    osaka = ProviderFactory(slug="osaka", name="Osaka Synthesis", kind="cdmo", country="JP")
+    site = SiteFactory(provider=osaka, name="Osaka", country="JP", oel_ug_m3=5)
+    _capability(site, "small-molecule-api", max_batch_kg=3000)
+    InspectionFactory(authority="PMDA", inspection_id="JP-1", site=site, classification="VAI")
+    return {"rhine": rhine, "split": split, "ganges": ganges, "osaka": osaka}
+
+
+def test_site_filters_must_hold_for_one_and_the_same_site(catalogue):
+    assert _listed("modality=mab&certification=eu-gmp") == ["rhine"]
+    assert sorted(_listed("modality=mab")) == ["rhine", "split"]
+    assert sorted(_listed("certification=eu-gmp")) == ["rhine", "split"]
+
+
+def test_values_of_one_parameter_are_ored_and_parameters_anded(catalogue):
+    assert sorted(_listed("modality=mab&modality=hpapi")) == ["ganges", "rhine", "split"]
+    assert sorted(_listed("modality=mab&modality=hpapi&kind=cmo")) == ["ganges", "split"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("q=potent", ["ganges"]),
+        ("q=osaka", ["osaka"]),
+        ("kind=cdmo", ["osaka", "rhine"]),
+        ("dosage_form=oral-solid", ["split"]),
+        ("service=process-development", ["rhine"]),
+        ("technology=continuous-manufacturing", ["ganges"]),
+        ("phase=commercial", ["ganges"]),
+        ("phase=phase1&phase=commercial", ["ganges", "rhine"]),
+        ("country=ie", ["split"]),
+        ("region=asia-pacific", ["ganges", "osaka"]),
+        ("region=europe", ["rhine", "split"]),
+        ("certification=eu-gmp", ["rhine", "split"]),  # Ganges's certificate has expired
+        ("inspected_by=PMDA", ["osaka"]),
+        ("inspected_by=FDA", ["ganges", "rhine"]),
+        ("clean_since=2022-01-01", ["osaka", "rhine", "split"]),
+        ("clean_since=2022-06-01", ["osaka", "rhine", "split"]),  # the warning letter is later
+        ("clean_since=2022-10-01", ["ganges", "osaka", "rhine", "split"]),
+        ("min_batch_kg=1000", ["osaka"]),
+        ("min_batch_kg=500", ["ganges", "osaka"]),
+        ("min_volume_l=5000", ["rhine"]),
+        ("max_oel=1", ["ganges"]),
+        ("max_oel=10", ["ganges", "osaka"]),
+        ("dea_schedule=II", ["ganges"]),
+        ("dea_schedule=I", []),
+        ("verified=true", ["ganges"]),
+        ("verified=false", ["osaka", "rhine", "split"]),
+    ],
+)
+def test_each_filter_narrows_the_list(catalogue, query, expected):
+    assert sorted(_listed(query)) == expected
+
+
+def test_orderings(catalogue):
+    assert _listed("ordering=name") == ["ganges", "osaka", "rhine", "split"]
+    assert _listed("ordering=-name") == ["split", "rhine", "osaka", "ganges"]
+    assert _listed("ordering=country") == ["rhine", "split", "ganges", "osaka"]
+    assert _listed("ordering=-sites")[0] == "split"
+
+
+def test_facets_count_each_option_over_the_other_filters(catalogue):
+    from django.http import QueryDict
+
+    filterset = ProviderFilterSet(
+        QueryDict("modality=mab&certification=eu-gmp"), queryset=Provider.objects.all()
+    )
+    assert filterset.is_valid()
+
+    counts = facet_counts(filterset)
+
+    # Modality counted under the EU GMP filter only: of the EU GMP sites, only Rhine's does mAbs
+    # (Split's Dublin holds EU GMP but makes oral solids; Ganges's certificate has expired).
+    assert counts["modality"] == {"mab": 1}
+    # Dosage forms counted under both filters: the one site doing mAbs under EU GMP.
+    assert counts["dosage_form"] == {"sterile-injectable": 1}
+    # Certification counted under the mAb filter only: Rhine holds EU GMP at its mAb site.
+    assert counts["certification"] == {"eu-gmp": 1}
+    # Provider type counted under both site filters.
+    assert counts["kind"] == {"cdmo": 1}
+    assert counts["country"] == {"DE": 1}
+
+
+def test_facets_without_filters_count_every_provider_once(catalogue):
+    from django.http import QueryDict
+
+    filterset = ProviderFilterSet(QueryDict(""), queryset=Provider.objects.all())
+    assert filterset.is_valid()
+
+    counts = facet_counts(filterset)
+
+    assert counts["kind"] == {"cdmo": 2, "cmo": 2}
+    assert counts["modality"] == {"mab": 2, "small-molecule-api": 2, "hpapi": 1}
+    assert counts["region"] == {"europe": 2, "asia-pacific": 2}
+    assert counts["inspected_by"] == {"FDA": 2, "PMDA": 1}
+    assert counts["verified"] == {"true": 1}
+
+
+def test_directory_page_lists_matches_with_facet_counts(client, catalogue):
+    response = client.get("/providers/", {"modality": "mab", "certification": "eu-gmp"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Rhine Biologics" in html
+    assert "Split Pharma" not in html
+    assert 'id="f-modality-mab" checked' in html
+    assert "<strong>1</strong> provider" in html
+
+
+def test_directory_answers_htmx_with_the_fragment_only(client, catalogue):
+    response = client.get("/providers/", {"kind": "cmo"}, HTTP_HX_REQUEST="true")
+
+    html = response.content.decode()
+    assert not html.lstrip().startswith("<!doctype")
+    assert html.lstrip().startswith('<form id="directory"')
+    assert "Ganges Fine Chemicals" in html
+
+
+def test_home_is_the_directory(client, catalogue):
+    assert "Rhine Biologics" in client.get("/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("modality=monoclonal", "Modality", "Select a valid choice"),
+        ("clean_since=2024-13-45", "Clean record since", "Enter a valid date"),
+        ("min_batch_kg=-5", "Batch of at least (kg)", "Enter a number greater than zero."),
+        ("max_oel=abc", "Contains an OEL of (µg/m³)", "Enter a number"),
+        ("country=XX", "Site country", "Select a valid choice"),
+        ("ordering=price", "Sort by", "Select a valid choice"),
+        ("verified=maybe", "Verified by a curator", "Enter true or false."),
+    ],
+)
+def test_bad_filter_shows_the_error_beside_it_and_no_list(client, catalogue, query, field, message):
+    response = client.get(f"/providers/?{query}")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "These filters could not be applied" in html
+    assert f">{field}</a>: {message}" in html.replace("&#x27;", "'")
+    assert "Rhine Biologics" not in html
+
+
+def test_page_past_the_end_is_explained_not_listed(client, catalogue):
+    response = client.get("/providers/?page=9")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Page 9 does not exist: this list has 1 page." in html
+    assert "Rhine Biologics" not in html
+
+
+def test_query_count_does_not_grow_with_the_page(client, catalogue):
+    with CaptureQueriesContext(connection) as few:
+        client.get("/providers/", {"region": "europe", "modality": "mab", "phase": "phase2"})
+    for _ in range(25):
+        site = SiteFactory(provider=ProviderFactory(), country="FR")
+        _capability(site, "mab")
+        _capability(site, "lyophilized")
+        site.phases.set(["phase2"])
+        CertificationFactory(site=site)
+
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(
+            "/providers/", {"region": "europe", "modality": "mab", "phase": "phase2"}
+        )
+
+    assert response.context["page"].paginator.count == 26
+    assert len(many) == len(few)
+    assert len(many) <= 25

@@ -1,0 +1,427 @@
+"""The provider profile: per site, what it makes, its certificates and its regulatory record."""
+
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from partners.choices import CertificationStatus
+from partners.models import Certification, DeaSchedule, Phase, Term
+from partners.timeline import MARKER_STYLES, MIN_YEARS, TimelineEvent, build_timeline
+from partners.validity import CertificationState, certification_state
+from tests.factories import (
+    CertificationFactory,
+    InspectionFactory,
+    ProviderFactory,
+    RegulatoryActionFactory,
+    SiteCapabilityFactory,
+    SiteFactory,
+)
+
+TODAY = datetime.date(2026, 6, 15)
+
+
+def _profile_url(provider) -> str:
+    return reverse("partners:provider", args=[provider.slug])
+
+
+def _site_with_history(provider, name: str, fei: str):
+    """A site with a capability, a certificate, three inspections and one action."""
+    site = SiteFactory(provider=provider, name=name, fei_number=fei)
+    site.phases.set(Phase.objects.filter(slug__in=["phase3", "commercial"]))
+    SiteCapabilityFactory(site=site, max_batch_kg=1300, provenance="curator-verified")
+    CertificationFactory(site=site)
+    for classification in ("NAI", "VAI", "OAI"):
+        InspectionFactory(fei_number=fei, classification=classification)
+    RegulatoryActionFactory(fei_number=fei)
+    return site
+
+
+# --- The page -----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_profile_shows_each_sites_capabilities_with_scale_and_provenance(client):
+    provider = ProviderFactory(name="Rhine Valley Pharma")
+    site = SiteFactory(provider=provider, name="Leverkusen")
+    SiteCapabilityFactory(site=site, max_batch_kg=1300, provenance="curator-verified")
+    SiteCapabilityFactory(
+        site=site,
+        term=Term.objects.get(slug="mab"),
+        max_volume_l=12000,
+        provenance="regulator-record",
+    )
+    SiteCapabilityFactory(site=site, term=Term.objects.get(slug="oral-solid"))
+
+    response = client.get(_profile_url(provider))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Leverkusen" in html
+    assert "1,300 kg batch" in html
+    assert "12,000 L volume" in html
+    assert "Curator-verified" in html
+    assert "Regulator record" in html
+    assert "Self-reported" in html
+    # Grouped by kind in the vocabulary's order: modalities before dosage forms.
+    assert html.index("Monoclonal antibody") < html.index("Oral solid dose")
+    assert html.index(">Modality<") < html.index(">Dosage form<")
+
+
+@pytest.mark.django_db
+def test_profile_shows_phases_in_order_and_which_are_served(client):
+    site = SiteFactory(oel_ug_m3=0.5, fei_number="3001234567")
+    site.phases.set(Phase.objects.filter(slug__in=["commercial", "phase1"]))
+    site.dea_schedules.set(DeaSchedule.objects.filter(code="II"))
+
+    html = client.get(_profile_url(site.provider)).content.decode()
+
+    served = re.findall(r'<li class="served">.*?([\w ]+)</li>', html)
+    assert served == ["Phase 1", "Commercial"]
+    assert 'Preclinical<span class="visually-hidden"> (not served)' in html
+    assert "0.5 µg/m³" in html
+    assert "3001234567" in html
+    assert "<dd>II</dd>" in html
+
+
+@pytest.mark.django_db
+def test_site_without_containment_data_says_so(client):
+    site = SiteFactory(oel_ug_m3=None)
+
+    html = client.get(_profile_url(site.provider)).content.decode()
+
+    assert "no containment data" in html
+
+
+@pytest.mark.django_db
+def test_certificates_are_shown_valid_expiring_or_expired_as_of_today(client):
+    today = timezone.localdate()
+    site = SiteFactory()
+    CertificationFactory(
+        site=site,
+        reference="STILL-GOOD",
+        issued_on=today - datetime.timedelta(days=400),
+        valid_until=today + datetime.timedelta(days=400),
+    )
+    CertificationFactory(
+        site=site,
+        reference="ENDS-SOON",
+        issued_on=today - datetime.timedelta(days=1000),
+        valid_until=today + datetime.timedelta(days=30),
+    )
+    CertificationFactory(
+        site=site,
+        reference="LAPSED",
+        issued_on=today - datetime.timedelta(days=1000),
+        valid_until=today - datetime.timedelta(days=1),
+    )
+
+    html = client.get(_profile_url(site.provider)).content.decode()
+
+    def state_of(reference: str) -> str:
+        row = re.search(rf"{reference}.*?</tr>", html, re.S).group(0)
+        return re.search(r'class="badge state-([\w-]+)"', row).group(1)
+
+    assert state_of("STILL-GOOD") == "valid"
+    assert state_of("ENDS-SOON") == "expiring"
+    assert state_of("LAPSED") == "expired"
+    assert "Expires within 90 days" in html
+
+
+@pytest.mark.django_db
+def test_history_lists_inspections_and_actions_with_source_and_retrieval_date(client):
+    site = SiteFactory(fei_number="3001234567")
+    retrieved = datetime.datetime(2026, 3, 4, 12, 0, tzinfo=datetime.UTC)
+    InspectionFactory(
+        fei_number="3001234567",
+        inspection_id="1234567",
+        end_date=datetime.date(2023, 3, 2),
+        classification="VAI",
+        project_area="Drug Quality Assurance",
+        product_type="Drugs",
+        source="FDA Data Dashboard",
+        retrieved_at=retrieved,
+    )
+    RegulatoryActionFactory(
+        fei_number="3001234567",
+        case_id="580123",
+        action_date=datetime.date(2019, 7, 1),
+        source="FDA compliance actions",
+        retrieved_at=retrieved,
+    )
+
+    html = client.get(_profile_url(site.provider)).content.decode()
+
+    table = html[html.index('<th scope="col">Date</th>') :]
+    assert "1234567" in table
+    assert "Drug Quality Assurance · Drugs" in table
+    assert "FDA Data Dashboard" in table
+    assert "580123" in table
+    assert "Warning letter" in table
+    assert "FDA compliance actions" in table
+    assert table.count("as of <time") == 2
+    assert "4 Mar 2026" in table
+    # Newest first.
+    assert table.index("2 Mar 2023") < table.index("1 Jul 2019")
+
+
+@pytest.mark.django_db
+def test_timeline_draws_one_titled_marker_per_record(client):
+    site = SiteFactory(fei_number="3001234567")
+    InspectionFactory(
+        fei_number="3001234567",
+        inspection_id="1234567",
+        end_date=datetime.date(2023, 3, 2),
+        classification="VAI",
+    )
+    InspectionFactory(fei_number="3001234567", classification="NAI")
+    InspectionFactory(fei_number="3001234567", classification="OAI")
+    RegulatoryActionFactory(fei_number="3001234567", action_type="import-alert")
+
+    html = client.get(_profile_url(site.provider)).content.decode()
+
+    svg = re.search(r'<svg viewBox="[^"]+"[^>]*role="img".*?</svg>', html, re.S).group(0)
+    assert 'aria-label="Regulatory timeline for' in svg
+    assert svg.count('<g class="marker') == 4
+    assert svg.count("<title>") == 4
+    assert "<title>FDA inspection 1234567, 2023-03-02: VAI (Drug Quality Assurance)</title>" in svg
+    assert "import alert" in svg
+    assert 'fill="#b42318"' in svg  # the OAI
+
+
+@pytest.mark.django_db
+def test_timeline_titles_escape_regulator_text(client):
+    site = SiteFactory(fei_number="3001234567")
+    InspectionFactory(fei_number="3001234567", project_area="<script>alert(1)</script>")
+
+    html = client.get(_profile_url(site.provider)).content.decode()
+
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)" in html
+
+
+@pytest.mark.django_db
+def test_site_without_records_gets_a_note_instead_of_a_chart(client):
+    site = SiteFactory(fei_number="")
+
+    html = client.get(_profile_url(site.provider)).content.decode()
+
+    assert 'role="img"' not in html
+    assert "No inspections or regulatory actions on record" in html
+
+
+@pytest.mark.django_db
+def test_provider_header_links_the_sites_of_a_multi_site_provider(client):
+    provider = ProviderFactory(
+        kind="cmo", website="https://example.com", verification_status="verified"
+    )
+    first = SiteFactory(provider=provider, name="Alpha")
+    second = SiteFactory(provider=provider, name="Beta")
+
+    html = client.get(_profile_url(provider)).content.decode()
+
+    assert "On this page" in html
+    assert f'href="#site-{first.pk}"' in html
+    assert f'href="#site-{second.pk}"' in html
+    assert 'rel="noopener noreferrer"' in html
+    assert "runs established processes" in html
+
+
+@pytest.mark.django_db
+def test_unknown_provider_is_a_404_page(client):
+    response = client.get("/providers/no-such-provider/")
+
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+    assert client.get("/providers/not%20a%20slug/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_query_count_does_not_grow_with_the_number_of_sites(
+    client, django_assert_num_queries, django_assert_max_num_queries
+):
+    small = ProviderFactory()
+    _site_with_history(small, "Only", "3000000001")
+    large = ProviderFactory()
+    for n in range(5):
+        _site_with_history(large, f"Site {n}", f"300000001{n}")
+
+    # Provider, sites, capabilities with terms, certificates, inspections, actions, phases, DEA.
+    with django_assert_num_queries(8):
+        response = client.get(_profile_url(small))
+    assert response.status_code == 200
+    with django_assert_max_num_queries(8):
+        response = client.get(_profile_url(large))
+    assert response.content.decode().count('<g class="marker') == 5 * 4
+
+
+# --- Certification states, as plain functions ---------------------------------------------------
+
+
+def _certificate(**fields) -> Certification:
+    defaults = {
+        "kind": "eu-gmp",
+        "issued_on": TODAY - datetime.timedelta(days=365),
+        "valid_until": TODAY + datetime.timedelta(days=365),
+        "status": CertificationStatus.ACTIVE,
+    }
+    return Certification(**(defaults | fields))
+
+
+def test_certificate_within_its_dates_is_valid():
+    assert certification_state(_certificate(), TODAY) == CertificationState.VALID
+
+
+def test_certificate_ending_within_90_days_is_expiring():
+    ninety = _certificate(valid_until=TODAY + datetime.timedelta(days=90))
+    ninety_one = _certificate(valid_until=TODAY + datetime.timedelta(days=91))
+    last_day = _certificate(valid_until=TODAY)
+
+    assert certification_state(ninety, TODAY) == CertificationState.EXPIRING
+    assert certification_state(last_day, TODAY) == CertificationState.EXPIRING
+    assert certification_state(ninety_one, TODAY) == CertificationState.VALID
+
+
+def test_certificate_past_its_end_date_is_expired():
+    lapsed = _certificate(valid_until=TODAY - datetime.timedelta(days=1))
+    assert certification_state(lapsed, TODAY) == CertificationState.EXPIRED
+
+
+def test_certificate_issued_in_the_future_is_not_yet_valid():
+    future = _certificate(
+        issued_on=TODAY + datetime.timedelta(days=10),
+        valid_until=TODAY + datetime.timedelta(days=1000),
+    )
+    assert certification_state(future, TODAY) == CertificationState.NOT_YET_VALID
+
+
+def test_suspension_and_withdrawal_override_the_dates():
+    suspended = _certificate(status=CertificationStatus.SUSPENDED)
+    withdrawn = _certificate(status=CertificationStatus.WITHDRAWN)
+
+    assert certification_state(suspended, TODAY) == CertificationState.SUSPENDED
+    assert certification_state(withdrawn, TODAY) == CertificationState.WITHDRAWN
+
+
+def test_certificate_without_end_date_stays_valid():
+    assert certification_state(_certificate(valid_until=None), TODAY) == CertificationState.VALID
+
+
+# --- Timeline geometry, as plain functions ------------------------------------------------------
+
+
+def _event(date: datetime.date, symbol: str = "NAI", lane: str = "FDA inspections"):
+    return TimelineEvent(date=date, lane=lane, symbol=symbol, title=f"{symbol} on {date}")
+
+
+def test_timeline_markers_lie_within_the_view_box_and_their_lane():
+    events = [
+        _event(datetime.date(2012, 1, 1)),
+        _event(datetime.date(2026, 6, 14), "OAI"),
+        _event(datetime.date(2020, 5, 5), "warning-letter", lane="Actions"),
+    ] + [_event(datetime.date(2022, 3, 1), "VAI") for _ in range(5)]  # one crowded day
+
+    timeline = build_timeline(events, today=TODAY)
+
+    assert timeline is not None
+    for marker in timeline.markers:
+        assert timeline.plot_left <= marker.cx <= timeline.plot_right
+        lane = next(lane for lane in timeline.lanes if abs(lane.centre - marker.cy) <= 13)
+        assert lane.y <= marker.cy - marker.r and marker.cy + marker.r <= lane.y + lane.height
+        assert 0 <= marker.cy <= timeline.height
+    assert timeline.today_x <= timeline.plot_right
+
+
+def test_timeline_markers_are_ordered_by_date_left_to_right():
+    dates = [datetime.date(2024, 1, 1), datetime.date(2018, 7, 1), datetime.date(2021, 2, 3)]
+
+    timeline = build_timeline([_event(date) for date in dates], today=TODAY)
+
+    assert [marker.date for marker in timeline.markers] == sorted(dates)
+    xs = [marker.cx for marker in timeline.markers]
+    assert xs == sorted(xs)
+
+
+def test_inspection_markers_are_coloured_by_classification():
+    events = [_event(datetime.date(2020, 1, 1), symbol) for symbol in ("NAI", "VAI", "OAI")]
+
+    timeline = build_timeline(events, today=TODAY)
+
+    fills = {marker.symbol: marker.fill for marker in timeline.markers}
+    assert fills == {"NAI": "#1f7a45", "VAI": "#c27803", "OAI": "#b42318"}
+    assert {marker.shape for marker in timeline.markers} == {"circle"}
+
+
+def test_each_action_type_has_its_own_shape():
+    action_types = ["warning-letter", "import-alert", "injunction", "seizure", "eu-non-compliance"]
+    events = [
+        _event(datetime.date(2015 + n, 1, 1), action, lane="Actions")
+        for n, action in enumerate(action_types)
+    ]
+
+    timeline = build_timeline(events, today=TODAY)
+
+    shapes = [marker.shape for marker in timeline.markers]
+    assert len(set(shapes)) == len(action_types)
+    assert "circle" not in shapes
+    assert all(marker.points for marker in timeline.markers)
+    assert [entry.label for entry in timeline.legend] == [
+        MARKER_STYLES[action].label for action in action_types
+    ]
+
+
+def test_axis_covers_at_least_the_last_ten_years_up_to_today():
+    timeline = build_timeline([_event(datetime.date(2025, 1, 1))], today=TODAY)
+
+    assert timeline.start <= datetime.date(TODAY.year - MIN_YEARS, TODAY.month, TODAY.day)
+    assert timeline.end > TODAY
+    assert timeline.ticks[0].label == str(TODAY.year - MIN_YEARS)
+    assert timeline.ticks[-1].label == str(TODAY.year)
+
+
+def test_axis_stretches_back_to_the_oldest_record_and_thins_its_labels():
+    timeline = build_timeline([_event(datetime.date(1990, 1, 1))], today=TODAY)
+
+    assert timeline.start == datetime.date(1990, 1, 1)
+    labels = [tick.label for tick in timeline.ticks if tick.label]
+    assert len(labels) < len(timeline.ticks)
+
+
+def test_lanes_follow_the_given_order_and_skip_empty_ones():
+    events = [
+        _event(datetime.date(2020, 1, 1), "warning-letter", lane="Actions"),
+        _event(datetime.date(2021, 1, 1), lane="EMA inspections"),
+        _event(datetime.date(2022, 1, 1), lane="FDA inspections"),
+    ]
+
+    timeline = build_timeline(
+        events, today=TODAY, lanes=["FDA inspections", "MHRA inspections", "EMA inspections"]
+    )
+
+    assert [lane.label for lane in timeline.lanes] == [
+        "FDA inspections",
+        "EMA inspections",
+        "Actions",
+    ]
+
+
+def test_summary_counts_records_by_classification_and_action_type():
+    events = [
+        _event(datetime.date(2020, 1, 1), "NAI"),
+        _event(datetime.date(2021, 1, 1), "NAI"),
+        _event(datetime.date(2022, 1, 1), "OAI"),
+        _event(datetime.date(2023, 1, 1), "warning-letter", lane="Actions"),
+    ]
+
+    timeline = build_timeline(events, today=TODAY, subject="Leverkusen")
+
+    assert timeline.summary == (
+        "Regulatory timeline for Leverkusen, 2016 to 2026: 3 inspection records (2 NAI, 1 OAI) "
+        "and 1 regulatory action (1 warning letter)."
+    )
+
+
+def test_no_records_means_no_timeline():
+    assert build_timeline([], today=TODAY) is None
