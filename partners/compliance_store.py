@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from partners.catalogue_version import bump_catalogue_version
 from partners.compliance import ActionEvent, InspectionEvent, compute_compliance
 from partners.models import Inspection, RegulatoryAction, Site
 
@@ -105,6 +106,8 @@ def _write(changes: dict[Stored, list[int]], as_of: datetime.date) -> None:
                 Site.objects.filter(pk__in=site_ids[start : start + BATCH_SIZE]).update(
                     compliance_score=score, compliance_state=state, compliance_as_of=as_of
                 )
+        if changes:
+            bump_catalogue_version()
 
 
 def _by_value(change: tuple[Stored, list[int]]) -> tuple[bool, float, str]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, fields
 from django.db import transaction
 from django.utils.text import slugify
 
+from partners.catalogue_version import bump_catalogue_version
 from partners.choices import (
     PHASE_SLUGS,
     ActionType,
@@ -1584,6 +1585,8 @@ def seed_catalogue(providers: int, seed: int, as_of: datetime.date) -> SeedRepor
         _start_histories(
             provider_rows, site_rows, phase_rows, dea_rows, capability_rows, certification_rows
         )
+        if provider_rows:
+            bump_catalogue_version()
         # Scored as of the demo's own date, which its histories are drawn relative to.
         recompute_compliance_scores(site_ids, as_of=as_of)
 

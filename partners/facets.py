@@ -1,24 +1,24 @@
 """Facet counts for the directory: how many providers each filter option would leave.
 
 Counts are disjunctive: a facet is counted over the list filtered by every *other* active filter,
-so ticking a second modality shows what it would add, not zero. Each facet is one GROUP BY query,
-whatever the number of its options and whatever the page size.
+so ticking a second modality shows what it would add, not zero. They are counted in memory over
+the facet index (partners/facet_index.py); the only queries are the catalogue version check and
+one per active filter the index cannot answer (search text, thresholds, dates), whatever the
+number of options and whatever the page size.
 """
 
 from dataclasses import dataclass
 
-from django.db.models import Case, CharField, Count, Exists, OuterRef, QuerySet, Value, When
-from django.utils import timezone
+import numpy as np
 
-from partners.choices import Region
+from partners.facet_index import INDEXED_SITE_FACETS, FacetIndex, get_facet_index
 from partners.filtersets import (
-    TERM_FILTERS,
+    SITE_FILTERS,
     ProviderFilterSet,
-    matching_sites,
     provider_conditions,
+    site_conditions,
 )
-from partners.models import Certification, Inspection, Provider, Site, SiteCapability
-from partners.regions import countries_in
+from partners.models import Provider, Site
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,79 +40,67 @@ class Facet:
         return sum(option.selected for option in self.options)
 
 
-def _providers(data: dict, exclude: str) -> QuerySet:
-    """Providers passing every provider filter and having a site passing every site filter,
-    except the filter named `exclude`."""
-    providers = Provider.objects.filter(*provider_conditions(data, exclude))
-    sites = matching_sites(data, exclude)
-    if sites is not None:
-        providers = providers.filter(Exists(sites.filter(provider=OuterRef("pk"))))
-    return providers
+def _site_filter_masks(index: FacetIndex, data: dict) -> dict[str, np.ndarray]:
+    """For each active site filter, which sites pass it (alone)."""
+    masks = {}
+    for name in SITE_FILTERS:
+        value = data.get(name)
+        if value in (None, "", []):
+            continue
+        if name in INDEXED_SITE_FACETS:
+            masks[name] = index.sites_with_any(name, value)
+        else:  # thresholds and dates: ask the database which sites pass
+            passing = Site.objects.filter(*site_conditions({name: value}))
+            masks[name] = index.sites_among(passing.values_list("pk", flat=True))
+    return masks
 
 
-def _sites(data: dict, exclude: str) -> QuerySet:
-    """Sites passing every site filter but `exclude`, of providers passing the provider filters."""
-    sites = matching_sites(data, exclude)
-    sites = sites if sites is not None else Site.objects.all()
-    provider_filters = provider_conditions(data)
-    if provider_filters:
-        sites = sites.filter(provider__in=Provider.objects.filter(*provider_filters))
-    return sites
+def _provider_filter_masks(index: FacetIndex, data: dict) -> dict[str, np.ndarray]:
+    """For each active provider filter, which providers pass it (alone)."""
+    masks = {}
+    if data.get("q"):
+        found = Provider.objects.filter(*provider_conditions({"q": data["q"]}))
+        masks["q"] = index.providers_among(found.values_list("pk", flat=True))
+    if data.get("kind"):
+        masks["kind"] = np.isin(index.provider_kind, list(data["kind"]))
+    if data.get("verified") is not None:
+        masks["verified"] = index.provider_verified == data["verified"]
+    return masks
 
 
-def _counts(rows: QuerySet, key: str, provider: str) -> dict[str, int]:
-    grouped = rows.order_by().values(key).annotate(n=Count(provider, distinct=True))
-    return dict(grouped.values_list(key, "n"))
-
-
-def _region_of_country() -> Case:
-    return Case(
-        *[
-            When(country__in=sorted(countries_in(region)), then=Value(region.value))
-            for region in Region
-            if region != Region.MIDDLE_EAST_AFRICA
-        ],
-        default=Value(Region.MIDDLE_EAST_AFRICA.value),
-        output_field=CharField(),
-    )
+def _all(masks: dict[str, np.ndarray], size: int, exclude: str | None = None) -> np.ndarray:
+    combined = np.ones(size, dtype=bool)
+    for name, mask in masks.items():
+        if name != exclude:
+            combined &= mask
+    return combined
 
 
 def facet_counts(filterset: ProviderFilterSet) -> dict[str, dict[str, int]]:
     """For each facet, option value -> number of providers that option would leave."""
     data = filterset.form.cleaned_data
+    index = get_facet_index()
+    site_masks = _site_filter_masks(index, data)
+    provider_masks = _provider_filter_masks(index, data)
+    providers_passing = _all(provider_masks, len(index.provider_ids))
+    sites_of_passing_providers = providers_passing[index.site_provider]
+
     counts: dict[str, dict[str, int]] = {}
-    for name, kind in TERM_FILTERS.items():
-        rows = SiteCapability.objects.filter(term__kind=kind, site__in=_sites(data, name))
-        counts[name] = _counts(rows, "term__slug", "site__provider")
-    counts["phase"] = _counts(
-        Site.phases.through.objects.filter(site__in=_sites(data, "phase")),
-        "phase",
-        "site__provider",
-    )
-    counts["dea_schedule"] = _counts(
-        Site.dea_schedules.through.objects.filter(site__in=_sites(data, "dea_schedule")),
-        "deaschedule",
-        "site__provider",
-    )
-    counts["country"] = _counts(_sites(data, "country"), "country", "provider")
-    counts["region"] = _counts(
-        _sites(data, "region").annotate(region=_region_of_country()), "region", "provider"
-    )
-    counts["certification"] = _counts(
-        Certification.objects.valid_on(timezone.localdate()).filter(
-            site__in=_sites(data, "certification")
-        ),
-        "kind",
-        "site__provider",
-    )
-    counts["inspected_by"] = _counts(
-        Inspection.objects.filter(site__in=_sites(data, "inspected_by")),
-        "authority",
-        "site__provider",
-    )
-    counts["kind"] = _counts(_providers(data, "kind"), "kind", "pk")
-    verified = _providers(data, "verified").filter(verification_status="verified")
-    counts["verified"] = {"true": verified.count()}
+    for facet in INDEXED_SITE_FACETS:
+        candidates = _all(site_masks, index.site_count, exclude=facet) & sites_of_passing_providers
+        counts[facet] = {
+            value: index.count_providers(candidates & sites)
+            for value, sites in index.options[facet].items()
+        }
+    with_matching_site = index.providers_with_site(_all(site_masks, index.site_count))
+    for facet, values in (
+        ("kind", index.provider_kind),
+        ("verified", np.where(index.provider_verified, "true", "false")),
+    ):
+        candidates = with_matching_site & _all(provider_masks, len(index.provider_ids), facet)
+        chosen = values[candidates]
+        counts[facet] = {str(value): int((chosen == value).sum()) for value in set(chosen)}
+    counts["verified"].setdefault("true", 0)
     return counts
 
 

@@ -4,6 +4,8 @@ from collections.abc import Iterable
 
 from django.db.models import OuterRef, Q, Subquery
 
+from partners.catalogue_version import bump_catalogue_version
+
 
 def link_regulatory_records(site_ids: Iterable[int] | None = None) -> int:
     """Point every record that names an FEI at the site carrying that FEI, or at no site.
@@ -32,4 +34,6 @@ def link_regulatory_records(site_ids: Iterable[int] | None = None) -> int:
             .exclude(fei_number="")
             .update(site_id=Subquery(site_with_fei))
         )
+    if changed:
+        bump_catalogue_version()
     return changed

@@ -29,6 +29,7 @@ from partners.querysets import (
 )
 
 __all__ = [
+    "CatalogueVersion",
     "Certification",
     "DeaSchedule",
     "Inspection",
@@ -419,3 +420,21 @@ class RegulatoryAction(RegulatorRecord):
 
     def __str__(self) -> str:
         return f"{self.get_action_type_display()} {self.case_id} ({self.action_date})"
+
+
+class CatalogueVersion(models.Model):
+    """A token that changes whenever the catalogue does: in-process indexes built from the
+    catalogue (directory facets, the matching index) compare it to know when to rebuild.
+
+    One row. The token is random rather than a counter, so a rolled-back change can never
+    make an old token current again.
+    """
+
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"catalogue {self.token} ({self.changed_at:%Y-%m-%d %H:%M:%S})"

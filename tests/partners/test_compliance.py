@@ -399,7 +399,9 @@ def test_a_later_recompute_rewrites_only_the_scores_that_decayed(sites):
     assert written == 2
     assert _stored(sites["troubled"])[2] == AS_OF + datetime.timedelta(days=365)
     assert _stored(sites["never"]) == (None, ComplianceState.UNKNOWN, AS_OF)
-    updates = [query for query in queries.captured_queries if "UPDATE" in query["sql"]]
+    updates = [
+        query for query in queries.captured_queries if 'UPDATE "partners_site"' in query["sql"]
+    ]
     assert len(updates) == 2  # one per distinct new value
 
 

@@ -1,0 +1,143 @@
+"""Benchmark of the directory and profile pages on a 5,000-provider catalogue (PostgreSQL).
+
+    DATABASE_URL=postgres://... .venv/bin/python -m bench.directory [--providers 5000] [--runs 30]
+
+Seeds the catalogue when it is smaller than asked (seed_demo is idempotent), then prints the
+median server time of each page, measured through the whole Django stack in-process, beside the
+median time of the bare SQL that fetches the same page of rows.
+"""
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from partners.compliance_store import recompute_compliance_scores  # noqa: E402
+from partners.models import Provider  # noqa: E402
+
+DIRECTORY_QUERY = {"modality": "mab", "region": "europe", "certification": "eu-gmp"}
+
+# The same first page of providers, written by hand: the floor the directory is compared with.
+BARE_DIRECTORY_SQL = """
+SELECT p.id, p.name, p.slug, p.kind, p.country
+FROM partners_provider p
+WHERE EXISTS (
+    SELECT 1 FROM partners_site s
+    WHERE s.provider_id = p.id
+      AND s.country = ANY(%(countries)s)
+      AND EXISTS (SELECT 1 FROM partners_sitecapability c JOIN partners_term t ON t.id = c.term_id
+                  WHERE c.site_id = s.id AND t.slug = 'mab')
+      AND EXISTS (SELECT 1 FROM partners_certification e
+                  WHERE e.site_id = s.id AND e.kind = 'eu-gmp' AND e.status = 'active'
+                    AND (e.issued_on IS NULL OR e.issued_on <= CURRENT_DATE)
+                    AND (e.valid_until IS NULL OR e.valid_until >= CURRENT_DATE)))
+ORDER BY p.name, p.slug
+LIMIT 20
+"""
+BARE_PROFILE_SQL = """
+SELECT s.id, s.name, c.max_batch_kg, c.max_volume_l, t.slug
+FROM partners_site s
+LEFT JOIN partners_sitecapability c ON c.site_id = s.id
+LEFT JOIN partners_term t ON t.id = c.term_id
+WHERE s.provider_id = %(provider_id)s
+"""
+
+
+def _median_ms(action: Callable[[], object], runs: int) -> float:
+    action()  # warm caches and connections
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def _sql(statement: str, params: dict) -> Callable[[], list]:
+    def run() -> list:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return cursor.fetchall()
+
+    return run
+
+
+def _page(client: Client, path: str, params: dict | None = None) -> Callable[[], None]:
+    def get() -> None:
+        response = client.get(path, params or {})
+        assert response.status_code == 200, response.status_code
+        reset_queries()
+
+    return get
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Directory and profile benchmark.")
+    parser.add_argument("--providers", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        raise SystemExit("The benchmark runs on PostgreSQL: set DATABASE_URL.")
+
+    call_command("migrate", verbosity=0)
+    if Provider.objects.count() < args.providers:
+        call_command("seed_demo", providers=args.providers, seed=args.seed)
+        recompute_compliance_scores()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    # Measure production mode (DEBUG off) without requiring a collectstatic run first.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    client = Client()
+    from partners.regions import countries_in
+
+    providers = Provider.objects.count()
+    profile = (
+        Provider.objects.filter(sites__isnull=False)
+        .order_by("-sites__id")
+        .values_list("slug", "pk")
+        .first()
+    )
+    rows = [
+        (
+            "directory, 3 filters + facets",
+            _median_ms(_page(client, "/providers/", DIRECTORY_QUERY), args.runs),
+            _median_ms(
+                _sql(BARE_DIRECTORY_SQL, {"countries": sorted(countries_in("europe"))}), args.runs
+            ),
+            150,
+        ),
+        (
+            "profile page",
+            _median_ms(_page(client, f"/providers/{profile[0]}/"), args.runs),
+            _median_ms(_sql(BARE_PROFILE_SQL, {"provider_id": profile[1]}), args.runs),
+            None,
+        ),
+    ]
+    print(f"Catalogue: {providers:,} providers on PostgreSQL; medians of {args.runs} runs")
+    print(f"{'page':<32}{'server ms':>11}{'bare SQL ms':>13}{'ratio':>8}  target")
+    for name, page_ms, sql_ms, target in rows:
+        verdict = ""
+        if target is not None:
+            verdict = f"< {target} ms: {'met' if page_ms < target else 'MISSED'}"
+        print(f"{name:<32}{page_ms:>11.1f}{sql_ms:>13.2f}{page_ms / sql_ms:>8.1f}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""An in-process index of which site offers which filter option, for the directory's facets.
+
+Counting a facet in SQL means scanning the capability rows of every candidate site, once per
+facet; here each option is a boolean array over the catalogue's sites, built once per catalogue
+version and day (certificate validity depends on the date), so counting every option of every
+facet takes milliseconds. The list itself is still filtered in SQL by ProviderFilterSet.
+"""
+
+import datetime
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from django.utils import timezone
+
+from partners.catalogue_version import current_catalogue_version
+from partners.choices import Region, VerificationStatus
+from partners.models import Certification, Inspection, Provider, Site, SiteCapability, Term
+from partners.regions import region_of
+
+# The site facets the index answers without SQL: facet name -> option value -> sites.
+INDEXED_SITE_FACETS = (
+    "modality",
+    "dosage_form",
+    "service",
+    "technology",
+    "phase",
+    "country",
+    "region",
+    "certification",
+    "inspected_by",
+    "dea_schedule",
+)
+
+
+@dataclass(frozen=True)
+class FacetIndex:
+    version: str
+    built_on: datetime.date
+    site_ids: np.ndarray  # sorted ids of all sites
+    site_provider: np.ndarray  # position of each site's provider in provider_ids
+    provider_ids: np.ndarray  # sorted ids of all providers
+    provider_kind: np.ndarray  # each provider's kind
+    provider_verified: np.ndarray  # bool per provider
+    options: dict[str, dict[str, np.ndarray]]  # facet -> value -> bool per site
+
+    @property
+    def site_count(self) -> int:
+        return len(self.site_ids)
+
+    def sites_among(self, ids: Iterable[int]) -> np.ndarray:
+        """A bool per site: is its id among `ids`."""
+        return np.isin(self.site_ids, np.fromiter(ids, dtype=np.int64))
+
+    def providers_among(self, ids: Iterable[int]) -> np.ndarray:
+        return np.isin(self.provider_ids, np.fromiter(ids, dtype=np.int64))
+
+    def sites_with_any(self, facet: str, values: Iterable[str]) -> np.ndarray:
+        mask = np.zeros(self.site_count, dtype=bool)
+        for value in values:
+            option = self.options[facet].get(value)
+            if option is not None:
+                mask |= option
+        return mask
+
+    def count_providers(self, sites: np.ndarray) -> int:
+        """How many distinct providers own at least one of the `sites`."""
+        owners = np.zeros(len(self.provider_ids), dtype=bool)
+        owners[self.site_provider[sites]] = True
+        return int(owners.sum())
+
+    def providers_with_site(self, sites: np.ndarray) -> np.ndarray:
+        owners = np.zeros(len(self.provider_ids), dtype=bool)
+        owners[self.site_provider[sites]] = True
+        return owners
+
+
+def _option_masks(site_ids: np.ndarray, pairs: Iterable[tuple[int, str]]) -> dict[str, np.ndarray]:
+    """(site id, option value) rows -> option value -> bool per site."""
+    rows = list(pairs)
+    if not rows:
+        return {}
+    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    values = np.array([row[1] for row in rows])  # ints or fixed-width strings: fast to compare
+    positions = np.searchsorted(site_ids, ids)
+    masks = {}
+    for value in set(values.tolist()):
+        mask = np.zeros(len(site_ids), dtype=bool)
+        mask[positions[values == value]] = True
+        masks[str(value)] = mask
+    return masks
+
+
+def build_facet_index(version: str, today: datetime.date) -> FacetIndex:
+    """Read the catalogue in a handful of queries and index it."""
+    providers = list(
+        Provider.objects.order_by("pk").values_list("pk", "kind", "verification_status")
+    )
+    provider_ids = np.array([p[0] for p in providers], dtype=np.int64)
+    sites = list(Site.objects.order_by("pk").values_list("pk", "provider_id", "country"))
+    site_ids = np.array([s[0] for s in sites], dtype=np.int64)
+
+    options = {
+        "country": _option_masks(site_ids, ((s[0], s[2]) for s in sites)),
+        "region": _option_masks(site_ids, ((s[0], region_of(s[2])) for s in sites)),
+        "phase": _option_masks(
+            site_ids, Site.phases.through.objects.order_by().values_list("site_id", "phase_id")
+        ),
+        "dea_schedule": _option_masks(
+            site_ids, Site.dea_schedules.through.objects.values_list("site_id", "deaschedule_id")
+        ),
+        "certification": _option_masks(
+            site_ids,
+            Certification.objects.valid_on(today).order_by().values_list("site_id", "kind"),
+        ),
+        "inspected_by": _option_masks(
+            site_ids,
+            # No ordering, or DISTINCT would count the ordering columns and keep every row.
+            Inspection.objects.filter(site__isnull=False)
+            .order_by()
+            .values_list("site_id", "authority")
+            .distinct(),
+        ),
+    }
+    # Capabilities are the bulk of the catalogue (about ten rows a site): grouped by term id.
+    by_term = _option_masks(
+        site_ids, SiteCapability.objects.order_by().values_list("site_id", "term_id")
+    )
+    for term_id, kind, slug in Term.objects.values_list("pk", "kind", "slug"):
+        if str(term_id) in by_term:
+            options.setdefault(kind, {})[slug] = by_term[str(term_id)]
+    for facet in INDEXED_SITE_FACETS:
+        options.setdefault(facet, {})
+    for region in Region:
+        options["region"].setdefault(region.value, np.zeros(len(site_ids), dtype=bool))
+
+    provider_position = np.searchsorted(
+        provider_ids, np.array([s[1] for s in sites], dtype=np.int64)
+    )
+    return FacetIndex(
+        version=version,
+        built_on=today,
+        site_ids=site_ids,
+        site_provider=provider_position,
+        provider_ids=provider_ids,
+        provider_kind=np.array([p[1] for p in providers], dtype=object),
+        provider_verified=np.array(
+            [p[2] == VerificationStatus.VERIFIED for p in providers], dtype=bool
+        ),
+        options=options,
+    )
+
+
+_cached: FacetIndex | None = None
+_lock = threading.Lock()
+
+
+def get_facet_index() -> FacetIndex:
+    """The index of the current catalogue: one small query when it is still current."""
+    global _cached
+    version, today = current_catalogue_version(), timezone.localdate()
+    index = _cached
+    if index is not None and index.version == version and index.built_on == today:
+        return index
+    with _lock:
+        if _cached is None or _cached.version != version or _cached.built_on != today:
+            _cached = build_facet_index(version, today)
+        return _cached
