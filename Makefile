@@ -14,7 +14,7 @@ export UV_PYTHON_DOWNLOADS := never
 # The demo always runs embedded: SQLite and in-process tasks, whatever the shell exports.
 DEMO_ENV := env -u DATABASE_URL -u REDIS_URL DEBUG=true
 
-.PHONY: install demo test bench lint format clean
+.PHONY: install demo test bench screenshots lint format clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -29,12 +29,26 @@ install: $(VENV)/.synced
 demo: install
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py seed_demo --providers $(DEMO_PROVIDERS) --seed $(DEMO_SEED)
+	$(DEMO_ENV) $(PY) manage.py recompute_compliance
 	$(DEMO_ENV) $(PY) manage.py demo_accounts
 	@echo "Serving CDMO Match on http://127.0.0.1:8000/ (curators: http://127.0.0.1:8000/admin/)"
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Benchmarks run on PostgreSQL in production mode; the catalogue is seeded on first use.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cdmo_bench
+BENCH_ENV := env DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=false ALLOWED_HOSTS=testserver \
+	SECRET_KEY=benchmark-only-key-never-used-to-serve-anything-0123456789abcdef \
+	SECURE_SSL_REDIRECT=false -u REDIS_URL
+
+bench: install
+	$(BENCH_ENV) $(PY) -m bench.directory
+
+# The README's screenshots, taken from the app that `make demo` serves.
+screenshots: install
+	$(PY) scripts/screenshots.py --readme docs/screenshots
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -14,8 +14,23 @@ import time
 from collections.abc import Callable
 
 import django
+import psycopg
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+def _ensure_database(url: str) -> None:
+    """Create the benchmark database when the server does not have it yet."""
+    name = url.rsplit("/", 1)[1]
+    server = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(server, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{name}"')
+
+
+if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+    _ensure_database(os.environ["DATABASE_URL"])
 django.setup()
 
 from django.conf import settings  # noqa: E402

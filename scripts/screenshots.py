@@ -4,6 +4,11 @@
 
 Each PATH ("/", "/admin/partners/provider/") is saved as OUT_DIR/<name>.png; `--login U:P` signs
 in with that username and password through the sign-in page first.
+
+    .venv/bin/python scripts/screenshots.py --readme docs/screenshots
+
+takes the README's two pictures: the directory with two filters, and the profile of the first
+provider it lists.
 """
 
 import argparse
@@ -30,7 +35,8 @@ def _file_name(path: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path)
-    parser.add_argument("paths", nargs="+")
+    parser.add_argument("paths", nargs="*")
+    parser.add_argument("--readme", action="store_true", help="take the README's screenshots")
     parser.add_argument("--base", default="http://127.0.0.1:8000")
     parser.add_argument("--login", help="USER:PASSWORD to sign in with first")
     parser.add_argument("--width", type=int, default=1280)
@@ -50,6 +56,8 @@ def main() -> None:
             page.fill("input[name=password]", password)
             page.click("button[type=submit]")
             page.wait_for_load_state("networkidle")
+        if args.readme:
+            _readme_screenshots(page, args.base, args.out_dir)
         for path in args.paths:
             page.goto(f"{args.base}{path}")
             page.wait_for_load_state("networkidle")
@@ -57,6 +65,21 @@ def main() -> None:
             page.screenshot(path=str(target), full_page=args.full_page)
             print(target)
         browser.close()
+
+
+def _readme_screenshots(page, base: str, out_dir: Path) -> None:
+    page.goto(f"{base}/providers/?modality=mab&region=europe")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(out_dir / "directory.png"))
+    print(out_dir / "directory.png")
+    # A profile with an inspection history: the largest FDA-inspected mAb provider in Europe.
+    page.goto(f"{base}/providers/?modality=mab&region=europe&inspected_by=FDA&ordering=-sites")
+    page.locator(".provider-card h2 a").first.click()
+    page.wait_for_load_state("networkidle")
+    site = page.locator("section.site-card", has=page.locator("svg.timeline-chart")).first
+    site.scroll_into_view_if_needed()
+    site.screenshot(path=str(out_dir / "profile.png"))
+    print(out_dir / "profile.png")
 
 
 if __name__ == "__main__":

@@ -516,3 +516,16 @@ def test_seeded_sites_are_scored_as_of_the_demo_date():
     assert {state for state, _ in stored} == {ComplianceState.SCORED, ComplianceState.UNKNOWN}
     for site in Site.objects.all():
         assert site.compliance_score == _expected(site).score
+
+
+@pytest.mark.django_db
+def test_recompute_command_scores_sites_that_were_never_scored(sites, capsys):
+    from django.core.management import call_command
+
+    call_command("recompute_compliance")
+    call_command("recompute_compliance")
+
+    first, second = capsys.readouterr().out.strip().splitlines()
+    assert first == "Compliance scores recomputed: 3 sites changed."
+    assert second == "Compliance scores recomputed: 0 sites changed."
+    assert _stored(sites["troubled"])[1] == ComplianceState.SCORED
