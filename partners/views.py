@@ -75,9 +75,7 @@ def _directory_entries(providers) -> list[dict]:
             for capability in site.capabilities.all():
                 terms[capability.term.kind].add(capability.term.name)
         scores = [
-            site.compliance_score
-            for site in provider_sites
-            if getattr(site, "compliance_score", None) is not None
+            site.compliance_score for site in provider_sites if site.compliance_score is not None
         ]
         entries.append(
             {

@@ -145,6 +145,19 @@ def _nonzero(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     return {facet: {v: n for v, n in options.items() if n} for facet, options in counts.items()}
 
 
+def test_best_compliance_record_first_and_unscored_providers_last(catalogue):
+    from partners.compliance_store import recompute_compliance_scores
+
+    recompute_compliance_scores(as_of=TODAY)
+
+    ordered = _listed("ordering=-compliance")
+
+    # Rhine's site had a clean inspection, Ganges's an OAI and a warning letter; Split's sites
+    # were never inspected, so Split has no score and comes last.
+    assert ordered.index("rhine") < ordered.index("ganges")
+    assert ordered[-1] == "split"
+
+
 def test_facets_count_each_option_over_the_other_filters(catalogue):
     from django.http import QueryDict
 
