@@ -39,9 +39,9 @@ test: install
 
 # Benchmarks run on PostgreSQL in production mode; the catalogue is seeded on first use.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cdmo_bench
-BENCH_ENV := env DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=false ALLOWED_HOSTS=testserver \
-	SECRET_KEY=benchmark-only-key-never-used-to-serve-anything-0123456789abcdef \
-	SECURE_SSL_REDIRECT=false -u REDIS_URL
+BENCH_ENV := env -u REDIS_URL DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=false \
+	ALLOWED_HOSTS=testserver SECURE_SSL_REDIRECT=false \
+	SECRET_KEY=benchmark-only-key-never-used-to-serve-anything-0123456789abcdef
 
 bench: install
 	$(BENCH_ENV) $(PY) -m bench.directory

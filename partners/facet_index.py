@@ -84,6 +84,11 @@ def _option_masks(site_ids: np.ndarray, pairs: Iterable[tuple[int, str]]) -> dic
     ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
     values = np.array([row[1] for row in rows])  # ints or fixed-width strings: fast to compare
     positions = np.searchsorted(site_ids, ids)
+    # A row of a site created after the sites were read (a concurrent write) is left out; the
+    # write bumped the catalogue version, so the next request rebuilds the index anyway.
+    known = positions < len(site_ids)
+    known[known] = site_ids[positions[known]] == ids[known]
+    positions, values = positions[known], values[known]
     masks = {}
     for value in set(values.tolist()):
         mask = np.zeros(len(site_ids), dtype=bool)
@@ -135,9 +140,18 @@ def build_facet_index(version: str, today: datetime.date) -> FacetIndex:
     for region in Region:
         options["region"].setdefault(region.value, np.zeros(len(site_ids), dtype=bool))
 
-    provider_position = np.searchsorted(
-        provider_ids, np.array([s[1] for s in sites], dtype=np.int64)
-    )
+    owners = np.array([s[1] for s in sites], dtype=np.int64)
+    # Providers are read before sites, so a site of a provider created in between is unowned;
+    # it is dropped from the index (see above).
+    provider_position = np.searchsorted(provider_ids, owners)
+    owned = provider_position < len(provider_ids)
+    owned[owned] = provider_ids[provider_position[owned]] == owners[owned]
+    if not owned.all():
+        site_ids, provider_position = site_ids[owned], provider_position[owned]
+        options = {
+            facet: {value: mask[owned] for value, mask in masks.items()}
+            for facet, masks in options.items()
+        }
     return FacetIndex(
         version=version,
         built_on=today,

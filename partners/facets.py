@@ -92,7 +92,11 @@ def facet_counts(filterset: ProviderFilterSet) -> dict[str, dict[str, int]]:
             value: index.count_providers(candidates & sites)
             for value, sites in index.options[facet].items()
         }
-    with_matching_site = index.providers_with_site(_all(site_masks, index.site_count))
+    # Without a site filter the list does not ask for a site: providers without one count too.
+    if site_masks:
+        with_matching_site = index.providers_with_site(_all(site_masks, index.site_count))
+    else:
+        with_matching_site = np.ones(len(index.provider_ids), dtype=bool)
     for facet, values in (
         ("kind", index.provider_kind),
         ("verified", np.where(index.provider_verified, "true", "false")),

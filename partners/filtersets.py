@@ -158,7 +158,10 @@ class ProviderFilterSet(django_filters.FilterSet):
     clean_since = django_filters.DateFilter(
         label="Clean record since",
         method=_noop,
-        help_text="No OAI inspection, warning letter, import alert or EU non-compliance since.",
+        help_text=(
+            "No OAI inspection, warning letter, import alert or EU non-compliance since. "
+            "Sites never inspected pass too: add “Inspected by” to require an inspection."
+        ),
     )
     min_batch_kg = django_filters.NumberFilter(label="Batch of at least (kg)", method=_noop)
     min_volume_l = django_filters.NumberFilter(label="Volume of at least (L)", method=_noop)

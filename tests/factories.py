@@ -63,8 +63,9 @@ class CertificationFactory(factory.django.DjangoModelFactory):
     kind = "eu-gmp"
     authority = "EMA"
     reference = factory.Sequence(lambda n: f"GMP-{n:05d}")
-    issued_on = datetime.date(2024, 1, 1)
-    valid_until = datetime.date(2027, 1, 1)
+    # Relative to today, so that a default certificate stays valid whenever the suite runs.
+    issued_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=365))
+    valid_until = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=730))
 
 
 class InspectionFactory(factory.django.DjangoModelFactory):
@@ -73,7 +74,7 @@ class InspectionFactory(factory.django.DjangoModelFactory):
 
     authority = "FDA"
     inspection_id = factory.Sequence(lambda n: str(1_000_000 + n))
-    end_date = datetime.date(2024, 3, 2)
+    end_date = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=400))
     classification = "NAI"
     project_area = "Drug Quality Assurance"
     retrieved_at = factory.LazyFunction(timezone.now)
@@ -85,5 +86,7 @@ class RegulatoryActionFactory(factory.django.DjangoModelFactory):
 
     authority = "FDA"
     action_type = "warning-letter"
-    action_date = datetime.date(2022, 7, 1)
+    action_date = factory.LazyFunction(
+        lambda: timezone.localdate() - datetime.timedelta(days=3 * 365)
+    )
     case_id = factory.Sequence(lambda n: str(580_000 + n))

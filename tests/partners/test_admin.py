@@ -114,10 +114,12 @@ def test_site_page_reaches_capabilities_certifications_inspections_and_actions(c
     assert reverse("admin:partners_site_change", args=[site.pk]) in provider_page.content.decode()
     html = site_page.content.decode()
     assert site_page.status_code == 200
-    for heading in ["Site capabilities", "Certifications", "Inspections", "Regulatory actions"]:
-        assert heading in html
-    assert "DE_NW_01_GMP_2023_0042" in html
-    assert "1234567" in html
+    # Each record kind is an inline formset of the site, holding the site's own rows.
+    for prefix in ["capabilities", "certifications", "inspections", "actions"]:
+        assert f'id="{prefix}-group"' in html
+    assert 'name="capabilities-0-max_batch_kg" value="250.0"' in html
+    assert 'name="certifications-0-reference" value="DE_NW_01_GMP_2023_0042"' in html
+    assert 'name="inspections-0-inspection_id" value="1234567"' in html
 
 
 def test_curator_cannot_manage_user_accounts(client, curator):

@@ -768,7 +768,11 @@ def test_a_line_the_database_refuses_is_reported_and_rolled_back_not_raised(tmp_
     # Given a certificate issued on 2024-01-01
     site = SiteFactory(provider=ProviderFactory(slug="acme"), name="Main plant", city="Old")
     CertificationFactory(
-        site=site, kind="eu-gmp", reference="R-1", issued_on=datetime.date(2024, 1, 1)
+        site=site,
+        kind="eu-gmp",
+        reference="R-1",
+        issued_on=datetime.date(2024, 1, 1),
+        valid_until=datetime.date(2027, 1, 1),
     )
 
     # When a line moves the site's city and gives that certificate an end before its issue date

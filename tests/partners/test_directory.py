@@ -85,6 +85,9 @@ def catalogue():
     site = SiteFactory(provider=osaka, name="Osaka", country="JP", oel_ug_m3=5)
     _capability(site, "small-molecule-api", max_batch_kg=3000)
     InspectionFactory(authority="PMDA", inspection_id="JP-1", site=site, classification="VAI")
+
+    # Nascent: a provider without any site yet, listed only while no site filter is active.
+    ProviderFactory(slug="nascent", name="Nascent Pharma", kind="cmo", country="US")
     return {"rhine": rhine, "split": split, "ganges": ganges, "osaka": osaka}
 
 
@@ -127,7 +130,8 @@ def test_values_of_one_parameter_are_ored_and_parameters_anded(catalogue):
         ("dea_schedule=II", ["ganges"]),
         ("dea_schedule=I", []),
         ("verified=true", ["ganges"]),
-        ("verified=false", ["osaka", "rhine", "split"]),
+        ("verified=false", ["nascent", "osaka", "rhine", "split"]),
+        ("kind=cmo", ["ganges", "nascent", "split"]),
     ],
 )
 def test_each_filter_narrows_the_list(catalogue, query, expected):
@@ -135,10 +139,11 @@ def test_each_filter_narrows_the_list(catalogue, query, expected):
 
 
 def test_orderings(catalogue):
-    assert _listed("ordering=name") == ["ganges", "osaka", "rhine", "split"]
-    assert _listed("ordering=-name") == ["split", "rhine", "osaka", "ganges"]
-    assert _listed("ordering=country") == ["rhine", "split", "ganges", "osaka"]
+    assert _listed("ordering=name") == ["ganges", "nascent", "osaka", "rhine", "split"]
+    assert _listed("ordering=-name") == ["split", "rhine", "osaka", "nascent", "ganges"]
+    assert _listed("ordering=country") == ["rhine", "split", "ganges", "osaka", "nascent"]
     assert _listed("ordering=-sites")[0] == "split"
+    assert _listed("ordering=-sites")[-1] == "nascent"
 
 
 def _nonzero(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
@@ -188,11 +193,11 @@ def test_facets_without_filters_count_every_provider_once(catalogue):
 
     counts = _nonzero(facet_counts(filterset))
 
-    assert counts["kind"] == {"cdmo": 2, "cmo": 2}
+    assert counts["kind"] == {"cdmo": 2, "cmo": 3}  # Nascent, without a site, counts too
     assert counts["modality"] == {"mab": 2, "small-molecule-api": 2, "hpapi": 1}
     assert counts["region"] == {"europe": 2, "asia-pacific": 2}
     assert counts["inspected_by"] == {"FDA": 2, "PMDA": 1}
-    assert counts["verified"] == {"true": 1, "false": 3}
+    assert counts["verified"] == {"true": 1, "false": 4}
 
 
 @pytest.mark.parametrize(
