@@ -2,23 +2,41 @@
 
 Every model keeps a history (django-simple-history): the "History" button on a change page shows
 who changed what and when, field by field.
+
+Regulator exports are uploaded as RegulatorImports: the change page of one shows its progress and
+report, and the list links to the FEIs that records name and no site carries.
 """
 
+from urllib.parse import urlencode
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from partners.choices import ImportStatus
+from partners.forms import RegulatorImportUploadForm
+from partners.importers.uploads import BIG_FILE_BYTES, BIG_FILE_ROWS, start_regulator_import
 from partners.models import (
     Certification,
+    Citation,
     Inspection,
     Provider,
+    Published483,
+    RegulatorImport,
     RegulatoryAction,
     Site,
     SiteCapability,
     Term,
 )
+from partners.unmatched_feis import country_code, unmatched_feis
 
 admin.site.site_header = "CDMO Match curation"
 admin.site.site_title = "CDMO Match curation"
@@ -144,3 +162,212 @@ class RegulatoryActionAdmin(RegulatorRecordAdmin):
     list_filter = ["authority", "action_type"]
     search_fields = ["case_id", "fei_number", "legal_name", "site__name"]
     date_hierarchy = "action_date"
+
+
+@admin.register(Published483)
+class Published483Admin(RegulatorRecordAdmin):
+    list_display = ["record_id", "legal_name", "record_date", "publish_date", "fei_number", "site"]
+    list_filter = ["authority", "record_type"]
+    search_fields = ["record_id", "fei_number", "legal_name", "site__name"]
+    date_hierarchy = "publish_date"
+
+
+@admin.register(Citation)
+class CitationAdmin(RegulatorRecordAdmin):
+    list_display = [
+        "inspection_id",
+        "cfr_number",
+        "short_description",
+        "inspection_end_date",
+        "fei_number",
+        "site",
+    ]
+    list_filter = ["authority", "program_area"]
+    search_fields = ["inspection_id", "cfr_number", "fei_number", "legal_name", "site__name"]
+    date_hierarchy = "inspection_end_date"
+
+
+# How many rejected rows an import's report page lists (it counts them all).
+LISTED_REJECTIONS = 200
+UNMATCHED_FEIS_PER_PAGE = 100
+
+
+@admin.register(RegulatorImport)
+class RegulatorImportAdmin(admin.ModelAdmin):
+    """Upload an FDA export, watch it import, read its report. Imports are records of what
+    happened: nobody edits one (a file is uploaded again instead)."""
+
+    list_display = ["file_name", "status", "outcome", "uploaded_by", "created_at"]
+    list_select_related = ["created_by"]
+    search_fields = ["file_name"]
+    change_form_template = "admin/partners/regulatorimport/change_form.html"
+    change_list_template = "admin/partners/regulatorimport/change_list.html"
+    readonly_fields = ["file_name", "file_size", "uploaded_by", "created_at"]
+
+    def get_queryset(self, request: HttpRequest):
+        # The file's bytes are read by the import alone, never by a page.
+        return super().get_queryset(request).defer("content")
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return ["file"] if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return [] if obj is None else self.readonly_fields
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        if obj is None:
+            kwargs["form"] = RegulatorImportUploadForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "unmatched-feis/",
+                view(self.unmatched_feis_view),
+                name="partners_regulatorimport_unmatched_feis",
+            ),
+            path(
+                "<path:object_id>/progress/",
+                view(self.progress_view),
+                name="partners_regulatorimport_progress",
+            ),
+            *super().get_urls(),
+        ]
+
+    # -- List -------------------------------------------------------------------------------------
+
+    @admin.display(description="rows: created / updated / rejected")
+    def outcome(self, upload: RegulatorImport) -> str:
+        if upload.status == ImportStatus.RUNNING:
+            total = f" of {upload.rows_total:,}" if upload.rows_total else ""
+            return f"{upload.rows_done:,}{total} read so far"
+        if upload.status != ImportStatus.DONE:
+            return ""
+        report = upload.report
+        return f"{report['created']:,} / {report['updated']:,} / {report['rejected']:,}"
+
+    @admin.display(description="uploaded by", ordering="created_by__username")
+    def uploaded_by(self, upload: RegulatorImport) -> str:
+        # Plain text: curators may not see users' admin pages.
+        return upload.created_by.get_username() if upload.created_by else "—"
+
+    @admin.display(description="size")
+    def file_size(self, upload: RegulatorImport) -> str:
+        return filesizeformat(upload.size)
+
+    # -- Upload -----------------------------------------------------------------------------------
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "title": "Import an FDA Data Dashboard export",
+            "big_file_bytes": BIG_FILE_BYTES,
+            "big_file_rows": BIG_FILE_ROWS,
+        }
+        return super().add_view(request, form_url, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: RegulatorImport, form, change: bool) -> None:
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        # A small file is imported now; a big one once this request's transaction commits.
+        obj.queued = start_regulator_import(obj)
+
+    def response_add(self, request: HttpRequest, obj: RegulatorImport, post_url_continue=None):
+        obj.refresh_from_db(fields=["status", "error", "report"])
+        if obj.queued:
+            messages.info(
+                request,
+                f"“{obj}” is over {filesizeformat(BIG_FILE_BYTES)} or {BIG_FILE_ROWS:,} rows: "
+                "a worker imports it. This page shows its progress.",
+            )
+        elif obj.status == ImportStatus.DONE:
+            messages.success(request, f"“{obj}” is imported. Its report is below.")
+        else:
+            messages.error(request, f"“{obj}” was not imported: {obj.error}")
+        return HttpResponseRedirect(reverse("admin:partners_regulatorimport_change", args=[obj.pk]))
+
+    # -- Progress and report ----------------------------------------------------------------------
+
+    def render_change_form(self, request: HttpRequest, context, add=False, change=False, **kw):
+        if not add:
+            context.update(self.progress_context(request, context["original"]))
+        return super().render_change_form(request, context, add, change, **kw)
+
+    def progress_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The status, progress bar and report of an import: the fragment its page polls."""
+        upload = self.get_object(request, object_id)
+        if upload is None:
+            raise Http404("No such import.")
+        if not self.has_view_permission(request, upload):
+            raise PermissionDenied
+        return TemplateResponse(
+            request,
+            "admin/partners/regulatorimport/_progress.html",
+            self.progress_context(request, upload),
+        )
+
+    def progress_context(self, request: HttpRequest, upload: RegulatorImport) -> dict:
+        report = upload.report or {}
+        rejections = report.get("rejections", [])[:LISTED_REJECTIONS]
+        took = None
+        if upload.started_at and upload.finished_at:
+            took = (upload.finished_at - upload.started_at).total_seconds()
+        return {
+            "upload": upload,
+            "took": took,
+            "report": report,
+            "rejections": rejections,
+            "more_rejections": report.get("rejected", 0) - len(rejections),
+            "more_unmatched": report.get("unmatched_feis", 0)
+            - len(report.get("unmatched_examples", [])),
+            "unmatched_examples": [
+                {
+                    **example,
+                    "add_site_url": self.add_site_url(
+                        request, example["fei_number"], example["country_area"]
+                    ),
+                }
+                for example in report.get("unmatched_examples", [])
+            ],
+            "progress_url": reverse("admin:partners_regulatorimport_progress", args=[upload.pk]),
+            "unmatched_url": reverse("admin:partners_regulatorimport_unmatched_feis"),
+        }
+
+    # -- FEIs matching no site --------------------------------------------------------------------
+
+    def unmatched_feis_view(self, request: HttpRequest) -> TemplateResponse:
+        """The FEIs that inspections, actions and published 483s name and no site carries,
+        for curators to create the site or fix its FEI."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        search = request.GET.get("q", "").strip()
+        found = unmatched_feis(search)
+        page = Paginator(found, UNMATCHED_FEIS_PER_PAGE).get_page(request.GET.get("p"))
+        for entry in page.object_list:
+            entry.add_site_url = self.add_site_url(request, entry.fei_number, entry.country_area)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "FEIs matching no site",
+            "search": search,
+            "count": len(found),
+            "page": page,
+            "page_range": page.paginator.get_elided_page_range(page.number),
+        }
+        return TemplateResponse(
+            request, "admin/partners/regulatorimport/unmatched_feis.html", context
+        )
+
+    def add_site_url(self, request: HttpRequest, fei_number: str, country_area: str) -> str:
+        """The admin's add-site form with the FEI (and the country, when FDA's name of it is
+        recognised) filled in; "" for a user who may not add sites."""
+        if not request.user.has_perm("partners.add_site"):
+            return ""
+        initial = {"fei_number": fei_number}
+        if code := country_code(country_area):
+            initial["country"] = code
+        return f"{reverse('admin:partners_site_add')}?{urlencode(initial)}"

@@ -122,3 +122,12 @@ MARKET_AUTHORITY = {
     "CN": Authority.NMPA,
     "WHO": Authority.WHO,
 }
+
+
+class ImportStatus(models.TextChoices):
+    """Where an uploaded regulator file is in its import (partners.RegulatorImport)."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"

@@ -3,7 +3,7 @@
 Plain Python over plain records, no ORM, so the score can be tested, published and reproduced on
 its own; `partners/compliance_store.py` loads the records and stores the result on each site.
 
-The formula, as shown on /methodology/ (the names are the module's constants):
+The formula (the names are the module's constants; /methodology/ publishes it from FORMULA):
 
     score = BASE + the points of every record that counts, clamped to [0, 100]
 
@@ -68,6 +68,29 @@ HORIZON_YEARS = 10
 DAYS_PER_YEAR = 365.25
 MIN_SCORE, MAX_SCORE = 0.0, 100.0
 
+# The formula as /methodology/ publishes it: (expression, what it applies to). Each {NAME} is one
+# of the constants above; the page prints it once with the names and once with their values, so
+# the published formula cannot drift from the numbers the code uses.
+FORMULA = (
+    (
+        "score = clamp({BASE} + Σ points, {MIN_SCORE}, {MAX_SCORE})",
+        "the sum over every record that counts, rounded to one decimal",
+    ),
+    (
+        "points = round(weight \N{MULTIPLICATION SIGN} 0.5 ^ (age ÷ {HALF_LIFE_YEARS}), 1)",
+        "each VAI or OAI inspection and each enforcement action of the last {HORIZON_YEARS} years",
+    ),
+    (
+        "points = round(min({NAI_CAP}, "
+        "Σ weight \N{MULTIPLICATION SIGN} 0.5 ^ (age ÷ {HALF_LIFE_YEARS})), 1)",
+        "all NAI inspections of the last {WINDOW_YEARS} years together",
+    ),
+    (
+        "age = (as_of \N{MINUS SIGN} date) in days ÷ {DAYS_PER_YEAR}",
+        "a record's age in years on the day the score is computed",
+    ),
+)
+
 SCORED = "scored"
 UNKNOWN = "unknown"
 
@@ -130,6 +153,11 @@ class ExplanationLine:
         if self.points is None:
             return self.text
         return f"{signed(self.points)}: {self.text}"
+
+    @property
+    def shown_points(self) -> str:
+        """The points as the explanation shows them (see `signed`), or "" for a note."""
+        return "" if self.points is None else signed(self.points)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ changed.
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +23,12 @@ BATCH_SIZE = 2000
 
 # A stored value: (compliance_score, compliance_state).
 Stored = tuple[float | None, str]
+
+
+# An event's fields are named after the model fields they are read from: the one mapping from
+# rows to events, used by the nightly job (values_list) and by the profile (prefetched rows).
+INSPECTION_EVENT_FIELDS = tuple(event_field.name for event_field in fields(InspectionEvent))
+ACTION_EVENT_FIELDS = tuple(event_field.name for event_field in fields(ActionEvent))
 
 
 @dataclass(slots=True)
@@ -61,20 +67,31 @@ def load_histories(site_ids: list[int]) -> dict[int, SiteHistory]:
     inspection_rows = (
         Inspection.objects.filter(site_id__in=site_ids)
         .order_by()
-        .values_list(
-            "site_id", "authority", "classification", "end_date", "inspection_id", "project_area"
-        )
+        .values_list("site_id", *INSPECTION_EVENT_FIELDS)
     )
     for site_id, *row in inspection_rows:
         histories[site_id].inspections.append(InspectionEvent(*row))
     action_rows = (
         RegulatoryAction.objects.filter(site_id__in=site_ids)
         .order_by()
-        .values_list("site_id", "authority", "action_type", "action_date", "case_id")
+        .values_list("site_id", *ACTION_EVENT_FIELDS)
     )
     for site_id, *row in action_rows:
         histories[site_id].actions.append(ActionEvent(*row))
     return histories
+
+
+def inspection_events(inspections: Iterable[Inspection]) -> list[InspectionEvent]:
+    """Inspection rows already loaded (a prefetch, say) as the score reads them."""
+    return [
+        InspectionEvent(*(getattr(row, name) for name in INSPECTION_EVENT_FIELDS))
+        for row in inspections
+    ]
+
+
+def action_events(actions: Iterable[RegulatoryAction]) -> list[ActionEvent]:
+    """Regulatory action rows already loaded as the score reads them."""
+    return [ActionEvent(*(getattr(row, name) for name in ACTION_EVENT_FIELDS)) for row in actions]
 
 
 def _changed_scores(site_ids: list[int], as_of: datetime.date) -> Iterable[tuple[int, Stored]]:

@@ -1,4 +1,5 @@
-"""Link regulator records (inspections, actions) to the sites that carry their FEI."""
+"""Link regulator records (inspections, actions, published 483s, citations) to the sites that
+carry their FEI."""
 
 from collections.abc import Iterable
 
@@ -14,7 +15,7 @@ def link_regulatory_records(site_ids: Iterable[int] | None = None) -> int:
     that just got, changed or lost its FEI). Returns how many records were rewritten.
     Records without an FEI (entered for a site that has none) are left with their site.
     """
-    from partners.models import Inspection, RegulatoryAction, Site
+    from partners.models import Citation, Inspection, Published483, RegulatoryAction, Site
 
     # Saying `fei_number <> ''` lets the databases use the partial unique index on the FEI.
     site_with_fei = (
@@ -28,7 +29,7 @@ def link_regulatory_records(site_ids: Iterable[int] | None = None) -> int:
         feis = Site.objects.filter(pk__in=site_ids).exclude(fei_number="").values("fei_number")
         scope = Q(site_id__in=site_ids) | Q(fei_number__in=feis)
     changed = 0
-    for model in (Inspection, RegulatoryAction):
+    for model in (Inspection, RegulatoryAction, Published483, Citation):
         changed += (
             model.objects.filter(scope)
             .exclude(fei_number="")

@@ -2,8 +2,9 @@
 
 `provider_for_profile` loads a provider and everything its profile shows in a fixed number of
 queries; `site_profiles` turns the prefetched rows into what the template lays out (capabilities
-grouped by kind, certificate states, one dated history of inspections and actions, the timeline).
-Nothing here queries the database once the provider is loaded.
+grouped by kind, certificate states, one dated history of inspections and actions, the timeline,
+the compliance score with the lines that explain it). Nothing here queries the database once the
+provider is loaded.
 """
 
 import datetime
@@ -12,6 +13,14 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet
 
 from partners.choices import PHASES, Authority, ProviderKind, TermKind
+from partners.compliance import (
+    BASE,
+    WINDOW_YEARS,
+    ComplianceResult,
+    ExplanationLine,
+    compute_compliance,
+)
+from partners.compliance_store import action_events, inspection_events
 from partners.models import (
     Certification,
     DeaSchedule,
@@ -78,6 +87,25 @@ class HistoryRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ComplianceExplanation:
+    """A site's compliance score as of today, computed from the records on its profile.
+
+    Computed, not read from the site: the lines then always add up to the score shown beside
+    them, even on a day the stored score (which the directory sorts by) has not caught up yet.
+    """
+
+    as_of: datetime.date
+    result: ComplianceResult
+    record_lines: list[ExplanationLine]  # with points: BASE plus these is the score (unclamped)
+    notes: list[ExplanationLine]  # what did not count, why a site is unknown or clamped
+    base: float = BASE
+    window_years: int = WINDOW_YEARS
+    # The site's stored score (never computed, or computed on a day the record weighed
+    # differently) is not today's: the page says so, with the stored value and its date.
+    stored_differs: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class SiteProfile:
     site: Site
     phase_steps: list[PhaseStep]
@@ -87,6 +115,7 @@ class SiteProfile:
     certifications: list[CertificationRow]
     history: list[HistoryRow]
     timeline: Timeline | None
+    compliance: ComplianceExplanation
 
 
 def provider_for_profile() -> QuerySet[Provider]:
@@ -143,6 +172,22 @@ def _site_profile(site: Site, today: datetime.date) -> SiteProfile:
             lanes=[f"{authority} inspections" for authority in Authority.values] + [ACTIONS_LANE],
             subject=site.name,
         ),
+        compliance=compliance_explanation(site, inspections, actions, today),
+    )
+
+
+def compliance_explanation(
+    site: Site, inspections: list[Inspection], actions: list[RegulatoryAction], today: datetime.date
+) -> ComplianceExplanation:
+    """Score `site`'s loaded records as of `today`, and say whether the stored score differs."""
+    result = compute_compliance(inspection_events(inspections), action_events(actions), today)
+    stored = (site.compliance_score, site.compliance_state)
+    return ComplianceExplanation(
+        as_of=today,
+        result=result,
+        record_lines=[line for line in result.lines if line.points is not None],
+        notes=[line for line in result.lines if line.points is None],
+        stored_differs=site.compliance_as_of is None or stored != (result.score, result.state),
     )
 
 

@@ -5,21 +5,6 @@ import datetime
 from django.db import models
 from django.db.models import Q
 
-from partners.regions import countries_in
-
-
-class ProviderQuerySet(models.QuerySet):
-    def verified(self) -> "ProviderQuerySet":
-        return self.filter(verification_status="verified")
-
-
-class SiteQuerySet(models.QuerySet):
-    def with_capability(self, slug: str) -> "SiteQuerySet":
-        return self.filter(capabilities__term__slug=slug)
-
-    def in_region(self, region: str) -> "SiteQuerySet":
-        return self.filter(country__in=countries_in(region))
-
 
 class CertificationQuerySet(models.QuerySet):
     def valid_on(self, date: datetime.date) -> "CertificationQuerySet":

@@ -1,17 +1,30 @@
-"""Any ORM change to the catalogue bumps the catalogue version (partners/catalogue_version.py)."""
+"""Keep derived data current after ORM changes to the catalogue (a curator's edit in the admin,
+an import): every change bumps the catalogue version (partners/catalogue_version.py), and a
+changed inspection or regulatory action has its site's compliance score recomputed.
 
-from django.db.models.signals import m2m_changed, post_delete, post_save
+Bulk writes (`bulk_create`, queryset `update`, so also the relinking of records when a site's FEI
+changes) send no signals: their scores catch up with the nightly recompute, unless the writer
+recomputes itself, as `seed_demo` does.
+"""
+
+from functools import partial
+
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from partners.catalogue_version import bump_catalogue_version
 from partners.models import (
     Certification,
+    Citation,
     Inspection,
     Provider,
+    Published483,
     RegulatoryAction,
     Site,
     SiteCapability,
     Term,
 )
+from partners.tasks import recompute_compliance
 
 CATALOGUE_MODELS = [
     Provider,
@@ -20,8 +33,15 @@ CATALOGUE_MODELS = [
     Certification,
     Inspection,
     RegulatoryAction,
+    Published483,
+    Citation,
     Term,
 ]
+
+# The records the compliance score reads (partners/compliance_store.py).
+SCORED_RECORD_MODELS = [Inspection, RegulatoryAction]
+# Where a database connection keeps the ids of the sites to recompute when it next commits.
+PENDING = "_compliance_sites_to_recompute"
 
 
 def _catalogue_changed(sender, **kwargs) -> None:
@@ -35,9 +55,56 @@ def _site_sets_changed(sender, action: str, **kwargs) -> None:
         bump_catalogue_version()
 
 
+def _note_site_before_save(sender, instance, raw: bool = False, **kwargs) -> None:
+    """Remember which site a record belonged to before this save: a changed FEI moves it to
+    another site (or to none), and the site it left needs its score recomputed too."""
+    if raw or instance.pk is None:
+        return
+    instance._compliance_site_before_save = (
+        sender.objects.filter(pk=instance.pk).values_list("site_id", flat=True).first()
+    )
+
+
+def _record_saved(sender, instance, raw: bool = False, **kwargs) -> None:
+    if raw:  # loading fixtures
+        return
+    before = instance.__dict__.pop("_compliance_site_before_save", None)
+    _recompute_after_commit({instance.site_id, before})
+
+
+def _record_deleted(sender, instance, **kwargs) -> None:
+    _recompute_after_commit({instance.site_id})
+
+
+def _recompute_after_commit(site_ids: set[int | None]) -> None:
+    """Recompute these sites' scores once the transaction commits (so the task reads the saved
+    records, and nothing runs if it rolls back): one task per transaction, however many records
+    it saved, since a catalogue import saves hundreds in one."""
+    site_ids.discard(None)
+    if not site_ids:
+        return
+    connection = transaction.get_connection()
+    connection.__dict__.setdefault(PENDING, set()).update(site_ids)
+    # A flush per save rather than per transaction: a rolled-back savepoint discards the
+    # callbacks registered in it, and a later save's flush must still run. The first flush
+    # takes every pending site; ids left over from a rolled-back transaction are recomputed at
+    # the next commit, which is harmless.
+    transaction.on_commit(partial(_flush_pending_recomputes, connection))
+
+
+def _flush_pending_recomputes(connection) -> None:
+    site_ids = connection.__dict__.pop(PENDING, None)
+    if site_ids:
+        recompute_compliance.delay(sorted(site_ids))
+
+
 def connect() -> None:
     for model in CATALOGUE_MODELS:
         post_save.connect(_catalogue_changed, sender=model, dispatch_uid=f"catalogue-{model}")
         post_delete.connect(_catalogue_changed, sender=model, dispatch_uid=f"catalogue-d-{model}")
     for through in (Site.phases.through, Site.dea_schedules.through):
         m2m_changed.connect(_site_sets_changed, sender=through, dispatch_uid=f"catalogue-{through}")
+    for model in SCORED_RECORD_MODELS:
+        pre_save.connect(_note_site_before_save, sender=model, dispatch_uid=f"compliance-p-{model}")
+        post_save.connect(_record_saved, sender=model, dispatch_uid=f"compliance-{model}")
+        post_delete.connect(_record_deleted, sender=model, dispatch_uid=f"compliance-d-{model}")

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from partners.compliance_store import recompute_compliance_scores
+from partners.importers import uploads
 from partners.linking import link_regulatory_records as link_records
 
 
@@ -20,3 +21,17 @@ def recompute_compliance(site_ids: list[int] | None = None) -> int:
     many sites were written.
     """
     return recompute_compliance_scores(site_ids)
+
+
+@shared_task(
+    acks_late=True,
+    soft_time_limit=uploads.SOFT_TIME_LIMIT,
+    time_limit=uploads.TIME_LIMIT,
+)
+def run_regulator_import(import_id: int) -> bool:
+    """Import an uploaded regulator file (a RegulatorImport). Returns whether this run did it.
+
+    Idempotent: the run claims the row with a conditional update, so a task delivered twice
+    imports the file once; safe to acknowledge late.
+    """
+    return uploads.run_regulator_import(import_id)

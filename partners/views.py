@@ -3,13 +3,16 @@
 from collections import defaultdict
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django_countries import countries
 
+from partners.choices import CertificationKind, TermKind
 from partners.facets import directory_facets
 from partners.filtersets import ProviderFilterSet
+from partners.methodology import describe_methodology
 from partners.models import (
     Certification,
     Provider,
@@ -19,6 +22,8 @@ from partners.models import (
 from partners.profile import KIND_HINTS, provider_for_profile, site_profiles
 
 DIRECTORY_PAGE_SIZE = 20
+# The capability kinds a directory entry shows as chips.
+SUMMARY_TERM_KINDS = [TermKind.MODALITY, TermKind.DOSAGE_FORM]
 
 
 def directory(request: HttpRequest) -> HttpResponse:
@@ -41,6 +46,7 @@ def directory(request: HttpRequest) -> HttpResponse:
                 f"{pages} page{'s' if pages != 1 else ''}."
             )
         else:
+            page.object_list = list(page.object_list)  # read once, however often it is used
             context["page"] = page
             context["entries"] = _directory_entries(page.object_list)
         context["facets"] = directory_facets(filterset)
@@ -48,49 +54,54 @@ def directory(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context["query"] = query.urlencode()
-    template = "partners/_directory.html" if request.htmx else "partners/directory.html"
-    return render(request, template, context)
+    # htmx asks for the fragment, except when restoring history it has no copy of.
+    fragment = request.htmx and not request.htmx.history_restore_request
+    template = "partners/_directory.html" if fragment else "partners/directory.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
-def _directory_entries(providers) -> list[dict]:
-    """One summary per provider of the page, from a fixed number of queries."""
-    today = timezone.localdate()
-    sites = Site.objects.prefetch_related(
-        Prefetch(
-            "capabilities",
-            queryset=SiteCapability.objects.select_related("term").order_by("term__name"),
-        ),
-        Prefetch(
-            "certifications",
-            queryset=Certification.objects.valid_on(today),
-            to_attr="valid_certifications",
-        ),
-    ).order_by("name")
-    providers = list(providers.prefetch_related(Prefetch("sites", queryset=sites)))
+def _directory_entries(providers: list[Provider]) -> list[dict]:
+    """One summary per provider of the page: three queries of plain values, whatever the page."""
+    ids = [provider.pk for provider in providers]
+    sites: dict[int, list[tuple[str, float | None]]] = defaultdict(list)
+    for provider_id, country, score in Site.objects.filter(provider_id__in=ids).values_list(
+        "provider_id", "country", "compliance_score"
+    ):
+        sites[provider_id].append((country, score))
+    terms: dict[tuple[int, str], set[str]] = defaultdict(set)
+    shown_terms = (
+        SiteCapability.objects.filter(site__provider_id__in=ids, term__kind__in=SUMMARY_TERM_KINDS)
+        .order_by()
+        .values_list("site__provider_id", "term__kind", "term__name")
+        .distinct()
+    )
+    for provider_id, kind, name in shown_terms:
+        terms[provider_id, kind].add(name)
+    certifications: dict[int, set[str]] = defaultdict(set)
+    valid = (
+        Certification.objects.valid_on(timezone.localdate())
+        .filter(site__provider_id__in=ids)
+        .order_by()
+        .values_list("site__provider_id", "kind")
+        .distinct()
+    )
+    for provider_id, kind in valid:
+        certifications[provider_id].add(CertificationKind(kind).label)
+
     entries = []
     for provider in providers:
-        provider_sites = list(provider.sites.all())
-        terms: dict[str, set[str]] = defaultdict(set)
-        for site in provider_sites:
-            for capability in site.capabilities.all():
-                terms[capability.term.kind].add(capability.term.name)
-        scores = [
-            site.compliance_score for site in provider_sites if site.compliance_score is not None
-        ]
+        provider_sites = sites[provider.pk]
+        scores = [score for _, score in provider_sites if score is not None]
         entries.append(
             {
                 "provider": provider,
                 "site_count": len(provider_sites),
-                "site_countries": sorted({site.country.name for site in provider_sites}),
-                "modalities": sorted(terms.get("modality", ())),
-                "dosage_forms": sorted(terms.get("dosage_form", ())),
-                "certifications": sorted(
-                    {
-                        certification.get_kind_display()
-                        for site in provider_sites
-                        for certification in site.valid_certifications
-                    }
-                ),
+                "site_countries": sorted({countries.name(code) for code, _ in provider_sites}),
+                "modalities": sorted(terms[provider.pk, TermKind.MODALITY]),
+                "dosage_forms": sorted(terms[provider.pk, TermKind.DOSAGE_FORM]),
+                "certifications": sorted(certifications[provider.pk]),
                 "best_compliance": max(scores) if scores else None,
             }
         )
@@ -106,3 +117,10 @@ def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "site_profiles": site_profiles(provider, timezone.localdate()),
     }
     return render(request, "partners/provider_detail.html", context)
+
+
+def methodology(request: HttpRequest) -> HttpResponse:
+    """The compliance score's published method, read from partners/compliance.py, and a worked
+    example scored by it today."""
+    context = {"methodology": describe_methodology(timezone.localdate())}
+    return render(request, "partners/methodology.html", context)

@@ -59,12 +59,13 @@ def test_curators_group_holds_exactly_the_catalogue_permissions():
         content_type__app_label="partners",
         content_type__model__in=[
             "term", "phase", "deaschedule", "provider", "site", "sitecapability",
-            "certification", "inspection", "regulatoryaction",
+            "certification", "inspection", "regulatoryaction", "regulatorimport",
+            "published483", "citation",
         ],
     )  # fmt: skip
 
     assert set(group.permissions.all()) == set(catalogue)
-    assert catalogue.count() == 9 * 4  # add, change, delete, view of each model
+    assert catalogue.count() == 12 * 4  # add, change, delete, view of each model
 
 
 def test_curator_edits_a_provider_and_its_sites_inline_and_history_keeps_who(client, curator):

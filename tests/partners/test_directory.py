@@ -264,6 +264,18 @@ def test_directory_answers_htmx_with_the_fragment_only(client, catalogue):
     assert "Ganges Fine Chemicals" in html
 
 
+def test_history_restore_gets_the_whole_page_and_caches_vary_on_htmx(client, catalogue):
+    response = client.get(
+        "/providers/",
+        {"kind": "cmo"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    )
+
+    assert response.content.decode().lstrip().startswith("<!doctype html>")
+    assert "HX-Request" in response["Vary"]
+
+
 def test_home_is_the_directory(client, catalogue):
     assert "Rhine Biologics" in client.get("/").content.decode()
 

@@ -1,14 +1,18 @@
 """The provider profile: per site, what it makes, its certificates and its regulatory record."""
 
 import datetime
+import html as html_lib
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from partners.choices import CertificationStatus
-from partners.models import Certification, DeaSchedule, Phase, Term
+from partners.compliance import BASE, MINUS, InspectionEvent, compute_compliance
+from partners.compliance_store import recompute_compliance_scores
+from partners.models import Certification, DeaSchedule, Phase, Site, Term
 from partners.timeline import MARKER_STYLES, MIN_YEARS, TimelineEvent, build_timeline
 from partners.validity import CertificationState, certification_state
 from tests.factories import (
@@ -255,6 +259,191 @@ def test_query_count_does_not_grow_with_the_number_of_sites(
     with django_assert_max_num_queries(8):
         response = client.get(_profile_url(large))
     assert response.content.decode().count('<g class="marker') == 5 * 4
+
+
+# --- The compliance score and the records that explain it ---------------------------------------
+
+
+def _why(html: str, site) -> str:
+    """The site's "Why N?" disclosure."""
+    start = html.index(f'id="site-{site.pk}-why"')
+    return html[start : html.index("</details>", start)]
+
+
+def _cells(fragment: str) -> list[list[str]]:
+    """The cells of each body and footer row of the tables in `fragment`, as text."""
+    body = re.sub(r"<thead>.*?</thead>", "", fragment, flags=re.S)
+    return [
+        [
+            html_lib.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+            for cell in re.findall(r"<t[dh]\b[^>]*>(.*?)</t[dh]>", row, re.S)
+        ]
+        for row in re.findall(r"<tr\b[^>]*>(.*?)</tr>", body, re.S)
+    ]
+
+
+def _shown_score(html: str, site) -> str:
+    start = html.index(f'id="site-{site.pk}"')
+    return re.search(r'<span class="compliance-value[^"]*">([^<]+)<', html[start:]).group(1)
+
+
+def _points(shown: str) -> float:
+    return float(shown.replace(MINUS, "-"))
+
+
+def _half_up(value: float) -> str:
+    return str(Decimal(str(value)).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+@pytest.mark.django_db
+def test_compliance_score_is_explained_line_by_line_by_the_sites_records(client):
+    # Given a site with an OAI 1.7 years ago, two clean inspections and a warning letter
+    today = timezone.localdate()
+    site = SiteFactory(fei_number="3001234567")
+    for inspection_id, classification, days in [
+        ("7001001", "OAI", 621),
+        ("7001002", "NAI", 200),
+        ("7001003", "NAI", 900),
+    ]:
+        InspectionFactory(
+            fei_number="3001234567",
+            inspection_id=inspection_id,
+            classification=classification,
+            end_date=today - datetime.timedelta(days=days),
+        )
+    RegulatoryActionFactory(
+        fei_number="3001234567", case_id="580777", action_date=today - datetime.timedelta(days=1461)
+    )
+    recompute_compliance_scores([site.pk])
+    site.refresh_from_db()
+
+    # When a sponsor opens the profile
+    html = client.get(_profile_url(site.provider)).content.decode()
+
+    # Then the score is the base plus the points of lines that cite each record
+    why = _why(html, site)
+    (base, base_label), *lines, (total, total_label) = _cells(why)
+    assert (base, base_label) == (f"{BASE:.1f}", "Base score")
+    assert len(lines) == 3  # the OAI, the warning letter, the two NAIs in one line
+    for record_id in ("7001001", "7001002", "7001003", "580777"):
+        assert record_id in why
+    assert "1.7 years ago" in why
+    assert round(BASE + sum(_points(points) for points, _ in lines), 1) == float(total)
+    assert float(total) == site.compliance_score
+    shown = _shown_score(html, site)
+    assert shown == _half_up(float(total))
+    assert f"Why {shown}?" in why
+    assert f"shown rounded as {shown}" in total_label or float(total) == int(shown)
+    # The stored score is today's: nothing to reconcile.
+    assert "stored score" not in why
+
+
+@pytest.mark.django_db
+def test_compliance_score_links_to_the_methodology(client):
+    site = SiteFactory()
+
+    html = client.get(_profile_url(site.provider)).content.decode()
+
+    compliance = re.search(r'<div class="compliance .*?</div>', html, re.S).group(0)
+    assert f'href="{reverse("partners:methodology")}"' in compliance
+    assert f'href="{reverse("partners:methodology")}"' in _why(html, site)
+
+
+@pytest.mark.django_db
+def test_profile_shows_todays_score_and_says_when_the_stored_one_is_older(client):
+    # Given a site whose stored score was computed long ago, before its last inspection
+    today = timezone.localdate()
+    site = SiteFactory(fei_number="3001234567")
+    InspectionFactory(
+        fei_number="3001234567", classification="NAI", end_date=today - datetime.timedelta(days=30)
+    )
+    Site.objects.filter(pk=site.pk).update(
+        compliance_score=50.0,
+        compliance_state="scored",
+        compliance_as_of=datetime.date(2025, 1, 2),
+    )
+
+    html = client.get(_profile_url(site.provider)).content.decode()
+
+    # Then the header and the lines are today's, and the stored value is named with its date
+    why = _why(html, site)
+    *_, (total, _) = _cells(why)
+    expected = compute_compliance(
+        [InspectionEvent("FDA", "NAI", today - datetime.timedelta(days=30))], [], today
+    )
+    assert float(total) == expected.score
+    assert _shown_score(html, site) == _half_up(expected.score)
+    assert "the stored score, 50.0 as of" in why
+    assert "2 Jan 2025" in why
+
+
+@pytest.mark.django_db
+def test_profile_says_when_no_score_is_stored_yet(client):
+    site = SiteFactory(fei_number="3001234567")
+    InspectionFactory(fei_number="3001234567", end_date=timezone.localdate())
+
+    why = _why(client.get(_profile_url(site.provider)).content.decode(), site)
+
+    assert "No score is stored for this site yet" in why
+
+
+@pytest.mark.django_db
+def test_site_without_a_recent_inspection_is_unknown_and_says_why(client):
+    # Given a site whose only inspection ended seven years ago
+    today = timezone.localdate()
+    site = SiteFactory(fei_number="3001234567")
+    InspectionFactory(
+        fei_number="3001234567",
+        inspection_id="7009001",
+        classification="VAI",
+        end_date=today - datetime.timedelta(days=7 * 365),
+    )
+    recompute_compliance_scores([site.pk])
+
+    html = client.get(_profile_url(site.provider)).content.decode()
+
+    assert _shown_score(html, site) == "Unknown"
+    why = _why(html, site)
+    assert "Why unknown?" in why
+    assert "not as good" in why
+    assert "No inspection since" in why
+    assert "Base score" not in why
+    # The record is still shown, with what it weighs, for reference.
+    ((points, line),) = _cells(why)
+    assert "7009001" in line
+    assert _points(points) < 0
+
+
+@pytest.mark.django_db
+def test_clamped_score_says_what_the_record_sums_to(client):
+    today = timezone.localdate()
+    site = SiteFactory(fei_number="3001234567")
+    for days in (10, 100, 200):
+        InspectionFactory(
+            fei_number="3001234567",
+            classification="OAI",
+            end_date=today - datetime.timedelta(days=days),
+        )
+
+    why = _why(client.get(_profile_url(site.provider)).content.decode(), site)
+
+    *_, (total, _) = _cells(why)
+    assert total == "0.0"
+    assert "Clamped to 0.0: the record sums to" in why
+
+
+@pytest.mark.django_db
+def test_explanations_add_no_query_per_site(client, django_assert_num_queries):
+    provider = ProviderFactory()
+    for n in range(5):
+        _site_with_history(provider, f"Site {n}", f"300000002{n}")
+
+    # The same eight queries as without explanations: they read the prefetched records.
+    with django_assert_num_queries(8):
+        html = client.get(_profile_url(provider)).content.decode()
+
+    assert html.count('<details class="why"') == 5
+    assert html.count(">Base score<") == 5
 
 
 # --- Certification states, as plain functions ---------------------------------------------------

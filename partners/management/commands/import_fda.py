@@ -1,0 +1,34 @@
+"""`manage.py import_fda FILE [FILE ...]`: import FDA Data Dashboard exports (CSV or XLSX)."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from partners.importers.fda import import_fda_file
+
+
+class Command(BaseCommand):
+    help = (
+        "Create or update inspections, compliance actions, published 483s and citations from FDA "
+        "Data Dashboard exports (CSV or XLSX), recognised by their header row. Importing a file "
+        "again changes nothing. Bad rows are reported with their line number and skipped; the "
+        "command fails if any row was rejected or any file could not be read."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("files", nargs="+", metavar="FILE", help="an FDA export, CSV or XLSX")
+
+    def handle(self, *args, files: list[str], **options) -> None:
+        failed = []
+        for path in files:
+            report = import_fda_file(path)
+            for line in report.summary():
+                self.stdout.write(line)
+            for problem in report.problems():
+                self.stderr.write(problem)
+            if report.error:
+                failed.append(f"{path} was not imported")
+            elif report.rejected:
+                failed.append(
+                    f"{report.rejected:,} of {report.rows_read:,} rows of {path} rejected"
+                )
+        if failed:
+            raise CommandError("; ".join(failed) + ".")
