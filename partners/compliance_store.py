@@ -116,15 +116,17 @@ def _write(changes: dict[Stored, list[int]], as_of: datetime.date) -> None:
     """One UPDATE per distinct value, not per site: scores have one decimal, so there are at most
     1,002 values (0.0 to 100.0, and unknown) however many sites changed. `bulk_update` would
     build a CASE branch per site, which costs more in Python than the update in the database."""
+    if not changes:
+        return
     with transaction.atomic():
+        # The version row first, as every bulk writer takes it: one lock order, no deadlock.
+        bump_catalogue_version()
         # In a fixed order, so two runs over the same sites lock their rows in the same order.
         for (score, state), site_ids in sorted(changes.items(), key=_by_value):
             for start in range(0, len(site_ids), BATCH_SIZE):
                 Site.objects.filter(pk__in=site_ids[start : start + BATCH_SIZE]).update(
                     compliance_score=score, compliance_state=state, compliance_as_of=as_of
                 )
-        if changes:
-            bump_catalogue_version()
 
 
 def _by_value(change: tuple[Stored, list[int]]) -> tuple[bool, float, str]:

@@ -57,3 +57,23 @@ def test_relinking_everything_repairs_links_made_behind_the_models_back():
 
     inspection.refresh_from_db()
     assert inspection.site == site
+
+
+def test_relinking_a_linked_catalogue_rewrites_nothing():
+    site = SiteFactory(fei_number="3001234567")
+    linked = InspectionFactory(fei_number="3001234567")
+    assert linked.site == site
+    InspectionFactory(fei_number="3009999999")  # no site carries it
+
+    assert link_regulatory_records() == 0
+
+
+def test_a_record_whose_site_lost_the_fei_is_released():
+    site = SiteFactory(fei_number="3001234567")
+    inspection = InspectionFactory(fei_number="3001234567")
+    Site.objects.filter(pk=site.pk).update(fei_number="")  # behind the model's back
+
+    assert link_regulatory_records() == 1
+
+    inspection.refresh_from_db()
+    assert inspection.site is None
