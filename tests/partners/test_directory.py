@@ -1,7 +1,5 @@
 """The directory: one FilterSet, site filters that hold for one site, disjunctive facet counts."""
 
-import datetime
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,12 +10,11 @@ from partners.filtersets import ProviderFilterSet
 from partners.models import Provider, Term
 from tests.factories import (
     CertificationFactory,
-    InspectionFactory,
     ProviderFactory,
-    RegulatoryActionFactory,
     SiteCapabilityFactory,
     SiteFactory,
 )
+from tests.partners.catalogue import build_small_catalogue
 
 pytestmark = pytest.mark.django_db
 
@@ -38,57 +35,11 @@ def _listed(query: str) -> list[str]:
 
 @pytest.fixture
 def catalogue():
-    """A small fixed catalogue where each provider is there to make one filter bite."""
-    # Rhine: one German site doing mAbs under a valid EU GMP, inspected clean by FDA.
-    rhine = ProviderFactory(slug="rhine", name="Rhine Biologics", kind="cdmo", country="DE")
-    leverkusen = SiteFactory(provider=rhine, name="Leverkusen", country="DE", fei_number="3001")
-    _capability(leverkusen, "mab", max_volume_l=12000)
-    _capability(leverkusen, "sterile-injectable")
-    _capability(leverkusen, "process-development")
-    leverkusen.phases.set(["phase1", "phase2", "phase3"])
-    CertificationFactory(
-        site=leverkusen, kind="eu-gmp", valid_until=TODAY + datetime.timedelta(days=700)
-    )
-    InspectionFactory(fei_number="3001", classification="NAI", end_date=datetime.date(2023, 5, 1))
-
-    # Split: mAbs at one site and EU GMP at another; never a match for both together.
-    split = ProviderFactory(slug="split", name="Split Pharma", kind="cmo", country="IE")
-    cork = SiteFactory(provider=split, name="Cork", country="IE")
-    _capability(cork, "mab", max_volume_l=2000)
-    dublin = SiteFactory(provider=split, name="Dublin", country="IE")
-    _capability(dublin, "oral-solid")
-    CertificationFactory(
-        site=dublin, kind="eu-gmp", valid_until=TODAY + datetime.timedelta(days=350)
-    )
-
-    # Ganges: Indian API maker, potent, DEA schedule II, a recent warning letter, verified.
-    ganges = ProviderFactory(
-        slug="ganges", name="Ganges Fine Chemicals", kind="cmo", country="IN",
-        description="Highly potent small-molecule APIs with continuous manufacturing.",
-        verification_status="verified",
-    )  # fmt: skip
-    hyderabad = SiteFactory(provider=ganges, name="Hyderabad", country="IN", fei_number="3002",
-                            oel_ug_m3=0.1)  # fmt: skip
-    _capability(hyderabad, "small-molecule-api", max_batch_kg=800)
-    _capability(hyderabad, "hpapi", max_batch_kg=20)
-    _capability(hyderabad, "continuous-manufacturing")
-    hyderabad.phases.set(["phase3", "commercial"])
-    hyderabad.dea_schedules.set(["II"])
-    CertificationFactory(
-        site=hyderabad, kind="eu-gmp", valid_until=TODAY - datetime.timedelta(days=1)
-    )
-    InspectionFactory(fei_number="3002", classification="OAI", end_date=datetime.date(2022, 3, 1))
-    RegulatoryActionFactory(fei_number="3002", action_date=datetime.date(2022, 9, 1))
-
-    # Osaka: Japanese, inspected by PMDA only, a big batch size.
-    osaka = ProviderFactory(slug="osaka", name="Osaka Synthesis", kind="cdmo", country="JP")
-    site = SiteFactory(provider=osaka, name="Osaka", country="JP", oel_ug_m3=5)
-    _capability(site, "small-molecule-api", max_batch_kg=3000)
-    InspectionFactory(authority="PMDA", inspection_id="JP-1", site=site, classification="VAI")
-
-    # Nascent: a provider without any site yet, listed only while no site filter is active.
+    """The small fixed catalogue, and a provider without any site yet, listed only while no
+    site filter is active."""
+    providers = build_small_catalogue()
     ProviderFactory(slug="nascent", name="Nascent Pharma", kind="cmo", country="US")
-    return {"rhine": rhine, "split": split, "ganges": ganges, "osaka": osaka}
+    return providers
 
 
 def test_site_filters_must_hold_for_one_and_the_same_site(catalogue):
