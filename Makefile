@@ -46,6 +46,7 @@ BENCH_ENV := env -u REDIS_URL DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=false \
 bench: install
 	$(BENCH_ENV) $(PY) -m bench.directory
 	$(BENCH_ENV) $(PY) -m bench.fda_import
+	$(BENCH_ENV) $(PY) -m bench.engine
 
 # The README's screenshots, taken from the app that `make demo` serves.
 screenshots: install

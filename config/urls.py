@@ -7,7 +7,9 @@ from config import views
 
 urlpatterns = [
     path("", include("partners.urls")),
+    path("", include("matching.urls")),
     path("api/", include("partners.api.urls")),
+    path("api/", include("matching.api.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

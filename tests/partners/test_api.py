@@ -466,6 +466,8 @@ def test_schema_is_openapi_3_and_documents_every_filter(client):
         "/api/providers/",
         "/api/providers/{slug}/",
         "/api/taxonomy/",
+        "/api/briefs/",
+        "/api/briefs/{id}/",
     }
     parameters = {p["name"] for p in schema["paths"]["/api/providers/"]["get"]["parameters"]}
     assert parameters == {*ProviderFilterSet.base_filters, "page", "page_size"}

@@ -1,9 +1,21 @@
-"""Create (or reset) the demo accounts and print their credentials; refused with DEBUG off."""
+"""Create (or reset) the demo accounts and print their credentials; refused with DEBUG off.
+
+Sponsors belong to one of two demo sponsor organisations, so that signing in as each shows that
+an organisation's briefs are its own.
+"""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
+
+from matching.models import Membership, Organisation
+
+# The demo's sponsor organisations (slug -> name).
+DEMO_ORGANISATIONS = {
+    "helix-therapeutics": "Helix Therapeutics",
+    "northwind-biologics": "Northwind Biologics",
+}
 
 # Demo credentials only: the command refuses to create them in production settings.
 DEMO_ACCOUNTS = [
@@ -19,9 +31,19 @@ DEMO_ACCOUNTS = [
         "username": "sponsor",
         "password": "sponsor-demo-2026",
         "email": "sponsor@demo.invalid",
-        "role": "sponsor: browses the directory and writes briefs",
+        "role": "sponsor: writes briefs for Helix Therapeutics",
         "is_staff": False,
         "groups": [],
+        "organisation": "helix-therapeutics",
+    },
+    {
+        "username": "sponsor2",
+        "password": "sponsor2-demo-2026",
+        "email": "sponsor2@demo.invalid",
+        "role": "sponsor: writes briefs for Northwind Biologics",
+        "is_staff": False,
+        "groups": [],
+        "organisation": "northwind-biologics",
     },
 ]
 
@@ -35,6 +57,10 @@ class Command(BaseCommand):
                 "Demo accounts have published passwords; they are only created with DEBUG on."
             )
         User = get_user_model()
+        organisations = {
+            slug: Organisation.objects.update_or_create(slug=slug, defaults={"name": name})[0]
+            for slug, name in DEMO_ORGANISATIONS.items()
+        }
         self.stdout.write("Demo accounts (for this demo only, never in production):")
         for account in DEMO_ACCOUNTS:
             user, created = User.objects.get_or_create(username=account["username"])
@@ -44,6 +70,10 @@ class Command(BaseCommand):
             user.set_password(account["password"])
             user.save()
             user.groups.set(Group.objects.filter(name__in=account["groups"]))
+            if "organisation" in account:
+                Membership.objects.update_or_create(
+                    user=user, defaults={"organisation": organisations[account["organisation"]]}
+                )
             self.stdout.write(
                 f"  {account['username']:<8} / {account['password']:<18} {account['role']}"
                 + ("" if created else " (reset)")

@@ -1,0 +1,1 @@
+"""A sponsor's briefs as JSON, scoped to the user's organisation."""

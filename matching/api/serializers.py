@@ -1,0 +1,132 @@
+"""JSON shape of a brief: vocabulary slugs in and out, checked by the rules the form uses."""
+
+from rest_framework import serializers
+
+from matching.choices import default_weights
+from matching.models import Brief
+from matching.validation import (
+    brief_errors,
+    validate_certification_kinds,
+    validate_country_codes,
+    validate_market_codes,
+    validate_must_haves,
+    validate_regions,
+    validate_weights,
+)
+from partners.choices import TermKind
+from partners.models import Term
+
+
+class TermSlugField(serializers.SlugRelatedField):
+    """A capability term by its slug, among the terms of one kind (see `/api/taxonomy/`)."""
+
+    def __init__(self, kind: TermKind, **kwargs) -> None:
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "does_not_exist": f"Unknown {kind.label.lower()} “{{value}}”: "
+                f"use a {kind.value} slug from /api/taxonomy/.",
+                "invalid": f"Give the {kind.label.lower()} as a slug string.",
+            },
+        )
+        super().__init__(slug_field="slug", queryset=Term.objects.filter(kind=kind), **kwargs)
+
+
+def _codes(validator, help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(), required=False, validators=[validator], help_text=help_text
+    )
+
+
+class BriefSerializer(serializers.ModelSerializer):
+    """A brief. The organisation is the user's, set on create; weights left out default to 3."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="matching-api:brief-detail")
+    organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    modality = TermSlugField(TermKind.MODALITY)
+    dosage_forms = TermSlugField(TermKind.DOSAGE_FORM, many=True, required=False)
+    services = TermSlugField(TermKind.SERVICE, many=True, required=False)
+    technologies = TermSlugField(TermKind.TECHNOLOGY, many=True, required=False)
+    target_markets = _codes(
+        validate_market_codes, "Market codes: US, EU, UK, JP, CA, AU, BR, CN, WHO."
+    )
+    required_certifications = _codes(
+        validate_certification_kinds, "Certification kinds, as `/api/taxonomy/` lists them."
+    )
+    preferred_regions = _codes(validate_regions, "Regions, as `/api/taxonomy/` lists them.")
+    preferred_countries = _codes(validate_country_codes, "ISO 3166 alpha-2 country codes.")
+    excluded_countries = _codes(
+        validate_country_codes, "ISO 3166 alpha-2 country codes; never both preferred and excluded."
+    )
+    weights = serializers.DictField(
+        child=serializers.FloatField(),
+        required=False,
+        validators=[validate_weights],
+        help_text="Criterion → weight from 0 to 5; criteria left out weigh 3.",
+    )
+    must_haves = _codes(validate_must_haves, "Criterion names a site must pass.")
+
+    class Meta:
+        model = Brief
+        fields = [
+            "id",
+            "url",
+            "title",
+            "organisation",
+            "created_by",
+            "modality",
+            "dosage_forms",
+            "services",
+            "technologies",
+            "development_needed",
+            "phase",
+            "batch_size",
+            "batch_unit",
+            "target_markets",
+            "required_certifications",
+            "max_oel_ug_m3",
+            "dea_schedule",
+            "preferred_regions",
+            "preferred_countries",
+            "excluded_countries",
+            "weights",
+            "must_haves",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {
+            "phase": {
+                "error_messages": {
+                    "invalid_choice": "Unknown phase “{input}”: use preclinical, phase1, "
+                    "phase2, phase3 or commercial."
+                }
+            },
+            "dea_schedule": {
+                "error_messages": {
+                    "invalid_choice": "Unknown DEA schedule “{input}”: use I, II, III, IV or V."
+                }
+            },
+            "batch_size": {
+                "error_messages": {"invalid": "Enter the batch size as a number greater than 0."}
+            },
+            "max_oel_ug_m3": {
+                "error_messages": {"invalid": "Enter the OEL as a number of µg/m³ greater than 0."}
+            },
+        }
+
+    def validate_weights(self, value: dict[str, float]) -> dict[str, float]:
+        current = self.instance.weights if self.instance else default_weights()
+        return {**default_weights(), **current, **value}
+
+    def validate(self, attrs: dict) -> dict:
+        # On a partial update the rules see the stored values of the fields not sent.
+        merged = {
+            field: attrs.get(field, getattr(self.instance, field, None))
+            for field in ("preferred_countries", "excluded_countries")
+        }
+        errors = brief_errors(merged)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs

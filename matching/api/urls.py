@@ -1,0 +1,12 @@
+"""URLs of the briefs API, included at `api/` beside the catalogue's."""
+
+from rest_framework.routers import SimpleRouter
+
+from matching.api import views
+
+app_name = "matching-api"
+
+router = SimpleRouter()
+router.register("briefs", views.BriefViewSet, basename="brief")
+
+urlpatterns = router.urls

@@ -1,0 +1,122 @@
+"""What a brief asks of a site, as plain data the matching engine reads (DESIGN.md, "Matching").
+
+No Django here: the engine and its tests build a `BriefCriteria` directly; the brief form and the
+API build one from a saved brief.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+# The criteria, in the order the engine's matrices, funnels and explanations use.
+CRITERIA = (
+    "capability",
+    "phase",
+    "scale",
+    "markets",
+    "certifications",
+    "compliance",
+    "containment",
+    "controlled_substances",
+    "geography",
+    "development",
+)
+CRITERION_LABELS = {
+    "capability": "capability",
+    "phase": "phase",
+    "scale": "scale",
+    "markets": "target markets",
+    "certifications": "certifications",
+    "compliance": "compliance record",
+    "containment": "containment",
+    "controlled_substances": "controlled substances",
+    "geography": "geography",
+    "development": "development",
+}
+MIN_WEIGHT = 0
+MAX_WEIGHT = 5
+DEFAULT_WEIGHT = 3
+BATCH_UNITS = ("kg", "L")
+
+
+def default_weights() -> Mapping[str, float]:
+    return MappingProxyType(dict.fromkeys(CRITERIA, DEFAULT_WEIGHT))
+
+
+@dataclass(frozen=True)
+class BriefCriteria:
+    """A sponsor's needs: what to match on, how much each criterion weighs, which must hold."""
+
+    modality: str
+    dosage_forms: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    technologies: tuple[str, ...] = ()
+    phase: str | None = None
+    batch_size: float | None = None
+    batch_unit: str = "kg"
+    target_markets: tuple[str, ...] = ()  # keys of partners.choices.MARKET_AUTHORITY
+    required_certifications: tuple[str, ...] = ()  # partners.choices.CertificationKind values
+    max_oel_ug_m3: float | None = None  # the site must contain at or below this OEL
+    dea_schedule: str | None = None
+    preferred_regions: tuple[str, ...] = ()
+    preferred_countries: tuple[str, ...] = ()
+    excluded_countries: tuple[str, ...] = ()
+    development_needed: bool = False
+    # A criterion missing from the mapping weighs DEFAULT_WEIGHT.
+    weights: Mapping[str, float] = field(default_factory=default_weights)
+    must_haves: frozenset[str] = frozenset()
+
+    def weight(self, criterion: str) -> float:
+        return float(self.weights.get(criterion, DEFAULT_WEIGHT))
+
+    def is_asked(self, criterion: str) -> bool:
+        """Whether the brief says anything the criterion can tell sites apart on.
+
+        Capability (the modality is required) and the compliance record are always asked.
+        Excluded countries alone do not make geography asked: they are a hard rule, not a
+        preference, and every site left after it would score the same.
+        """
+        return {
+            "capability": True,
+            "phase": self.phase is not None,
+            "scale": self.batch_size is not None,
+            "markets": bool(self.target_markets),
+            "certifications": bool(self.required_certifications),
+            "compliance": True,
+            "containment": self.max_oel_ug_m3 is not None,
+            "controlled_substances": self.dea_schedule is not None,
+            "geography": bool(self.preferred_regions or self.preferred_countries),
+            "development": self.development_needed,
+        }[criterion]
+
+    def validate(self) -> dict[str, list[str]]:
+        """Field name -> problems; empty when the criteria can be matched."""
+        errors: dict[str, list[str]] = {}
+
+        def add(name: str, message: str) -> None:
+            errors.setdefault(name, []).append(message)
+
+        if not self.modality:
+            add("modality", "A modality is required.")
+        if self.batch_unit not in BATCH_UNITS:
+            add("batch_unit", f"The batch unit must be one of {', '.join(BATCH_UNITS)}.")
+        if self.batch_size is not None and not self.batch_size > 0:
+            add("batch_size", "The batch size must be positive.")
+        if self.max_oel_ug_m3 is not None and not self.max_oel_ug_m3 > 0:
+            add("max_oel_ug_m3", "The OEL must be a positive number of µg/m³.")
+        for name in sorted(set(self.weights) - set(CRITERIA)):
+            add("weights", f"Unknown criterion {name!r}.")
+        for name, weight in self.weights.items():
+            if name in CRITERIA and not MIN_WEIGHT <= weight <= MAX_WEIGHT:
+                add(
+                    "weights",
+                    f"The weight of {name} must be between {MIN_WEIGHT} and {MAX_WEIGHT}.",
+                )
+        for name in sorted(self.must_haves - set(CRITERIA)):
+            add("must_haves", f"Unknown criterion {name!r}.")
+        both = sorted(set(self.preferred_countries) & set(self.excluded_countries))
+        if both:
+            add("excluded_countries", f"Both preferred and excluded: {', '.join(both)}.")
+        if not any(self.weight(name) > 0 for name in CRITERIA if self.is_asked(name)):
+            add("weights", "At least one criterion the brief asks about must carry weight.")
+        return errors

@@ -1,0 +1,537 @@
+"""The matching engine: scores every site of the catalogue index against one brief.
+
+Pure Python and NumPy (no ORM, no Celery): `score_catalogue` computes, vectorised over all sites,
+a sub-score in [0, 1] per criterion (matching/criteria.py, CRITERIA), excludes the sites failing
+a must-have, and ranks the rest; `explain` writes the sentences, only for the sites asked.
+
+Sub-scores (a criterion the brief does not ask about scores 1 everywhere and weighs 0):
+
+- capability: 0 without the brief's modality; else the share of the requested dosage forms,
+  services and technologies the site offers (1 when none is requested).
+- phase: 1 if the site serves the phase, 0.5 if it serves an adjacent one, else 0.
+- scale: the site's maximum for the brief's modality in the brief's unit (kg or L) against the
+  batch: 1 when max >= batch, max / batch below; 0.5 when the site gives no maximum.
+- markets: the share of target markets whose authority the site stands well with
+  (matching/index.py documents "stands well").
+- certifications: the share of the required kinds the site holds valid.
+- compliance: the compliance score / 100; unknown is 0.5, never as good as a clean record.
+- containment: 1 if the site's lowest demonstrated OEL is at or below the brief's, else 0.
+- controlled_substances: 1 if the site is registered for the brief's DEA schedule, else 0.
+- geography: 1 in a preferred country or region, 0.5 elsewhere, 0 in an excluded country.
+- development: 1 if the provider is a CDMO (development offered), else 0.
+
+A site *fails* a criterion when:
+
+- capability: it lacks the modality or any requested dosage form, service or technology;
+- scale: it gives a maximum below the batch (a site giving none does not fail);
+- compliance: its record is unknown or scores below COMPLIANCE_FLOOR;
+- geography: it is not in a preferred country or region;
+- every other criterion: its sub-score is below 1.
+
+A failed must-have excludes the site. Sites in an excluded country are always excluded (the
+EXCLUDED_COUNTRIES rule), must-have or not. The score is the weighted mean of the sub-scores,
+x 100; with method="topsis" it is the TOPSIS closeness (matching/mcda.py) among the eligible
+sites, x 100.
+
+The exclusion funnel takes the constraints in order (EXCLUDED_COUNTRIES first, then the
+must-haves in CRITERIA order): each step's `removed` counts the sites it removes among those the
+previous steps left, so the steps add up to the excluded total; `removed_alone` counts every site
+failing it, whatever the others say. The relaxation suggestion is the must-have whose removal
+admits the most sites: those failing it and no other constraint.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from matching.catalogue import STANDING_ADVERSE, STANDING_GOOD, CatalogueIndex
+from matching.criteria import CRITERIA, CRITERION_LABELS, BriefCriteria
+from matching.mcda import topsis
+
+# A compliance must-have excludes unknown records and scores below this.
+COMPLIANCE_FLOOR = 50.0
+# The sub-score of a site that gives no scale, or whose compliance record is unknown.
+NEUTRAL = 0.5
+# The pseudo-constraint of the brief's excluded countries: always applied, never relaxed.
+EXCLUDED_COUNTRIES = "excluded_countries"
+
+Method = Literal["weighted", "topsis"]
+_COLUMN = {name: column for column, name in enumerate(CRITERIA)}
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    """How many sites one constraint removes (module docstring: the funnel)."""
+
+    constraint: str  # a criterion name or EXCLUDED_COUNTRIES
+    removed: int
+    removed_alone: int
+    relaxable: bool
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """The one must-have whose removal would admit the most sites."""
+
+    criterion: str
+    admitted: int
+
+    def __str__(self) -> str:
+        sites = "site" if self.admitted == 1 else "sites"
+        return f"drop the {CRITERION_LABELS[self.criterion]} must-have: +{self.admitted} {sites}"
+
+
+@dataclass(frozen=True)
+class CriterionExplanation:
+    criterion: str
+    subscore: float
+    weight: float  # the weight in the mean: 0 when the brief does not ask
+    must_have: bool
+    failed: bool
+    sentence: str
+
+
+@dataclass(frozen=True, eq=False)
+class MatchOutcome:
+    """One brief scored against the whole index; arrays are indexed by the index's rows."""
+
+    criteria: BriefCriteria
+    index: CatalogueIndex
+    method: Method
+    weights: NDArray[np.float64]  # per criterion, as used in the mean
+    subscores: NDArray[np.float64]  # sites x CRITERIA
+    fails: NDArray[np.bool_]  # sites x CRITERIA: fails the criterion (must-have or not)
+    scores: NDArray[np.float64]  # 0-100 for eligible sites, NaN for excluded ones
+    eligible: NDArray[np.bool_]
+    ranking: NDArray[np.intp]  # rows of the eligible sites, best first, ties by site id
+    constraints: tuple[str, ...]  # the funnel's constraints, in order
+    failures: NDArray[np.bool_]  # sites x constraints
+    funnel: tuple[FunnelStep, ...]
+    relaxation: Relaxation | None
+
+    @property
+    def eligible_site_ids(self) -> NDArray[np.int64]:
+        return self.index.site_ids[self.ranking]
+
+    @property
+    def excluded_rows(self) -> NDArray[np.intp]:
+        return np.flatnonzero(~self.eligible)
+
+    @property
+    def excluded_site_ids(self) -> NDArray[np.int64]:
+        return self.index.site_ids[~self.eligible]
+
+    def failed_constraints(self, row: int) -> list[str]:
+        return [c for c, failed in zip(self.constraints, self.failures[row], strict=True) if failed]
+
+    def first_failed(self, row: int) -> str | None:
+        failed = self.failed_constraints(row)
+        return failed[0] if failed else None
+
+    def exclusion_reason(self, row: int) -> str | None:
+        """Why the site is excluded, naming its first failed constraint; None if it is not."""
+        constraint = self.first_failed(row)
+        if constraint is None:
+            return None
+        if constraint == EXCLUDED_COUNTRIES:
+            return f"Excluded country: is in {self.index.countries[row]}, which the brief excludes."
+        label = CRITERION_LABELS[constraint].capitalize()
+        return f"Must-have {label}: {_SENTENCES[constraint](self, row)}."
+
+    def row_of(self, site_id: int) -> int:
+        rows = np.flatnonzero(self.index.site_ids == site_id)
+        if not len(rows):
+            raise KeyError(site_id)
+        return int(rows[0])
+
+
+def score_catalogue(
+    criteria: BriefCriteria, index: CatalogueIndex, method: Method = "weighted"
+) -> MatchOutcome:
+    """Score every site of `index` against `criteria`, exclude, rank, and count the funnel."""
+    if method not in ("weighted", "topsis"):
+        raise ValueError(f"Unknown method {method!r}: weighted or topsis.")
+    n = index.site_count
+    subscores = np.ones((n, len(CRITERIA)), dtype=np.float64)
+    fails = np.zeros((n, len(CRITERIA)), dtype=bool)
+    asked = np.array([criteria.is_asked(name) for name in CRITERIA])
+    for name in CRITERIA:
+        if asked[_COLUMN[name]]:
+            sub, fail = _SCORERS[name](criteria, index)
+            subscores[:, _COLUMN[name]] = sub
+            fails[:, _COLUMN[name]] = fail
+
+    weights = np.array([criteria.weight(name) for name in CRITERIA]) * asked
+    if weights.sum() <= 0:
+        # Every asked criterion weighs 0 (validate() refuses this): weigh them equally rather
+        # than divide by zero.
+        weights = asked.astype(np.float64)
+
+    excluded_country = np.isin(index.countries, list(criteria.excluded_countries))
+    constraints = ((EXCLUDED_COUNTRIES,) if criteria.excluded_countries else ()) + tuple(
+        name for name in CRITERIA if name in criteria.must_haves
+    )
+    failures = np.column_stack(
+        [excluded_country if c == EXCLUDED_COUNTRIES else fails[:, _COLUMN[c]] for c in constraints]
+        or [np.zeros(n, dtype=bool)]
+    )[:, : len(constraints)]
+    eligible = ~failures.any(axis=1)
+
+    scores = np.full(n, np.nan)
+    rows = np.flatnonzero(eligible)
+    if method == "weighted":
+        mean = subscores[rows] @ weights / weights.sum()
+        scores[rows] = np.clip(mean * 100, 0, 100)
+    elif len(rows):
+        used = weights > 0
+        scores[rows] = topsis(subscores[rows][:, used], weights[used]).closeness * 100
+    ranking = rows[np.lexsort((index.site_ids[rows], -scores[rows]))]
+
+    funnel, relaxation = _funnel(constraints, failures)
+    return MatchOutcome(
+        criteria=criteria,
+        index=index,
+        method=method,
+        weights=weights,
+        subscores=subscores,
+        fails=fails,
+        scores=scores,
+        eligible=eligible,
+        ranking=ranking,
+        constraints=constraints,
+        failures=failures,
+        funnel=funnel,
+        relaxation=relaxation,
+    )
+
+
+def explain(outcome: MatchOutcome, row: int) -> list[CriterionExplanation]:
+    """One sentence per criterion for the site in row `row` of the index."""
+    criteria = outcome.criteria
+    return [
+        CriterionExplanation(
+            criterion=name,
+            subscore=float(outcome.subscores[row, column]),
+            weight=float(outcome.weights[column]),
+            must_have=name in criteria.must_haves,
+            failed=bool(outcome.fails[row, column]),
+            sentence=(
+                _SENTENCES[name](outcome, row) if criteria.is_asked(name) else "Not asked."
+            ).rstrip(".")
+            + ".",
+        )
+        for column, name in enumerate(CRITERIA)
+    ]
+
+
+def _funnel(
+    constraints: tuple[str, ...], failures: NDArray[np.bool_]
+) -> tuple[tuple[FunnelStep, ...], Relaxation | None]:
+    remaining = np.ones(len(failures), dtype=bool)
+    failing_only_this = failures & (failures.sum(axis=1) == 1)[:, None]
+    steps = []
+    best: Relaxation | None = None
+    for column, constraint in enumerate(constraints):
+        failed = failures[:, column]
+        relaxable = constraint != EXCLUDED_COUNTRIES
+        steps.append(
+            FunnelStep(
+                constraint=constraint,
+                removed=int((remaining & failed).sum()),
+                removed_alone=int(failed.sum()),
+                relaxable=relaxable,
+            )
+        )
+        remaining &= ~failed
+        admitted = int(failing_only_this[:, column].sum())
+        if relaxable and admitted > 0 and (best is None or admitted > best.admitted):
+            best = Relaxation(criterion=constraint, admitted=admitted)
+    return tuple(steps), best
+
+
+# --- Sub-scores: (criteria, index) -> (sub-score per site, fails per site) -----------------------
+
+Scored = tuple[NDArray[np.float64], NDArray[np.bool_]]
+
+
+def _columns(vocabulary: tuple[str, ...], wanted: tuple[str, ...]) -> list[int]:
+    position = {slug: column for column, slug in enumerate(vocabulary)}
+    return [position[slug] for slug in wanted if slug in position]
+
+
+def _requested_terms(criteria: BriefCriteria) -> tuple[str, ...]:
+    return tuple(
+        dict.fromkeys((*criteria.dosage_forms, *criteria.services, *criteria.technologies))
+    )
+
+
+def _capability(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
+    n = index.site_count
+    modality = _columns(index.term_slugs, (criteria.modality,))
+    has_modality = index.capabilities[:, modality[0]] if modality else np.zeros(n, dtype=bool)
+    requested = _requested_terms(criteria)
+    if requested:
+        # A requested term the vocabulary does not know is offered by no site.
+        covered = index.capabilities[:, _columns(index.term_slugs, requested)].sum(axis=1)
+        share = covered / len(requested)
+    else:
+        share = np.ones(n)
+    sub = np.where(has_modality, share, 0.0)
+    return sub, sub < 1
+
+
+def _bit_set(mask: NDArray[np.uint32], bit: int) -> NDArray[np.bool_]:
+    return (mask >> np.uint32(bit)) & np.uint32(1) == 1
+
+
+def _phase(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
+    n = index.site_count
+    if criteria.phase not in index.phase_slugs:
+        return np.zeros(n), np.ones(n, dtype=bool)
+    bit = index.phase_slugs.index(criteria.phase)
+    adjacent = np.zeros(n, dtype=bool)
+    for neighbour in (bit - 1, bit + 1):
+        if 0 <= neighbour < len(index.phase_slugs):
+            adjacent |= _bit_set(index.phase_mask, neighbour)
+    sub = np.where(_bit_set(index.phase_mask, bit), 1.0, np.where(adjacent, 0.5, 0.0))
+    return sub, sub < 1
+
+
+def _site_maximum(criteria: BriefCriteria, index: CatalogueIndex) -> NDArray[np.float64]:
+    column = _columns(index.modality_slugs, (criteria.modality,))
+    if not column:
+        return np.full(index.site_count, np.nan)
+    maxima = index.max_volume_l if criteria.batch_unit == "L" else index.max_batch_kg
+    return maxima[:, column[0]]
+
+
+def _scale(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
+    maximum = _site_maximum(criteria, index)
+    batch = float(criteria.batch_size)
+    given = ~np.isnan(maximum)
+    ratio = np.minimum(np.where(given, maximum, 0.0) / batch, 1.0)
+    return np.where(given, ratio, NEUTRAL), given & (maximum < batch)
+
+
+def _market_authority_columns(criteria: BriefCriteria, index: CatalogueIndex) -> list[int | None]:
+    position = {authority: column for column, authority in enumerate(index.authorities)}
+    return [position.get(index.market_authorities.get(m, "")) for m in criteria.target_markets]
+
+
+def _markets(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
+    good = np.zeros(index.site_count)
+    for column in _market_authority_columns(criteria, index):
+        if column is not None:
+            good += index.standing[:, column] == STANDING_GOOD
+    sub = good / len(criteria.target_markets)
+    return sub, sub < 1
+
+
+def _certifications(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
+    required = tuple(dict.fromkeys(criteria.required_certifications))
+    held = index.certifications[:, _columns(index.certification_kinds, required)].sum(axis=1)
+    sub = held / len(required)
+    return sub, sub < 1
+
+
+def _compliance(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
+    score = index.compliance
+    known = ~np.isnan(score)
+    sub = np.where(known, np.clip(np.where(known, score, 0.0), 0, 100) / 100, NEUTRAL)
+    return sub, ~known | (np.where(known, score, 0.0) < COMPLIANCE_FLOOR)
+
+
+def _containment(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
+    oel = index.oel_ug_m3
+    contained = ~np.isnan(oel) & (np.where(np.isnan(oel), np.inf, oel) <= criteria.max_oel_ug_m3)
+    return contained.astype(np.float64), ~contained
+
+
+def _controlled_substances(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
+    if criteria.dea_schedule in index.dea_codes:
+        held = _bit_set(index.dea_mask, index.dea_codes.index(criteria.dea_schedule))
+    else:
+        held = np.zeros(index.site_count, dtype=bool)
+    return held.astype(np.float64), ~held
+
+
+def _preferred(criteria: BriefCriteria, index: CatalogueIndex) -> NDArray[np.bool_]:
+    return np.isin(index.countries, list(criteria.preferred_countries)) | np.isin(
+        index.regions, list(criteria.preferred_regions)
+    )
+
+
+def _geography(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
+    preferred = _preferred(criteria, index)
+    excluded = np.isin(index.countries, list(criteria.excluded_countries))
+    sub = np.where(excluded, 0.0, np.where(preferred, 1.0, NEUTRAL))
+    return sub, ~preferred
+
+
+def _development(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
+    return index.provider_is_cdmo.astype(np.float64), ~index.provider_is_cdmo
+
+
+_SCORERS: dict[str, Callable[[BriefCriteria, CatalogueIndex], Scored]] = {
+    "capability": _capability,
+    "phase": _phase,
+    "scale": _scale,
+    "markets": _markets,
+    "certifications": _certifications,
+    "compliance": _compliance,
+    "containment": _containment,
+    "controlled_substances": _controlled_substances,
+    "geography": _geography,
+    "development": _development,
+}
+
+
+# --- Sentences: (outcome, row) -> one sentence, written only for the sites shown -----------------
+
+
+def _listing(labels: list[str]) -> str:
+    if len(labels) <= 1:
+        return "".join(labels)
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def _capability_sentence(outcome: MatchOutcome, row: int) -> str:
+    criteria, index = outcome.criteria, outcome.index
+    offered = {
+        slug for slug, has in zip(index.term_slugs, index.capabilities[row], strict=True) if has
+    }
+    modality = index.label(criteria.modality)
+    if criteria.modality not in offered:
+        return f"offers no {modality} capability"
+    requested = _requested_terms(criteria)
+    missing = [index.label(slug) for slug in requested if slug not in offered]
+    if not requested:
+        return f"offers {modality}"
+    if not missing:
+        return (
+            f"offers {modality} and all {len(requested)} requested forms, services and technologies"
+        )
+    covered = len(requested) - len(missing)
+    return (
+        f"offers {modality} and {covered} of {len(requested)} requested; lacks {_listing(missing)}"
+    )
+
+
+def _phase_sentence(outcome: MatchOutcome, row: int) -> str:
+    index, phase = outcome.index, outcome.criteria.phase
+    served = [p for bit, p in enumerate(index.phase_slugs) if _bit_set(index.phase_mask[row], bit)]
+    if phase in served:
+        return f"serves {index.label(phase)}"
+    if not served:
+        return f"lists no phases served, so not {index.label(phase)}"
+    return (
+        f"does not serve {index.label(phase)} (serves {_listing([index.label(p) for p in served])})"
+    )
+
+
+def _scale_sentence(outcome: MatchOutcome, row: int) -> str:
+    criteria = outcome.criteria
+    unit = criteria.batch_unit
+    maximum = float(_site_maximum(criteria, outcome.index)[row])
+    batch = f"{criteria.batch_size:g} {unit}"
+    if np.isnan(maximum):
+        modality = outcome.index.label(criteria.modality)
+        return f"gives no maximum in {unit} for {modality}: scale unknown"
+    if maximum >= criteria.batch_size:
+        return f"handles up to {maximum:g} {unit}, enough for a {batch} batch"
+    return f"handles up to {maximum:g} {unit}, below the {batch} batch"
+
+
+def _markets_sentence(outcome: MatchOutcome, row: int) -> str:
+    criteria, index = outcome.criteria, outcome.index
+    parts = []
+    for market, column in zip(
+        criteria.target_markets, _market_authority_columns(criteria, index), strict=True
+    ):
+        authority = index.market_authorities.get(market, "")
+        standing = index.standing[row, column] if column is not None else 0
+        if standing == STANDING_GOOD:
+            parts.append(f"in good standing with {index.label(authority)} for {market}")
+        elif standing == STANDING_ADVERSE:
+            parts.append(f"has a recent adverse record from {index.label(authority)} for {market}")
+        else:
+            parts.append(
+                f"has no recent record with {index.label(authority or market)} for {market}"
+            )
+    return "; ".join(parts)
+
+
+def _certifications_sentence(outcome: MatchOutcome, row: int) -> str:
+    criteria, index = outcome.criteria, outcome.index
+    held = {
+        k
+        for k, has in zip(index.certification_kinds, index.certifications[row], strict=True)
+        if has
+    }
+    required = list(dict.fromkeys(criteria.required_certifications))
+    missing = [index.label(kind) for kind in required if kind not in held]
+    if not missing:
+        held_labels = _listing([index.label(kind) for kind in required])
+        return f"holds every required certification valid ({held_labels})"
+    return f"holds no valid {_listing(missing)}"
+
+
+def _compliance_sentence(outcome: MatchOutcome, row: int) -> str:
+    score = outcome.index.compliance[row]
+    if np.isnan(score):
+        return "has no inspection in five years: compliance unknown, scored as neutral"
+    if score < COMPLIANCE_FLOOR:
+        return f"has a compliance score of {score:.0f}/100, below {COMPLIANCE_FLOOR:.0f}"
+    return f"has a compliance score of {score:.0f}/100"
+
+
+def _containment_sentence(outcome: MatchOutcome, row: int) -> str:
+    oel = outcome.index.oel_ug_m3[row]
+    asked = f"{outcome.criteria.max_oel_ug_m3:g} µg/m³"
+    if np.isnan(oel):
+        return f"has demonstrated no containment level; the brief needs {asked}"
+    verb = "contains" if oel <= outcome.criteria.max_oel_ug_m3 else "only contains"
+    return f"{verb} down to {oel:g} µg/m³; the brief needs {asked}"
+
+
+def _controlled_substances_sentence(outcome: MatchOutcome, row: int) -> str:
+    code = outcome.criteria.dea_schedule
+    label = outcome.index.label(code)
+    if outcome.subscores[row, _COLUMN["controlled_substances"]] == 1:
+        return f"is registered for DEA {label}"
+    return f"is not registered for DEA {label}"
+
+
+def _geography_sentence(outcome: MatchOutcome, row: int) -> str:
+    index = outcome.index
+    country, region = str(index.countries[row]), str(index.regions[row])
+    if country in outcome.criteria.excluded_countries:
+        return f"is in {country}, which the brief excludes"
+    if country in outcome.criteria.preferred_countries:
+        return f"is in {country}, a preferred country"
+    if region in outcome.criteria.preferred_regions:
+        return f"is in {country}, in the preferred region {index.label(region)}"
+    return f"is in {country}, outside the preferred countries and regions"
+
+
+def _development_sentence(outcome: MatchOutcome, row: int) -> str:
+    if outcome.index.provider_is_cdmo[row]:
+        return "belongs to a CDMO, which offers development"
+    return "belongs to a CMO, which offers no development"
+
+
+_SENTENCES: dict[str, Callable[[MatchOutcome, int], str]] = {
+    "capability": _capability_sentence,
+    "phase": _phase_sentence,
+    "scale": _scale_sentence,
+    "markets": _markets_sentence,
+    "certifications": _certifications_sentence,
+    "compliance": _compliance_sentence,
+    "containment": _containment_sentence,
+    "controlled_substances": _controlled_substances_sentence,
+    "geography": _geography_sentence,
+    "development": _development_sentence,
+}

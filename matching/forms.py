@@ -1,0 +1,171 @@
+"""The brief form: a sponsor's needs in five fieldsets, checked by the rules the API uses too."""
+
+from django import forms
+from django_countries import countries
+
+from matching.choices import DEFAULT_WEIGHT, MAX_WEIGHT, MIN_WEIGHT, Criterion
+from matching.models import Brief
+from matching.validation import brief_errors
+from partners.choices import MARKET_AUTHORITY, CertificationKind, Region, TermKind
+from partners.models import Term
+
+MARKET_CHOICES = [
+    (code, code if code == authority.value else f"{code}: {authority.label}")
+    for code, authority in MARKET_AUTHORITY.items()
+]
+
+
+def _weight_field_name(criterion: str) -> str:
+    return f"weight_{criterion}"
+
+
+class BriefForm(forms.ModelForm):
+    """Create or edit a brief. Weights are ten number inputs, gathered into `Brief.weights`."""
+
+    target_markets = forms.MultipleChoiceField(
+        choices=MARKET_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Where the product will be sold; the site's standing with each authority counts.",
+    )
+    required_certifications = forms.MultipleChoiceField(
+        choices=CertificationKind.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    preferred_regions = forms.MultipleChoiceField(
+        choices=Region.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    preferred_countries = forms.MultipleChoiceField(
+        choices=list(countries),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text="Hold Ctrl (⌘ on a Mac) to choose several.",
+    )
+    excluded_countries = forms.MultipleChoiceField(
+        choices=list(countries),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text="Sites in these countries are never proposed.",
+    )
+    must_haves = forms.MultipleChoiceField(
+        label="Must-haves",
+        choices=Criterion.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="A site that fails a must-have is excluded, with the reason.",
+    )
+
+    fieldset_layout = [
+        (
+            "What",
+            ["title", "modality", "dosage_forms", "services", "technologies", "development_needed"],
+        ),
+        ("Scale and phase", ["phase", "batch_size", "batch_unit"]),
+        (
+            "Markets and quality",
+            ["target_markets", "required_certifications", "max_oel_ug_m3", "dea_schedule"],
+        ),
+        ("Where", ["preferred_regions", "preferred_countries", "excluded_countries"]),
+        (
+            "Weights and must-haves",
+            [_weight_field_name(c) for c in Criterion.values] + ["must_haves"],
+        ),
+    ]
+
+    class Meta:
+        model = Brief
+        fields = [
+            "title",
+            "modality",
+            "dosage_forms",
+            "services",
+            "technologies",
+            "development_needed",
+            "phase",
+            "batch_size",
+            "batch_unit",
+            "target_markets",
+            "required_certifications",
+            "max_oel_ug_m3",
+            "dea_schedule",
+            "preferred_regions",
+            "preferred_countries",
+            "excluded_countries",
+            "must_haves",
+        ]
+        widgets = {
+            "dosage_forms": forms.CheckboxSelectMultiple,
+            "services": forms.CheckboxSelectMultiple,
+            "technologies": forms.CheckboxSelectMultiple,
+            "batch_size": forms.NumberInput(attrs={"min": "0", "step": "any"}),
+            "max_oel_ug_m3": forms.NumberInput(attrs={"min": "0", "step": "any"}),
+        }
+        labels = {
+            "max_oel_ug_m3": "OEL to contain (µg/m³)",
+            "development_needed": "Development needed",
+        }
+        error_messages = {
+            "modality": {
+                "required": "Choose the modality: it is the one thing every brief states.",
+                "invalid_choice": "Unknown modality: choose one from the list.",
+            },
+            "batch_size": {"invalid": "Enter the batch size as a number greater than 0."},
+            "max_oel_ug_m3": {"invalid": "Enter the OEL as a number of µg/m³ greater than 0."},
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        terms = Term.objects.order_by("name")
+        self.fields["modality"].queryset = terms.filter(kind=TermKind.MODALITY)
+        self.fields["modality"].empty_label = "Choose a modality"
+        self.fields["dosage_forms"].queryset = terms.filter(kind=TermKind.DOSAGE_FORM)
+        self.fields["services"].queryset = terms.filter(kind=TermKind.SERVICE)
+        self.fields["technologies"].queryset = terms.filter(kind=TermKind.TECHNOLOGY)
+        self.fields["phase"].choices = [("", "Any phase"), *self.fields["phase"].choices[1:]]
+        self.fields["dea_schedule"].choices = [
+            ("", "Not controlled"),
+            *self.fields["dea_schedule"].choices[1:],
+        ]
+        weights = self.instance.weights or {}
+        span = f"from {MIN_WEIGHT} to {MAX_WEIGHT}"
+        for criterion in Criterion:
+            self.fields[_weight_field_name(criterion.value)] = forms.IntegerField(
+                label=criterion.label,
+                min_value=MIN_WEIGHT,
+                max_value=MAX_WEIGHT,
+                initial=weights.get(criterion.value, DEFAULT_WEIGHT),
+                widget=forms.NumberInput(attrs={"step": "1"}),
+                error_messages={
+                    "required": f"Give {criterion.label.lower()} a weight {span}.",
+                    "invalid": f"The weight is a whole number {span}.",
+                    "min_value": f"The weight is {span}; {MIN_WEIGHT} ignores the criterion.",
+                    "max_value": f"The weight is {span}; {MAX_WEIGHT} counts most.",
+                },
+            )
+
+    @property
+    def fieldsets(self) -> list[tuple[str, list[forms.BoundField], list[forms.BoundField]]]:
+        """(legend, single-value fields, checkbox groups); the tall groups get rows of their own."""
+        fieldsets = []
+        for legend, names in self.fieldset_layout:
+            fields = [self[name] for name in names if not name.startswith("weight_")]
+            groups = [
+                field
+                for field in fields
+                if isinstance(field.field.widget, forms.CheckboxSelectMultiple)
+            ]
+            fieldsets.append((legend, [f for f in fields if f not in groups], groups))
+        return fieldsets
+
+    @property
+    def weight_fields(self) -> list[forms.BoundField]:
+        return [self[_weight_field_name(c)] for c in Criterion.values]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for field, messages in brief_errors(cleaned).items():
+            for message in messages:
+                self.add_error(field, message)
+        weights = {c: cleaned.get(_weight_field_name(c)) for c in Criterion.values}
+        if all(weight is not None for weight in weights.values()):
+            self.instance.weights = weights
+        return cleaned

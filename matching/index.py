@@ -1,0 +1,281 @@
+"""The matching engine's catalogue index, built from the database and cached per process.
+
+One brief is scored against every site (matching/engine.py), so the catalogue is read once per
+catalogue version and day, in a handful of queries, into NumPy arrays (matching/catalogue.py);
+the live preview and match runs reuse it until the catalogue changes
+(partners/catalogue_version.py) or the date does (certificate validity and the standing windows
+depend on it). The only module of the matching engine that touches the ORM.
+
+A site's standing with an authority (what the `markets` criterion counts):
+
+- adverse, if in the last STANDING_ADVERSE_YEARS the authority classified an inspection of it
+  OAI, or took an enforcement action against it (warning letter, import alert, EU statement of
+  non-compliance, injunction, seizure);
+- otherwise good, if it holds a certification valid today from the authority (a certification
+  that names no authority counts for the one its kind implies: EU GMP for EMA, and so on), or the
+  authority inspected it in the last STANDING_EVIDENCE_YEARS and classified it NAI or VAI;
+- otherwise none: no recent record either way.
+"""
+
+import datetime
+import threading
+
+import numpy as np
+from django.utils import timezone
+
+from matching.catalogue import STANDING_ADVERSE, STANDING_GOOD, STANDING_NONE, CatalogueIndex
+from partners.catalogue_version import current_catalogue_version
+from partners.choices import (
+    DEA_SCHEDULES,
+    MARKET_AUTHORITY,
+    PHASES,
+    ActionType,
+    Authority,
+    CertificationKind,
+    Classification,
+    ProviderKind,
+    Region,
+    TermKind,
+)
+from partners.models import Certification, Inspection, RegulatoryAction, Site, SiteCapability, Term
+from partners.regions import region_of
+
+STANDING_EVIDENCE_YEARS = 5
+STANDING_ADVERSE_YEARS = 2
+ADVERSE_ACTIONS = (
+    ActionType.WARNING_LETTER,
+    ActionType.IMPORT_ALERT,
+    ActionType.EU_NON_COMPLIANCE,
+    ActionType.INJUNCTION,
+    ActionType.SEIZURE,
+)
+# The authority a certification speaks for when its own `authority` is blank.
+CERTIFICATION_AUTHORITY = {
+    CertificationKind.FDA_REGISTRATION: Authority.FDA,
+    CertificationKind.EU_GMP: Authority.EMA,
+    CertificationKind.MHRA_GMP: Authority.MHRA,
+    CertificationKind.PMDA_ACCREDITATION: Authority.PMDA,
+    CertificationKind.WHO_PQ: Authority.WHO,
+    CertificationKind.HEALTH_CANADA_GMP: Authority.HC,
+    CertificationKind.TGA_GMP: Authority.TGA,
+    CertificationKind.ANVISA_GMP: Authority.ANVISA,
+}
+
+
+def _years_before(today: datetime.date, years: int) -> datetime.date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def _positions(site_ids: np.ndarray, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of `ids` in the sorted `site_ids`, and which ids were found there at all.
+
+    A row of a site created after the sites were read (a concurrent write) is left out; the
+    write bumped the catalogue version, so the next request rebuilds the index anyway.
+    """
+    wanted = np.array(ids, dtype=np.int64)
+    positions = np.searchsorted(site_ids, wanted)
+    found = positions < len(site_ids)
+    found[found] = site_ids[positions[found]] == wanted[found]
+    return positions, found
+
+
+def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueIndex:
+    """Read the catalogue in a handful of queries (no per-site query) and index it."""
+    sites = list(
+        Site.objects.order_by("pk").values_list(
+            "pk",
+            "provider_id",
+            "provider__kind",
+            "provider__name",
+            "name",
+            "country",
+            "oel_ug_m3",
+            "compliance_score",
+        )
+    )
+    n = len(sites)
+    site_ids = np.array([s[0] for s in sites], dtype=np.int64)
+    countries = np.array([str(s[5]) for s in sites], dtype="U2")
+
+    terms = list(Term.objects.order_by("pk").values_list("pk", "kind", "slug", "name"))
+    term_slugs = tuple(t[2] for t in terms)
+    modality_slugs = tuple(t[2] for t in terms if t[1] == TermKind.MODALITY)
+    term_pks = np.array([t[0] for t in terms], dtype=np.int64)  # sorted: ordered by pk
+    # Each term's column among the modalities, -1 for other kinds.
+    modality_of_term = np.full(len(terms), -1, dtype=np.intp)
+    modality_of_term[[t[1] == TermKind.MODALITY for t in terms]] = np.arange(len(modality_slugs))
+
+    capabilities = np.zeros((n, len(term_slugs)), dtype=bool)
+    max_batch_kg = np.full((n, len(modality_slugs)), np.nan)
+    max_volume_l = np.full((n, len(modality_slugs)), np.nan)
+    # The bulk of the catalogue (about ten rows a site): placed with array indexing, no loop.
+    rows = list(
+        SiteCapability.objects.order_by().values_list(
+            "site_id", "term_id", "max_batch_kg", "max_volume_l"
+        )
+    )
+    if rows and len(terms):
+        positions, found = _positions(site_ids, [r[0] for r in rows])
+        term_ids = np.array([r[1] for r in rows], dtype=np.int64)
+        columns = np.minimum(np.searchsorted(term_pks, term_ids), len(terms) - 1)
+        found &= term_pks[columns] == term_ids
+        capabilities[positions[found], columns[found]] = True
+        modality = np.where(found, modality_of_term[columns], -1)
+        scaled = modality >= 0
+        # None becomes NaN in a float array.
+        max_batch_kg[positions[scaled], modality[scaled]] = np.array(
+            [r[2] for r in rows], dtype=np.float64
+        )[scaled]
+        max_volume_l[positions[scaled], modality[scaled]] = np.array(
+            [r[3] for r in rows], dtype=np.float64
+        )[scaled]
+
+    phase_slugs = tuple(slug for slug, _ in PHASES)
+    phase_mask = _bitmask(
+        site_ids,
+        Site.phases.through.objects.order_by().values_list("site_id", "phase_id"),
+        phase_slugs,
+    )
+    dea_codes = tuple(code for code, _ in DEA_SCHEDULES)
+    dea_mask = _bitmask(
+        site_ids,
+        Site.dea_schedules.through.objects.order_by().values_list("site_id", "deaschedule_id"),
+        dea_codes,
+    )
+
+    certification_kinds = tuple(CertificationKind.values)
+    authorities = tuple(Authority.values)
+    certifications = np.zeros((n, len(certification_kinds)), dtype=bool)
+    good = np.zeros((n, len(authorities)), dtype=bool)
+    adverse = np.zeros((n, len(authorities)), dtype=bool)
+    authority_column = {a: column for column, a in enumerate(authorities)}
+    kind_column = {k: column for column, k in enumerate(certification_kinds)}
+
+    held = list(
+        Certification.objects.valid_on(today).order_by().values_list("site_id", "kind", "authority")
+    )
+    for (_, kind, authority), row, known in zip(
+        held, *_positions(site_ids, [h[0] for h in held]), strict=True
+    ):
+        if not known:
+            continue
+        if kind in kind_column:
+            certifications[row, kind_column[kind]] = True
+        authority = authority or CERTIFICATION_AUTHORITY.get(kind, "")
+        if authority in authority_column:
+            good[row, authority_column[authority]] = True
+
+    evidence_since = _years_before(today, STANDING_EVIDENCE_YEARS)
+    adverse_since = _years_before(today, STANDING_ADVERSE_YEARS)
+    inspections = list(
+        Inspection.objects.filter(
+            site__isnull=False, end_date__gte=evidence_since, end_date__lte=today
+        )
+        .order_by()
+        .values_list("site_id", "authority", "classification", "end_date")
+        .distinct()
+    )
+    positions, found = _positions(site_ids, [i[0] for i in inspections])
+    for (_, authority, classification, end_date), row, known in zip(
+        inspections, positions, found, strict=True
+    ):
+        if not known or authority not in authority_column:
+            continue
+        if classification == Classification.OAI:
+            if end_date >= adverse_since:
+                adverse[row, authority_column[authority]] = True
+        else:
+            good[row, authority_column[authority]] = True
+    actions = list(
+        RegulatoryAction.objects.filter(
+            site__isnull=False,
+            action_type__in=ADVERSE_ACTIONS,
+            action_date__gte=adverse_since,
+            action_date__lte=today,
+        )
+        .order_by()
+        .values_list("site_id", "authority")
+        .distinct()
+    )
+    positions, found = _positions(site_ids, [a[0] for a in actions])
+    for (_, authority), row, known in zip(actions, positions, found, strict=True):
+        if known and authority in authority_column:
+            adverse[row, authority_column[authority]] = True
+    standing = np.where(
+        adverse, STANDING_ADVERSE, np.where(good, STANDING_GOOD, STANDING_NONE)
+    ).astype(np.int8)
+
+    labels = {
+        **{t[2]: t[3] for t in terms},
+        **dict(PHASES),
+        **dict(DEA_SCHEDULES),
+        **dict(CertificationKind.choices),
+        **{a.value: a.value for a in Authority},
+        **dict(Region.choices),
+    }
+    return CatalogueIndex(
+        version=version,
+        built_on=today,
+        site_ids=site_ids,
+        provider_ids=np.array([s[1] for s in sites], dtype=np.int64),
+        provider_is_cdmo=np.array([s[2] == ProviderKind.CDMO for s in sites], dtype=bool),
+        countries=countries,
+        regions=np.array([region_of(c) for c in countries.tolist()], dtype="U24"),
+        site_names=np.array([s[4] for s in sites], dtype=object),
+        provider_names=np.array([s[3] for s in sites], dtype=object),
+        term_slugs=term_slugs,
+        capabilities=capabilities,
+        modality_slugs=modality_slugs,
+        max_batch_kg=max_batch_kg,
+        max_volume_l=max_volume_l,
+        phase_slugs=phase_slugs,
+        phase_mask=phase_mask,
+        oel_ug_m3=np.array([np.nan if s[6] is None else s[6] for s in sites], dtype=np.float64),
+        dea_codes=dea_codes,
+        dea_mask=dea_mask,
+        certification_kinds=certification_kinds,
+        certifications=certifications,
+        authorities=authorities,
+        standing=standing,
+        compliance=np.array([np.nan if s[7] is None else s[7] for s in sites], dtype=np.float64),
+        market_authorities={market: str(a) for market, a in MARKET_AUTHORITY.items()},
+        labels=labels,
+    )
+
+
+def _bitmask(site_ids: np.ndarray, pairs, vocabulary: tuple[str, ...]) -> np.ndarray:
+    """(site id, code) rows -> a bit per code of `vocabulary`, per site."""
+    mask = np.zeros(len(site_ids), dtype=np.uint32)
+    rows = list(pairs)
+    bit_of = {code: bit for bit, code in enumerate(vocabulary)}
+    positions, found = _positions(site_ids, [r[0] for r in rows])
+    for (_, code), row, known in zip(rows, positions, found, strict=True):
+        if known and code in bit_of:
+            mask[row] |= np.uint32(1 << bit_of[code])
+    return mask
+
+
+_cached: CatalogueIndex | None = None
+_lock = threading.Lock()
+
+
+def get_catalogue_index() -> CatalogueIndex:
+    """The index of the current catalogue: one small query when it is still current."""
+    global _cached
+    version, today = current_catalogue_version(), timezone.localdate()
+    index = _cached
+    if index is not None and index.version == version and index.built_on == today:
+        return index
+    with _lock:
+        if _cached is None or _cached.version != version or _cached.built_on != today:
+            _cached = build_catalogue_index(today, version)
+        return _cached
+
+
+def clear_catalogue_index() -> None:
+    """Forget the cached index (tests)."""
+    global _cached
+    _cached = None
