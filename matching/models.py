@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from matching.choices import BatchUnit, default_weights
+from matching.criteria import BriefCriteria
 from matching.querysets import BriefQuerySet
 from matching.validation import (
     validate_certification_kinds,
@@ -178,3 +179,29 @@ class Brief(TimeStamped):
 
     def get_absolute_url(self) -> str:
         return reverse("matching:brief", kwargs={"pk": self.pk})
+
+    def to_criteria(self) -> BriefCriteria:
+        """The brief as the plain data the engine reads.
+
+        Reads the term sets through prefetched relations when the caller prefetched them
+        (`dosage_forms`, `services`, `technologies`, with `modality` selected).
+        """
+        return BriefCriteria(
+            modality=self.modality.slug,
+            dosage_forms=tuple(sorted(term.slug for term in self.dosage_forms.all())),
+            services=tuple(sorted(term.slug for term in self.services.all())),
+            technologies=tuple(sorted(term.slug for term in self.technologies.all())),
+            phase=self.phase or None,
+            batch_size=self.batch_size,
+            batch_unit=self.batch_unit,
+            target_markets=tuple(self.target_markets),
+            required_certifications=tuple(self.required_certifications),
+            max_oel_ug_m3=self.max_oel_ug_m3,
+            dea_schedule=self.dea_schedule or None,
+            preferred_regions=tuple(self.preferred_regions),
+            preferred_countries=tuple(self.preferred_countries),
+            excluded_countries=tuple(self.excluded_countries),
+            development_needed=self.development_needed,
+            weights={name: float(weight) for name, weight in self.weights.items()},
+            must_haves=frozenset(self.must_haves),
+        )

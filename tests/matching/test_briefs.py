@@ -295,3 +295,23 @@ def test_the_database_refuses_a_non_positive_batch_size(sponsor):
             modality=Term.objects.get(slug="mab"),
             batch_size=0,
         )
+
+
+def test_a_saved_brief_becomes_the_criteria_the_engine_reads(api):
+    created = api.post(
+        "/api/briefs/",
+        _api_data(weights={"phase": 5}, must_haves=["phase"], excluded_countries=["CN"]),
+        format="json",
+    )
+    brief = Brief.objects.get(pk=created.json()["id"])
+
+    criteria = brief.to_criteria()
+
+    assert criteria.validate() == {}
+    assert criteria.modality == "mab"
+    assert criteria.dosage_forms == ("sterile-injectable",)
+    assert (criteria.phase, criteria.batch_size, criteria.batch_unit) == ("phase2", 200, "L")
+    assert criteria.target_markets == ("US", "EU")
+    assert criteria.excluded_countries == ("CN",)
+    assert criteria.weight("phase") == 5 and criteria.weight("scale") == 3
+    assert criteria.must_haves == frozenset({"phase"})
