@@ -47,6 +47,7 @@ bench: install
 	$(BENCH_ENV) $(PY) -m bench.directory
 	$(BENCH_ENV) $(PY) -m bench.fda_import
 	$(BENCH_ENV) $(PY) -m bench.engine
+	$(BENCH_ENV) $(PY) -m bench.run
 
 # The README's screenshots, taken from the app that `make demo` serves.
 screenshots: install

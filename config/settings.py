@@ -152,7 +152,11 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
+# How long Redis keeps a task that a worker took but did not acknowledge (it died) before
+# handing it to another worker. The run-worker test sets it to seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 300)
+}
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "cdmo-match")
 CELERY_BEAT_SCHEDULE = {
     "link-regulatory-records-nightly": {
@@ -164,7 +168,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "partners.tasks.recompute_compliance",
         "schedule": crontab(hour=3, minute=0),
     },
+    # Match runs never picked up (broker down when started) are sent again; runs whose worker
+    # went quiet are restarted, or failed once out of attempts (matching/runs.py).
+    "requeue-stale-match-runs": {"task": "matching.tasks.requeue_stale_runs", "schedule": 60},
+    "recover-stuck-match-runs": {"task": "matching.tasks.recover_stuck_runs", "schedule": 60},
 }
+# A RUNNING match run whose heartbeat is older than this belongs to a dead worker (default: past
+# the run task's hard time limit, so a live worker can never be mistaken for a dead one).
+MATCHING_RUN_STALE_SECONDS = env_int("MATCHING_RUN_STALE_SECONDS", 4 * 60)
+# Tests only: seconds a run sleeps after each progress step, so a test can kill its worker
+# mid-run. Always 0 outside tests/matching/test_run_worker.py.
+MATCHING_RUN_TEST_STEP_DELAY = env_int("MATCHING_RUN_TEST_STEP_DELAY", 0)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -187,6 +201,7 @@ SPECTACULAR_SETTINGS = {
         "TermKindEnum": "partners.choices.TermKind",
         "CertificationKindEnum": "partners.choices.CertificationKind",
         "CertificationStatusEnum": "partners.choices.CertificationStatus",
+        "RunStatusEnum": "matching.models.RunStatus",
     },
 }
 

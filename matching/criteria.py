@@ -1,12 +1,13 @@
 """What a brief asks of a site, as plain data the matching engine reads (DESIGN.md, "Matching").
 
-No Django here: the engine and its tests build a `BriefCriteria` directly; the brief form and the
-API build one from a saved brief.
+No Django here: the engine and its tests build a `BriefCriteria` directly; `brief_criteria`
+builds one from a brief, saved (`Brief.to_criteria`) or still a bound form (the live preview).
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 # The criteria, in the order the engine's matrices, funnels and explanations use.
 CRITERIA = (
@@ -120,3 +121,43 @@ class BriefCriteria:
         if not any(self.weight(name) > 0 for name in CRITERIA if self.is_asked(name)):
             add("weights", "At least one criterion the brief asks about must carry weight.")
         return errors
+
+
+# A brief's many-to-many term fields; the rest of its fields map one to one.
+TERM_SETS = ("dosage_forms", "services", "technologies")
+
+
+def brief_criteria(
+    brief: Any, term_sets: Mapping[str, Iterable[Any]] | None = None
+) -> BriefCriteria:
+    """The criteria of a brief (a `matching.models.Brief`), saved or not; terms are read by slug.
+
+    A saved brief's term sets are read through `brief.<field>.all()` (prefetched when the
+    caller prefetched them). An unsaved one has no many-to-many rows yet, so the caller (the
+    bound brief form) passes the chosen terms as `term_sets`, keyed by the names in TERM_SETS.
+    """
+    if term_sets is None:
+        term_sets = {name: getattr(brief, name).all() for name in TERM_SETS}
+
+    def slugs(name: str) -> tuple[str, ...]:
+        return tuple(sorted(term.slug for term in term_sets[name]))
+
+    return BriefCriteria(
+        modality=brief.modality.slug,
+        dosage_forms=slugs("dosage_forms"),
+        services=slugs("services"),
+        technologies=slugs("technologies"),
+        phase=brief.phase or None,
+        batch_size=brief.batch_size,
+        batch_unit=brief.batch_unit,
+        target_markets=tuple(brief.target_markets),
+        required_certifications=tuple(brief.required_certifications),
+        max_oel_ug_m3=brief.max_oel_ug_m3,
+        dea_schedule=brief.dea_schedule or None,
+        preferred_regions=tuple(brief.preferred_regions),
+        preferred_countries=tuple(brief.preferred_countries),
+        excluded_countries=tuple(brief.excluded_countries),
+        development_needed=brief.development_needed,
+        weights={name: float(weight) for name, weight in brief.weights.items()},
+        must_haves=frozenset(brief.must_haves),
+    )

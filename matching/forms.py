@@ -4,6 +4,7 @@ from django import forms
 from django_countries import countries
 
 from matching.choices import DEFAULT_WEIGHT, MAX_WEIGHT, MIN_WEIGHT, Criterion
+from matching.criteria import TERM_SETS, BriefCriteria, brief_criteria
 from matching.models import Brief
 from matching.validation import brief_errors
 from partners.choices import MARKET_AUTHORITY, CertificationKind, Region, TermKind
@@ -169,3 +170,13 @@ class BriefForm(forms.ModelForm):
         if all(weight is not None for weight in weights.values()):
             self.instance.weights = weights
         return cleaned
+
+    def to_criteria(self) -> BriefCriteria:
+        """The valid form's brief as the engine reads it, without saving it (the live preview).
+
+        Validation has copied the plain fields and the weights onto `instance`; the term sets
+        are not saved yet, so they come from the cleaned data.
+        """
+        return brief_criteria(
+            self.instance, {name: self.cleaned_data.get(name) or () for name in TERM_SETS}
+        )

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from matching.choices import BatchUnit, default_weights
-from matching.criteria import BriefCriteria
+from matching.criteria import BriefCriteria, brief_criteria
 from matching.querysets import BriefQuerySet
 from matching.validation import (
     validate_certification_kinds,
@@ -19,7 +19,16 @@ from matching.validation import (
 )
 from partners.choices import DEA_SCHEDULES, PHASES, TermKind
 
-__all__ = ["Brief", "Membership", "Organisation", "organisation_of"]
+__all__ = [
+    "Brief",
+    "Membership",
+    "Organisation",
+    "Result",
+    "Run",
+    "RunMethod",
+    "RunStatus",
+    "organisation_of",
+]
 
 
 class TimeStamped(models.Model):
@@ -181,27 +190,123 @@ class Brief(TimeStamped):
         return reverse("matching:brief", kwargs={"pk": self.pk})
 
     def to_criteria(self) -> BriefCriteria:
-        """The brief as the plain data the engine reads.
+        """The brief as the plain data the engine reads (term sets through prefetches if any)."""
+        return brief_criteria(self)
 
-        Reads the term sets through prefetched relations when the caller prefetched them
-        (`dosage_forms`, `services`, `technologies`, with `modality` selected).
-        """
-        return BriefCriteria(
-            modality=self.modality.slug,
-            dosage_forms=tuple(sorted(term.slug for term in self.dosage_forms.all())),
-            services=tuple(sorted(term.slug for term in self.services.all())),
-            technologies=tuple(sorted(term.slug for term in self.technologies.all())),
-            phase=self.phase or None,
-            batch_size=self.batch_size,
-            batch_unit=self.batch_unit,
-            target_markets=tuple(self.target_markets),
-            required_certifications=tuple(self.required_certifications),
-            max_oel_ug_m3=self.max_oel_ug_m3,
-            dea_schedule=self.dea_schedule or None,
-            preferred_regions=tuple(self.preferred_regions),
-            preferred_countries=tuple(self.preferred_countries),
-            excluded_countries=tuple(self.excluded_countries),
-            development_needed=self.development_needed,
-            weights={name: float(weight) for name, weight in self.weights.items()},
-            must_haves=frozenset(self.must_haves),
-        )
+
+# --- Match runs ----------------------------------------------------------------------------------
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class RunMethod(models.TextChoices):
+    WEIGHTED = "weighted", "Weighted mean"
+    TOPSIS = "topsis", "TOPSIS"
+
+
+class RunQuerySet(models.QuerySet):
+    def for_user(self, user: object) -> "RunQuerySet":
+        """The runs of the user's organisation; none for anyone else (a 404, as for briefs)."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(organisation__memberships__user=user)
+
+
+class Run(models.Model):
+    """One brief scored against the whole catalogue by a Celery task (matching/runs.py).
+
+    The organisation is the brief's, copied so that scoping a run needs no join through the brief.
+    `heartbeat_at` is written at every progress step: a RUNNING run whose heartbeat is stale
+    belongs to a worker that died, and may be taken over (matching/runs.py explains).
+    """
+
+    brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="runs")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="runs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    method = models.CharField(max_length=10, choices=RunMethod.choices, default=RunMethod.WEIGHTED)
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="0 to 100.")
+    catalogue_version = models.CharField(
+        max_length=64, blank=True, help_text="The catalogue version token the run scored."
+    )
+    sites_scored = models.PositiveIntegerField(null=True, blank=True)
+    eligible = models.PositiveIntegerField(null=True, blank=True)
+    excluded = models.PositiveIntegerField(null=True, blank=True)
+    funnel = models.JSONField(default=list, blank=True)
+    relaxation = models.JSONField(null=True, blank=True)
+    error = models.TextField(
+        blank=True, help_text="Why the run failed; while queued, why it has not started yet."
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__lte=100),
+                name="%(app_label)s_%(class)s_progress_at_most_100",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["brief", "-created_at"], name="matching_run_brief_created_idx"),
+            # The sweeps: queued runs never picked up, running runs whose worker went quiet.
+            models.Index(fields=["status", "heartbeat_at"], name="matching_run_status_beat_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} of {self.brief_id} ({self.status})"
+
+
+class Result(models.Model):
+    """One site's place in a run: ranked with its breakdown, or excluded with the reason.
+
+    The site's and provider's names are copied, so a run still reads after the catalogue
+    changes (the site link is nulled if the site is deleted). `breakdown` is a list of
+    {criterion, sub_score, weight} per criterion for every eligible site; the top
+    SENTENCES_FOR_TOP sites (matching/runs.py) also carry each criterion's `sentence`.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="results")
+    site = models.ForeignKey(
+        "partners.Site", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    site_name = models.CharField(max_length=300, blank=True)
+    provider_name = models.CharField(max_length=300, blank=True)
+    eligible = models.BooleanField()
+    rank = models.PositiveIntegerField(null=True, blank=True)  # 1 = best; null when excluded
+    score = models.FloatField(null=True, blank=True)  # 0-100; null when excluded
+    breakdown = models.JSONField(default=list, blank=True)
+    reason = models.TextField(blank=True)  # why an excluded site is excluded
+
+    class Meta:
+        ordering = ["run_id", "rank", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "site"], name="%(app_label)s_%(class)s_unique_site_per_run"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["run", "rank"], name="matching_result_run_rank_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site_name} in run {self.run_id}"

@@ -9,11 +9,13 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from matching.choices import Criterion
 from matching.forms import BriefForm
+from matching.index import get_catalogue_index
 from matching.models import Brief, organisation_of
+from matching.preview import preview
 
 NO_ORGANISATION = (
     "Your account does not belong to a sponsor organisation, so it has no briefs and cannot "
@@ -23,6 +25,17 @@ NO_ORGANISATION = (
 
 def _briefs(request: HttpRequest) -> QuerySet[Brief]:
     return Brief.objects.for_user(request.user).select_related("modality", "organisation")
+
+
+def _preview_context(form: BriefForm, brief: Brief | None = None) -> dict:
+    """What the preview panel shows: the form's matches, its errors, or the saved brief's."""
+    if form.is_bound:
+        if not form.is_valid():
+            return {"preview": None, "preview_errors": form}
+        return {"preview": preview(form.to_criteria(), get_catalogue_index())}
+    if brief is not None:
+        return {"preview": preview(brief.to_criteria(), get_catalogue_index())}
+    return {"preview": None}
 
 
 @login_required
@@ -55,7 +68,26 @@ def brief_create(request: HttpRequest) -> HttpResponse:
         form.save_m2m()
         messages.success(request, f"Brief “{brief.title}” saved.")
         return redirect(brief)
-    return render(request, "matching/brief_form.html", {"form": form, "brief": None})
+    return render(
+        request,
+        "matching/brief_form.html",
+        {"form": form, "brief": None, **_preview_context(form)},
+    )
+
+
+@login_required
+@require_POST
+def brief_preview(request: HttpRequest) -> HttpResponse:
+    """The brief form's live preview: the form's data scored, never saved (a fragment)."""
+    organisation = organisation_of(request.user)
+    if organisation is None:
+        return render(
+            request, "matching/no_organisation.html", {"message": NO_ORGANISATION}, status=403
+        )
+    form = BriefForm(request.POST, instance=Brief(organisation=organisation))
+    # A draft is worth previewing before it has a name.
+    form.fields["title"].required = False
+    return render(request, "matching/_preview.html", _preview_context(form))
 
 
 @login_required
@@ -73,13 +105,19 @@ def brief_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def brief_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    brief = get_object_or_404(_briefs(request), pk=pk)
+    brief = get_object_or_404(
+        _briefs(request).prefetch_related("dosage_forms", "services", "technologies"), pk=pk
+    )
     form = BriefForm(request.POST or None, instance=brief)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, f"Brief “{brief.title}” saved.")
         return redirect(brief)
-    return render(request, "matching/brief_form.html", {"form": form, "brief": brief})
+    return render(
+        request,
+        "matching/brief_form.html",
+        {"form": form, "brief": brief, **_preview_context(form, brief)},
+    )
 
 
 @login_required

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from matching.choices import default_weights
-from matching.models import Brief
+from matching.models import Brief, Result, Run, RunMethod
 from matching.validation import (
     brief_errors,
     validate_certification_kinds,
@@ -130,3 +130,129 @@ class BriefSerializer(serializers.ModelSerializer):
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+
+# --- Match runs ----------------------------------------------------------------------------------
+
+
+class RunStartSerializer(serializers.Serializer):
+    """What POST /api/briefs/<id>/runs/ accepts: the ranking method, weighted by default."""
+
+    method = serializers.ChoiceField(
+        choices=RunMethod.choices,
+        default=RunMethod.WEIGHTED,
+        error_messages={"invalid_choice": "Unknown method “{input}”: use weighted or topsis."},
+    )
+
+
+class FunnelStepSerializer(serializers.Serializer):
+    constraint = serializers.CharField(help_text="A criterion name, or excluded_countries.")
+    label = serializers.CharField()
+    removed = serializers.IntegerField(help_text="Sites removed among those the steps before left.")
+    removed_alone = serializers.IntegerField(help_text="Every site failing this constraint.")
+    relaxable = serializers.BooleanField()
+
+
+class RelaxationSerializer(serializers.Serializer):
+    criterion = serializers.CharField(help_text="The must-have to drop.")
+    admitted = serializers.IntegerField(help_text="How many more sites dropping it admits.")
+    suggestion = serializers.CharField()
+
+
+class RunSerializer(serializers.ModelSerializer):
+    """A match run: its status (queued, running, done, failed), progress and counts."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="matching-api:run-detail")
+    results_url = serializers.HyperlinkedIdentityField(view_name="matching-api:run-results")
+    brief = serializers.PrimaryKeyRelatedField(read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    funnel = FunnelStepSerializer(many=True, read_only=True)
+    relaxation = RelaxationSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Run
+        fields = [
+            "id",
+            "url",
+            "results_url",
+            "brief",
+            "created_by",
+            "method",
+            "status",
+            "progress",
+            "catalogue_version",
+            "sites_scored",
+            "eligible",
+            "excluded",
+            "funnel",
+            "relaxation",
+            "error",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class RunAcceptedSerializer(RunSerializer):
+    """A run just started or retried, with what happens next."""
+
+    message = serializers.CharField(
+        read_only=True, help_text="What happens next; says so when the task queue is unavailable."
+    )
+
+    class Meta(RunSerializer.Meta):
+        fields = [*RunSerializer.Meta.fields, "message"]
+        read_only_fields = fields
+
+
+class BreakdownSerializer(serializers.Serializer):
+    criterion = serializers.CharField()
+    sub_score = serializers.FloatField(help_text="From 0 to 1.")
+    weight = serializers.FloatField(help_text="The weight in the mean; 0 when not asked.")
+    must_have = serializers.BooleanField(required=False)
+    sentence = serializers.CharField(
+        required=False, help_text="Given for the best 200 sites of the run only."
+    )
+
+
+class RankedResultSerializer(serializers.ModelSerializer):
+    """An eligible site, by rank."""
+
+    breakdown = BreakdownSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Result
+        fields = ["rank", "score", "site", "site_name", "provider_name", "breakdown"]
+        read_only_fields = fields
+
+
+class ExcludedResultSerializer(serializers.ModelSerializer):
+    """An excluded site and why."""
+
+    class Meta:
+        model = Result
+        fields = ["site", "site_name", "provider_name", "reason"]
+        read_only_fields = fields
+
+
+class ExcludedPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Every excluded site of the run.")
+    results = ExcludedResultSerializer(many=True, help_text="The first ones, by site name.")
+
+
+class RunResultsSerializer(serializers.Serializer):
+    """A done run's results: a page of ranked sites, then the excluded ones, funnel and
+    relaxation suggestion."""
+
+    run = serializers.IntegerField()
+    method = serializers.CharField()
+    catalogue_version = serializers.CharField()
+    count = serializers.IntegerField(help_text="Eligible sites in all.")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = RankedResultSerializer(many=True)
+    excluded = ExcludedPageSerializer()
+    funnel = FunnelStepSerializer(many=True)
+    relaxation = RelaxationSerializer(allow_null=True)

@@ -8,5 +8,6 @@ app_name = "matching-api"
 
 router = SimpleRouter()
 router.register("briefs", views.BriefViewSet, basename="brief")
+router.register("runs", views.RunViewSet, basename="run")
 
 urlpatterns = router.urls

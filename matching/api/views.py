@@ -2,18 +2,35 @@
 
 The queryset is `Brief.objects.for_user`, so another organisation's brief is a 404; a user who
 belongs to no organisation lists none and is refused (403) when creating one.
+
+Match runs (matching/runs.py): `POST /api/briefs/<id>/runs/` starts one (202 with its id and
+URL); `/api/runs/<id>/` gives its status, progress and counts; `/api/runs/<id>/results/` its
+ranked results once done (409 before); `POST /api/runs/<id>/retry/` queues a failed run again.
+Runs are scoped by `Run.objects.for_user`: another organisation's run is a 404 everywhere.
+When the broker is down at the start the run is still accepted (202) and saved QUEUED, and the
+answer's `message` says it will start once the queue is back (or on retry).
 """
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import viewsets
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from matching.api.serializers import BriefSerializer
-from matching.models import Brief, organisation_of
+from matching import runs
+from matching.api.serializers import (
+    BriefSerializer,
+    ExcludedResultSerializer,
+    RankedResultSerializer,
+    RunAcceptedSerializer,
+    RunResultsSerializer,
+    RunSerializer,
+    RunStartSerializer,
+)
+from matching.models import Brief, Result, Run, RunStatus, organisation_of
 from matching.views import NO_ORGANISATION
 from partners.api.pagination import CataloguePagination
 
@@ -68,3 +85,118 @@ class BriefViewSet(viewsets.ModelViewSet):
         serializer.save(
             organisation=organisation_of(self.request.user), created_by=self.request.user
         )
+
+    @extend_schema(
+        summary="Start a match run of the brief",
+        description="Scores the whole catalogue in a worker. Answers at once with the run; "
+        "follow its `url` for the progress. When the task queue is down the run is saved "
+        "and starts once it is back: `message` says so.",
+        request=RunStartSerializer,
+        responses={202: RunAcceptedSerializer, 400: FIELD_ERRORS, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], url_path="runs", url_name="runs")
+    def start_run(self, request: Request, pk: str | None = None) -> Response:
+        brief = self.get_object()
+        start = RunStartSerializer(data=request.data)
+        start.is_valid(raise_exception=True)
+        run = runs.start_run(brief, request.user, start.validated_data["method"])
+        return accepted(run, request)
+
+
+def accepted(run: Run, request: Request) -> Response:
+    """202 with the run as it stands after the task was sent (or could not be)."""
+    run.refresh_from_db()
+    data = RunSerializer(run, context={"request": request}).data
+    if run.status == RunStatus.QUEUED and run.error:
+        data["message"] = run.error
+    elif run.status == RunStatus.QUEUED:
+        data["message"] = "The run is queued; follow its url for the progress."
+    else:
+        data["message"] = f"The run is {run.status}."
+    return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
+
+
+RUN_NOT_FOUND = OpenApiResponse(description="No such run in your organisation.")
+NOT_DONE = OpenApiResponse(
+    response={"type": "object", "properties": {"detail": {"type": "string"}}},
+    description="The run is not done (yet): the detail says where it stands.",
+)
+
+
+class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Match runs of the user's organisation."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = RunSerializer
+    pagination_class = CataloguePagination
+    filter_backends: list = []
+    # Excluded sites listed with the results; `excluded.count` gives them all.
+    excluded_shown = 100
+
+    def get_queryset(self) -> QuerySet[Run]:
+        return Run.objects.for_user(self.request.user).select_related("created_by")
+
+    @extend_schema(
+        summary="A match run: status, progress and counts",
+        responses={200: RunSerializer, 404: RUN_NOT_FOUND},
+    )
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="A done run's results",
+        description="The eligible sites by rank (paginated) with each criterion's sub-score, "
+        "weight and, for the best 200, sentence; then the first excluded sites with the "
+        "reason, the exclusion funnel and the suggestion of which must-have to relax.",
+        responses={200: RunResultsSerializer, 404: RUN_NOT_FOUND, 409: NOT_DONE},
+    )
+    @action(detail=True, methods=["get"], url_path="results", url_name="results")
+    def results(self, request: Request, pk: str | None = None) -> Response:
+        run = self.get_object()
+        if run.status != RunStatus.DONE:
+            where = {
+                RunStatus.QUEUED: "is queued",
+                RunStatus.RUNNING: f"is running ({run.progress}% done)",
+                RunStatus.FAILED: f"failed: {run.error}",
+            }[run.status]
+            return Response(
+                {"detail": f"The run {where}; results come when it is done.", "status": run.status},
+                status=status.HTTP_409_CONFLICT,
+            )
+        ranked = Result.objects.filter(run=run, eligible=True).order_by("rank")
+        page = self.paginate_queryset(ranked)
+        excluded = Result.objects.filter(run=run, eligible=False).order_by("site_name", "id")
+        paginated = self.get_paginated_response(
+            RankedResultSerializer(page, many=True, context={"request": request}).data
+        ).data
+        return Response(
+            {
+                "run": run.pk,
+                "method": run.method,
+                "catalogue_version": run.catalogue_version,
+                **paginated,
+                "excluded": {
+                    "count": run.excluded or 0,
+                    "results": ExcludedResultSerializer(
+                        excluded[: self.excluded_shown], many=True
+                    ).data,
+                },
+                "funnel": run.funnel,
+                "relaxation": run.relaxation,
+            }
+        )
+
+    @extend_schema(
+        summary="Queue a failed run again",
+        request=None,
+        responses={202: RunAcceptedSerializer, 404: RUN_NOT_FOUND, 409: NOT_DONE},
+    )
+    @action(detail=True, methods=["post"], url_path="retry", url_name="retry")
+    def retry(self, request: Request, pk: str | None = None) -> Response:
+        run = self.get_object()
+        if not runs.retry_run(run):
+            return Response(
+                {"detail": f"The run is {run.status}: only a failed or queued run is retried."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return accepted(run, request)

@@ -468,6 +468,10 @@ def test_schema_is_openapi_3_and_documents_every_filter(client):
         "/api/taxonomy/",
         "/api/briefs/",
         "/api/briefs/{id}/",
+        "/api/briefs/{id}/runs/",
+        "/api/runs/{id}/",
+        "/api/runs/{id}/results/",
+        "/api/runs/{id}/retry/",
     }
     parameters = {p["name"] for p in schema["paths"]["/api/providers/"]["get"]["parameters"]}
     assert parameters == {*ProviderFilterSet.base_filters, "page", "page_size"}

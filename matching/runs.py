@@ -1,0 +1,378 @@
+"""Match runs: one brief scored against the whole catalogue by a worker, its results stored.
+
+    run = start_run(brief, user, method="weighted")   # QUEUED; the task is sent after commit
+
+`execute_run(run_id)` is the one function that runs a run (the Celery task
+matching.tasks.execute_run calls it). It is safe to deliver twice and to kill at any point:
+
+- It *claims* the run with a conditional update: QUEUED -> RUNNING, or RUNNING whose heartbeat
+  is older than `stale_after()` (its worker died) -> RUNNING again, one more attempt. A second
+  delivery of the task finds the run claimed, running with a fresh heartbeat, or done, and
+  returns without doing anything.
+- Every progress step writes `progress` and `heartbeat_at`, guarded by the attempt number: a
+  worker whose run was taken over stops at its next step.
+- The results are written in one transaction, under a lock on the run row, that deletes the
+  run's rows, bulk-creates the new ones and sets the run DONE. So a run has either no results
+  or all of them, and running it again gives the same rows.
+- It never raises: an error, or the soft time limit, ends the run FAILED with the reason. A
+  failed run can be retried (`retry_run`).
+
+What a result stores (Result in matching/models.py): every site the run scored, once (unique per
+run and site). An eligible site has its rank, score and a breakdown with each criterion's
+sub-score and weight; only the best SENTENCES_FOR_TOP also carry the sentences, which cost far
+more to write than the numbers (DESIGN.md: sentences are written only for the sites shown or
+stored). An excluded site has the reason (its first failed constraint, in a sentence).
+
+Recovering from failures (beat jobs, config/settings.py CELERY_BEAT_SCHEDULE, every minute):
+
+- Broker down when a run is started: the run stays QUEUED with a note in `error`, and the API
+  says so (matching/api/views.py). `requeue_stale_runs` sends again every run queued for more
+  than REQUEUE_AFTER, so it starts once the broker is back; `retry_run` sends it at once.
+- Worker killed mid-run: the task is acknowledged late with reject_on_worker_lost, so the broker
+  redelivers it (Redis: after its visibility timeout) and the new worker takes the run over once
+  its heartbeat is stale. `recover_stuck_runs` does not wait for the broker: it puts a RUNNING
+  run with a stale heartbeat back in the queue, or, after MAX_ATTEMPTS, fails it with the
+  reason ("stopped: no progress for N minutes ...; retry it").
+"""
+
+import datetime
+import logging
+import time
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from matching.criteria import CRITERIA, CRITERION_LABELS
+from matching.engine import EXCLUDED_COUNTRIES, MatchOutcome, explain, score_catalogue
+from matching.index import get_catalogue_index
+from matching.models import Brief, Result, Run, RunMethod, RunStatus
+
+logger = logging.getLogger(__name__)
+
+# The task's time limits (matching.tasks.execute_run). A full run of 20,000 sites takes about
+# two seconds (bench/run.py); these only stop a run that hangs.
+SOFT_TIME_LIMIT = 2 * 60
+TIME_LIMIT = 3 * 60
+# A worker that died leaves its run RUNNING; it is restarted this many times in all.
+MAX_ATTEMPTS = 3
+# A QUEUED run not started after this long is sent to the broker again.
+REQUEUE_AFTER = datetime.timedelta(minutes=1)
+# The eligible sites whose breakdown keeps the sentences; the others keep the numbers only.
+SENTENCES_FOR_TOP = 200
+# Rows per INSERT when the results are written.
+BATCH_SIZE = 2000
+
+BROKER_DOWN = (
+    "The task queue is unavailable just now: the run is saved and will start by itself once the "
+    "queue is back (within a minute or two), or when you retry it."
+)
+
+
+def stale_after() -> datetime.timedelta:
+    """A RUNNING run whose heartbeat is older than this belongs to a dead worker. Longer than
+    the task's hard time limit, so a live worker is never taken for a dead one."""
+    return datetime.timedelta(seconds=settings.MATCHING_RUN_STALE_SECONDS)
+
+
+# --- Starting, retrying and sweeping -------------------------------------------------------------
+
+
+def start_run(brief: Brief, user: Any, method: str = RunMethod.WEIGHTED) -> Run:
+    """Create a QUEUED run of the brief and send its task once the transaction commits."""
+    if method not in RunMethod.values:
+        raise ValueError(f"Unknown method {method!r}: {' or '.join(RunMethod.values)}.")
+    run = Run.objects.create(
+        brief=brief,
+        organisation_id=brief.organisation_id,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+        method=method,
+        queued_at=timezone.now(),
+    )
+    enqueue(run.pk)
+    return run
+
+
+def enqueue(run_id: int) -> None:
+    """Send the run's task after the current transaction commits (at once outside one).
+
+    When the broker cannot be reached the run stays QUEUED with BROKER_DOWN in `error`, for the
+    user to read; `requeue_stale_runs` sends it later.
+    """
+    from matching.tasks import execute_run  # tasks.py imports this module
+
+    def send() -> None:
+        try:
+            execute_run.apply_async((run_id,))
+        except (OperationalError, OSError):
+            logger.warning("Could not send match run %s to the broker", run_id, exc_info=True)
+            Run.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(error=BROKER_DOWN)
+
+    transaction.on_commit(send)
+
+
+def retry_run(run: Run) -> bool:
+    """Queue a failed (or never started) run again, with a fresh count of attempts. Returns
+    False when the run is running or done."""
+    changed = Run.objects.filter(pk=run.pk, status__in=[RunStatus.FAILED, RunStatus.QUEUED]).update(
+        status=RunStatus.QUEUED,
+        attempts=0,
+        progress=0,
+        error="",
+        queued_at=timezone.now(),
+        finished_at=None,
+    )
+    if changed:
+        enqueue(run.pk)
+    return bool(changed)
+
+
+def requeue_stale_runs(now: datetime.datetime | None = None) -> int:
+    """Send again the runs queued for more than REQUEUE_AFTER (the broker was down, or lost the
+    message). A run delivered twice runs once (the claim). Returns how many were sent."""
+    now = now or timezone.now()
+    sent = 0
+    stale = Run.objects.filter(status=RunStatus.QUEUED, queued_at__lt=now - REQUEUE_AFTER)
+    for run_id, queued_at in stale.values_list("pk", "queued_at"):
+        if Run.objects.filter(pk=run_id, status=RunStatus.QUEUED, queued_at=queued_at).update(
+            queued_at=now
+        ):
+            enqueue(run_id)
+            sent += 1
+    return sent
+
+
+def recover_stuck_runs(now: datetime.datetime | None = None) -> tuple[int, int]:
+    """Deal with RUNNING runs whose heartbeat is stale (their worker died): queue each again
+    while it has attempts left, else fail it with the reason. Returns (requeued, failed)."""
+    now = now or timezone.now()
+    limit = stale_after()
+    minutes = max(1, round(limit.total_seconds() / 60))
+    requeued = failed = 0
+    stuck = Run.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=now - limit)
+    for run_id, attempts in stuck.values_list("pk", "attempts"):
+        same = Run.objects.filter(
+            pk=run_id,
+            status=RunStatus.RUNNING,
+            attempts=attempts,
+            heartbeat_at__lt=now - limit,
+        )
+        if attempts < MAX_ATTEMPTS:
+            if same.update(status=RunStatus.QUEUED, queued_at=now):
+                enqueue(run_id)
+                requeued += 1
+        elif same.update(
+            status=RunStatus.FAILED,
+            finished_at=now,
+            error=f"stopped: no progress for {minutes} minutes, {attempts} times; retry it.",
+        ):
+            failed += 1
+    return requeued, failed
+
+
+# --- Running -------------------------------------------------------------------------------------
+
+
+class _TakenOver(Exception):
+    """The run is no longer this attempt's: another worker took it over, or it was deleted."""
+
+
+def execute_run(run_id: int) -> bool:
+    """Run the run, unless it is gone, done, or running elsewhere. Returns whether this call
+    ran it (to the end, or to a failure it recorded). Never raises for a failed run."""
+    now = timezone.now()
+    claimed = (
+        Run.objects.filter(pk=run_id)
+        .filter(
+            Q(status=RunStatus.QUEUED)
+            | Q(status=RunStatus.RUNNING, heartbeat_at__lt=now - stale_after())
+        )
+        .update(
+            status=RunStatus.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            progress=0,
+            error="",
+            attempts=F("attempts") + 1,
+        )
+    )
+    if not claimed:
+        return False
+    attempt = Run.objects.filter(pk=run_id).values_list("attempts", flat=True).first()
+    if attempt is None:
+        return False
+    if attempt > MAX_ATTEMPTS:
+        _fail(
+            run_id,
+            attempt,
+            f"stopped: the workers running it stopped {MAX_ATTEMPTS} times; retry it.",
+        )
+        return True
+    try:
+        _run(run_id, attempt)
+    except _TakenOver:
+        return False
+    except SoftTimeLimitExceeded:
+        _fail(
+            run_id,
+            attempt,
+            f"stopped: the run took longer than {SOFT_TIME_LIMIT // 60} minutes; retry it.",
+        )
+    except Exception as error:  # anything unexpected must still end the run, not leave it running
+        logger.exception("Match run %s failed", run_id)
+        _fail(
+            run_id,
+            attempt,
+            f"the run stopped on an unexpected error ({type(error).__name__}: {error}); retry it.",
+        )
+    return True
+
+
+def _run(run_id: int, attempt: int) -> None:
+    run = Run.objects.get(pk=run_id)
+    brief = (
+        Brief.objects.select_related("modality")
+        .prefetch_related("dosage_forms", "services", "technologies")
+        .get(pk=run.brief_id)
+    )
+    criteria = brief.to_criteria()
+    _step(run_id, attempt, 10)
+
+    index = get_catalogue_index()
+    _step(run_id, attempt, 30, catalogue_version=index.version)
+
+    outcome = score_catalogue(criteria, index, method=run.method)
+    _step(run_id, attempt, 50)
+
+    rows = result_rows(run_id, outcome)
+    _step(run_id, attempt, 80)
+
+    with transaction.atomic():
+        # The lock orders this write after any other attempt's, and the check drops it if
+        # another worker took the run over meanwhile.
+        mine = (
+            Run.objects.select_for_update()
+            .filter(pk=run_id, status=RunStatus.RUNNING, attempts=attempt)
+            .exists()
+        )
+        if not mine:
+            raise _TakenOver
+        Result.objects.filter(run_id=run_id).delete()
+        Result.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+        eligible = int(outcome.eligible.sum())
+        finished = timezone.now()
+        Run.objects.filter(pk=run_id).update(
+            status=RunStatus.DONE,
+            progress=100,
+            catalogue_version=index.version,
+            sites_scored=index.site_count,
+            eligible=eligible,
+            excluded=index.site_count - eligible,
+            funnel=funnel_as_data(outcome),
+            relaxation=relaxation_as_data(outcome),
+            error="",
+            heartbeat_at=finished,
+            finished_at=finished,
+        )
+
+
+def _step(run_id: int, attempt: int, progress: int, **fields: Any) -> None:
+    """Report progress and that this worker is alive; stop if the run is no longer ours."""
+    written = Run.objects.filter(pk=run_id, status=RunStatus.RUNNING, attempts=attempt).update(
+        progress=progress, heartbeat_at=timezone.now(), **fields
+    )
+    if not written:
+        raise _TakenOver
+    if settings.MATCHING_RUN_TEST_STEP_DELAY:
+        time.sleep(settings.MATCHING_RUN_TEST_STEP_DELAY)
+
+
+def _fail(run_id: int, attempt: int, error: str) -> None:
+    Run.objects.filter(pk=run_id, status=RunStatus.RUNNING, attempts=attempt).update(
+        status=RunStatus.FAILED, error=error, finished_at=timezone.now()
+    )
+
+
+# --- What is stored ------------------------------------------------------------------------------
+
+
+def result_rows(run_id: int, outcome: MatchOutcome) -> list[Result]:
+    """Unsaved Result rows: the eligible sites by rank, then the excluded ones."""
+    index = outcome.index
+    weights = [float(w) for w in outcome.weights]
+    rows = []
+    for rank, row in enumerate(outcome.ranking.tolist(), start=1):
+        if rank <= SENTENCES_FOR_TOP:
+            breakdown = [
+                {
+                    "criterion": part.criterion,
+                    "sub_score": round(part.subscore, 4),
+                    "weight": part.weight,
+                    "must_have": part.must_have,
+                    "sentence": part.sentence,
+                }
+                for part in explain(outcome, row)
+            ]
+        else:
+            breakdown = [
+                {"criterion": name, "sub_score": round(sub, 4), "weight": weight}
+                for name, sub, weight in zip(
+                    CRITERIA, outcome.subscores[row].tolist(), weights, strict=True
+                )
+            ]
+        rows.append(
+            Result(
+                run_id=run_id,
+                site_id=int(index.site_ids[row]),
+                site_name=str(index.site_names[row]),
+                provider_name=str(index.provider_names[row]),
+                eligible=True,
+                rank=rank,
+                score=round(float(outcome.scores[row]), 2),
+                breakdown=breakdown,
+            )
+        )
+    for row in outcome.excluded_rows.tolist():
+        rows.append(
+            Result(
+                run_id=run_id,
+                site_id=int(index.site_ids[row]),
+                site_name=str(index.site_names[row]),
+                provider_name=str(index.provider_names[row]),
+                eligible=False,
+                reason=outcome.exclusion_reason(row) or "",
+            )
+        )
+    return rows
+
+
+def funnel_as_data(outcome: MatchOutcome) -> list[dict[str, Any]]:
+    return [
+        {
+            "constraint": step.constraint,
+            "label": (
+                "excluded countries"
+                if step.constraint == EXCLUDED_COUNTRIES
+                else CRITERION_LABELS[step.constraint]
+            ),
+            "removed": step.removed,
+            "removed_alone": step.removed_alone,
+            "relaxable": step.relaxable,
+        }
+        for step in outcome.funnel
+    ]
+
+
+def relaxation_as_data(outcome: MatchOutcome) -> dict[str, Any] | None:
+    relaxation = outcome.relaxation
+    if relaxation is None:
+        return None
+    return {
+        "criterion": relaxation.criterion,
+        "admitted": relaxation.admitted,
+        "suggestion": str(relaxation),
+    }

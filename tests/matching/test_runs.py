@@ -1,0 +1,357 @@
+"""Match runs: started through the API, run by the (eager) task, stored, safe to run twice."""
+
+import datetime
+from unittest import mock
+
+import pytest
+from celery.exceptions import SoftTimeLimitExceeded
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+from rest_framework.test import APIClient
+
+from matching import runs, tasks
+from matching.index import clear_catalogue_index
+from matching.models import Brief, Membership, Organisation, Result, Run, RunStatus
+from partners.catalogue_version import current_catalogue_version
+from partners.models import Phase, Term
+from tests.factories import SiteCapabilityFactory, SiteFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_index():
+    clear_catalogue_index()
+    yield
+    clear_catalogue_index()
+
+
+def _member(django_user_model, slug: str, username: str):
+    organisation = Organisation.objects.create(name=slug.title(), slug=slug)
+    user = django_user_model.objects.create_user(username, password="pw")
+    Membership.objects.create(user=user, organisation=organisation)
+    return user
+
+
+@pytest.fixture
+def helix(django_user_model):
+    return _member(django_user_model, "helix", "helen")
+
+
+@pytest.fixture
+def northwind(django_user_model):
+    return _member(django_user_model, "northwind", "nora")
+
+
+def _api(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def _site(name: str, country: str, phase: str, mab: bool = True):
+    site = SiteFactory(name=name, country=country, phases=[Phase.objects.get(slug=phase)])
+    if mab:
+        SiteCapabilityFactory(site=site, term=Term.objects.get(slug="mab"), max_volume_l=2000)
+    return site
+
+
+@pytest.fixture
+def catalogue():
+    """Two eligible sites (DE preferred, then IE), two failing the phase must-have, one in an
+    excluded country."""
+    return {
+        "berlin": _site("Berlin", "DE", "phase2"),
+        "cork": _site("Cork", "IE", "phase2"),
+        "basel": _site("Basel", "DE", "phase3"),
+        "lyon": _site("Lyon", "FR", "phase1", mab=False),
+        "suzhou": _site("Suzhou", "CN", "phase2"),
+    }
+
+
+@pytest.fixture
+def brief(helix):
+    return Brief.objects.create(
+        organisation=helix.membership.organisation,
+        created_by=helix,
+        title="Phase 2 mAb",
+        modality=Term.objects.get(slug="mab"),
+        phase="phase2",
+        preferred_countries=["DE"],
+        excluded_countries=["CN"],
+        must_haves=["phase"],
+    )
+
+
+def _rows(run: Run) -> list[tuple]:
+    return list(
+        Result.objects.filter(run=run)
+        .order_by("site_id")
+        .values_list(
+            "site_id",
+            "site_name",
+            "provider_name",
+            "eligible",
+            "rank",
+            "score",
+            "breakdown",
+            "reason",
+        )
+    )
+
+
+def _start(client, brief, django_capture_on_commit_callbacks, **data):
+    with django_capture_on_commit_callbacks(execute=True):
+        return client.post(f"/api/briefs/{brief.pk}/runs/", data, format="json")
+
+
+# A run from start to results
+
+
+def test_a_run_ends_done_with_ranked_results_exclusions_funnel_and_relaxation(
+    helix, brief, catalogue, django_capture_on_commit_callbacks
+):
+    client = _api(helix)
+
+    response = _start(client, brief, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 202
+    run = Run.objects.get()
+    assert response.json()["id"] == run.pk
+    assert response["Location"].endswith(f"/api/runs/{run.pk}/")
+    status = client.get(f"/api/runs/{run.pk}/").json()
+    assert status["status"] == "done"
+    assert status["progress"] == 100
+    assert (status["sites_scored"], status["eligible"], status["excluded"]) == (5, 2, 3)
+    assert status["catalogue_version"] == current_catalogue_version()
+    assert status["method"] == "weighted"
+    assert status["attempts"] == 1
+
+    results = client.get(f"/api/runs/{run.pk}/results/").json()
+    assert [(r["rank"], r["site_name"]) for r in results["results"]] == [(1, "Berlin"), (2, "Cork")]
+    assert results["results"][0]["score"] > results["results"][1]["score"]
+    geography = {part["criterion"]: part for part in results["results"][0]["breakdown"]}[
+        "geography"
+    ]
+    assert geography["sentence"] == "is in DE, a preferred country."
+    assert geography["sub_score"] == 1.0
+    excluded = {r["site_name"]: r["reason"] for r in results["excluded"]["results"]}
+    assert results["excluded"]["count"] == 3
+    assert excluded["Suzhou"].startswith("Excluded country: is in CN")
+    assert excluded["Basel"].startswith("Must-have Phase: does not serve")
+    assert excluded["Lyon"].startswith("Must-have Phase:")
+    assert [(s["constraint"], s["removed"]) for s in results["funnel"]] == [
+        ("excluded_countries", 1),
+        ("phase", 2),
+    ]
+    assert results["relaxation"] == {
+        "criterion": "phase",
+        "admitted": 2,
+        "suggestion": "drop the phase must-have: +2 sites",
+    }
+
+
+def test_a_topsis_run_ranks_the_same_eligible_sites(
+    helix, brief, catalogue, django_capture_on_commit_callbacks
+):
+    response = _start(_api(helix), brief, django_capture_on_commit_callbacks, method="topsis")
+
+    run = Run.objects.get(pk=response.json()["id"])
+    assert (run.method, run.status) == ("topsis", RunStatus.DONE)
+    assert Result.objects.filter(run=run, eligible=True).count() == 2
+
+
+def test_an_unknown_method_is_a_400_naming_it(helix, brief, django_capture_on_commit_callbacks):
+    response = _start(_api(helix), brief, django_capture_on_commit_callbacks, method="magic")
+
+    assert response.status_code == 400
+    assert "magic" in response.json()["method"][0]
+    assert not Run.objects.exists()
+
+
+def test_results_of_a_run_not_done_are_a_409_saying_where_it_stands(helix, brief):
+    run = Run.objects.create(
+        brief=brief, organisation=brief.organisation, status=RunStatus.RUNNING, progress=40
+    )
+
+    response = _api(helix).get(f"/api/runs/{run.pk}/results/")
+
+    assert response.status_code == 409
+    assert (
+        response.json()["detail"] == "The run is running (40% done); results come when it is done."
+    )
+
+
+# Safe to run twice, to kill, to time out
+
+
+def test_running_the_task_twice_gives_the_same_rows(helix, brief, catalogue):
+    run = Run.objects.create(brief=brief, organisation=brief.organisation)
+
+    assert tasks.execute_run(run.pk) is True
+    first = _rows(run)
+    # A second delivery of the same message: the run is done, nothing is redone.
+    assert tasks.execute_run(run.pk) is False
+    assert _rows(run) == first
+    # Even forced to run again (a redelivery after a takeover), it writes the same rows.
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED)
+    assert tasks.execute_run(run.pk) is True
+
+    assert _rows(run) == first
+    assert len(first) == 5
+    assert Result.objects.filter(run=run).count() == 5
+
+
+def test_a_run_whose_worker_died_is_taken_over_but_a_live_one_is_not(helix, brief, catalogue):
+    now = timezone.now()
+    live = Run.objects.create(
+        brief=brief, organisation=brief.organisation, status=RunStatus.RUNNING, attempts=1,
+        heartbeat_at=now,
+    )  # fmt: skip
+    dead = Run.objects.create(
+        brief=brief, organisation=brief.organisation, status=RunStatus.RUNNING, attempts=1,
+        heartbeat_at=now - runs.stale_after() - datetime.timedelta(seconds=1),
+    )  # fmt: skip
+
+    assert tasks.execute_run(live.pk) is False
+    assert tasks.execute_run(dead.pk) is True
+
+    live.refresh_from_db()
+    dead.refresh_from_db()
+    assert live.status == RunStatus.RUNNING
+    assert (dead.status, dead.attempts, dead.eligible) == (RunStatus.DONE, 2, 2)
+
+
+def test_a_stale_run_is_restarted_then_failed_with_the_reason_and_can_be_retried(
+    helix, brief, catalogue, django_capture_on_commit_callbacks
+):
+    stale = timezone.now() - runs.stale_after() - datetime.timedelta(minutes=1)
+    restartable = Run.objects.create(
+        brief=brief, organisation=brief.organisation, status=RunStatus.RUNNING, attempts=1,
+        heartbeat_at=stale,
+    )  # fmt: skip
+    exhausted = Run.objects.create(
+        brief=brief, organisation=brief.organisation, status=RunStatus.RUNNING,
+        attempts=runs.MAX_ATTEMPTS, heartbeat_at=stale,
+    )  # fmt: skip
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.recover_stuck_runs() == [1, 1]
+
+    restartable.refresh_from_db()
+    exhausted.refresh_from_db()
+    assert restartable.status == RunStatus.DONE
+    assert exhausted.status == RunStatus.FAILED
+    assert exhausted.error == "stopped: no progress for 4 minutes, 3 times; retry it."
+    assert exhausted.finished_at is not None
+
+    client = _api(helix)
+    assert client.get(f"/api/runs/{exhausted.pk}/").json()["error"] == exhausted.error
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/api/runs/{exhausted.pk}/retry/")
+
+    assert response.status_code == 202
+    exhausted.refresh_from_db()
+    assert (exhausted.status, exhausted.attempts, exhausted.error) == (RunStatus.DONE, 1, "")
+
+
+def test_a_run_past_its_soft_time_limit_fails_with_the_reason(helix, brief, catalogue):
+    run = Run.objects.create(brief=brief, organisation=brief.organisation)
+
+    with mock.patch("matching.runs.score_catalogue", side_effect=SoftTimeLimitExceeded()):
+        assert tasks.execute_run(run.pk) is True
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert run.error == "stopped: the run took longer than 2 minutes; retry it."
+    assert not Result.objects.filter(run=run).exists()
+
+
+def test_an_unexpected_error_fails_the_run_and_a_done_run_is_not_retried(
+    helix, brief, catalogue, django_capture_on_commit_callbacks
+):
+    run = Run.objects.create(brief=brief, organisation=brief.organisation)
+    with mock.patch("matching.runs.score_catalogue", side_effect=ValueError("boom")):
+        tasks.execute_run(run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert "ValueError: boom" in run.error
+
+    client = _api(helix)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/api/runs/{run.pk}/retry/").status_code == 202
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE
+
+    response = client.post(f"/api/runs/{run.pk}/retry/")
+    assert response.status_code == 409
+
+
+# The broker down when the run starts
+
+
+# Outside a test transaction, as in a request: the task is sent as soon as the run is saved, so
+# the answer knows whether the broker took it.
+@pytest.fixture
+def vocabulary(transactional_db):
+    """Tests outside a transaction see the tables an earlier one emptied: vocabulary included."""
+    from partners.models import DeaSchedule, Phase, Term
+    from partners.vocabulary import install_vocabulary
+
+    install_vocabulary(Term, Phase, DeaSchedule)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_started_with_the_broker_down_is_saved_explained_and_sent_once_it_is_back(
+    vocabulary, helix, brief, catalogue, django_capture_on_commit_callbacks
+):
+    client = _api(helix)
+    down = OperationalError("Error 111 connecting to localhost:6379. Connection refused.")
+    with mock.patch.object(tasks.execute_run, "apply_async", side_effect=down):
+        response = _start(client, brief, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 202
+    assert response.json()["status"] == "queued"
+    assert response.json()["message"] == runs.BROKER_DOWN
+    run = Run.objects.get()
+    assert run.status == RunStatus.QUEUED
+    assert client.get(f"/api/runs/{run.pk}/").json()["error"] == runs.BROKER_DOWN
+
+    # Not yet stale: left alone.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert runs.requeue_stale_runs() == 0
+    # The broker is back; the beat job finds the run queued for over a minute and sends it.
+    later = timezone.now() + runs.REQUEUE_AFTER + datetime.timedelta(seconds=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert runs.requeue_stale_runs(now=later) == 1
+
+    run.refresh_from_db()
+    assert (run.status, run.error) == (RunStatus.DONE, "")
+
+
+# Scoping
+
+
+def test_another_organisations_runs_are_a_404_on_every_endpoint(
+    helix, northwind, brief, catalogue, django_capture_on_commit_callbacks
+):
+    _start(_api(helix), brief, django_capture_on_commit_callbacks)
+    run = Run.objects.get()
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
+    other = _api(northwind)
+
+    assert other.post(f"/api/briefs/{brief.pk}/runs/").status_code == 404
+    assert other.get(f"/api/runs/{run.pk}/").status_code == 404
+    assert other.get(f"/api/runs/{run.pk}/results/").status_code == 404
+    assert other.post(f"/api/runs/{run.pk}/retry/").status_code == 404
+    assert Run.objects.count() == 1
+    assert Run.objects.get().status == RunStatus.FAILED
+    assert list(Run.objects.for_user(northwind)) == []
+
+
+def test_anonymous_users_are_refused_by_the_run_endpoints(brief):
+    run = Run.objects.create(brief=brief, organisation=brief.organisation)
+    client = APIClient()
+
+    assert client.post(f"/api/briefs/{brief.pk}/runs/").status_code in (401, 403)
+    assert client.get(f"/api/runs/{run.pk}/").status_code in (401, 403)
