@@ -113,7 +113,7 @@ def accepted(run: Run, request: Request) -> Response:
         data["message"] = "The run is queued; follow its url for the progress."
     else:
         data["message"] = f"The run is {run.status}."
-    return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
+    return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": str(data["url"])})
 
 
 RUN_NOT_FOUND = OpenApiResponse(description="No such run in your organisation.")

@@ -119,6 +119,8 @@ def test_a_run_ends_done_with_ranked_results_exclusions_funnel_and_relaxation(
     run = Run.objects.get()
     assert response.json()["id"] == run.pk
     assert response["Location"].endswith(f"/api/runs/{run.pk}/")
+    # A plain str: WSGI servers refuse header values of any other type (such as DRF's Hyperlink).
+    assert type(response["Location"]) is str
     status = client.get(f"/api/runs/{run.pk}/").json()
     assert status["status"] == "done"
     assert status["progress"] == 100
