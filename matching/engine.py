@@ -55,8 +55,12 @@ from matching.mcda import topsis
 COMPLIANCE_FLOOR = 50.0
 # The sub-score of a site that gives no scale, or whose compliance record is unknown.
 NEUTRAL = 0.5
-# The pseudo-constraint of the brief's excluded countries: always applied, never relaxed.
+# Pseudo-constraints, always applied and never offered for relaxation: the brief's modality
+# (a site that does not make it is no candidate: DESIGN.md's hard constraints) and its
+# excluded countries.
+MODALITY = "modality"
 EXCLUDED_COUNTRIES = "excluded_countries"
+HARD_CONSTRAINT_LABELS = {MODALITY: "modality", EXCLUDED_COUNTRIES: "excluded countries"}
 
 Method = Literal["weighted", "topsis"]
 _COLUMN = {name: column for column, name in enumerate(CRITERIA)}
@@ -136,6 +140,9 @@ class MatchOutcome:
         constraint = self.first_failed(row)
         if constraint is None:
             return None
+        if constraint == MODALITY:
+            modality = self.index.label(self.criteria.modality)
+            return f"Modality: does not make {modality}, the brief's modality."
         if constraint == EXCLUDED_COUNTRIES:
             return f"Excluded country: is in {self.index.countries[row]}, which the brief excludes."
         label = CRITERION_LABELS[constraint].capitalize()
@@ -170,14 +177,18 @@ def score_catalogue(
         # than divide by zero.
         weights = asked.astype(np.float64)
 
-    excluded_country = np.isin(index.countries, list(criteria.excluded_countries))
-    constraints = ((EXCLUDED_COUNTRIES,) if criteria.excluded_countries else ()) + tuple(
-        name for name in CRITERIA if name in criteria.must_haves
+    hard = {
+        MODALITY: ~_has_modality(criteria, index),
+        EXCLUDED_COUNTRIES: np.isin(index.countries, list(criteria.excluded_countries)),
+    }
+    constraints = (
+        (MODALITY,)
+        + ((EXCLUDED_COUNTRIES,) if criteria.excluded_countries else ())
+        + tuple(name for name in CRITERIA if name in criteria.must_haves)
     )
     failures = np.column_stack(
-        [excluded_country if c == EXCLUDED_COUNTRIES else fails[:, _COLUMN[c]] for c in constraints]
-        or [np.zeros(n, dtype=bool)]
-    )[:, : len(constraints)]
+        [hard[c] if c in hard else fails[:, _COLUMN[c]] for c in constraints]
+    ).reshape(n, len(constraints))
     eligible = ~failures.any(axis=1)
 
     scores = np.full(n, np.nan)
@@ -236,7 +247,7 @@ def _funnel(
     best: Relaxation | None = None
     for column, constraint in enumerate(constraints):
         failed = failures[:, column]
-        relaxable = constraint != EXCLUDED_COUNTRIES
+        relaxable = constraint not in HARD_CONSTRAINT_LABELS
         steps.append(
             FunnelStep(
                 constraint=constraint,
@@ -268,10 +279,16 @@ def _requested_terms(criteria: BriefCriteria) -> tuple[str, ...]:
     )
 
 
+def _has_modality(criteria: BriefCriteria, index: CatalogueIndex) -> NDArray[np.bool_]:
+    modality = _columns(index.term_slugs, (criteria.modality,))
+    if not modality:
+        return np.zeros(index.site_count, dtype=bool)
+    return index.capabilities[:, modality[0]]
+
+
 def _capability(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
     n = index.site_count
-    modality = _columns(index.term_slugs, (criteria.modality,))
-    has_modality = index.capabilities[:, modality[0]] if modality else np.zeros(n, dtype=bool)
+    has_modality = _has_modality(criteria, index)
     requested = _requested_terms(criteria)
     if requested:
         # A requested term the vocabulary does not know is offered by no site.

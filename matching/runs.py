@@ -48,7 +48,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from matching.criteria import CRITERIA, CRITERION_LABELS
-from matching.engine import EXCLUDED_COUNTRIES, MatchOutcome, explain, score_catalogue
+from matching.engine import HARD_CONSTRAINT_LABELS, MatchOutcome, explain, score_catalogue
 from matching.index import get_catalogue_index
 from matching.models import Brief, Result, Run, RunMethod, RunStatus
 
@@ -354,11 +354,8 @@ def funnel_as_data(outcome: MatchOutcome) -> list[dict[str, Any]]:
     return [
         {
             "constraint": step.constraint,
-            "label": (
-                "excluded countries"
-                if step.constraint == EXCLUDED_COUNTRIES
-                else CRITERION_LABELS[step.constraint]
-            ),
+            "label": HARD_CONSTRAINT_LABELS.get(step.constraint)
+            or CRITERION_LABELS[step.constraint],
             "removed": step.removed,
             "removed_alone": step.removed_alone,
             "relaxable": step.relaxable,

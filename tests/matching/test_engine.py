@@ -12,7 +12,14 @@ from matching.catalogue import (
     catalogue_from_sites,
 )
 from matching.criteria import CRITERIA, BriefCriteria
-from matching.engine import EXCLUDED_COUNTRIES, Relaxation, explain, score_catalogue
+from matching.engine import (
+    EXCLUDED_COUNTRIES,
+    MODALITY,
+    FunnelStep,
+    Relaxation,
+    explain,
+    score_catalogue,
+)
 from partners.choices import (
     DEA_SCHEDULES,
     MARKET_AUTHORITY,
@@ -278,8 +285,8 @@ def test_excluded_countries_always_exclude_and_are_never_suggested_for_relaxatio
     assert outcome.excluded_site_ids.tolist() == [1]
     assert outcome.exclusion_reason(0) == ("Excluded country: is in CN, which the brief excludes.")
     assert outcome.relaxation is None
-    assert outcome.funnel[0].constraint == EXCLUDED_COUNTRIES
-    assert not outcome.funnel[0].relaxable
+    assert [step.constraint for step in outcome.funnel] == [MODALITY, EXCLUDED_COUNTRIES]
+    assert not any(step.relaxable for step in outcome.funnel)
 
 
 def test_funnel_counts_sequentially_and_alone_and_suggests_the_best_relaxation():
@@ -307,6 +314,7 @@ def test_funnel_counts_sequentially_and_alone_and_suggests_the_best_relaxation()
     assert outcome.eligible_site_ids.tolist() == [1]
     steps = {step.constraint: step for step in outcome.funnel}
     assert [step.constraint for step in outcome.funnel] == [
+        MODALITY,  # always applied: every site here makes the modality
         "certifications",
         "containment",
         "development",
@@ -346,15 +354,17 @@ def test_relaxation_count_matches_rescoring_without_the_must_have():
     assert relaxed.eligible.sum() - outcome.eligible.sum() == outcome.relaxation.admitted
 
 
-def test_capability_must_have_excludes_a_site_without_the_modality():
+@pytest.mark.parametrize("must_haves", [frozenset(), frozenset({"capability"})])
+def test_a_site_without_the_modality_is_excluded_whatever_the_must_haves(must_haves):
     index = make_index(site(1), site(2, terms={"mab"}))
 
-    outcome = score_catalogue(brief(must_haves=frozenset({"capability"})), index)
+    outcome = score_catalogue(brief(must_haves=must_haves), index)
 
     assert outcome.excluded_site_ids.tolist() == [2]
     assert outcome.exclusion_reason(1) == (
-        "Must-have Capability: offers no Small-molecule API capability."
+        "Modality: does not make Small-molecule API, the brief's modality."
     )
+    assert outcome.funnel[0] == FunnelStep(MODALITY, removed=1, removed_alone=1, relaxable=False)
 
 
 def test_scale_must_have_spares_a_site_that_gives_no_scale():

@@ -101,11 +101,7 @@ def test_a_failed_must_have_always_excludes(sites, criteria, method):
         ]
         in_excluded_country = site.country in criteria.excluded_countries
         lacks_modality = criteria.modality not in site.terms
-        if (
-            failed
-            or in_excluded_country
-            or ("capability" in criteria.must_haves and lacks_modality)
-        ):
+        if failed or in_excluded_country or lacks_modality:
             assert not outcome.eligible[row]
             assert outcome.exclusion_reason(row)
             assert site.site_id not in outcome.eligible_site_ids

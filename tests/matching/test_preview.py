@@ -84,15 +84,16 @@ def test_preview_lists_the_best_sites_in_score_order_with_scores(client, sponsor
 
     assert response.status_code == 200
     result = response.context["preview"]
-    # Capability and compliance weigh equally: the mAb sites by record, the API site last.
-    assert _names(response) == ["Rhine Plant", "Cork Plant", "Basel Plant", "Ganges Plant"]
-    assert [round(site.score) for site in result.sites] == [95, 85, 75, 40]
-    assert (result.eligible, result.excluded) == (4, 0)
+    # The mAb sites, ordered by record; the small-molecule site does not make the brief's
+    # modality, so it is no candidate at all.
+    assert _names(response) == ["Rhine Plant", "Cork Plant", "Basel Plant"]
+    assert [round(site.score) for site in result.sites] == [95, 85, 75]
+    assert (result.eligible, result.excluded) == (3, 1)
     page = response.content.decode()
     assert "Rhine Plant" in page
     assert 'href="/providers/rhine-biologics/"' in page
     assert "<details>" in page
-    assert "4</strong> sites eligible" in page
+    assert "3</strong> sites eligible" in page
     assert not Brief.objects.exists()
 
 
@@ -112,7 +113,9 @@ def test_adding_a_must_have_removes_the_failing_sites_and_suggests_relaxing_it(
     assert (result.eligible, result.excluded) == (2, 2)
     page = response.content.decode()
     assert "2</strong> sites eligible, <strong>2</strong> excluded" in page
-    assert "Dropping the Certifications must-have would admit 2 more sites" in page
+    # Cork fails only the certifications must-have; Ganges does not make mAbs at all, so
+    # dropping the must-have would not admit it.
+    assert "Dropping the Certifications must-have would admit 1 more site" in page
     assert "Cork Plant" not in page
 
 

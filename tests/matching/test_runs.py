@@ -64,7 +64,7 @@ def catalogue():
         "berlin": _site("Berlin", "DE", "phase2"),
         "cork": _site("Cork", "IE", "phase2"),
         "basel": _site("Basel", "DE", "phase3"),
-        "lyon": _site("Lyon", "FR", "phase1", mab=False),
+        "lyon": _site("Lyon", "FR", "phase1"),
         "suzhou": _site("Suzhou", "CN", "phase2"),
     }
 
@@ -143,6 +143,7 @@ def test_a_run_ends_done_with_ranked_results_exclusions_funnel_and_relaxation(
     assert excluded["Basel"].startswith("Must-have Phase: does not serve")
     assert excluded["Lyon"].startswith("Must-have Phase:")
     assert [(s["constraint"], s["removed"]) for s in results["funnel"]] == [
+        ("modality", 0),  # every site here makes mAbs
         ("excluded_countries", 1),
         ("phase", 2),
     ]
