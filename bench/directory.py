@@ -8,39 +8,15 @@ median time of the bare SQL that fetches the same page of rows.
 """
 
 import argparse
-import os
-import statistics
-import time
 import warnings
 from collections.abc import Callable
 
-import django
-import psycopg
+from django.conf import settings
+from django.db import connection, reset_queries
+from django.test import Client
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-
-def _ensure_database(url: str) -> None:
-    """Create the benchmark database when the server does not have it yet."""
-    name = url.rsplit("/", 1)[1]
-    server = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(server, autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            admin.execute(f'CREATE DATABASE "{name}"')
-
-
-if os.environ.get("DATABASE_URL", "").startswith("postgres"):
-    _ensure_database(os.environ["DATABASE_URL"])
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, reset_queries  # noqa: E402
-from django.test import Client  # noqa: E402
-
-from partners.compliance_store import recompute_compliance_scores  # noqa: E402
-from partners.models import Provider  # noqa: E402
+from bench.setup import median_ms, seeded_catalogue  # sets Django up first
+from partners.models import Provider
 
 DIRECTORY_QUERY = {"modality": "mab", "region": "europe", "certification": "eu-gmp"}
 
@@ -68,16 +44,6 @@ LEFT JOIN partners_sitecapability c ON c.site_id = s.id
 LEFT JOIN partners_term t ON t.id = c.term_id
 WHERE s.provider_id = %(provider_id)s
 """
-
-
-def _median_ms(action: Callable[[], object], runs: int) -> float:
-    action()  # warm caches and connections
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def _sql(statement: str, params: dict) -> Callable[[], list]:
@@ -115,10 +81,7 @@ def main() -> None:
     if connection.vendor != "postgresql":
         raise SystemExit("The benchmark runs on PostgreSQL: set DATABASE_URL.")
 
-    call_command("migrate", verbosity=0)
-    if Provider.objects.count() < args.providers:
-        call_command("seed_demo", providers=args.providers, seed=args.seed)
-        recompute_compliance_scores()
+    seeded_catalogue(args.providers, args.seed)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
@@ -142,20 +105,20 @@ def main() -> None:
     rows = [
         (
             "directory, 3 filters + facets",
-            _median_ms(_page(client, "/providers/", DIRECTORY_QUERY), args.runs),
-            _median_ms(
+            median_ms(_page(client, "/providers/", DIRECTORY_QUERY), args.runs),
+            median_ms(
                 _sql(BARE_DIRECTORY_SQL, {"countries": sorted(countries_in("europe"))}), args.runs
             ),
             150,
         ),
         (
             "profile page",
-            _median_ms(_page(client, f"/providers/{profile[0]}/"), args.runs),
-            _median_ms(_sql(BARE_PROFILE_SQL, {"provider_id": profile[1]}), args.runs),
+            median_ms(_page(client, f"/providers/{profile[0]}/"), args.runs),
+            median_ms(_sql(BARE_PROFILE_SQL, {"provider_id": profile[1]}), args.runs),
             None,
         ),
     ]
-    rebuild_ms = _median_ms(_rebuild_index, max(3, args.runs // 6))
+    rebuild_ms = median_ms(_rebuild_index, max(3, args.runs // 6))
     print(f"Catalogue: {providers:,} providers on PostgreSQL; medians of {args.runs} runs")
     print(f"{'page':<32}{'server ms':>11}{'bare SQL ms':>13}{'ratio':>8}  target")
     for name, page_ms, sql_ms, target in rows:

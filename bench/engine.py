@@ -11,12 +11,10 @@ under 500 ms.
 
 import argparse
 import datetime
-import statistics
-import time
-from collections.abc import Callable
 
 import numpy as np
 
+from bench.timing import median_ms
 from matching.catalogue import STANDING_ADVERSE, STANDING_GOOD, STANDING_NONE, CatalogueIndex
 from matching.criteria import BriefCriteria
 from matching.engine import explain, score_catalogue
@@ -105,16 +103,6 @@ def synthetic_index(sites: int, seed: int = 1) -> CatalogueIndex:
     )
 
 
-def _median_ms(action: Callable[[], object], runs: int) -> float:
-    action()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="Matching engine benchmark.")
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000])
@@ -127,12 +115,12 @@ def main() -> None:
     for size in args.sizes:
         index = synthetic_index(size)
         outcome = score_catalogue(BRIEF, index)
-        weighted_ms = _median_ms(lambda index=index: score_catalogue(BRIEF, index), args.runs)
-        topsis_ms = _median_ms(
+        weighted_ms = median_ms(lambda index=index: score_catalogue(BRIEF, index), args.runs)
+        topsis_ms = median_ms(
             lambda index=index: score_catalogue(BRIEF, index, method="topsis"), args.runs
         )
         page = outcome.ranking[:20]
-        explain_ms = _median_ms(
+        explain_ms = median_ms(
             lambda outcome=outcome, page=page: [explain(outcome, row) for row in page], args.runs
         )
         target = TARGETS_MS.get(size)

@@ -18,7 +18,6 @@ import argparse
 import csv
 import datetime
 import json
-import os
 import random
 import resource
 import subprocess
@@ -27,31 +26,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import django
-import psycopg
+from django.core.management import call_command
+from django.db import connection, transaction
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-
-def _ensure_database(url: str) -> None:
-    """Create the benchmark database when the server does not have it yet."""
-    name = url.rsplit("/", 1)[1]
-    server = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(server, autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            admin.execute(f'CREATE DATABASE "{name}"')
-
-
-if os.environ.get("DATABASE_URL", "").startswith("postgres"):
-    _ensure_database(os.environ["DATABASE_URL"])
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-
-from partners.importers.fda import SOURCE_PREFIX  # noqa: E402
-from partners.models import Inspection, Provider, Site  # noqa: E402
+import bench.setup  # noqa: F401  (creates the database, sets Django up)
+from partners.importers.fda import SOURCE_PREFIX
+from partners.models import Inspection, Provider, Site
 
 BENCH_PROVIDER = "fda-import-bench"
 BENCH_FILE_PREFIX = "fda_bench_"

@@ -12,15 +12,13 @@ import argparse
 import statistics
 import time
 
-from django.core.management import call_command
 from django.db import connection
 
-from bench.directory import _ensure_database  # noqa: F401  (creates the database, sets Django up)
+from bench.setup import seeded_catalogue  # sets Django up first
 from matching.index import clear_catalogue_index
 from matching.models import Brief, Organisation, Result, Run, RunStatus
 from matching.runs import execute_run
-from partners.compliance_store import recompute_compliance_scores
-from partners.models import Provider, Site, Term
+from partners.models import Site, Term
 
 TARGET_S = 2.0
 
@@ -54,10 +52,7 @@ def main() -> None:
     if connection.vendor != "postgresql":
         raise SystemExit("The benchmark runs on PostgreSQL: set DATABASE_URL.")
 
-    call_command("migrate", verbosity=0)
-    if Provider.objects.count() < args.providers:
-        call_command("seed_demo", providers=args.providers, seed=args.seed)
-        recompute_compliance_scores()
+    seeded_catalogue(args.providers, args.seed)
     brief = _brief()
     Run.objects.filter(brief=brief).delete()
     with connection.cursor() as cursor:

@@ -18,13 +18,11 @@ A site's standing with an authority (what the `markets` criterion counts):
 """
 
 import datetime
-import threading
 
 import numpy as np
-from django.utils import timezone
 
 from matching.catalogue import STANDING_ADVERSE, STANDING_GOOD, STANDING_NONE, CatalogueIndex
-from partners.catalogue_version import current_catalogue_version
+from partners.catalogue_version import CatalogueCache
 from partners.choices import (
     DEA_SCHEDULES,
     MARKET_AUTHORITY,
@@ -258,24 +256,15 @@ def _bitmask(site_ids: np.ndarray, pairs, vocabulary: tuple[str, ...]) -> np.nda
     return mask
 
 
-_cached: CatalogueIndex | None = None
-_lock = threading.Lock()
+# The index takes the day first; the cache hands over (version, day).
+_cache = CatalogueCache(lambda version, today: build_catalogue_index(today, version))
 
 
 def get_catalogue_index() -> CatalogueIndex:
     """The index of the current catalogue: one small query when it is still current."""
-    global _cached
-    version, today = current_catalogue_version(), timezone.localdate()
-    index = _cached
-    if index is not None and index.version == version and index.built_on == today:
-        return index
-    with _lock:
-        if _cached is None or _cached.version != version or _cached.built_on != today:
-            _cached = build_catalogue_index(today, version)
-        return _cached
+    return _cache.get()
 
 
 def clear_catalogue_index() -> None:
     """Forget the cached index (tests)."""
-    global _cached
-    _cached = None
+    _cache.clear()

@@ -6,13 +6,18 @@ The bump is an UPDATE in the writer's transaction, so readers see the new token 
 they can see the new data.
 """
 
+import datetime
+import threading
 import uuid
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from django.utils import timezone
 
 from partners.models import CatalogueVersion
 
 VERSION_ROW = 1
+T = TypeVar("T")
 
 
 def current_catalogue_version() -> str:
@@ -30,3 +35,29 @@ def bump_catalogue_version() -> str:
             pk=VERSION_ROW, defaults={"token": token, "changed_at": timezone.now()}
         )
     return token
+
+
+class CatalogueCache(Generic[T]):
+    """A value built from the catalogue, kept per process until the catalogue version or the
+    day changes (the day, because certificate validity and record ages depend on it).
+
+    Checking it costs one small query; `build(version, today)` runs only when it is stale.
+    """
+
+    def __init__(self, build: Callable[[str, datetime.date], T]) -> None:
+        self._build = build
+        self._entry: tuple[str, datetime.date, T] | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        key = (current_catalogue_version(), timezone.localdate())
+        entry = self._entry
+        if entry is not None and entry[:2] == key:
+            return entry[2]
+        with self._lock:
+            if self._entry is None or self._entry[:2] != key:
+                self._entry = (*key, self._build(*key))
+            return self._entry[2]
+
+    def clear(self) -> None:
+        self._entry = None

@@ -7,14 +7,12 @@ facet takes milliseconds. The list itself is still filtered in SQL by ProviderFi
 """
 
 import datetime
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from django.utils import timezone
 
-from partners.catalogue_version import current_catalogue_version
+from partners.catalogue_version import CatalogueCache
 from partners.choices import Region, VerificationStatus
 from partners.models import Certification, Inspection, Provider, Site, SiteCapability, Term
 from partners.regions import region_of
@@ -166,18 +164,9 @@ def build_facet_index(version: str, today: datetime.date) -> FacetIndex:
     )
 
 
-_cached: FacetIndex | None = None
-_lock = threading.Lock()
+_cache = CatalogueCache(build_facet_index)
 
 
 def get_facet_index() -> FacetIndex:
     """The index of the current catalogue: one small query when it is still current."""
-    global _cached
-    version, today = current_catalogue_version(), timezone.localdate()
-    index = _cached
-    if index is not None and index.version == version and index.built_on == today:
-        return index
-    with _lock:
-        if _cached is None or _cached.version != version or _cached.built_on != today:
-            _cached = build_facet_index(version, today)
-        return _cached
+    return _cache.get()
