@@ -41,7 +41,7 @@ admits the most sites: those failing it and no other constraint.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -82,10 +82,13 @@ class Relaxation:
 
     criterion: str
     admitted: int
+    # What the must-have asks, in a few words ("EU GMP", "phase 2"); the criterion if unset.
+    requirement: str = ""
 
     def __str__(self) -> str:
         sites = "site" if self.admitted == 1 else "sites"
-        return f"drop the {CRITERION_LABELS[self.criterion]} must-have: +{self.admitted} {sites}"
+        what = self.requirement or CRITERION_LABELS[self.criterion]
+        return f"drop the {what} must-have: +{self.admitted} {sites}"
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,35 @@ class MatchOutcome:
         constraint = self.first_failed(row)
         if constraint is None:
             return None
+        return self._reason(constraint, row)
+
+    def exclusion_reasons(self, rows: NDArray[np.intp]) -> list[str | None]:
+        """`exclusion_reason` of each of `rows`, for a whole run at once: the same sentences,
+        with those that do not depend on the site (modality) or only on its country written
+        once each."""
+        failures = self.failures[rows]
+        first = failures.argmax(axis=1).tolist()
+        failed = failures.any(axis=1).tolist()
+        written: dict[tuple[str, str], str] = {}
+        reasons: list[str | None] = []
+        for row, column, excluded in zip(rows.tolist(), first, failed, strict=True):
+            if not excluded:
+                reasons.append(None)
+                continue
+            constraint = self.constraints[column]
+            if constraint == MODALITY:
+                key = (constraint, "")
+            elif constraint == EXCLUDED_COUNTRIES:
+                key = (constraint, str(self.index.countries[row]))
+            else:
+                reasons.append(self._reason(constraint, row))
+                continue
+            if key not in written:
+                written[key] = self._reason(constraint, row)
+            reasons.append(written[key])
+        return reasons
+
+    def _reason(self, constraint: str, row: int) -> str:
         if constraint == MODALITY:
             modality = self.index.label(self.criteria.modality)
             return f"Modality: does not make {modality}, the brief's modality."
@@ -202,6 +234,10 @@ def score_catalogue(
     ranking = rows[np.lexsort((index.site_ids[rows], -scores[rows]))]
 
     funnel, relaxation = _funnel(constraints, failures)
+    if relaxation is not None:
+        relaxation = replace(
+            relaxation, requirement=requirement(relaxation.criterion, criteria, index)
+        )
     return MatchOutcome(
         criteria=criteria,
         index=index,
@@ -261,6 +297,28 @@ def _funnel(
         if relaxable and admitted > 0 and (best is None or admitted > best.admitted):
             best = Relaxation(criterion=constraint, admitted=admitted)
     return tuple(steps), best
+
+
+def requirement(criterion: str, criteria: BriefCriteria, index: CatalogueIndex) -> str:
+    """What the brief's must-have on `criterion` asks, in a few words: "EU GMP", "phase 2",
+    "US and EU markets"; the criterion's name when there is nothing more specific to say."""
+    if criterion == "capability":
+        terms = [criteria.modality, *_requested_terms(criteria)]
+        return _listing([index.label(slug) for slug in terms]) if len(terms) <= 3 else "capability"
+    if criterion == "phase" and criteria.phase:
+        return index.label(criteria.phase)
+    if criterion == "scale" and criteria.batch_size:
+        return f"{criteria.batch_size:g} {criteria.batch_unit} scale"
+    if criterion == "markets" and criteria.target_markets:
+        markets = "market" if len(criteria.target_markets) == 1 else "markets"
+        return f"{_listing(list(criteria.target_markets))} {markets}"
+    if criterion == "certifications" and criteria.required_certifications:
+        return _listing([index.label(kind) for kind in criteria.required_certifications])
+    if criterion == "containment" and criteria.max_oel_ug_m3:
+        return f"containment to {criteria.max_oel_ug_m3:g} µg/m³"
+    if criterion == "controlled_substances" and criteria.dea_schedule:
+        return f"DEA schedule {criteria.dea_schedule}"
+    return CRITERION_LABELS[criterion]
 
 
 # --- Sub-scores: (criteria, index) -> (sub-score per site, fails per site) -----------------------

@@ -5,7 +5,7 @@ from django_countries import countries
 
 from matching.choices import DEFAULT_WEIGHT, MAX_WEIGHT, MIN_WEIGHT, Criterion
 from matching.criteria import TERM_SETS, BriefCriteria, brief_criteria
-from matching.models import Brief
+from matching.models import Brief, RunMethod
 from matching.validation import brief_errors
 from partners.choices import MARKET_AUTHORITY, CertificationKind, Region, TermKind
 from partners.models import Term
@@ -180,3 +180,17 @@ class BriefForm(forms.ModelForm):
         return brief_criteria(
             self.instance, {name: self.cleaned_data.get(name) or () for name in TERM_SETS}
         )
+
+
+class RunStartForm(forms.Form):
+    """The brief page's "Run match" form: which ranking method the run uses."""
+
+    method = forms.ChoiceField(
+        label="Ranking",
+        choices=RunMethod.choices,
+        initial=RunMethod.WEIGHTED,
+        widget=forms.RadioSelect,
+        help_text="Weighted mean: each site's score ranks it. TOPSIS: the sites closest to the "
+        "ideal on every criterion at once rank first.",
+        error_messages={"invalid_choice": "Choose weighted mean or TOPSIS."},
+    )

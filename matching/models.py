@@ -275,6 +275,14 @@ class Run(models.Model):
     def __str__(self) -> str:
         return f"Run {self.pk} of {self.brief_id} ({self.status})"
 
+    def get_absolute_url(self) -> str:
+        return reverse("matching:run", kwargs={"pk": self.pk})
+
+    @property
+    def active(self) -> bool:
+        """Queued or running: its page follows the progress."""
+        return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+
 
 class Result(models.Model):
     """One site's place in a run: ranked with its breakdown, or excluded with the reason.

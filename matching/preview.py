@@ -62,10 +62,11 @@ class Preview:
 
     @property
     def relaxation_sentence(self) -> str:
-        """e.g. "Dropping the Certifications must-have would admit 37 more sites"; "" if none."""
+        """e.g. "Dropping the EU GMP certificate must-have would admit 37 more sites"; "" if
+        there is nothing to relax."""
         if self.relaxation is None:
             return ""
-        label = _label(self.relaxation.criterion)
+        label = self.relaxation.requirement or _label(self.relaxation.criterion)
         sites = "site" if self.relaxation.admitted == 1 else "sites"
         return f"Dropping the {label} must-have would admit {self.relaxation.admitted} more {sites}"
 

@@ -371,5 +371,6 @@ def relaxation_as_data(outcome: MatchOutcome) -> dict[str, Any] | None:
     return {
         "criterion": relaxation.criterion,
         "admitted": relaxation.admitted,
+        "requirement": relaxation.requirement,
         "suggestion": str(relaxation),
     }

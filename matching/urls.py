@@ -1,4 +1,4 @@
-"""Pages of a sponsor's briefs, included at the site's root."""
+"""Pages of a sponsor's briefs and match runs, included at the site's root."""
 
 from django.urls import path
 
@@ -13,4 +13,8 @@ urlpatterns = [
     path("briefs/<int:pk>/", views.brief_detail, name="brief"),
     path("briefs/<int:pk>/edit/", views.brief_edit, name="brief-edit"),
     path("briefs/<int:pk>/delete/", views.brief_delete, name="brief-delete"),
+    path("briefs/<int:pk>/runs/", views.run_start, name="run-start"),
+    path("runs/<int:pk>/", views.run_detail, name="run"),
+    path("runs/<int:pk>/progress/", views.run_progress, name="run-progress"),
+    path("runs/<int:pk>/retry/", views.run_retry, name="run-retry"),
 ]

@@ -1,7 +1,9 @@
-"""A sponsor's briefs as pages: list, create, read, edit and delete, within the user's organisation.
+"""A sponsor's briefs and match runs as pages, within the user's organisation.
 
-Every brief is looked up through `Brief.objects.for_user`, so another organisation's brief is a
-404, whoever asks.
+Briefs: list, create, read, edit and delete, with the live preview. Runs: started from a brief's
+page, followed on a progress bar, then read as ranked, explained results (matching/results.py).
+Every brief and run is looked up through `for_user`, so another organisation's is a 404,
+whoever asks.
 """
 
 from django.contrib import messages
@@ -9,13 +11,18 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
+from matching import results, runs
 from matching.choices import Criterion
-from matching.forms import BriefForm
+from matching.forms import BriefForm, RunStartForm
 from matching.index import get_catalogue_index
-from matching.models import Brief, organisation_of
+from matching.models import Brief, Run, RunStatus, organisation_of
 from matching.preview import preview
+
+# The runs a brief's page lists, newest first.
+RUNS_LISTED = 10
 
 NO_ORGANISATION = (
     "Your account does not belong to a sponsor organisation, so it has no briefs and cannot "
@@ -99,7 +106,16 @@ def brief_detail(request: HttpRequest, pk: int) -> HttpResponse:
         (criterion.label, brief.weights.get(criterion.value), criterion.value in brief.must_haves)
         for criterion in Criterion
     ]
-    return render(request, "matching/brief_detail.html", {"brief": brief, "weights": weights})
+    return render(
+        request,
+        "matching/brief_detail.html",
+        {
+            "brief": brief,
+            "weights": weights,
+            "runs": brief.runs.select_related("created_by")[:RUNS_LISTED],
+            "run_form": RunStartForm(),
+        },
+    )
 
 
 @login_required
@@ -130,3 +146,72 @@ def brief_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Brief “{title}” deleted.")
         return redirect("matching:brief-list")
     return render(request, "matching/brief_confirm_delete.html", {"brief": brief})
+
+
+# --- Match runs ----------------------------------------------------------------------------------
+
+
+def _runs(request: HttpRequest) -> QuerySet[Run]:
+    return Run.objects.for_user(request.user).select_related("brief", "created_by")
+
+
+@login_required
+@require_POST
+def run_start(request: HttpRequest, pk: int) -> HttpResponse:
+    """Start a match run of the brief and follow it on its page."""
+    brief = get_object_or_404(_briefs(request), pk=pk)
+    form = RunStartForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("method", []):
+            messages.error(request, f"Ranking method: {error}")
+        return redirect(brief)
+    # When the task queue is down the run's page says so (its progress card shows `error`).
+    return redirect(runs.start_run(brief, request.user, form.cleaned_data["method"]))
+
+
+@login_required
+@require_GET
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A run: its progress while it runs, then its ranked and excluded sites, the funnel and
+    what to relax; the other ranking method is one click away."""
+    run = get_object_or_404(_runs(request), pk=pk)
+    context: dict = {
+        "run": run,
+        "brief_edited": results.brief_edited_since(run),
+        "other_method": results.other_method(run.method),
+    }
+    if run.status == RunStatus.DONE:
+        comparison = results.method_comparison(run)
+        context |= {
+            "comparison": comparison,
+            "ranked": results.ranked_page(run, request.GET.get("page"), comparison),
+            "excluded_sites": results.excluded_page(run, request.GET.get("excluded_page")),
+            "catalogue_changed": results.catalogue_changed_since(run),
+            "sentences_available": results.sentences_available(run),
+            "sentences_stored": runs.SENTENCES_FOR_TOP,
+            "top_compared": results.TOP_COMPARED,
+        }
+    return render(request, "matching/run_detail.html", context)
+
+
+@login_required
+@require_GET
+def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar, polled by the run's page; reloads the page once the run has ended."""
+    run = get_object_or_404(_runs(request), pk=pk)
+    if request.htmx and run.status in (RunStatus.DONE, RunStatus.FAILED):
+        return HttpResponseClientRefresh()
+    return render(request, "matching/_run_progress.html", {"run": run})
+
+
+@login_required
+@require_POST
+def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(_runs(request), pk=pk)
+    if runs.retry_run(run):
+        messages.success(request, "The run is queued again.")
+    else:
+        messages.error(
+            request, f"The run is {run.get_status_display().lower()}: only a failed run is retried."
+        )
+    return redirect(run)

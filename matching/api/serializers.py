@@ -156,6 +156,9 @@ class FunnelStepSerializer(serializers.Serializer):
 class RelaxationSerializer(serializers.Serializer):
     criterion = serializers.CharField(help_text="The must-have to drop.")
     admitted = serializers.IntegerField(help_text="How many more sites dropping it admits.")
+    requirement = serializers.CharField(
+        required=False, help_text="What the must-have asks, in a few words: “EU GMP certificate”."
+    )
     suggestion = serializers.CharField()
 
 

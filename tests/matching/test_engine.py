@@ -323,8 +323,10 @@ def test_funnel_counts_sequentially_and_alone_and_suggests_the_best_relaxation()
     assert (steps["containment"].removed, steps["containment"].removed_alone) == (2, 3)
     assert (steps["development"].removed, steps["development"].removed_alone) == (1, 1)
     assert sum(step.removed for step in outcome.funnel) == len(outcome.excluded_site_ids)
-    assert outcome.relaxation == Relaxation(criterion="containment", admitted=2)
-    assert str(outcome.relaxation) == "drop the containment must-have: +2 sites"
+    assert outcome.relaxation == Relaxation(
+        criterion="containment", admitted=2, requirement="containment to 1 µg/m³"
+    )
+    assert str(outcome.relaxation) == "drop the containment to 1 µg/m³ must-have: +2 sites"
     assert outcome.failed_constraints(4) == ["certifications", "containment"]
 
 
@@ -393,7 +395,7 @@ def test_an_empty_catalogue_and_an_all_excluding_brief_give_empty_rankings():
         method="topsis",
     )
     assert none_left.eligible_site_ids.tolist() == []
-    assert none_left.relaxation == Relaxation("controlled_substances", 1)
+    assert none_left.relaxation == Relaxation("controlled_substances", 1, "DEA schedule I")
 
 
 # --- Explanations -------------------------------------------------------------------------------

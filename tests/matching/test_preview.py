@@ -115,7 +115,7 @@ def test_adding_a_must_have_removes_the_failing_sites_and_suggests_relaxing_it(
     assert "2</strong> sites eligible, <strong>2</strong> excluded" in page
     # Cork fails only the certifications must-have; Ganges does not make mAbs at all, so
     # dropping the must-have would not admit it.
-    assert "Dropping the Certifications must-have would admit 1 more site" in page
+    assert "Dropping the EU GMP certificate must-have would admit 1 more site" in page
     assert "Cork Plant" not in page
 
 

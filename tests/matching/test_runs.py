@@ -150,7 +150,8 @@ def test_a_run_ends_done_with_ranked_results_exclusions_funnel_and_relaxation(
     assert results["relaxation"] == {
         "criterion": "phase",
         "admitted": 2,
-        "suggestion": "drop the phase must-have: +2 sites",
+        "requirement": "Phase 2",
+        "suggestion": "drop the Phase 2 must-have: +2 sites",
     }
 
 

@@ -1,0 +1,256 @@
+"""A run's results as its page shows them (matching/views.py, `run_detail`).
+
+    page = ranked_page(run, number)        # a page of ranked sites with their breakdowns
+    comparison = method_comparison(run)    # the run of the other ranking method, if there is one
+
+A stored breakdown keeps each criterion's sub-score and weight for every eligible site, and the
+sentences for the best SENTENCES_FOR_TOP only (matching/runs.py). A page further down gets its
+sentences written here, from the cached catalogue index, when that still describes what the run
+scored: the catalogue version is the run's and the brief has not been edited since. Otherwise
+the page shows the numbers and says why the sentences are missing.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django_countries import countries
+
+from matching.choices import Criterion
+from matching.engine import explain, score_catalogue
+from matching.index import get_catalogue_index
+from matching.models import Result, Run, RunMethod, RunStatus
+from partners.catalogue_version import current_catalogue_version
+
+RESULTS_PER_PAGE = 25
+EXCLUDED_PER_PAGE = 25
+# How many of the best sites the two ranking methods are compared on.
+TOP_COMPARED = 10
+
+_LABELS = dict(Criterion.choices)
+
+
+@dataclass(frozen=True)
+class BreakdownLine:
+    """One criterion of one site's score."""
+
+    criterion: str
+    sub_score: float  # 0-1
+    weight: float  # 0 when the brief does not weigh it
+    must_have: bool
+    sentence: str  # "" when not stored and not written
+
+    @property
+    def label(self) -> str:
+        return _LABELS.get(self.criterion, self.criterion)
+
+    @property
+    def percent(self) -> int:
+        return round(self.sub_score * 100)
+
+    @property
+    def counts(self) -> bool:
+        """Whether the criterion bears on the score: it weighs, or it must hold."""
+        return self.weight > 0 or self.must_have
+
+
+@dataclass(frozen=True)
+class RankedSite:
+    """An eligible site of a run, on the results page."""
+
+    result: Result
+    provider_slug: str
+    country: str
+    country_name: str
+    lines: tuple[BreakdownLine, ...]
+    other_rank: int | None  # its rank by the other method, when a comparable run is done
+
+    @property
+    def movement(self) -> int | None:
+        """Places gained (+) or lost (-) by this run's method against the other one."""
+        if self.other_rank is None or self.result.rank is None:
+            return None
+        return self.other_rank - self.result.rank
+
+    @property
+    def places(self) -> int:
+        return abs(self.movement or 0)
+
+    @property
+    def weighed_lines(self) -> list[BreakdownLine]:
+        return [line for line in self.lines if line.counts]
+
+    @property
+    def unweighed(self) -> list[str]:
+        return [line.label for line in self.lines if not line.counts]
+
+
+@dataclass(frozen=True)
+class MethodComparison:
+    """The latest run of the same brief, on the same catalogue, by the other method."""
+
+    run: Run | None  # None: there is none yet (or it scored another catalogue or brief)
+    method: str
+    method_label: str
+    shared_top: int | None  # sites in both runs' TOP_COMPARED, when both are done
+
+    @property
+    def done(self) -> bool:
+        return self.run is not None and self.run.status == RunStatus.DONE
+
+
+def brief_edited_since(run: Run) -> bool:
+    """Whether the brief was saved after the run started: the results answer an older brief."""
+    return run.brief.updated_at > run.created_at
+
+
+def catalogue_changed_since(run: Run) -> bool:
+    return bool(run.catalogue_version) and run.catalogue_version != current_catalogue_version()
+
+
+def other_method(method: str) -> str:
+    return RunMethod.TOPSIS if method == RunMethod.WEIGHTED else RunMethod.WEIGHTED
+
+
+def method_comparison(run: Run) -> MethodComparison:
+    """The run to compare with: of the other method, started after the brief's last edit (so
+    it ranks the same brief), not failed, and when done, on the same catalogue version."""
+    method = other_method(run.method)
+    comparison = MethodComparison(
+        run=None, method=method, method_label=RunMethod(method).label, shared_top=None
+    )
+    if brief_edited_since(run):
+        return comparison
+    other = (
+        Run.objects.filter(
+            brief_id=run.brief_id, method=method, created_at__gte=run.brief.updated_at
+        )
+        .exclude(status=RunStatus.FAILED)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if other is None:
+        return comparison
+    if other.status == RunStatus.DONE and other.catalogue_version != run.catalogue_version:
+        return comparison
+    shared = None
+    if other.status == RunStatus.DONE and run.status == RunStatus.DONE:
+        shared = len(_top_sites(run) & _top_sites(other))
+    return MethodComparison(
+        run=other, method=method, method_label=RunMethod(method).label, shared_top=shared
+    )
+
+
+def _top_sites(run: Run) -> set[int]:
+    return set(
+        Result.objects.filter(run=run, eligible=True, rank__lte=TOP_COMPARED).values_list(
+            "site_id", flat=True
+        )
+    )
+
+
+def ranked_page(run: Run, number: Any, comparison: MethodComparison | None = None) -> Page:
+    """A page of the run's eligible sites, by rank; its `object_list` holds RankedSites."""
+    ranked = (
+        Result.objects.filter(run=run, eligible=True)
+        .select_related("site__provider")
+        .only(
+            "run_id",
+            "rank",
+            "score",
+            "site_name",
+            "provider_name",
+            "breakdown",
+            "site__country",
+            "site__provider__slug",
+        )
+        .order_by("rank")
+    )
+    page = Paginator(ranked, RESULTS_PER_PAGE).get_page(number)
+    results = list(page.object_list)
+    sentences = _missing_sentences(run, results)
+    other_ranks = _other_ranks(comparison, results)
+    page.object_list = [
+        _ranked_site(result, sentences.get(result.site_id), other_ranks.get(result.site_id))
+        for result in results
+    ]
+    return page
+
+
+def excluded_page(run: Run, number: Any) -> Page:
+    excluded: QuerySet[Result] = (
+        Result.objects.filter(run=run, eligible=False)
+        .select_related("site__provider")
+        .only("run_id", "site_name", "provider_name", "reason", "site__provider__slug")
+        .order_by("site_name", "id")
+    )
+    return Paginator(excluded, EXCLUDED_PER_PAGE).get_page(number)
+
+
+def sentences_available(run: Run) -> bool:
+    """Whether the sentences of sites past the stored ones can still be written."""
+    return not brief_edited_since(run) and not catalogue_changed_since(run)
+
+
+def _ranked_site(result: Result, sentences: list[str] | None, other_rank: int | None) -> RankedSite:
+    lines = []
+    for position, part in enumerate(result.breakdown):
+        sentence = part.get("sentence") or (sentences[position] if sentences else "")
+        lines.append(
+            BreakdownLine(
+                criterion=part["criterion"],
+                sub_score=float(part["sub_score"]),
+                weight=float(part["weight"]),
+                must_have=bool(part.get("must_have", False)),
+                sentence=sentence,
+            )
+        )
+    site = result.site
+    country = site.country.code if site is not None and site.country else ""
+    return RankedSite(
+        result=result,
+        provider_slug=site.provider.slug if site is not None else "",
+        country=country,
+        country_name=countries.name(country) if country else "",
+        lines=tuple(lines),
+        other_rank=other_rank,
+    )
+
+
+def _missing_sentences(run: Run, results: list[Result]) -> dict[int, list[str]]:
+    """Sentences, per site id, for the results stored without them, when they can be written;
+    must-have flags come with them (see BreakdownLine)."""
+    missing = [
+        result
+        for result in results
+        if result.site_id is not None and result.breakdown and "sentence" not in result.breakdown[0]
+    ]
+    if not missing or not sentences_available(run):
+        return {}
+    index = get_catalogue_index()
+    if index.version != run.catalogue_version:
+        return {}
+    outcome = score_catalogue(run.brief.to_criteria(), index, method=run.method)
+    by_site = {result.site_id: result for result in missing}
+    rows = np.flatnonzero(np.isin(index.site_ids, np.array(list(by_site), dtype=np.int64)))
+    written = {}
+    for row in rows.tolist():
+        site_id = int(index.site_ids[row])
+        lines = explain(outcome, row)
+        written[site_id] = [line.sentence for line in lines]
+        for part, line in zip(by_site[site_id].breakdown, lines, strict=True):
+            part["must_have"] = line.must_have
+    return written
+
+
+def _other_ranks(comparison: MethodComparison | None, results: list[Result]) -> dict[int, int]:
+    if comparison is None or not comparison.done:
+        return {}
+    site_ids = [result.site_id for result in results if result.site_id is not None]
+    return dict(
+        Result.objects.filter(run=comparison.run, site_id__in=site_ids, eligible=True).values_list(
+            "site_id", "rank"
+        )
+    )

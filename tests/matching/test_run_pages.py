@@ -1,0 +1,375 @@
+"""Match runs as pages: started from a brief, followed on a progress bar, read as explained
+results."""
+
+from unittest import mock
+
+import pytest
+from bs4 import BeautifulSoup
+from django.test import Client
+from kombu.exceptions import OperationalError
+
+from matching import results, runs
+from matching.index import clear_catalogue_index
+from matching.models import Brief, Membership, Organisation, Result, Run, RunStatus
+from partners.models import Phase, Term
+from tests.factories import SiteCapabilityFactory, SiteFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_index():
+    clear_catalogue_index()
+    yield
+    clear_catalogue_index()
+
+
+def _member(django_user_model, slug: str, username: str):
+    organisation = Organisation.objects.create(name=slug.title(), slug=slug)
+    user = django_user_model.objects.create_user(username, password="pw")
+    Membership.objects.create(user=user, organisation=organisation)
+    return user
+
+
+@pytest.fixture
+def helix(django_user_model):
+    return _member(django_user_model, "helix", "helen")
+
+
+@pytest.fixture
+def northwind(django_user_model):
+    return _member(django_user_model, "northwind", "nora")
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _site(name: str, country: str, phase: str, compliance: float = 80):
+    site = SiteFactory(
+        name=name,
+        country=country,
+        phases=[Phase.objects.get(slug=phase)],
+        compliance_state="scored",
+        compliance_score=compliance,
+    )
+    SiteCapabilityFactory(site=site, term=Term.objects.get(slug="mab"), max_volume_l=2000)
+    return site
+
+
+@pytest.fixture
+def catalogue():
+    """Two eligible sites (DE preferred, then IE), two failing the phase must-have, one in an
+    excluded country."""
+    return {
+        "berlin": _site("Berlin", "DE", "phase2"),
+        "cork": _site("Cork", "IE", "phase2"),
+        "basel": _site("Basel", "DE", "phase3"),
+        "lyon": _site("Lyon", "FR", "phase1"),
+        "suzhou": _site("Suzhou", "CN", "phase2"),
+    }
+
+
+@pytest.fixture
+def brief(helix):
+    return Brief.objects.create(
+        organisation=helix.membership.organisation,
+        created_by=helix,
+        title="Phase 2 mAb",
+        modality=Term.objects.get(slug="mab"),
+        phase="phase2",
+        preferred_countries=["DE"],
+        excluded_countries=["CN"],
+        must_haves=["phase"],
+    )
+
+
+def _start(client, brief, django_capture_on_commit_callbacks, method="weighted"):
+    with django_capture_on_commit_callbacks(execute=True):
+        return client.post(f"/briefs/{brief.pk}/runs/", {"method": method})
+
+
+def _soup(response) -> BeautifulSoup:
+    return BeautifulSoup(response.content, "html.parser")
+
+
+def _text(node) -> str:
+    return " ".join(node.get_text(" ").split())
+
+
+# Starting a run from the brief's page
+
+
+def test_the_brief_page_offers_a_run_and_lists_the_runs(helix, brief, catalogue):
+    client = _client(helix)
+    page = _soup(client.get(f"/briefs/{brief.pk}/"))
+    form = page.select_one("form.run-start")
+    assert form["action"] == f"/briefs/{brief.pk}/runs/"
+    assert [i["value"] for i in form.select("input[name=method]")] == ["weighted", "topsis"]
+    assert "No runs yet." in _text(page)
+
+    done = Run.objects.create(
+        brief=brief, organisation=brief.organisation, status=RunStatus.DONE, eligible=2, excluded=3
+    )
+    rows = _soup(client.get(f"/briefs/{brief.pk}/")).select(".runs-table tbody tr")
+    assert len(rows) == 1
+    assert _text(rows[0]).startswith(f"Run {done.pk} Weighted mean Done 2 3")
+
+
+def test_running_a_match_leads_to_ranked_explained_results(
+    helix, brief, catalogue, django_capture_on_commit_callbacks
+):
+    client = _client(helix)
+
+    response = _start(client, brief, django_capture_on_commit_callbacks)
+
+    run = Run.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/runs/{run.pk}/"
+    page = _soup(client.get(response["Location"]))
+    assert "Matches for Phase 2 mAb" in _text(page.h1)
+    assert [_text(s) for s in page.select(".run-stats .stat")] == [
+        "5 sites scored",
+        "2 eligible, ranked",
+        "3 excluded by a must-have",
+    ]
+
+    ranked = page.select(".result-list .result")
+    assert [r.select_one(".result-name strong").get_text() for r in ranked] == ["Berlin", "Cork"]
+    scores = [float(r.select_one(".score-num").get_text()) for r in ranked]
+    assert scores[0] > scores[1]
+    assert scores == [Result.objects.get(run=run, site_name=n).score for n in ("Berlin", "Cork")]
+
+    breakdown = {
+        _text(row.th): [_text(cell) for cell in row.find_all("td")]
+        for row in ranked[0].select(".breakdown-table tbody tr")
+    }
+    assert breakdown["Geography"] == ["1.00", "3", "is in DE, a preferred country."]
+    assert breakdown["Phase must-have"][1:] == ["3", breakdown["Phase must-have"][2]]
+    assert breakdown["Phase must-have"][2]  # a sentence, never empty
+
+    excluded = {
+        _text(row.find_all("td")[0]): _text(row.find_all("td")[2])
+        for row in page.select(".excluded-table tbody tr")
+    }
+    assert set(excluded) == {"Basel", "Lyon", "Suzhou"}
+    assert "China" in excluded["Suzhou"] or "CN" in excluded["Suzhou"]
+    assert "phase" in excluded["Lyon"].lower()
+
+    funnel = [_text(li) for li in page.select(".funnel li")]
+    assert funnel[0] == "Catalogue 5"
+    assert funnel[-1] == "Eligible 2"
+    assert len(funnel) == 2 + len(run.funnel)
+    relaxation = page.select_one(".relaxation")
+    assert relaxation is not None
+    assert run.relaxation["suggestion"] in _text(relaxation)
+
+
+def test_an_unknown_method_is_refused_with_the_reason(helix, brief, catalogue):
+    client = _client(helix)
+    response = client.post(f"/briefs/{brief.pk}/runs/", {"method": "random"}, follow=True)
+    assert not Run.objects.exists()
+    assert "Ranking method: Choose weighted mean or TOPSIS." in _text(_soup(response))
+
+
+def test_a_broker_that_is_down_is_said_and_the_run_waits(
+    helix, brief, catalogue, django_capture_on_commit_callbacks
+):
+    client = _client(helix)
+    with mock.patch(
+        "matching.tasks.execute_run.apply_async", side_effect=OperationalError("refused")
+    ):
+        response = _start(client, brief, django_capture_on_commit_callbacks)
+    run = Run.objects.get()
+    assert run.status == RunStatus.QUEUED
+    page = _soup(client.get(response["Location"]))
+    progress = page.select_one("#run-progress")
+    assert progress["hx-get"] == f"/runs/{run.pk}/progress/"
+    assert progress.select_one("[role=progressbar]")["aria-valuenow"] == "0"
+    assert runs.BROKER_DOWN in _text(progress)
+
+
+# Following a run
+
+
+def test_the_progress_bar_polls_until_the_run_ends_then_reloads_the_page(helix, brief):
+    client = _client(helix)
+    run = Run.objects.create(
+        brief=brief, organisation=brief.organisation, status=RunStatus.RUNNING, progress=50
+    )
+
+    fragment = _soup(client.get(f"/runs/{run.pk}/progress/", headers={"HX-Request": "true"}))
+    bar = fragment.select_one("#run-progress [role=progressbar]")
+    assert bar["aria-valuenow"] == "50"
+    assert fragment.select_one("#run-progress")["hx-trigger"] == "every 1s"
+    assert "Scoring the catalogue" in _text(fragment)
+
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.DONE, progress=100)
+    done = client.get(f"/runs/{run.pk}/progress/", headers={"HX-Request": "true"})
+    assert done["HX-Refresh"] == "true"
+
+
+def test_a_failed_run_says_why_and_can_be_retried(
+    helix, brief, catalogue, django_capture_on_commit_callbacks
+):
+    client = _client(helix)
+    run = Run.objects.create(
+        brief=brief,
+        organisation=brief.organisation,
+        status=RunStatus.FAILED,
+        error="stopped: the run took longer than 2 minutes; retry it.",
+    )
+    page = _soup(client.get(f"/runs/{run.pk}/"))
+    assert "The run failed" in _text(page.select_one(".run-failed"))
+    assert "Stopped: the run took longer than 2 minutes" in _text(page.select_one(".run-failed"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/runs/{run.pk}/retry/")
+    assert response["Location"] == f"/runs/{run.pk}/"
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE
+    assert run.eligible == 2
+
+    again = client.post(f"/runs/{run.pk}/retry/", follow=True)
+    assert "The run is done: only a failed run is retried." in _text(_soup(again))
+
+
+# Comparing the ranking methods
+
+
+def test_switching_to_topsis_runs_the_brief_again_and_shows_how_ranks_move(
+    helix, brief, django_capture_on_commit_callbacks
+):
+    # Berlin: preferred country, weaker record; Munich: preferred, strong record; Cork: not
+    # preferred, strongest record. The methods order them differently.
+    _site("Berlin", "DE", "phase2", compliance=40)
+    _site("Munich", "DE", "phase2", compliance=70)
+    _site("Cork", "IE", "phase2", compliance=100)
+    client = _client(helix)
+    weighted_url = _start(client, brief, django_capture_on_commit_callbacks)["Location"]
+    weighted = Run.objects.get()
+
+    page = _soup(client.get(weighted_url))
+    switch = page.select_one(".method-switch")
+    assert _text(switch.select_one(".segment.active")) == "Weighted mean"
+    topsis_button = switch.select_one("form button")
+    assert _text(topsis_button) == "TOPSIS"
+    assert switch.select_one("form input[name=method]")["value"] == "topsis"
+    assert not page.select(".movement")
+
+    topsis_url = _start(client, brief, django_capture_on_commit_callbacks, "topsis")["Location"]
+    topsis = Run.objects.exclude(pk=weighted.pk).get()
+    assert topsis.method == "topsis"
+
+    page = _soup(client.get(topsis_url))
+    switch = page.select_one(".method-switch")
+    assert _text(switch.select_one(".segment.active")) == "TOPSIS"
+    assert switch.select_one("a.segment")["href"] == weighted_url
+    weighted_rank = dict(
+        Result.objects.filter(run=weighted, eligible=True).values_list("site_name", "rank")
+    )
+    for item in page.select(".result"):
+        name = item.select_one(".result-name strong").get_text()
+        rank = int(item.select_one(".result-rank").get_text())
+        movement = _text(item.select_one(".movement"))
+        assert movement.endswith(f"#{weighted_rank[name]} by Weighted mean")
+        change = weighted_rank[name] - rank
+        expected = f"▲ {change}" if change > 0 else f"▼ {-change}" if change < 0 else "="
+        assert movement.startswith(expected)
+    note = _text(page.select_one(".method-note"))
+    assert f"run {weighted.pk}" in note
+    assert "3 of the top 10 sites are the same under both" in note
+
+    # And back: the weighted run now links to the TOPSIS one and shows the moves too.
+    page = _soup(client.get(weighted_url))
+    assert page.select_one(".method-switch a.segment")["href"] == topsis_url
+    assert len(page.select(".movement")) == 3
+
+
+def test_a_run_of_an_edited_brief_says_so_and_is_not_compared(
+    helix, brief, catalogue, django_capture_on_commit_callbacks
+):
+    client = _client(helix)
+    url = _start(client, brief, django_capture_on_commit_callbacks)["Location"]
+    _start(client, brief, django_capture_on_commit_callbacks, "topsis")
+    brief.title = "Phase 2 mAb, revised"
+    brief.save()
+
+    page = _soup(client.get(url))
+    note = page.select_one(".run-note")
+    assert "The brief was edited after this run" in _text(note)
+    assert note.select_one("input[name=method]")["value"] == "weighted"
+    assert not page.select(".movement")
+    assert page.select_one(".method-switch form button") is not None
+
+
+# Pages of results
+
+
+def test_sites_past_the_stored_sentences_get_theirs_written_on_the_page(
+    helix, brief, django_capture_on_commit_callbacks, settings
+):
+    for number in range(30):
+        _site(f"Site {number:02}", "DE" if number % 2 else "IE", "phase2", compliance=number)
+    client = _client(helix)
+    with mock.patch.object(runs, "SENTENCES_FOR_TOP", 3):
+        url = _start(client, brief, django_capture_on_commit_callbacks)["Location"]
+    run = Run.objects.get()
+    assert "sentence" not in Result.objects.get(run=run, rank=27).breakdown[0]
+
+    first = _soup(client.get(url))
+    assert len(first.select(".result")) == results.RESULTS_PER_PAGE
+    assert "Sites 1\N{EN DASH}25 of 30" in _text(first.select_one(".pagination"))
+
+    second = _soup(client.get(url, {"page": 2}))
+    ranks = [int(r.select_one(".result-rank").get_text()) for r in second.select(".result")]
+    assert ranks == [26, 27, 28, 29, 30]
+    assert second.select_one(".result-list")["start"] == "26"
+    sentences = [_text(row.find_all("td")[2]) for row in second.select(".breakdown-table tbody tr")]
+    assert sentences and all(s and s != "—" for s in sentences)
+
+    # Once the brief changes, the page keeps the run's numbers and says why the words are gone.
+    brief.save()
+    second = _soup(client.get(url, {"page": 2}))
+    cells = [_text(row.find_all("td")[2]) for row in second.select(".breakdown-table tbody tr")]
+    assert set(cells) == {"—"}
+    assert "which they no longer are" in _text(second.select_one(".breakdown"))
+
+
+def test_excluded_sites_are_paginated_by_name(helix, brief, django_capture_on_commit_callbacks):
+    _site("Eligible", "DE", "phase2")
+    for number in range(27):
+        _site(f"Late {number:02}", "FR", "phase1")
+    client = _client(helix)
+    url = _start(client, brief, django_capture_on_commit_callbacks)["Location"]
+
+    first = _soup(client.get(url))
+    names = [_text(row.td) for row in first.select(".excluded-table tbody tr")]
+    assert names == [f"Late {n:02}" for n in range(25)]
+    second = _soup(client.get(url, {"excluded_page": 2, "page": 1}))
+    names = [_text(row.td) for row in second.select(".excluded-table tbody tr")]
+    assert names == ["Late 25", "Late 26"]
+
+
+# Who sees what
+
+
+def test_another_organisations_runs_are_not_found(
+    helix, northwind, brief, catalogue, django_capture_on_commit_callbacks
+):
+    _start(_client(helix), brief, django_capture_on_commit_callbacks)
+    run = Run.objects.get()
+    outsider = _client(northwind)
+    assert outsider.get(f"/runs/{run.pk}/").status_code == 404
+    assert outsider.get(f"/runs/{run.pk}/progress/").status_code == 404
+    assert outsider.post(f"/runs/{run.pk}/retry/").status_code == 404
+    assert outsider.post(f"/briefs/{brief.pk}/runs/", {"method": "weighted"}).status_code == 404
+    assert Run.objects.count() == 1
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(brief):
+    response = Client().get("/runs/1/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
