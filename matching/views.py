@@ -8,7 +8,7 @@ whoever asks.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -48,12 +48,18 @@ def _preview_context(form: BriefForm, brief: Brief | None = None) -> dict:
 @login_required
 def brief_list(request: HttpRequest) -> HttpResponse:
     organisation = organisation_of(request.user)
+    latest = Run.objects.filter(brief=OuterRef("pk")).order_by("-created_at", "-id")
+    briefs = _briefs(request).annotate(
+        last_run_id=Subquery(latest.values("pk")[:1]),
+        last_run_status=Subquery(latest.values("status")[:1]),
+        last_run_eligible=Subquery(latest.values("eligible")[:1]),
+    )
     return render(
         request,
         "matching/brief_list.html",
         {
             "organisation": organisation,
-            "briefs": _briefs(request),
+            "briefs": briefs,
             "no_organisation": NO_ORGANISATION,
         },
     )

@@ -373,3 +373,20 @@ def test_signed_out_visitors_are_sent_to_sign_in(brief):
     response = Client().get("/runs/1/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_brief_list_links_each_briefs_last_run(helix, brief):
+    Run.objects.create(brief=brief, organisation=brief.organisation, status=RunStatus.FAILED)
+    last = Run.objects.create(
+        brief=brief, organisation=brief.organisation, status=RunStatus.DONE, eligible=7
+    )
+    Brief.objects.create(
+        organisation=brief.organisation, title="Not run yet", modality=brief.modality
+    )
+    rows = {
+        _text(row.td): row.find_all("td")[-1]
+        for row in _soup(_client(helix).get("/briefs/")).select("tbody tr")
+    }
+    assert _text(rows["Phase 2 mAb"]) == f"Run {last.pk} · 7 eligible"
+    assert rows["Phase 2 mAb"].a["href"] == f"/runs/{last.pk}/"
+    assert _text(rows["Not run yet"]) == "Not run"

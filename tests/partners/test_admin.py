@@ -146,6 +146,26 @@ def test_demo_accounts_are_printed_and_reused(django_user_model, settings, capsy
     assert not django_user_model.objects.get(username="sponsor").is_staff
 
 
+def test_each_demo_organisation_gets_one_example_brief_kept_as_edited(settings, capsys):
+    from matching.models import Brief
+
+    settings.DEBUG = True
+    call_command("demo_accounts")
+    briefs = {brief.organisation.slug: brief for brief in Brief.objects.all()}
+    assert set(briefs) == {"helix-therapeutics", "northwind-biologics"}
+    assert briefs["helix-therapeutics"].title == "Phase 2 mAb, EU and US supply"
+    assert list(briefs["northwind-biologics"].dosage_forms.values_list("slug", flat=True)) == [
+        "oral-solid"
+    ]
+    Brief.objects.filter(pk=briefs["helix-therapeutics"].pk).update(batch_size=500)
+
+    call_command("demo_accounts")
+
+    assert Brief.objects.count() == 2
+    assert Brief.objects.get(pk=briefs["helix-therapeutics"].pk).batch_size == 500
+    assert "Example brief for Helix Therapeutics" in capsys.readouterr().out
+
+
 def test_demo_accounts_are_refused_in_production_settings(settings):
     from django.core.management.base import CommandError
 

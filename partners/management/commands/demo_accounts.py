@@ -1,7 +1,8 @@
 """Create (or reset) the demo accounts and print their credentials; refused with DEBUG off.
 
 Sponsors belong to one of two demo sponsor organisations, so that signing in as each shows that
-an organisation's briefs are its own.
+an organisation's briefs are its own. Each organisation starts with one example brief, created
+when missing and otherwise left as its users edited it.
 """
 
 from django.conf import settings
@@ -9,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from matching.models import Membership, Organisation
+from matching.models import Brief, Membership, Organisation
+from partners.models import Term
 
 # The demo's sponsor organisations (slug -> name).
 DEMO_ORGANISATIONS = {
@@ -47,6 +49,34 @@ DEMO_ACCOUNTS = [
     },
 ]
 
+# One example brief per organisation (slug -> fields; term slugs for the modality and forms).
+DEMO_BRIEFS = {
+    "helix-therapeutics": {
+        "title": "Phase 2 mAb, EU and US supply",
+        "modality": "mab",
+        "phase": "phase2",
+        "batch_size": 2000,
+        "batch_unit": "L",
+        "target_markets": ["US", "EU"],
+        "required_certifications": ["eu-gmp"],
+        "preferred_regions": ["europe"],
+        "excluded_countries": ["CN"],
+        "must_haves": ["certifications", "phase"],
+    },
+    "northwind-biologics": {
+        "title": "Commercial HPAPI tablets for the US",
+        "modality": "hpapi",
+        "dosage_forms": ["oral-solid"],
+        "phase": "commercial",
+        "batch_size": 50,
+        "batch_unit": "kg",
+        "target_markets": ["US"],
+        "max_oel_ug_m3": 1.0,
+        "preferred_regions": ["north-america"],
+        "must_haves": ["containment", "markets"],
+    },
+}
+
 
 class Command(BaseCommand):
     help = "Create the demo curator and sponsor accounts (DEBUG only) and print their credentials."
@@ -78,3 +108,21 @@ class Command(BaseCommand):
                 f"  {account['username']:<8} / {account['password']:<18} {account['role']}"
                 + ("" if created else " (reset)")
             )
+        for slug, fields in DEMO_BRIEFS.items():
+            self._example_brief(organisations[slug], dict(fields))
+
+    def _example_brief(self, organisation: Organisation, fields: dict) -> None:
+        title = fields.pop("title")
+        if Brief.objects.filter(organisation=organisation, title=title).exists():
+            return
+        dosage_forms = Term.objects.filter(slug__in=fields.pop("dosage_forms", []))
+        brief = Brief(
+            organisation=organisation,
+            title=title,
+            modality=Term.objects.get(slug=fields.pop("modality")),
+            **fields,
+        )
+        brief.full_clean()
+        brief.save()
+        brief.dosage_forms.set(dosage_forms)
+        self.stdout.write(f"  Example brief for {organisation}: “{title}”")
