@@ -80,6 +80,18 @@ def _readme_screenshots(page, base: str, out_dir: Path) -> None:
     site.scroll_into_view_if_needed()
     site.screenshot(path=str(out_dir / "profile.png"))
     print(out_dir / "profile.png")
+    # A match run of the demo sponsor's example brief, with the best site's breakdown open.
+    page.goto(f"{base}/accounts/login/?next=/briefs/")
+    page.get_by_label("Username").fill("sponsor")
+    page.get_by_label("Password").fill("sponsor-demo-2026")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Phase 2 mAb, EU and US supply").click()
+    page.get_by_role("button", name="Run match").click()
+    page.locator(".result-list").wait_for()
+    page.locator(".result").first.get_by_text("Why this score").click()
+    page.set_viewport_size({"width": 1280, "height": 1100})
+    page.screenshot(path=str(out_dir / "run.png"))
+    print(out_dir / "run.png")
 
 
 if __name__ == "__main__":
