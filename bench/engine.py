@@ -3,10 +3,10 @@
     .venv/bin/python -m bench.engine [--sizes 20000 100000] [--runs 30]
 
 Builds a CatalogueIndex of each size directly in NumPy (the index is warm: the cost measured is
-scoring, not reading the catalogue; bench/directory.py times the database side), then prints the
-median time of `score_catalogue` for one typical brief with both ranking methods, and of
-`explain` for a page of 20 results. Targets (DESIGN.md): 20,000 sites under 100 ms, 100,000
-under 500 ms.
+scoring, not reading the catalogue), then prints the median time of `score_catalogue` for one
+typical brief with both ranking methods, and of `explain` for a page of 20 results. Targets
+(DESIGN.md): 20,000 sites under 100 ms, 100,000 under 500 ms. bench/run.py times the same on an
+index built from seeded catalogues in PostgreSQL, beside the SQL that reads them.
 """
 
 import argparse

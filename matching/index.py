@@ -248,11 +248,12 @@ def _bitmask(site_ids: np.ndarray, pairs, vocabulary: tuple[str, ...]) -> np.nda
     """(site id, code) rows -> a bit per code of `vocabulary`, per site."""
     mask = np.zeros(len(site_ids), dtype=np.uint32)
     rows = list(pairs)
-    bit_of = {code: bit for bit, code in enumerate(vocabulary)}
+    bit_of = {code: np.uint32(1 << bit) for bit, code in enumerate(vocabulary)}
     positions, found = _positions(site_ids, [r[0] for r in rows])
-    for (_, code), row, known in zip(rows, positions, found, strict=True):
-        if known and code in bit_of:
-            mask[row] |= np.uint32(1 << bit_of[code])
+    bits = np.array([bit_of.get(code, 0) for _, code in rows], dtype=np.uint32)
+    found &= bits > 0
+    # A site has several rows (a bit each): OR them in unbuffered, as a loop would.
+    np.bitwise_or.at(mask, positions[found], bits[found])
     return mask
 
 

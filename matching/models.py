@@ -293,7 +293,9 @@ class Result(models.Model):
     SENTENCES_FOR_TOP sites (matching/runs.py) also carry each criterion's `sentence`.
     """
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="results")
+    # No index of its own on `run`: the unique (run, site) and the (run, rank) indexes lead
+    # with it, and a run writes thousands of rows at once.
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="results", db_index=False)
     site = models.ForeignKey(
         "partners.Site", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -304,6 +306,9 @@ class Result(models.Model):
     score = models.FloatField(null=True, blank=True)  # 0-100; null when excluded
     breakdown = models.JSONField(default=list, blank=True)
     reason = models.TextField(blank=True)  # why an excluded site is excluded
+    # The constraint behind `reason`: the first the site failed, in the funnel's order (a
+    # criterion name, "modality" or "excluded_countries"); "" when the site is eligible.
+    excluded_by = models.CharField(max_length=32, blank=True, db_default="")
 
     class Meta:
         ordering = ["run_id", "rank", "id"]

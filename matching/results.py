@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, Value, When
 from django_countries import countries
 
 from matching.choices import Criterion
@@ -179,13 +179,52 @@ def ranked_page(run: Run, number: Any, comparison: MethodComparison | None = Non
     return page
 
 
-def excluded_page(run: Run, number: Any) -> Page:
+@dataclass(frozen=True)
+class ExclusionFilter:
+    """One choice above the excluded sites: all of them, or those one constraint removed."""
+
+    constraint: str  # "" for all
+    label: str
+    count: int
+    selected: bool
+
+
+def exclusion_filters(run: Run, selected: str) -> list[ExclusionFilter]:
+    """All, then each funnel step that removed sites, nearest misses first. A step's `removed`
+    counts the sites whose first failed constraint it is: those it lists."""
+    steps = [step for step in reversed(run.funnel) if step["removed"]]
+    return [
+        ExclusionFilter("", "All", run.excluded or 0, not selected),
+        *(
+            ExclusionFilter(
+                step["constraint"],
+                step["label"][:1].upper() + step["label"][1:],
+                step["removed"],
+                step["constraint"] == selected,
+            )
+            for step in steps
+        ),
+    ]
+
+
+def excluded_page(run: Run, number: Any, constraint: str = "") -> Page:
+    """A page of the run's excluded sites: those `constraint` removed, or all of them with the
+    nearest misses first (the constraints late in the funnel), each group by site name."""
     excluded: QuerySet[Result] = (
         Result.objects.filter(run=run, eligible=False)
         .select_related("site__provider")
         .only("run_id", "site_name", "provider_name", "reason", "site__provider__slug")
-        .order_by("site_name", "id")
     )
+    if constraint:
+        excluded = excluded.filter(excluded_by=constraint).order_by("site_name", "id")
+    else:
+        order = [step["constraint"] for step in run.funnel]
+        excluded = excluded.annotate(
+            funnel_position=Case(
+                *(When(excluded_by=name, then=Value(i)) for i, name in enumerate(order)),
+                default=Value(-1),
+            )
+        ).order_by("-funnel_position", "site_name", "id")
     return Paginator(excluded, EXCLUDED_PER_PAGE).get_page(number)
 
 

@@ -188,10 +188,17 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if run.status == RunStatus.DONE:
         comparison = results.method_comparison(run)
+        constraints = {step["constraint"] for step in run.funnel}
+        excluded_by = request.GET.get("excluded", "")
+        excluded_by = excluded_by if excluded_by in constraints else ""
         context |= {
             "comparison": comparison,
             "ranked": results.ranked_page(run, request.GET.get("page"), comparison),
-            "excluded_sites": results.excluded_page(run, request.GET.get("excluded_page")),
+            "excluded_sites": results.excluded_page(
+                run, request.GET.get("excluded_page"), excluded_by
+            ),
+            "exclusion_filters": results.exclusion_filters(run, excluded_by),
+            "excluded_by": excluded_by,
             "catalogue_changed": results.catalogue_changed_since(run),
             "sentences_available": results.sentences_available(run),
             "sentences_stored": runs.SENTENCES_FOR_TOP,

@@ -1,6 +1,22 @@
-"""Shared fixtures: fast hashing; Celery tasks in-process unless a test asks for a real worker."""
+"""Shared fixtures: fast hashing; Celery tasks in-process unless a test asks for a real worker.
+
+Property tests (hypothesis) judge behaviour, not speed: on a shared, busy machine an example
+may take longer than hypothesis's default deadline, which is no failure of the code. Under CI
+the examples are also derandomized, so a failure there is reproduced by running it again.
+"""
+
+import os
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "cdmo",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=os.environ.get("CI") == "true",
+)
+settings.load_profile("cdmo")
 
 
 @pytest.fixture(autouse=True)

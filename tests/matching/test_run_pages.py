@@ -390,3 +390,29 @@ def test_the_brief_list_links_each_briefs_last_run(helix, brief):
     assert _text(rows["Phase 2 mAb"]) == f"Run {last.pk} · 7 eligible"
     assert rows["Phase 2 mAb"].a["href"] == f"/runs/{last.pk}/"
     assert _text(rows["Not run yet"]) == "Not run"
+
+
+def test_excluded_sites_come_nearest_misses_first_and_filter_by_constraint(
+    helix, brief, catalogue, django_capture_on_commit_callbacks
+):
+    client = _client(helix)
+    url = _start(client, brief, django_capture_on_commit_callbacks)["Location"]
+
+    page = _soup(client.get(url))
+    chips = [_text(chip) for chip in page.select(".run-excluded .chips a")]
+    assert chips == ["All 3", "Phase 2", "Excluded countries 1"]
+    assert page.select_one(".chips a.selected").get_text(strip=True).startswith("All")
+    # Lyon and Basel pass the excluded countries and fail the phase, later in the funnel.
+    names = [_text(row.td) for row in page.select(".excluded-table tbody tr")]
+    assert names == ["Basel", "Lyon", "Suzhou"]
+
+    # The funnel's steps list the sites they remove.
+    step = page.select_one(".funnel a[href*='excluded=excluded_countries']")
+    assert _text(step) == "Excluded countries"
+    filtered = _soup(client.get(url, {"excluded": "excluded_countries"}))
+    assert [_text(row.td) for row in filtered.select(".excluded-table tbody tr")] == ["Suzhou"]
+    assert _text(filtered.select_one(".chips a.selected")) == "Excluded countries 1"
+
+    # A constraint the run does not have lists them all.
+    everything = _soup(client.get(url, {"excluded": "nonsense"}))
+    assert len(everything.select(".excluded-table tbody tr")) == 3

@@ -1,0 +1,220 @@
+"""How a run's results are stored: COPY on PostgreSQL, bulk_create elsewhere, the same rows either
+way, and all or nothing."""
+
+import json
+from unittest import mock
+
+import pytest
+
+from matching import runs
+from matching.engine import explain, score_catalogue
+from matching.index import clear_catalogue_index, get_catalogue_index
+from matching.models import Brief, Organisation, Result, Run, RunStatus
+from partners.models import Phase, Term
+from tests.factories import ProviderFactory, SiteCapabilityFactory, SiteFactory
+
+pytestmark = pytest.mark.django_db
+
+# What COPY's text format escapes or could mistake for a delimiter, a null or a quote.
+AWKWARD = "Tab\there, new\nline, CR\r, back\\slash, \\N, \"quoted\", 'single', 100%, Zürich 東京 ✓"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_index():
+    clear_catalogue_index()
+    yield
+    clear_catalogue_index()
+
+
+@pytest.fixture
+def brief():
+    organisation = Organisation.objects.create(name="Helix", slug="helix")
+    return Brief.objects.create(
+        organisation=organisation,
+        title="Phase 2 mAb",
+        modality=Term.objects.get(slug="mab"),
+        phase="phase2",
+        preferred_countries=["DE"],
+        excluded_countries=["CN"],
+        must_haves=["phase"],
+    )
+
+
+@pytest.fixture
+def catalogue():
+    """Eligible sites with awkward names, one failing the phase must-have, one in an excluded
+    country, one without the modality; the modality's own label is awkward too, so the stored
+    sentences and reasons carry it."""
+    mab = Term.objects.get(slug="mab")
+    mab.name = f"mAb {AWKWARD}"
+    mab.save()
+    phase2, phase3 = Phase.objects.get(slug="phase2"), Phase.objects.get(slug="phase3")
+    awkward = ProviderFactory(name=f"Provider {AWKWARD}")
+    sites = [
+        SiteFactory(name=f"Site {AWKWARD}", provider=awkward, country="DE", phases=[phase2]),
+        SiteFactory(name="Cork", country="IE", phases=[phase2]),
+        SiteFactory(name="", country="FR", phases=[phase2]),
+        SiteFactory(name="Basel \\ 3", country="CH", phases=[phase3]),
+        SiteFactory(name="Suzhou", country="CN", phases=[phase2]),
+    ]
+    for site in sites:
+        SiteCapabilityFactory(site=site, term=mab, max_volume_l=2000)
+    sites.append(SiteFactory(name="No mAb\tat all", country="DE", phases=[phase2]))
+    return sites
+
+
+def _stored(run: Run) -> list[tuple]:
+    return list(
+        Result.objects.filter(run=run)
+        .order_by("site_id")
+        .values_list(
+            "site_id",
+            "site_name",
+            "provider_name",
+            "eligible",
+            "rank",
+            "score",
+            "breakdown",
+            "reason",
+            "excluded_by",
+        )
+    )
+
+
+def _new_run(brief: Brief) -> Run:
+    return Run.objects.create(brief=brief, organisation=brief.organisation)
+
+
+def test_stored_rows_read_back_as_the_orm_writes_them(brief, catalogue):
+    outcome = score_catalogue(brief.to_criteria(), get_catalogue_index())
+    copied, created = _new_run(brief), _new_run(brief)
+
+    runs.write_results(runs.result_rows(copied.pk, outcome))
+    Result.objects.bulk_create(
+        [
+            Result(
+                run=created,
+                site_id=row[1],
+                site_name=row[2],
+                provider_name=row[3],
+                eligible=row[4],
+                rank=row[5],
+                score=row[6],
+                breakdown=json.loads(row[7]),
+                reason=row[8],
+                excluded_by=row[9],
+            )
+            for row in runs.result_rows(created.pk, outcome)
+        ]
+    )
+
+    assert _stored(copied) == _stored(created)
+    names = {row[1] for row in _stored(copied)}
+    assert f"Site {AWKWARD}" in names
+    assert "" in names
+    assert f"Provider {AWKWARD}" in {row[2] for row in _stored(copied)}
+
+
+def test_each_eligible_site_stores_its_numbers_and_the_best_also_their_sentences(
+    brief, catalogue, monkeypatch
+):
+    monkeypatch.setattr(runs, "SENTENCES_FOR_TOP", 1)
+    run = _new_run(brief)
+
+    assert runs.execute_run(run.pk)
+
+    outcome = score_catalogue(brief.to_criteria(), get_catalogue_index())
+    ranked = list(Result.objects.filter(run=run, eligible=True).order_by("rank"))
+    assert [r.site_id for r in ranked] == outcome.eligible_site_ids.tolist()
+    assert len(ranked) == 3
+    best, *others = ranked
+    row = outcome.row_of(best.site_id)
+    assert best.site_name == f"Site {AWKWARD}"
+    assert best.score == round(float(outcome.scores[row]), 2)
+    assert best.breakdown == [
+        {
+            "criterion": part.criterion,
+            "sub_score": round(part.subscore, 4),
+            "weight": part.weight,
+            "must_have": part.must_have,
+            "sentence": part.sentence,
+        }
+        for part in explain(outcome, row)
+    ]
+    assert any(AWKWARD in part["sentence"] for part in best.breakdown)
+    for result in others:
+        parts = explain(outcome, outcome.row_of(result.site_id))
+        assert result.breakdown == [
+            {"criterion": p.criterion, "sub_score": round(p.subscore, 4), "weight": p.weight}
+            for p in parts
+        ]
+
+
+def test_excluded_sites_store_their_reason_and_no_breakdown(brief, catalogue):
+    run = _new_run(brief)
+
+    runs.execute_run(run.pk)
+
+    excluded = {
+        r.site_name: r for r in Result.objects.filter(run=run, eligible=False).order_by("site_id")
+    }
+    assert set(excluded) == {"Basel \\ 3", "Suzhou", "No mAb\tat all"}
+    assert excluded["No mAb\tat all"].reason == (
+        f"Modality: does not make mAb {AWKWARD}, the brief's modality."
+    )
+    assert excluded["Suzhou"].reason == "Excluded country: is in CN, which the brief excludes."
+    assert excluded["Basel \\ 3"].reason.startswith("Must-have Phase:")
+    assert {name: r.excluded_by for name, r in excluded.items()} == {
+        "Basel \\ 3": "phase",
+        "Suzhou": "excluded_countries",
+        "No mAb\tat all": "modality",
+    }
+    assert all((r.rank, r.score, r.breakdown) == (None, None, []) for r in excluded.values())
+
+
+def test_a_rerun_replaces_the_rows_with_the_same_ones_and_ids_keep_coming(brief, catalogue):
+    run = _new_run(brief)
+    runs.execute_run(run.pk)
+    first = _stored(run)
+    first_ids = set(Result.objects.filter(run=run).values_list("pk", flat=True))
+
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED)
+    runs.execute_run(run.pk)
+
+    assert _stored(run) == first
+    assert Result.objects.filter(run=run).count() == len(catalogue)
+    second_ids = set(Result.objects.filter(run=run).values_list("pk", flat=True))
+    assert not first_ids & second_ids
+    # The table's id sequence still hands out fresh ids to rows written through the ORM.
+    other = Result.objects.create(run=_new_run(brief), site_name="ORM", eligible=False)
+    assert other.pk not in first_ids | second_ids
+
+
+def test_a_write_that_fails_leaves_the_previous_results_whole(brief, catalogue):
+    run = _new_run(brief)
+    runs.execute_run(run.pk)
+    before = _stored(run)
+    result_rows = runs.result_rows
+
+    def one_site_twice(run_id, outcome):
+        rows = result_rows(run_id, outcome)
+        return rows + rows[-1:]
+
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED)
+    with mock.patch.object(runs, "result_rows", one_site_twice):
+        assert runs.execute_run(run.pk)
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert "IntegrityError" in run.error
+    assert _stored(run) == before
+
+
+def test_a_run_of_an_empty_catalogue_stores_nothing_and_is_done(brief):
+    run = _new_run(brief)
+
+    assert runs.execute_run(run.pk)
+
+    run.refresh_from_db()
+    assert (run.status, run.sites_scored, run.eligible) == (RunStatus.DONE, 0, 0)
+    assert not Result.objects.filter(run=run).exists()
