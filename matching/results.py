@@ -207,24 +207,27 @@ def exclusion_filters(run: Run, selected: str) -> list[ExclusionFilter]:
     ]
 
 
+def excluded_results(run: Run, constraint: str = "") -> QuerySet[Result]:
+    """The run's excluded sites: those `constraint` removed, by site name, or all of them with
+    the nearest misses first (the constraints late in the funnel), each group by site name."""
+    excluded = Result.objects.filter(run=run, eligible=False)
+    if constraint:
+        return excluded.filter(excluded_by=constraint).order_by("site_name", "id")
+    order = [step["constraint"] for step in run.funnel]
+    return excluded.annotate(
+        funnel_position=Case(
+            *(When(excluded_by=name, then=Value(i)) for i, name in enumerate(order)),
+            default=Value(-1),
+        )
+    ).order_by("-funnel_position", "site_name", "id")
+
+
 def excluded_page(run: Run, number: Any, constraint: str = "") -> Page:
-    """A page of the run's excluded sites: those `constraint` removed, or all of them with the
-    nearest misses first (the constraints late in the funnel), each group by site name."""
-    excluded: QuerySet[Result] = (
-        Result.objects.filter(run=run, eligible=False)
+    excluded = (
+        excluded_results(run, constraint)
         .select_related("site__provider")
         .only("run_id", "site_name", "provider_name", "reason", "site__provider__slug")
     )
-    if constraint:
-        excluded = excluded.filter(excluded_by=constraint).order_by("site_name", "id")
-    else:
-        order = [step["constraint"] for step in run.funnel]
-        excluded = excluded.annotate(
-            funnel_position=Case(
-                *(When(excluded_by=name, then=Value(i)) for i, name in enumerate(order)),
-                default=Value(-1),
-            )
-        ).order_by("-funnel_position", "site_name", "id")
     return Paginator(excluded, EXCLUDED_PER_PAGE).get_page(number)
 
 

@@ -236,13 +236,19 @@ class ExcludedResultSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Result
-        fields = ["site", "site_name", "provider_name", "reason"]
+        fields = ["site", "site_name", "provider_name", "reason", "excluded_by"]
         read_only_fields = fields
 
 
 class ExcludedPageSerializer(serializers.Serializer):
-    count = serializers.IntegerField(help_text="Every excluded site of the run.")
-    results = ExcludedResultSerializer(many=True, help_text="The first ones, by site name.")
+    count = serializers.IntegerField(
+        help_text="Every excluded site of the run, or those `excluded_by` names."
+    )
+    results = ExcludedResultSerializer(
+        many=True,
+        help_text="The first 100: nearest misses first (removed late in the funnel), then by "
+        "site name.",
+    )
 
 
 class RunResultsSerializer(serializers.Serializer):

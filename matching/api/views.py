@@ -12,10 +12,15 @@ answer's `message` says it will start once the queue is back (or on retry).
 """
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,6 +36,7 @@ from matching.api.serializers import (
     RunStartSerializer,
 )
 from matching.models import Brief, Result, Run, RunStatus, organisation_of
+from matching.results import excluded_results
 from matching.views import NO_ORGANISATION
 from partners.api.pagination import CataloguePagination
 
@@ -147,8 +153,22 @@ class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         summary="A done run's results",
         description="The eligible sites by rank (paginated) with each criterion's sub-score, "
         "weight and, for the best 200, sentence; then the first excluded sites with the "
-        "reason, the exclusion funnel and the suggestion of which must-have to relax.",
-        responses={200: RunResultsSerializer, 404: RUN_NOT_FOUND, 409: NOT_DONE},
+        "reason (nearest misses first, or only those one constraint removed), the exclusion "
+        "funnel and the suggestion of which must-have to relax.",
+        parameters=[
+            OpenApiParameter(
+                "excluded_by",
+                str,
+                description="List only the excluded sites this funnel constraint removed "
+                "(a `constraint` of the run's `funnel`).",
+            )
+        ],
+        responses={
+            200: RunResultsSerializer,
+            400: FIELD_ERRORS,
+            404: RUN_NOT_FOUND,
+            409: NOT_DONE,
+        },
     )
     @action(detail=True, methods=["get"], url_path="results", url_name="results")
     def results(self, request: Request, pk: str | None = None) -> Response:
@@ -163,9 +183,17 @@ class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
                 {"detail": f"The run {where}; results come when it is done.", "status": run.status},
                 status=status.HTTP_409_CONFLICT,
             )
+        constraint = request.query_params.get("excluded_by", "")
+        constraints = [step["constraint"] for step in run.funnel]
+        if constraint and constraint not in constraints:
+            known = ", ".join(constraints) or "none: nothing was excluded"
+            raise ValidationError(
+                {"excluded_by": [f"Unknown constraint “{constraint}”: this run's are {known}."]}
+            )
         ranked = Result.objects.filter(run=run, eligible=True).order_by("rank")
         page = self.paginate_queryset(ranked)
-        excluded = Result.objects.filter(run=run, eligible=False).order_by("site_name", "id")
+        excluded = excluded_results(run, constraint)
+        removed = {step["constraint"]: step["removed"] for step in run.funnel}
         paginated = self.get_paginated_response(
             RankedResultSerializer(page, many=True, context={"request": request}).data
         ).data
@@ -176,7 +204,7 @@ class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
                 "catalogue_version": run.catalogue_version,
                 **paginated,
                 "excluded": {
-                    "count": run.excluded or 0,
+                    "count": removed[constraint] if constraint else run.excluded or 0,
                     "results": ExcludedResultSerializer(
                         excluded[: self.excluded_shown], many=True
                     ).data,

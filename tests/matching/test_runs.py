@@ -359,3 +359,29 @@ def test_anonymous_users_are_refused_by_the_run_endpoints(brief):
 
     assert client.post(f"/api/briefs/{brief.pk}/runs/").status_code in (401, 403)
     assert client.get(f"/api/runs/{run.pk}/").status_code in (401, 403)
+
+
+def test_the_excluded_sites_come_nearest_misses_first_and_filter_by_constraint(
+    helix, brief, catalogue, django_capture_on_commit_callbacks
+):
+    client = _api(helix)
+    _start(client, brief, django_capture_on_commit_callbacks)
+    run = Run.objects.get()
+
+    everything = client.get(f"/api/runs/{run.pk}/results/").json()["excluded"]
+    assert [(r["site_name"], r["excluded_by"]) for r in everything["results"]] == [
+        ("Basel", "phase"),
+        ("Lyon", "phase"),
+        ("Suzhou", "excluded_countries"),
+    ]
+    by_country = client.get(f"/api/runs/{run.pk}/results/", {"excluded_by": "excluded_countries"})
+    assert by_country.json()["excluded"]["count"] == 1
+    assert [r["site_name"] for r in by_country.json()["excluded"]["results"]] == ["Suzhou"]
+
+    unknown = client.get(f"/api/runs/{run.pk}/results/", {"excluded_by": "price"})
+    assert unknown.status_code == 400
+    assert unknown.json() == {
+        "excluded_by": [
+            "Unknown constraint “price”: this run's are modality, excluded_countries, phase."
+        ]
+    }
