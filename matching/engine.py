@@ -257,20 +257,38 @@ def score_catalogue(
 
 def explain(outcome: MatchOutcome, row: int) -> list[CriterionExplanation]:
     """One sentence per criterion for the site in row `row` of the index."""
+    return explain_rows(outcome, [row])[0]
+
+
+def explain_rows(outcome: MatchOutcome, rows: list[int]) -> list[list[CriterionExplanation]]:
+    """`explain` for each of `rows` (a whole run's): what does not depend on the site (weights,
+    must-haves, which criteria are asked) is worked out once."""
     criteria = outcome.criteria
-    return [
-        CriterionExplanation(
-            criterion=name,
-            subscore=float(outcome.subscores[row, column]),
-            weight=float(outcome.weights[column]),
-            must_have=name in criteria.must_haves,
-            failed=bool(outcome.fails[row, column]),
-            sentence=(
-                _SENTENCES[name](outcome, row) if criteria.is_asked(name) else "Not asked."
-            ).rstrip(".")
-            + ".",
+    fixed = [
+        (
+            column,
+            name,
+            float(outcome.weights[column]),
+            name in criteria.must_haves,
+            _SENTENCES[name] if criteria.is_asked(name) else None,
         )
         for column, name in enumerate(CRITERIA)
+    ]
+    subscores = outcome.subscores[rows].tolist()
+    fails = outcome.fails[rows].tolist()
+    return [
+        [
+            CriterionExplanation(
+                criterion=name,
+                subscore=subscores[position][column],
+                weight=weight,
+                must_have=must_have,
+                failed=fails[position][column],
+                sentence=(write(outcome, row) if write else "Not asked.").rstrip(".") + ".",
+            )
+            for column, name, weight, must_have, write in fixed
+        ]
+        for position, row in enumerate(rows)
     ]
 
 
@@ -303,8 +321,12 @@ def requirement(criterion: str, criteria: BriefCriteria, index: CatalogueIndex) 
     """What the brief's must-have on `criterion` asks, in a few words: "EU GMP", "phase 2",
     "US and EU markets"; the criterion's name when there is nothing more specific to say."""
     if criterion == "capability":
-        terms = [criteria.modality, *_requested_terms(criteria)]
-        return _listing([index.label(slug) for slug in terms]) if len(terms) <= 3 else "capability"
+        # The modality is a hard constraint that dropping this must-have never relaxes: what
+        # the must-have adds is the requested forms, services and technologies.
+        terms = _requested_terms(criteria)
+        return (
+            _listing([index.label(slug) for slug in terms]) if 0 < len(terms) <= 3 else "capability"
+        )
     if criterion == "phase" and criteria.phase:
         return index.label(criteria.phase)
     if criterion == "scale" and criteria.batch_size:
@@ -475,9 +497,7 @@ def _listing(labels: list[str]) -> str:
 
 def _capability_sentence(outcome: MatchOutcome, row: int) -> str:
     criteria, index = outcome.criteria, outcome.index
-    offered = {
-        slug for slug, has in zip(index.term_slugs, index.capabilities[row], strict=True) if has
-    }
+    offered = {index.term_slugs[column] for column in np.flatnonzero(index.capabilities[row])}
     modality = index.label(criteria.modality)
     if criteria.modality not in offered:
         return f"offers no {modality} capability"

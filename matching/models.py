@@ -289,15 +289,22 @@ class Result(models.Model):
 
     The site's and provider's names are copied, so a run still reads after the catalogue
     changes (the site link is nulled if the site is deleted). `breakdown` is a list of
-    {criterion, sub_score, weight} per criterion for every eligible site; the top
-    SENTENCES_FOR_TOP sites (matching/runs.py) also carry each criterion's `sentence`.
+    {criterion, sub_score, weight, must_have, sentence}, one per criterion, for every eligible
+    site.
     """
 
     # No index of its own on `run`: the unique (run, site) and the (run, rank) indexes lead
     # with it, and a run writes thousands of rows at once.
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="results", db_index=False)
+    # No database constraint: checking one per row is a good part of a run's write, and the
+    # link is nulled by Django when a site is deleted (on_delete), the names staying.
     site = models.ForeignKey(
-        "partners.Site", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "partners.Site",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     site_name = models.CharField(max_length=300, blank=True)
     provider_name = models.CharField(max_length=300, blank=True)

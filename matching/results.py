@@ -3,24 +3,19 @@
     page = ranked_page(run, number)        # a page of ranked sites with their breakdowns
     comparison = method_comparison(run)    # the run of the other ranking method, if there is one
 
-A stored breakdown keeps each criterion's sub-score and weight for every eligible site, and the
-sentences for the best SENTENCES_FOR_TOP only (matching/runs.py). A page further down gets its
-sentences written here, from the cached catalogue index, when that still describes what the run
-scored: the catalogue version is the run's and the brief has not been edited since. Otherwise
-the page shows the numbers and says why the sentences are missing.
+Every eligible site's stored breakdown holds, per criterion, the sub-score, weight, must-have
+flag and sentence (matching/runs.py), so a run reads the same whatever happened to the brief or
+the catalogue since: the page notes when either changed.
 """
 
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, QuerySet, Value, When
 from django_countries import countries
 
 from matching.choices import Criterion
-from matching.engine import explain, score_catalogue
-from matching.index import get_catalogue_index
 from matching.models import Result, Run, RunMethod, RunStatus
 from partners.catalogue_version import current_catalogue_version
 
@@ -40,7 +35,7 @@ class BreakdownLine:
     sub_score: float  # 0-1
     weight: float  # 0 when the brief does not weigh it
     must_have: bool
-    sentence: str  # "" when not stored and not written
+    sentence: str
 
     @property
     def label(self) -> str:
@@ -145,9 +140,9 @@ def method_comparison(run: Run) -> MethodComparison:
 
 def _top_sites(run: Run) -> set[int]:
     return set(
-        Result.objects.filter(run=run, eligible=True, rank__lte=TOP_COMPARED).values_list(
-            "site_id", flat=True
-        )
+        Result.objects.filter(
+            run=run, eligible=True, rank__lte=TOP_COMPARED, site__isnull=False
+        ).values_list("site_id", flat=True)
     )
 
 
@@ -170,12 +165,8 @@ def ranked_page(run: Run, number: Any, comparison: MethodComparison | None = Non
     )
     page = Paginator(ranked, RESULTS_PER_PAGE).get_page(number)
     results = list(page.object_list)
-    sentences = _missing_sentences(run, results)
     other_ranks = _other_ranks(comparison, results)
-    page.object_list = [
-        _ranked_site(result, sentences.get(result.site_id), other_ranks.get(result.site_id))
-        for result in results
-    ]
+    page.object_list = [_ranked_site(result, other_ranks.get(result.site_id)) for result in results]
     return page
 
 
@@ -231,24 +222,17 @@ def excluded_page(run: Run, number: Any, constraint: str = "") -> Page:
     return Paginator(excluded, EXCLUDED_PER_PAGE).get_page(number)
 
 
-def sentences_available(run: Run) -> bool:
-    """Whether the sentences of sites past the stored ones can still be written."""
-    return not brief_edited_since(run) and not catalogue_changed_since(run)
-
-
-def _ranked_site(result: Result, sentences: list[str] | None, other_rank: int | None) -> RankedSite:
-    lines = []
-    for position, part in enumerate(result.breakdown):
-        sentence = part.get("sentence") or (sentences[position] if sentences else "")
-        lines.append(
-            BreakdownLine(
-                criterion=part["criterion"],
-                sub_score=float(part["sub_score"]),
-                weight=float(part["weight"]),
-                must_have=bool(part.get("must_have", False)),
-                sentence=sentence,
-            )
+def _ranked_site(result: Result, other_rank: int | None) -> RankedSite:
+    lines = [
+        BreakdownLine(
+            criterion=part["criterion"],
+            sub_score=float(part["sub_score"]),
+            weight=float(part["weight"]),
+            must_have=bool(part.get("must_have", False)),
+            sentence=part.get("sentence", ""),
         )
+        for part in result.breakdown
+    ]
     site = result.site
     country = site.country.code if site is not None and site.country else ""
     return RankedSite(
@@ -259,32 +243,6 @@ def _ranked_site(result: Result, sentences: list[str] | None, other_rank: int | 
         lines=tuple(lines),
         other_rank=other_rank,
     )
-
-
-def _missing_sentences(run: Run, results: list[Result]) -> dict[int, list[str]]:
-    """Sentences, per site id, for the results stored without them, when they can be written;
-    must-have flags come with them (see BreakdownLine)."""
-    missing = [
-        result
-        for result in results
-        if result.site_id is not None and result.breakdown and "sentence" not in result.breakdown[0]
-    ]
-    if not missing or not sentences_available(run):
-        return {}
-    index = get_catalogue_index()
-    if index.version != run.catalogue_version:
-        return {}
-    outcome = score_catalogue(run.brief.to_criteria(), index, method=run.method)
-    by_site = {result.site_id: result for result in missing}
-    rows = np.flatnonzero(np.isin(index.site_ids, np.array(list(by_site), dtype=np.int64)))
-    written = {}
-    for row in rows.tolist():
-        site_id = int(index.site_ids[row])
-        lines = explain(outcome, row)
-        written[site_id] = [line.sentence for line in lines]
-        for part, line in zip(by_site[site_id].breakdown, lines, strict=True):
-            part["must_have"] = line.must_have
-    return written
 
 
 def _other_ranks(comparison: MethodComparison | None, results: list[Result]) -> dict[int, int]:

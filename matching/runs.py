@@ -20,14 +20,14 @@ matching.tasks.execute_run calls it). It is safe to deliver twice and to kill at
 
 What a result stores (Result in matching/models.py): every site the run scored, once (unique per
 run and site). An eligible site has its rank, score and a breakdown with each criterion's
-sub-score and weight; only the best SENTENCES_FOR_TOP also carry the sentences, which cost far
-more to write than the numbers (DESIGN.md: sentences are written only for the sites shown or
-stored). An excluded site has the reason (its first failed constraint, in a sentence).
+sub-score, weight, must-have flag and sentence, so that a run reads the same however the brief
+and the catalogue change afterwards. An excluded site has the reason (its first failed
+constraint, in a sentence) and that constraint.
 
 What a run costs (bench/run.py, PostgreSQL, about 20,000 sites; about 0.7 s with the worker's
 index warm, 1.3 s cold): scoring takes milliseconds; the time goes to reading the catalogue
-into the index when the worker's copy is stale, and to storing a row per site. So the rows are
-built as plain tuples, the numbers-only breakdowns as JSON text from a template, and written
+into the index when the worker's copy is stale, to writing the eligible sites' sentences (about
+85 µs a site), and to storing a row per site. So the rows are built as plain tuples and written
 with one COPY rather than as model instances. Of the writing, the COPY is under half; the rest
 is the database checking each row's foreign keys (run and site) at commit.
 
@@ -50,7 +50,6 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
@@ -58,8 +57,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from matching.criteria import CRITERIA, CRITERION_LABELS
-from matching.engine import HARD_CONSTRAINT_LABELS, MatchOutcome, explain, score_catalogue
+from matching.criteria import CRITERION_LABELS
+from matching.engine import HARD_CONSTRAINT_LABELS, MatchOutcome, explain_rows, score_catalogue
 from matching.index import get_catalogue_index
 from matching.models import Brief, Result, Run, RunMethod, RunStatus
 
@@ -73,8 +72,6 @@ TIME_LIMIT = 3 * 60
 MAX_ATTEMPTS = 3
 # A QUEUED run not started after this long is sent to the broker again.
 REQUEUE_AFTER = datetime.timedelta(minutes=1)
-# The eligible sites whose breakdown keeps the sentences; the others keep the numbers only.
-SENTENCES_FOR_TOP = 200
 # Rows per INSERT when the results are written without COPY (SQLite).
 BATCH_SIZE = 2000
 # The Result fields `result_rows` gives, in order; `breakdown` comes as JSON text.
@@ -140,19 +137,25 @@ def enqueue(run_id: int) -> None:
 
 
 def retry_run(run: Run) -> bool:
-    """Queue a failed (or never started) run again, with a fresh count of attempts. Returns
-    False when the run is running or done."""
-    changed = Run.objects.filter(pk=run.pk, status__in=[RunStatus.FAILED, RunStatus.QUEUED]).update(
+    """Queue a failed run again, with a fresh count of attempts, or send a queued one again
+    (its task was lost, or the broker was down). Returns False when the run is running or
+    done. A run sent twice runs once (the claim in `execute_run`)."""
+    now = timezone.now()
+    failed = Run.objects.filter(pk=run.pk, status=RunStatus.FAILED).update(
         status=RunStatus.QUEUED,
         attempts=0,
         progress=0,
         error="",
-        queued_at=timezone.now(),
+        queued_at=now,
         finished_at=None,
     )
-    if changed:
+    # A queued run keeps its attempts: they count the workers that died running it.
+    queued = failed or Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
+        error="", queued_at=now
+    )
+    if queued:
         enqueue(run.pk)
-    return bool(changed)
+    return bool(queued)
 
 
 def requeue_stale_runs(now: datetime.datetime | None = None) -> int:
@@ -330,7 +333,6 @@ def result_rows(run_id: int, outcome: MatchOutcome) -> list[tuple]:
     JSONField would store)."""
     index = outcome.index
     ranking = outcome.ranking
-    top = ranking[:SENTENCES_FOR_TOP].tolist()
     breakdowns = [
         json.dumps(
             [
@@ -341,12 +343,11 @@ def result_rows(run_id: int, outcome: MatchOutcome) -> list[tuple]:
                     "must_have": part.must_have,
                     "sentence": part.sentence,
                 }
-                for part in explain(outcome, row)
+                for part in parts
             ]
         )
-        for row in top
+        for parts in explain_rows(outcome, ranking.tolist())
     ]
-    breakdowns += _numbers_only_breakdowns(outcome, ranking[len(top) :])
     rows: list[tuple] = [
         (
             run_id,
@@ -400,25 +401,6 @@ def result_rows(run_id: int, outcome: MatchOutcome) -> list[tuple]:
         )
     ]
     return rows
-
-
-def _numbers_only_breakdowns(outcome: MatchOutcome, ranked: np.ndarray) -> list[str]:
-    """The JSON breakdowns without sentences of the sites in rows `ranked`: each criterion's
-    sub-score (rounded to 4 places) and weight. The text around the sub-scores is the same for
-    every site, so it is a template; each distinct sub-score is written once."""
-    if not len(ranked):
-        return []
-    template = json.dumps(
-        [
-            {"criterion": name, "sub_score": "@", "weight": float(weight)}
-            for name, weight in zip(CRITERIA, outcome.weights.tolist(), strict=True)
-        ]
-    )
-    template = template.replace("%", "%%").replace('"@"', "%s")
-    values, positions = np.unique(outcome.subscores[ranked], return_inverse=True)
-    texts = np.array([json.dumps(round(value, 4)) for value in values.tolist()], dtype=object)
-    sub_scores = texts[positions.reshape(len(ranked), -1)].tolist()
-    return [template % tuple(parts) for parts in sub_scores]
 
 
 def write_results(rows: Sequence[tuple]) -> None:

@@ -171,8 +171,22 @@ def run_start(request: HttpRequest, pk: int) -> HttpResponse:
         for error in form.errors.get("method", []):
             messages.error(request, f"Ranking method: {error}")
         return redirect(brief)
+    method = form.cleaned_data["method"]
+    # A second click while the brief is being matched the same way follows that run.
+    active = (
+        brief.runs.filter(
+            method=method,
+            status__in=[RunStatus.QUEUED, RunStatus.RUNNING],
+            created_at__gte=brief.updated_at,
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if active is not None:
+        messages.info(request, "This brief is already being matched this way: here is that run.")
+        return redirect(active)
     # When the task queue is down the run's page says so (its progress card shows `error`).
-    return redirect(runs.start_run(brief, request.user, form.cleaned_data["method"]))
+    return redirect(runs.start_run(brief, request.user, method))
 
 
 @login_required
@@ -200,9 +214,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "exclusion_filters": results.exclusion_filters(run, excluded_by),
             "excluded_by": excluded_by,
             "catalogue_changed": results.catalogue_changed_since(run),
-            "sentences_available": results.sentences_available(run),
-            "sentences_stored": runs.SENTENCES_FOR_TOP,
-            "top_compared": results.TOP_COMPARED,
+            "top_shown": min(results.TOP_COMPARED, run.eligible or 0),
         }
     return render(request, "matching/run_detail.html", context)
 
@@ -224,7 +236,10 @@ def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
     if runs.retry_run(run):
         messages.success(request, "The run is queued again.")
     else:
+        run.refresh_from_db(fields=["status"])
         messages.error(
-            request, f"The run is {run.get_status_display().lower()}: only a failed run is retried."
+            request,
+            f"The run is {run.get_status_display().lower()}: only a failed or queued run is "
+            "retried.",
         )
     return redirect(run)

@@ -152,7 +152,7 @@ class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="A done run's results",
         description="The eligible sites by rank (paginated) with each criterion's sub-score, "
-        "weight and, for the best 200, sentence; then the first excluded sites with the "
+        "weight and sentence; then the first excluded sites with the "
         "reason (nearest misses first, or only those one constraint removed), the exclusion "
         "funnel and the suggestion of which must-have to relax.",
         parameters=[

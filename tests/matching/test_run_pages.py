@@ -147,8 +147,7 @@ def test_running_a_match_leads_to_ranked_explained_results(
         for row in ranked[0].select(".breakdown-table tbody tr")
     }
     assert breakdown["Geography"] == ["1.00", "3", "is in DE, a preferred country."]
-    assert breakdown["Phase must-have"][1:] == ["3", breakdown["Phase must-have"][2]]
-    assert breakdown["Phase must-have"][2]  # a sentence, never empty
+    assert breakdown["Phase must-have"] == ["1.00", "3", "serves Phase 2."]
 
     excluded = {
         _text(row.find_all("td")[0]): _text(row.find_all("td")[2])
@@ -233,25 +232,87 @@ def test_a_failed_run_says_why_and_can_be_retried(
     assert run.eligible == 2
 
     again = client.post(f"/runs/{run.pk}/retry/", follow=True)
-    assert "The run is done: only a failed run is retried." in _text(_soup(again))
+    assert "The run is done: only a failed or queued run is retried." in _text(_soup(again))
+
+
+def test_a_run_waiting_on_a_broker_that_was_down_can_be_sent_again(
+    helix, brief, catalogue, django_capture_on_commit_callbacks
+):
+    client = _client(helix)
+    with mock.patch(
+        "matching.tasks.execute_run.apply_async", side_effect=OperationalError("refused")
+    ):
+        url = _start(client, brief, django_capture_on_commit_callbacks)["Location"]
+    run = Run.objects.get()
+    # A worker died on it once before; the retry keeps that count.
+    Run.objects.filter(pk=run.pk).update(attempts=1)
+    retry = _soup(client.get(url)).select_one("#run-progress form")
+    assert retry["action"] == f"/runs/{run.pk}/retry/"
+    assert _text(retry) == "Retry now"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(retry["action"])
+
+    run.refresh_from_db()
+    assert (run.status, run.attempts, run.error) == (RunStatus.DONE, 2, "")
+
+
+def test_a_second_click_follows_the_run_already_under_way(
+    helix, brief, catalogue, django_capture_on_commit_callbacks
+):
+    client = _client(helix)
+    with mock.patch("matching.tasks.execute_run.apply_async"):
+        first = _start(client, brief, django_capture_on_commit_callbacks)["Location"]
+        again = _start(client, brief, django_capture_on_commit_callbacks)
+        other_method = _start(client, brief, django_capture_on_commit_callbacks, "topsis")
+    assert again["Location"] == first
+    assert other_method["Location"] != first
+    assert Run.objects.count() == 2
+    page = _soup(client.get(first))
+    assert "already being matched this way" in _text(page.select_one(".messages"))
+
+    # Once the brief is edited, a run answers the new brief: a new one starts.
+    brief.save()
+    with mock.patch("matching.tasks.execute_run.apply_async"):
+        fresh = _start(client, brief, django_capture_on_commit_callbacks)
+    assert fresh["Location"] != first
+    assert Run.objects.count() == 3
 
 
 # Comparing the ranking methods
 
 
+def _capable_site(name: str, max_volume_l: float, compliance: float):
+    site = SiteFactory(
+        name=name,
+        country="DE",
+        phases=[Phase.objects.get(slug="phase2")],
+        compliance_state="scored",
+        compliance_score=compliance,
+    )
+    SiteCapabilityFactory(site=site, term=Term.objects.get(slug="mab"), max_volume_l=max_volume_l)
+
+
 def test_switching_to_topsis_runs_the_brief_again_and_shows_how_ranks_move(
     helix, brief, django_capture_on_commit_callbacks
 ):
-    # Berlin: preferred country, weaker record; Munich: preferred, strong record; Cork: not
-    # preferred, strongest record. The methods order them differently.
-    _site("Berlin", "DE", "phase2", compliance=40)
-    _site("Munich", "DE", "phase2", compliance=70)
-    _site("Cork", "IE", "phase2", compliance=100)
+    # Against a 2,000 L batch: Aachen has the scale but a poor record (sub-scores 1.0 and
+    # 0.05), Bonn half of each (0.5 and 0.5), everything else equal. The weighted mean puts
+    # Aachen first (1.05 against 1.0); TOPSIS, which favours the site nearest the ideal and
+    # farthest from the worst on every criterion at once, puts Bonn first.
+    brief.batch_size, brief.batch_unit = 2000, "L"
+    brief.save()
+    _capable_site("Aachen", max_volume_l=2000, compliance=5)
+    _capable_site("Bonn", max_volume_l=1000, compliance=50)
     client = _client(helix)
     weighted_url = _start(client, brief, django_capture_on_commit_callbacks)["Location"]
     weighted = Run.objects.get()
 
     page = _soup(client.get(weighted_url))
+    assert [_text(r.select_one(".result-name strong")) for r in page.select(".result")] == [
+        "Aachen",
+        "Bonn",
+    ]
     switch = page.select_one(".method-switch")
     assert _text(switch.select_one(".segment.active")) == "Weighted mean"
     topsis_button = switch.select_one("form button")
@@ -267,25 +328,26 @@ def test_switching_to_topsis_runs_the_brief_again_and_shows_how_ranks_move(
     switch = page.select_one(".method-switch")
     assert _text(switch.select_one(".segment.active")) == "TOPSIS"
     assert switch.select_one("a.segment")["href"] == weighted_url
-    weighted_rank = dict(
-        Result.objects.filter(run=weighted, eligible=True).values_list("site_name", "rank")
-    )
-    for item in page.select(".result"):
-        name = item.select_one(".result-name strong").get_text()
-        rank = int(item.select_one(".result-rank").get_text())
-        movement = _text(item.select_one(".movement"))
-        assert movement.endswith(f"#{weighted_rank[name]} by Weighted mean")
-        change = weighted_rank[name] - rank
-        expected = f"▲ {change}" if change > 0 else f"▼ {-change}" if change < 0 else "="
-        assert movement.startswith(expected)
+    moves = {
+        _text(item.select_one(".result-name strong")): _text(item.select_one(".movement"))
+        for item in page.select(".result")
+    }
+    assert list(moves) == ["Bonn", "Aachen"]
+    assert moves == {
+        "Bonn": "▲ 1 #2 by Weighted mean",
+        "Aachen": "▼ 1 #1 by Weighted mean",
+    }
     note = _text(page.select_one(".method-note"))
     assert f"run {weighted.pk}" in note
-    assert "3 of the top 10 sites are the same under both" in note
+    assert "2 of the top 2 sites are the same under both" in note
 
     # And back: the weighted run now links to the TOPSIS one and shows the moves too.
     page = _soup(client.get(weighted_url))
     assert page.select_one(".method-switch a.segment")["href"] == topsis_url
-    assert len(page.select(".movement")) == 3
+    assert [_text(m) for m in page.select(".movement")] == [
+        "▲ 1 #2 by TOPSIS",
+        "▼ 1 #1 by TOPSIS",
+    ]
 
 
 def test_a_run_of_an_edited_brief_says_so_and_is_not_compared(
@@ -308,34 +370,39 @@ def test_a_run_of_an_edited_brief_says_so_and_is_not_compared(
 # Pages of results
 
 
-def test_sites_past_the_stored_sentences_get_theirs_written_on_the_page(
-    helix, brief, django_capture_on_commit_callbacks, settings
+def test_every_page_of_results_keeps_its_sentences_whatever_changes_after(
+    helix, brief, django_capture_on_commit_callbacks
 ):
-    for number in range(30):
+    sites = [
         _site(f"Site {number:02}", "DE" if number % 2 else "IE", "phase2", compliance=number)
+        for number in range(30)
+    ]
     client = _client(helix)
-    with mock.patch.object(runs, "SENTENCES_FOR_TOP", 3):
-        url = _start(client, brief, django_capture_on_commit_callbacks)["Location"]
-    run = Run.objects.get()
-    assert "sentence" not in Result.objects.get(run=run, rank=27).breakdown[0]
+    url = _start(client, brief, django_capture_on_commit_callbacks)["Location"]
 
     first = _soup(client.get(url))
     assert len(first.select(".result")) == results.RESULTS_PER_PAGE
     assert "Sites 1\N{EN DASH}25 of 30" in _text(first.select_one(".pagination"))
 
-    second = _soup(client.get(url, {"page": 2}))
-    ranks = [int(r.select_one(".result-rank").get_text()) for r in second.select(".result")]
-    assert ranks == [26, 27, 28, 29, 30]
-    assert second.select_one(".result-list")["start"] == "26"
-    sentences = [_text(row.find_all("td")[2]) for row in second.select(".breakdown-table tbody tr")]
-    assert sentences and all(s and s != "—" for s in sentences)
+    def last_page():
+        page = _soup(client.get(url, {"page": 2}))
+        ranks = [int(r.select_one(".result-rank").get_text()) for r in page.select(".result")]
+        assert ranks == [26, 27, 28, 29, 30]
+        assert page.select_one(".result-list")["start"] == "26"
+        return [
+            [_text(cell) for cell in row.find_all("td")]
+            for row in page.select(".breakdown-table tbody tr")
+        ]
 
-    # Once the brief changes, the page keeps the run's numbers and says why the words are gone.
+    before = last_page()
+    assert before and all(sentence and sentence != "—" for _, _, sentence in before)
+
+    # The brief and the catalogue change; the run reads as it was, and says what changed.
     brief.save()
-    second = _soup(client.get(url, {"page": 2}))
-    cells = [_text(row.find_all("td")[2]) for row in second.select(".breakdown-table tbody tr")]
-    assert set(cells) == {"—"}
-    assert "which they no longer are" in _text(second.select_one(".breakdown"))
+    sites[0].name = "Renamed"
+    sites[0].save()
+    assert last_page() == before
+    assert "The brief was edited after this run" in _text(_soup(client.get(url)))
 
 
 def test_excluded_sites_are_paginated_by_name(helix, brief, django_capture_on_commit_callbacks):
