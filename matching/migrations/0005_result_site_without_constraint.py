@@ -5,16 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matching', '0004_backfill_result_excluded_by'),
-        ('partners', '0008_curators_fda_permissions'),
+        ("matching", "0004_backfill_result_excluded_by"),
+        ("partners", "0008_curators_fda_permissions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='result',
-            name='site',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='partners.site'),
+            model_name="result",
+            name="site",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="partners.site",
+            ),
         ),
     ]
