@@ -15,9 +15,10 @@ on 5,000 providers (about 20,000 sites) and, in a second database, on 24,500 pro
 - engine: `score_catalogue` for one brief, both ranking methods, against the index built from
   this database, warm. Targets (DESIGN.md, issue item 8): under 100 ms at 20,000 sites, under
   500 ms at 100,000.
-- full run, stored: `execute_run` end to end as a worker runs it (claim, score, sentences for
-  the best sites, a result row for every site, in one transaction), once with the worker's index
-  warm, as it is between catalogue changes, and once cold (dropped before each run). Target:
+- full run, stored: `execute_run` end to end as a worker runs it (claim, score, the
+  sentences of every eligible site, a result row for every site, in one transaction), once
+  with the worker's index warm, as it is between catalogue changes, and once cold (dropped
+  before each run). Target:
   under 2 s at 20,000 sites, judged on the warm run; the cold run is printed beside it.
 """
 
