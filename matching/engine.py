@@ -410,7 +410,9 @@ def _scale(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
     batch = float(criteria.batch_size)
     given = ~np.isnan(maximum)
     ratio = np.minimum(np.where(given, maximum, 0.0) / batch, 1.0)
-    return np.where(given, ratio, NEUTRAL), given & (maximum < batch)
+    # An unknown scale scores neutrally but does not pass a scale must-have: the sponsor asked
+    # for a site shown to handle the batch (as containment asks for a demonstrated OEL).
+    return np.where(given, ratio, NEUTRAL), ~given | (maximum < batch)
 
 
 def _market_authority_columns(criteria: BriefCriteria, index: CatalogueIndex) -> list[int | None]:

@@ -120,7 +120,8 @@ def test_scale_compares_the_batch_with_the_site_maximum_in_the_brief_unit():
     outcome = score_catalogue(brief(batch_size=100, batch_unit="kg"), index)
 
     assert subscores(outcome, "scale") == [1.0, 0.5, 0.5, 0.5]
-    assert outcome.fails[:, CRITERIA.index("scale")].tolist() == [False, True, False, False]
+    # Sites 3 and 4 give no maximum in kg: a neutral sub-score, but not shown to handle it.
+    assert outcome.fails[:, CRITERIA.index("scale")].tolist() == [False, True, True, True]
 
 
 def test_scale_is_one_when_the_brief_gives_no_batch():
@@ -369,13 +370,18 @@ def test_a_site_without_the_modality_is_excluded_whatever_the_must_haves(must_ha
     assert outcome.funnel[0] == FunnelStep(MODALITY, removed=1, removed_alone=1, relaxable=False)
 
 
-def test_scale_must_have_spares_a_site_that_gives_no_scale():
-    index = make_index(site(1, max_batch_kg={"small-molecule-api": 10}), site(2))
+def test_scale_must_have_needs_a_scale_shown_to_handle_the_batch():
+    index = make_index(
+        site(1, max_batch_kg={"small-molecule-api": 10}),
+        site(2),
+        site(3, max_batch_kg={"small-molecule-api": 500}),
+    )
 
     outcome = score_catalogue(brief(batch_size=100, must_haves=frozenset({"scale"})), index)
 
-    assert outcome.eligible_site_ids.tolist() == [2]
+    assert outcome.eligible_site_ids.tolist() == [3]
     assert "below the 100 kg batch" in outcome.exclusion_reason(0)
+    assert "scale unknown" in outcome.exclusion_reason(1)
 
 
 def test_compliance_must_have_excludes_unknown_and_poor_records():
