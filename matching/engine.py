@@ -176,7 +176,8 @@ class MatchOutcome:
             modality = self.index.label(self.criteria.modality)
             return f"Modality: does not make {modality}, the brief's modality."
         if constraint == EXCLUDED_COUNTRIES:
-            return f"Excluded country: is in {self.index.countries[row]}, which the brief excludes."
+            country = self.index.label(str(self.index.countries[row]))
+            return f"Excluded country: is in {country}, which the brief excludes."
         label = CRITERION_LABELS[constraint].capitalize()
         return f"Must-have {label}: {_SENTENCES[constraint](self, row)}."
 
@@ -604,10 +605,11 @@ def _controlled_substances_sentence(outcome: MatchOutcome, row: int) -> str:
 
 def _geography_sentence(outcome: MatchOutcome, row: int) -> str:
     index = outcome.index
-    country, region = str(index.countries[row]), str(index.regions[row])
-    if country in outcome.criteria.excluded_countries:
+    code, region = str(index.countries[row]), str(index.regions[row])
+    country = index.label(code)
+    if code in outcome.criteria.excluded_countries:
         return f"is in {country}, which the brief excludes"
-    if country in outcome.criteria.preferred_countries:
+    if code in outcome.criteria.preferred_countries:
         return f"is in {country}, a preferred country"
     if region in outcome.criteria.preferred_regions:
         return f"is in {country}, in the preferred region {index.label(region)}"

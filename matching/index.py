@@ -20,6 +20,7 @@ A site's standing with an authority (what the `markets` criterion counts):
 import datetime
 
 import numpy as np
+from django_countries import countries as country_names
 
 from matching.catalogue import STANDING_ADVERSE, STANDING_GOOD, STANDING_NONE, CatalogueIndex
 from partners.catalogue_version import CatalogueCache
@@ -207,6 +208,7 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
     ).astype(np.int8)
 
     labels = {
+        **dict(country_names),  # ISO codes -> names; every other kind of code overrides them
         **{t[2]: t[3] for t in terms},
         **dict(PHASES),
         **dict(DEA_SCHEDULES),

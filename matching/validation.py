@@ -98,6 +98,7 @@ def brief_errors(values: Mapping[str, object]) -> dict[str, list[str]]:
     if both:
         also = "is also a preferred country" if len(both) == 1 else "are also preferred countries"
         errors.setdefault("excluded_countries", []).append(
-            f"{', '.join(both)} {also}: a country cannot be both preferred and excluded."
+            f"{', '.join(f'{countries.name(code) or code} ({code})' for code in both)} {also}: "
+            "a country cannot be both preferred and excluded."
         )
     return errors

@@ -149,7 +149,7 @@ def test_deleting_a_brief_asks_then_deletes_on_post(client, sponsor):
         ({"batch_size": "-3"}, "batch_size", "greater than 0"),
         ({"weight_phase": "6"}, "weight_phase", "from 0 to 5"),
         ({"weight_scale": "-1"}, "weight_scale", "from 0 to 5"),
-        ({"excluded_countries": ["DE"]}, "excluded_countries", "DE is also a preferred country"),
+        ({"excluded_countries": ["DE"]}, "excluded_countries", "Germany (DE) is also a preferred country"),
         ({"max_oel_ug_m3": "0"}, "max_oel_ug_m3", "greater than 0"),
         ({"max_oel_ug_m3": "lots"}, "max_oel_ug_m3", "number"),
         ({"phase": "phase4"}, "phase", "phase4"),
@@ -222,7 +222,7 @@ def test_the_api_ignores_an_organisation_sent_by_the_client(api, sponsor):
         ({"weights": {"phase": 7}}, "weights", "from 0 to 5"),
         ({"weights": {"phase": -1}}, "weights", "from 0 to 5"),
         ({"weights": {"price": 2}}, "weights", "price"),
-        ({"excluded_countries": ["DE"]}, "excluded_countries", "DE is also a preferred country"),
+        ({"excluded_countries": ["DE"]}, "excluded_countries", "Germany (DE) is also a preferred country"),
         ({"max_oel_ug_m3": 0}, "max_oel_ug_m3", "greater than 0"),
         ({"max_oel_ug_m3": "lots"}, "max_oel_ug_m3", "number"),
         ({"phase": "phase4"}, "phase", "Unknown phase “phase4”"),
@@ -252,7 +252,7 @@ def test_a_partial_update_checks_the_stored_countries_too(api):
     )
 
     assert response.status_code == 400
-    assert "DE is also a preferred country" in response.json()["excluded_countries"][0]
+    assert "Germany (DE) is also a preferred country" in response.json()["excluded_countries"][0]
 
 
 def test_the_api_requires_the_modality(api):

@@ -146,7 +146,7 @@ def test_running_a_match_leads_to_ranked_explained_results(
         _text(row.th): [_text(cell) for cell in row.find_all("td")]
         for row in ranked[0].select(".breakdown-table tbody tr")
     }
-    assert breakdown["Geography"] == ["1.00", "3", "is in DE, a preferred country."]
+    assert breakdown["Geography"] == ["1.00", "3", "is in Germany, a preferred country."]
     assert breakdown["Phase must-have"] == ["1.00", "3", "serves Phase 2."]
 
     excluded = {

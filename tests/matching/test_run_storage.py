@@ -154,7 +154,7 @@ def test_excluded_sites_store_their_reason_and_no_breakdown(brief, catalogue):
     assert excluded["No mAb\tat all"].reason == (
         f"Modality: does not make mAb {AWKWARD}, the brief's modality."
     )
-    assert excluded["Suzhou"].reason == "Excluded country: is in CN, which the brief excludes."
+    assert excluded["Suzhou"].reason == "Excluded country: is in China, which the brief excludes."
     assert excluded["Basel \\ 3"].reason.startswith("Must-have Phase:")
     assert {name: r.excluded_by for name, r in excluded.items()} == {
         "Basel \\ 3": "phase",

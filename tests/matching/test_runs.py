@@ -135,11 +135,11 @@ def test_a_run_ends_done_with_ranked_results_exclusions_funnel_and_relaxation(
     geography = {part["criterion"]: part for part in results["results"][0]["breakdown"]}[
         "geography"
     ]
-    assert geography["sentence"] == "is in DE, a preferred country."
+    assert geography["sentence"] == "is in Germany, a preferred country."
     assert geography["sub_score"] == 1.0
     excluded = {r["site_name"]: r["reason"] for r in results["excluded"]["results"]}
     assert results["excluded"]["count"] == 3
-    assert excluded["Suzhou"].startswith("Excluded country: is in CN")
+    assert excluded["Suzhou"].startswith("Excluded country: is in China")
     assert excluded["Basel"].startswith("Must-have Phase: does not serve")
     assert excluded["Lyon"].startswith("Must-have Phase:")
     assert [(s["constraint"], s["removed"]) for s in results["funnel"]] == [
