@@ -12,6 +12,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_countries import countries
 from django_htmx.http import HttpResponseClientRefresh
 
 from matching import results, runs
@@ -20,6 +21,7 @@ from matching.forms import BriefForm, RunStartForm
 from matching.index import get_catalogue_index
 from matching.models import Brief, Run, RunStatus, organisation_of
 from matching.preview import preview
+from partners.choices import CertificationKind, Region
 
 # The runs a brief's page lists, newest first.
 RUNS_LISTED = 10
@@ -108,16 +110,34 @@ def brief_detail(request: HttpRequest, pk: int) -> HttpResponse:
     brief = get_object_or_404(
         _briefs(request).prefetch_related("dosage_forms", "services", "technologies"), pk=pk
     )
+    criteria = brief.to_criteria()
     weights = [
-        (criterion.label, brief.weights.get(criterion.value), criterion.value in brief.must_haves)
+        (
+            criterion.label,
+            brief.weights.get(criterion.value),
+            criterion.value in brief.must_haves,
+            criteria.is_asked(criterion.value),
+        )
         for criterion in Criterion
     ]
+    certification_labels = dict(CertificationKind.choices)
+    region_labels = dict(Region.choices)
     return render(
         request,
         "matching/brief_detail.html",
         {
             "brief": brief,
             "weights": weights,
+            "certifications": [
+                certification_labels.get(kind, kind) for kind in brief.required_certifications
+            ],
+            "regions": [region_labels.get(region, region) for region in brief.preferred_regions],
+            "preferred_countries": [
+                f"{countries.name(code) or code}" for code in brief.preferred_countries
+            ],
+            "excluded_countries": [
+                f"{countries.name(code) or code}" for code in brief.excluded_countries
+            ],
             "runs": brief.runs.select_related("created_by")[:RUNS_LISTED],
             "run_form": RunStartForm(),
         },

@@ -483,3 +483,20 @@ def test_excluded_sites_come_nearest_misses_first_and_filter_by_constraint(
     # A constraint the run does not have lists them all.
     everything = _soup(client.get(url, {"excluded": "nonsense"}))
     assert len(everything.select(".excluded-table tbody tr")) == 3
+
+
+def test_the_brief_page_names_what_it_asks_and_which_weights_have_no_effect(helix, brief):
+    brief.required_certifications = ["eu-gmp"]
+    brief.preferred_regions = ["europe"]
+    brief.save()
+    page = _soup(_client(helix).get(f"/briefs/{brief.pk}/"))
+    facts = {_text(div.dt): _text(div.dd) for div in page.select(".profile-facts > div")}
+    assert facts["Required certifications"] == "EU GMP certificate"
+    assert facts["Preferred regions"] == "Europe"
+    assert facts["Preferred countries"] == "Germany"
+    assert facts["Excluded countries"] == "China"
+    rows = {_text(row.td): row for row in page.select(".table-compact tbody tr")}
+    containment = [label for label in rows if label.startswith("Containment")][0]
+    assert "no effect" in containment
+    geography = [label for label in rows if label.startswith("Geography")][0]
+    assert geography == "Geography"
