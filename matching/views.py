@@ -19,7 +19,7 @@ from matching import results, runs
 from matching.choices import Criterion
 from matching.forms import BriefForm, RunStartForm
 from matching.index import get_catalogue_index
-from matching.models import Brief, Run, RunStatus, organisation_of
+from matching.models import Brief, Run, RunMethod, RunStatus, organisation_of
 from matching.preview import preview
 from partners.choices import CertificationKind, Region
 
@@ -235,6 +235,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "excluded_by": excluded_by,
             "catalogue_changed": results.catalogue_changed_since(run),
             "top_shown": min(results.TOP_COMPARED, run.eligible or 0),
+            "methods": RunMethod.choices,
         }
     return render(request, "matching/run_detail.html", context)
 

@@ -110,7 +110,7 @@ def test_sponsor_writes_a_brief_previews_it_runs_the_match_and_reads_the_results
     results = page.locator(".result-list .result")
     expect(results).to_have_count(2)
     expect(results.first).to_contain_text("Rhine Biologics plant")
-    expect(page.locator(".run-stats")).to_contain_text("1 excluded by a must-have")
+    expect(page.locator(".run-stats")).to_contain_text("1 excluded")
     excluded = page.locator(".excluded-table tbody tr")
     expect(excluded).to_have_count(1)
     expect(excluded.first).to_contain_text("Cork Antibodies plant")

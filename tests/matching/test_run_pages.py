@@ -133,7 +133,7 @@ def test_running_a_match_leads_to_ranked_explained_results(
     assert [_text(s) for s in page.select(".run-stats .stat")] == [
         "5 sites scored",
         "2 eligible, ranked",
-        "3 excluded by a must-have",
+        "3 excluded",
     ]
 
     ranked = page.select(".result-list .result")
@@ -327,6 +327,8 @@ def test_switching_to_topsis_runs_the_brief_again_and_shows_how_ranks_move(
     page = _soup(client.get(topsis_url))
     switch = page.select_one(".method-switch")
     assert _text(switch.select_one(".segment.active")) == "TOPSIS"
+    # The methods keep their places whichever is shown.
+    assert [_text(segment) for segment in switch.select(".segment")] == ["Weighted mean", "TOPSIS"]
     assert switch.select_one("a.segment")["href"] == weighted_url
     moves = {
         _text(item.select_one(".result-name strong")): _text(item.select_one(".movement"))
@@ -496,7 +498,24 @@ def test_the_brief_page_names_what_it_asks_and_which_weights_have_no_effect(heli
     assert facts["Preferred countries"] == "Germany"
     assert facts["Excluded countries"] == "China"
     rows = {_text(row.td): row for row in page.select(".table-compact tbody tr")}
-    containment = [label for label in rows if label.startswith("Containment")][0]
+    containment = next(label for label in rows if label.startswith("Containment"))
     assert "no effect" in containment
-    geography = [label for label in rows if label.startswith("Geography")][0]
+    geography = next(label for label in rows if label.startswith("Geography"))
     assert geography == "Geography"
+
+
+def test_a_run_that_admits_no_site_says_so_once_with_what_to_relax(
+    helix, brief, catalogue, django_capture_on_commit_callbacks
+):
+    brief.required_certifications = ["eu-gmp"]
+    brief.must_haves = ["phase", "certifications"]
+    brief.save()
+    client = _client(helix)
+    page = _soup(client.get(_start(client, brief, django_capture_on_commit_callbacks)["Location"]))
+
+    assert "0 eligible, ranked" in _text(page.select_one(".run-stats"))
+    assert not page.select(".result")
+    assert "No site meets every must-have of this brief." in _text(page.select_one(".empty"))
+    text = _text(page)
+    assert text.count("drop the EU GMP certificate must-have") == 1
+    assert "Switch to see the same sites" not in text
