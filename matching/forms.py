@@ -137,9 +137,11 @@ class BriefForm(forms.ModelForm):
                 widget=forms.NumberInput(attrs={"step": "1"}),
                 error_messages={
                     "required": f"Give {criterion.label.lower()} a weight {span}.",
-                    "invalid": f"The weight is a whole number {span}.",
-                    "min_value": f"The weight is {span}; {MIN_WEIGHT} ignores the criterion.",
-                    "max_value": f"The weight is {span}; {MAX_WEIGHT} counts most.",
+                    "invalid": f"The {criterion.label.lower()} weight is a whole number {span}.",
+                    "min_value": f"The {criterion.label.lower()} weight is {span}; "
+                    f"{MIN_WEIGHT} ignores the criterion.",
+                    "max_value": f"The {criterion.label.lower()} weight is {span}; "
+                    f"{MAX_WEIGHT} counts most.",
                 },
             )
 
