@@ -18,3 +18,22 @@ document.addEventListener("submit", (event) => {
   form.dataset.sent = "true";
   for (const button of form.querySelectorAll("button[type=submit]")) button.setAttribute("aria-disabled", "true");
 });
+
+// A long multiple select hides what is chosen: list the choices under it.
+function summariseSelection(select) {
+  let summary = select.nextElementSibling;
+  if (!summary || !summary.classList.contains("selected-summary")) {
+    summary = document.createElement("p");
+    summary.className = "help selected-summary";
+    summary.setAttribute("aria-live", "polite");
+    select.after(summary);
+  }
+  const names = [...select.selectedOptions].map((option) => option.textContent.trim());
+  summary.textContent = names.length ? `Selected: ${names.join(", ")}` : "None selected";
+}
+document.addEventListener("change", (event) => {
+  if (event.target.matches("select[multiple]")) summariseSelection(event.target);
+});
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("select[multiple]").forEach(summariseSelection);
+});
