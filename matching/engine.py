@@ -23,7 +23,7 @@ Sub-scores (a criterion the brief does not ask about scores 1 everywhere and wei
 A site *fails* a criterion when:
 
 - capability: it lacks the modality or any requested dosage form, service or technology;
-- scale: it gives a maximum below the batch (a site giving none does not fail);
+- scale: it gives a maximum below the batch, or none in the brief's unit (scale unknown);
 - compliance: its record is unknown or scores below COMPLIANCE_FLOOR;
 - geography: it is not in a preferred country or region;
 - every other criterion: its sub-score is below 1.

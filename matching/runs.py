@@ -61,6 +61,7 @@ from matching.criteria import CRITERION_LABELS
 from matching.engine import HARD_CONSTRAINT_LABELS, MatchOutcome, explain_rows, score_catalogue
 from matching.index import get_catalogue_index
 from matching.models import Brief, Result, Run, RunMethod, RunStatus
+from partners.models import Site
 
 logger = logging.getLogger(__name__)
 
@@ -290,6 +291,11 @@ def _run(run_id: int, attempt: int) -> None:
             raise _TakenOver
         Result.objects.filter(run_id=run_id).delete()
         write_results(rows)
+        # A site deleted while the run scored it keeps its row, names and all, unlinked (the
+        # link has no database constraint to refuse it).
+        Result.objects.filter(run_id=run_id, site__isnull=False).exclude(
+            site_id__in=Site.objects.values("pk")
+        ).update(site=None)
         eligible = int(outcome.eligible.sum())
         finished = timezone.now()
         Run.objects.filter(pk=run_id).update(

@@ -214,8 +214,11 @@ class BreakdownSerializer(serializers.Serializer):
     criterion = serializers.CharField()
     sub_score = serializers.FloatField(help_text="From 0 to 1.")
     weight = serializers.FloatField(help_text="The weight in the mean; 0 when not asked.")
-    must_have = serializers.BooleanField()
-    sentence = serializers.CharField(help_text="Why the site scores what it does on it.")
+    # Runs stored before every site's sentences were kept lack both past their 200th site.
+    must_have = serializers.BooleanField(required=False)
+    sentence = serializers.CharField(
+        required=False, help_text="Why the site scores what it does on it."
+    )
 
 
 class RankedResultSerializer(serializers.ModelSerializer):

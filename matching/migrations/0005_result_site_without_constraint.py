@@ -4,6 +4,16 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def unlink_deleted_sites(apps, schema_editor):
+    """Before the constraint comes back (migrating backwards): results of sites deleted since
+    keep their names, unlinked."""
+    Result = apps.get_model("matching", "Result")
+    Site = apps.get_model("partners", "Site")
+    Result.objects.filter(site__isnull=False).exclude(site_id__in=Site.objects.values("pk")).update(
+        site=None
+    )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("matching", "0004_backfill_result_excluded_by"),
@@ -23,4 +33,6 @@ class Migration(migrations.Migration):
                 to="partners.site",
             ),
         ),
+        # Backwards, this runs first, then the constraint is added back.
+        migrations.RunPython(migrations.RunPython.noop, unlink_deleted_sites),
     ]

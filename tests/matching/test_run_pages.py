@@ -7,6 +7,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django.test import Client
 from kombu.exceptions import OperationalError
+from rest_framework.test import APIClient
 
 from matching import results, runs
 from matching.index import clear_catalogue_index
@@ -246,9 +247,13 @@ def test_a_run_waiting_on_a_broker_that_was_down_can_be_sent_again(
     run = Run.objects.get()
     # A worker died on it once before; the retry keeps that count.
     Run.objects.filter(pk=run.pk).update(attempts=1)
-    retry = _soup(client.get(url)).select_one("#run-progress form")
+    page = _soup(client.get(url))
+    assert runs.BROKER_DOWN in _text(page.select_one("#run-progress"))
+    # The button is outside the card that refreshes itself every second.
+    assert not page.select("#run-progress form")
+    retry = page.select_one("form.run-resend")
     assert retry["action"] == f"/runs/{run.pk}/retry/"
-    assert _text(retry) == "Retry now"
+    assert _text(retry.button) == "Send the run to the queue again"
 
     with django_capture_on_commit_callbacks(execute=True):
         client.post(retry["action"])
@@ -515,7 +520,30 @@ def test_a_run_that_admits_no_site_says_so_once_with_what_to_relax(
 
     assert "0 eligible, ranked" in _text(page.select_one(".run-stats"))
     assert not page.select(".result")
-    assert "No site meets every must-have of this brief." in _text(page.select_one(".empty"))
+    assert "No site is eligible for this brief." in _text(page.select_one(".empty"))
     text = _text(page)
     assert text.count("drop the EU GMP certificate must-have") == 1
     assert "Switch to see the same sites" not in text
+
+
+def test_a_run_stored_without_sentences_past_its_200th_site_still_reads(
+    helix, brief, catalogue, django_capture_on_commit_callbacks
+):
+    client = _client(helix)
+    url = _start(client, brief, django_capture_on_commit_callbacks)["Location"]
+    run = Run.objects.get()
+    # As runs were stored before every site kept its sentences: the numbers only.
+    for result in Result.objects.filter(run=run, eligible=True):
+        result.breakdown = [
+            {key: part[key] for key in ("criterion", "sub_score", "weight")}
+            for part in result.breakdown
+        ]
+        result.save()
+
+    page = _soup(client.get(url))
+    assert "stored before every site's sentences were kept" in _text(page.select_one(".breakdown"))
+    api = APIClient()
+    api.force_authenticate(helix)
+    response = api.get(f"/api/runs/{run.pk}/results/")
+    assert response.status_code == 200
+    assert "sentence" not in response.json()["results"][0]["breakdown"][0]

@@ -251,3 +251,26 @@ def test_on_postgresql_the_rows_are_written_with_copy(brief, catalogue):
     run.refresh_from_db()
     assert run.status == "done", run.error
     assert Result.objects.filter(run=run).count() == run.sites_scored == len(catalogue)
+
+
+def test_a_site_deleted_while_the_run_scores_it_is_stored_unlinked(brief, catalogue):
+    from unittest import mock
+
+    run = _new_run(brief)
+    doomed = catalogue[0]
+    write = runs.write_results
+
+    def delete_then_write(rows):
+        doomed_id = doomed.pk
+        doomed.delete()
+        assert any(row[1] == doomed_id for row in rows)
+        write(rows)
+
+    with mock.patch.object(runs, "write_results", side_effect=delete_then_write):
+        assert runs.execute_run(run.pk)
+
+    run.refresh_from_db()
+    assert run.status == "done", run.error
+    orphan = Result.objects.get(run=run, site_name=doomed.name)
+    assert orphan.site_id is None
+    assert Result.objects.filter(run=run, site__isnull=False).count() == run.sites_scored - 1
