@@ -10,36 +10,11 @@ from kombu.exceptions import OperationalError
 from rest_framework.test import APIClient
 
 from matching import results, runs
-from matching.index import clear_catalogue_index
-from matching.models import Brief, Membership, Organisation, Result, Run, RunStatus
+from matching.models import Brief, Result, Run, RunStatus
 from partners.models import Phase, Term
 from tests.factories import SiteCapabilityFactory, SiteFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_index():
-    clear_catalogue_index()
-    yield
-    clear_catalogue_index()
-
-
-def _member(django_user_model, slug: str, username: str):
-    organisation = Organisation.objects.create(name=slug.title(), slug=slug)
-    user = django_user_model.objects.create_user(username, password="pw")
-    Membership.objects.create(user=user, organisation=organisation)
-    return user
-
-
-@pytest.fixture
-def helix(django_user_model):
-    return _member(django_user_model, "helix", "helen")
-
-
-@pytest.fixture
-def northwind(django_user_model):
-    return _member(django_user_model, "northwind", "nora")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_catalogue_index")]
 
 
 def _client(user) -> Client:
