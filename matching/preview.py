@@ -12,7 +12,7 @@ from django_countries import countries
 
 from matching.catalogue import CatalogueIndex
 from matching.criteria import BriefCriteria
-from matching.engine import CriterionExplanation, Relaxation, explain, score_catalogue
+from matching.engine import CriterionExplanation, Relaxation, explain_rows, score_catalogue
 from partners.models import Provider
 
 PREVIEW_SIZE = 10
@@ -78,7 +78,8 @@ def preview(criteria: BriefCriteria, index: CatalogueIndex, limit: int = PREVIEW
     provider_ids = {int(index.provider_ids[row]) for row in rows}
     slugs = dict(Provider.objects.filter(pk__in=provider_ids).values_list("pk", "slug"))
     sites = []
-    for rank, row in enumerate(rows, start=1):
+    explanations = explain_rows(outcome, rows)
+    for rank, (row, lines) in enumerate(zip(rows, explanations, strict=True), start=1):
         country = str(index.countries[row])
         sites.append(
             PreviewSite(
@@ -90,9 +91,7 @@ def preview(criteria: BriefCriteria, index: CatalogueIndex, limit: int = PREVIEW
                 country=country,
                 country_name=countries.name(country) or country,
                 score=float(outcome.scores[row]),
-                lines=tuple(
-                    PreviewLine(_label(line.criterion), line) for line in explain(outcome, row)
-                ),
+                lines=tuple(PreviewLine(_label(line.criterion), line) for line in lines),
             )
         )
     eligible = int(outcome.eligible.sum())

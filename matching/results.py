@@ -24,8 +24,6 @@ EXCLUDED_PER_PAGE = 25
 # How many of the best sites the two ranking methods are compared on.
 TOP_COMPARED = 10
 
-_LABELS = dict(Criterion.choices)
-
 
 @dataclass(frozen=True)
 class BreakdownLine:
@@ -39,7 +37,7 @@ class BreakdownLine:
 
     @property
     def label(self) -> str:
-        return _LABELS.get(self.criterion, self.criterion)
+        return Criterion(self.criterion).label
 
     @property
     def percent(self) -> int:

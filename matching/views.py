@@ -133,10 +133,10 @@ def brief_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "regions": [region_labels.get(region, region) for region in brief.preferred_regions],
             "preferred_countries": [
-                f"{countries.name(code) or code}" for code in brief.preferred_countries
+                countries.name(code) or code for code in brief.preferred_countries
             ],
             "excluded_countries": [
-                f"{countries.name(code) or code}" for code in brief.excluded_countries
+                countries.name(code) or code for code in brief.excluded_countries
             ],
             "runs": brief.runs.select_related("created_by")[:RUNS_LISTED],
             "run_form": RunStartForm(),

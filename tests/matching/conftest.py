@@ -1,10 +1,13 @@
-"""Fixtures shared by the matching tests: two sponsor organisations with a member each, and a
-catalogue index that no test inherits from another."""
+"""Fixtures shared by the matching tests: two sponsor organisations with a member each, a
+small mAb catalogue with a phase 2 brief for it, and a catalogue index that no test inherits
+from another."""
 
 import pytest
 
 from matching.index import clear_catalogue_index
-from matching.models import Membership, Organisation
+from matching.models import Brief, Membership, Organisation
+from partners.models import Phase, Term
+from tests.factories import SiteCapabilityFactory, SiteFactory
 
 
 @pytest.fixture
@@ -32,3 +35,46 @@ def helix(django_user_model):
 def northwind(django_user_model):
     """nora, of the Northwind organisation."""
     return _member(django_user_model, "northwind", "nora")
+
+
+def mab_site(
+    name: str, country: str, phase: str, compliance: float = 80, max_volume_l: float = 2000
+):
+    """A site making mAbs up to `max_volume_l`, serving one phase, with a scored record."""
+    site = SiteFactory(
+        name=name,
+        country=country,
+        phases=[Phase.objects.get(slug=phase)],
+        compliance_state="scored",
+        compliance_score=compliance,
+    )
+    SiteCapabilityFactory(site=site, term=Term.objects.get(slug="mab"), max_volume_l=max_volume_l)
+    return site
+
+
+@pytest.fixture
+def catalogue():
+    """Two eligible sites (DE preferred, then IE), two failing the phase must-have, one in an
+    excluded country."""
+    return {
+        "berlin": mab_site("Berlin", "DE", "phase2"),
+        "cork": mab_site("Cork", "IE", "phase2"),
+        "basel": mab_site("Basel", "DE", "phase3"),
+        "lyon": mab_site("Lyon", "FR", "phase1"),
+        "suzhou": mab_site("Suzhou", "CN", "phase2"),
+    }
+
+
+@pytest.fixture
+def brief(helix):
+    """Helix's phase 2 mAb brief: Germany preferred, China excluded, the phase a must-have."""
+    return Brief.objects.create(
+        organisation=helix.membership.organisation,
+        created_by=helix,
+        title="Phase 2 mAb",
+        modality=Term.objects.get(slug="mab"),
+        phase="phase2",
+        preferred_countries=["DE"],
+        excluded_countries=["CN"],
+        must_haves=["phase"],
+    )

@@ -11,8 +11,7 @@ from rest_framework.test import APIClient
 
 from matching import results, runs
 from matching.models import Brief, Result, Run, RunStatus
-from partners.models import Phase, Term
-from tests.factories import SiteCapabilityFactory, SiteFactory
+from tests.matching.conftest import mab_site
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_catalogue_index")]
 
@@ -21,45 +20,6 @@ def _client(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-def _site(name: str, country: str, phase: str, compliance: float = 80):
-    site = SiteFactory(
-        name=name,
-        country=country,
-        phases=[Phase.objects.get(slug=phase)],
-        compliance_state="scored",
-        compliance_score=compliance,
-    )
-    SiteCapabilityFactory(site=site, term=Term.objects.get(slug="mab"), max_volume_l=2000)
-    return site
-
-
-@pytest.fixture
-def catalogue():
-    """Two eligible sites (DE preferred, then IE), two failing the phase must-have, one in an
-    excluded country."""
-    return {
-        "berlin": _site("Berlin", "DE", "phase2"),
-        "cork": _site("Cork", "IE", "phase2"),
-        "basel": _site("Basel", "DE", "phase3"),
-        "lyon": _site("Lyon", "FR", "phase1"),
-        "suzhou": _site("Suzhou", "CN", "phase2"),
-    }
-
-
-@pytest.fixture
-def brief(helix):
-    return Brief.objects.create(
-        organisation=helix.membership.organisation,
-        created_by=helix,
-        title="Phase 2 mAb",
-        modality=Term.objects.get(slug="mab"),
-        phase="phase2",
-        preferred_countries=["DE"],
-        excluded_countries=["CN"],
-        must_haves=["phase"],
-    )
 
 
 def _start(client, brief, django_capture_on_commit_callbacks, method="weighted"):
@@ -262,17 +222,6 @@ def test_a_second_click_follows_the_run_already_under_way(
 # Comparing the ranking methods
 
 
-def _capable_site(name: str, max_volume_l: float, compliance: float):
-    site = SiteFactory(
-        name=name,
-        country="DE",
-        phases=[Phase.objects.get(slug="phase2")],
-        compliance_state="scored",
-        compliance_score=compliance,
-    )
-    SiteCapabilityFactory(site=site, term=Term.objects.get(slug="mab"), max_volume_l=max_volume_l)
-
-
 def test_switching_to_topsis_runs_the_brief_again_and_shows_how_ranks_move(
     helix, brief, django_capture_on_commit_callbacks
 ):
@@ -282,8 +231,8 @@ def test_switching_to_topsis_runs_the_brief_again_and_shows_how_ranks_move(
     # farthest from the worst on every criterion at once, puts Bonn first.
     brief.batch_size, brief.batch_unit = 2000, "L"
     brief.save()
-    _capable_site("Aachen", max_volume_l=2000, compliance=5)
-    _capable_site("Bonn", max_volume_l=1000, compliance=50)
+    mab_site("Aachen", "DE", "phase2", compliance=5, max_volume_l=2000)
+    mab_site("Bonn", "DE", "phase2", compliance=50, max_volume_l=1000)
     client = _client(helix)
     weighted_url = _start(client, brief, django_capture_on_commit_callbacks)["Location"]
     weighted = Run.objects.get()
@@ -356,7 +305,7 @@ def test_every_page_of_results_keeps_its_sentences_whatever_changes_after(
     helix, brief, django_capture_on_commit_callbacks
 ):
     sites = [
-        _site(f"Site {number:02}", "DE" if number % 2 else "IE", "phase2", compliance=number)
+        mab_site(f"Site {number:02}", "DE" if number % 2 else "IE", "phase2", compliance=number)
         for number in range(30)
     ]
     client = _client(helix)
@@ -388,9 +337,9 @@ def test_every_page_of_results_keeps_its_sentences_whatever_changes_after(
 
 
 def test_excluded_sites_are_paginated_by_name(helix, brief, django_capture_on_commit_callbacks):
-    _site("Eligible", "DE", "phase2")
+    mab_site("Eligible", "DE", "phase2")
     for number in range(27):
-        _site(f"Late {number:02}", "FR", "phase1")
+        mab_site(f"Late {number:02}", "FR", "phase1")
     client = _client(helix)
     url = _start(client, brief, django_capture_on_commit_callbacks)["Location"]
 

@@ -10,10 +10,9 @@ from kombu.exceptions import OperationalError
 from rest_framework.test import APIClient
 
 from matching import runs, tasks
-from matching.models import Brief, Result, Run, RunStatus
+from matching.models import Result, Run, RunStatus
 from partners.catalogue_version import current_catalogue_version
 from partners.models import Phase, Term
-from tests.factories import SiteCapabilityFactory, SiteFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_catalogue_index")]
 
@@ -22,40 +21,6 @@ def _api(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
-
-
-def _site(name: str, country: str, phase: str, mab: bool = True):
-    site = SiteFactory(name=name, country=country, phases=[Phase.objects.get(slug=phase)])
-    if mab:
-        SiteCapabilityFactory(site=site, term=Term.objects.get(slug="mab"), max_volume_l=2000)
-    return site
-
-
-@pytest.fixture
-def catalogue():
-    """Two eligible sites (DE preferred, then IE), two failing the phase must-have, one in an
-    excluded country."""
-    return {
-        "berlin": _site("Berlin", "DE", "phase2"),
-        "cork": _site("Cork", "IE", "phase2"),
-        "basel": _site("Basel", "DE", "phase3"),
-        "lyon": _site("Lyon", "FR", "phase1"),
-        "suzhou": _site("Suzhou", "CN", "phase2"),
-    }
-
-
-@pytest.fixture
-def brief(helix):
-    return Brief.objects.create(
-        organisation=helix.membership.organisation,
-        created_by=helix,
-        title="Phase 2 mAb",
-        modality=Term.objects.get(slug="mab"),
-        phase="phase2",
-        preferred_countries=["DE"],
-        excluded_countries=["CN"],
-        must_haves=["phase"],
-    )
 
 
 def _rows(run: Run) -> list[tuple]:
@@ -274,7 +239,7 @@ def test_an_unexpected_error_fails_the_run_and_a_done_run_is_not_retried(
 @pytest.fixture
 def vocabulary(transactional_db):
     """Tests outside a transaction see the tables an earlier one emptied: vocabulary included."""
-    from partners.models import DeaSchedule, Phase, Term
+    from partners.models import DeaSchedule
     from partners.vocabulary import install_vocabulary
 
     install_vocabulary(Term, Phase, DeaSchedule)
