@@ -67,7 +67,7 @@ def _page(client: Client, path: str, params: dict | None = None) -> Callable[[],
 def _rebuild_index() -> None:
     from django.utils import timezone
 
-    from partners.facet_index import build_facet_index
+    from partners.directory.facet_index import build_facet_index
 
     build_facet_index("benchmark", timezone.localdate())
 

@@ -15,9 +15,9 @@ import datetime
 import numpy as np
 
 from bench.timing import median_ms
-from matching.catalogue import STANDING_ADVERSE, STANDING_GOOD, STANDING_NONE, CatalogueIndex
-from matching.criteria import BriefCriteria
-from matching.engine import explain, score_catalogue
+from matching.engine.catalogue import STANDING_ADVERSE, STANDING_GOOD, STANDING_NONE, CatalogueIndex
+from matching.engine.criteria import BriefCriteria
+from matching.engine.scoring import explain, score_catalogue
 
 TARGETS_MS = {20_000: 100, 100_000: 500}
 MODALITIES = (

@@ -32,9 +32,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench.setup import median_ms, seeded_catalogue  # sets Django up first
-from matching.engine import score_catalogue
+from core.choices import JobStatus
+from matching.engine.scoring import score_catalogue
 from matching.index import build_catalogue_index, clear_catalogue_index, get_catalogue_index
-from matching.models import Brief, Organisation, Result, Run, RunStatus
+from matching.models import Brief, Organisation, Result, Run
 from matching.runs import execute_run
 from partners.models import Term
 
@@ -97,7 +98,7 @@ def _stored_runs(brief: Brief, runs: int, *, warm: bool) -> tuple[list[float], R
         assert execute_run(run.pk)
         samples.append(time.perf_counter() - started)
         run.refresh_from_db()
-        assert run.status == RunStatus.DONE, run.error
+        assert run.status == JobStatus.DONE, run.error
         assert Result.objects.filter(run=run).count() == run.sites_scored
         Run.objects.filter(pk=run.pk).delete()
     return samples[1:], run

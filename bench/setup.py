@@ -35,8 +35,8 @@ def seeded_catalogue(providers: int, seed: int) -> None:
     """Migrate, and seed and score the catalogue when it is smaller than asked."""
     from django.core.management import call_command
 
-    from partners.compliance_store import recompute_compliance_scores
     from partners.models import Provider
+    from partners.regulatory.stored_scores import recompute_compliance_scores
 
     call_command("migrate", verbosity=0)
     if Provider.objects.count() < providers:

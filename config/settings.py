@@ -201,7 +201,7 @@ SPECTACULAR_SETTINGS = {
         "TermKindEnum": "partners.choices.TermKind",
         "CertificationKindEnum": "partners.choices.CertificationKind",
         "CertificationStatusEnum": "partners.choices.CertificationStatus",
-        "RunStatusEnum": "matching.models.RunStatus",
+        "RunStatusEnum": "core.choices.JobStatus",
     },
 }
 

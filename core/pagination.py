@@ -1,15 +1,17 @@
-"""Page numbers for the catalogue API: `{count, next, previous, results}`, bad pages are a 400.
+"""Page numbers for the JSON API of both apps: `{count, next, previous, results}`; a bad page
+is a 400.
 
-DRF answers a page past the end with a 404, which reads as "this list does not exist"; the
-issue asks for bad input to be a 400 naming the parameter, as the filters are.
+DRF answers a page past the end with a 404, which reads as "this list does not exist"; here bad
+input is a 400 naming the parameter, as the filters answer.
 """
 
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import QuerySet
-from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.views import APIView
+
+from core.api import field_error
 
 
 class CataloguePagination(PageNumberPagination):
@@ -30,12 +32,8 @@ class CataloguePagination(PageNumberPagination):
         except ValueError:
             size = 0
         if size < 1:
-            raise ValidationError(
-                {
-                    self.page_size_query_param: [
-                        f"Enter a whole number from 1 to {self.max_page_size}."
-                    ]
-                }
+            raise field_error(
+                self.page_size_query_param, f"Enter a whole number from 1 to {self.max_page_size}."
             )
         return min(size, self.max_page_size)
 
@@ -48,14 +46,14 @@ class CataloguePagination(PageNumberPagination):
         try:
             self.page = paginator.page(page_number)
         except PageNotAnInteger:
-            raise ValidationError(
-                {self.page_query_param: ["The page number must be a whole number."]}
+            raise field_error(
+                self.page_query_param, "The page number must be a whole number."
             ) from None
         except EmptyPage:
             pages = paginator.num_pages
             there_are = "there is 1 page" if pages == 1 else f"there are {pages} pages"
-            raise ValidationError(
-                {self.page_query_param: [f"Page {page_number} does not exist: {there_are}."]}
+            raise field_error(
+                self.page_query_param, f"Page {page_number} does not exist: {there_are}."
             ) from None
         self.display_page_controls = paginator.num_pages > 1 and self.template is not None
         return list(self.page)

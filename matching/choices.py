@@ -4,7 +4,14 @@ from django.db import models
 
 # A brief's weights run from MIN_WEIGHT (ignored) to MAX_WEIGHT; a new brief weighs every
 # criterion equally, at DEFAULT_WEIGHT.
-from matching.criteria import CRITERIA, DEFAULT_WEIGHT, MAX_WEIGHT, MIN_WEIGHT
+from matching.engine.criteria import (
+    CRITERIA,
+    CRITERION_LABELS,
+    DEFAULT_WEIGHT,
+    MAX_WEIGHT,
+    MIN_WEIGHT,
+    default_weights,
+)
 
 __all__ = [
     "DEFAULT_WEIGHT",
@@ -16,10 +23,10 @@ __all__ = [
 ]
 
 
-# The criteria are defined once, Django-free, in matching/criteria.py for the engine.
+# The criteria and their labels are defined once, Django-free, in matching/engine/criteria.py.
 Criterion = models.TextChoices(
     "Criterion",
-    [(name.upper(), (name, name.replace("_", " ").capitalize())) for name in CRITERIA],
+    [(name.upper(), (name, CRITERION_LABELS[name].capitalize())) for name in CRITERIA],
 )
 Criterion.__doc__ = "The criteria a site is scored on (DESIGN.md, Matching), in the pages' order."
 
@@ -27,8 +34,3 @@ Criterion.__doc__ = "The criteria a site is scored on (DESIGN.md, Matching), in 
 class BatchUnit(models.TextChoices):
     KG = "kg", "kg"
     L = "L", "L"
-
-
-def default_weights() -> dict[str, int]:
-    """Every criterion at the default weight (a callable, so each brief gets its own dict)."""
-    return {criterion.value: DEFAULT_WEIGHT for criterion in Criterion}

@@ -4,7 +4,7 @@ from django import forms
 from django_countries import countries
 
 from matching.choices import DEFAULT_WEIGHT, MAX_WEIGHT, MIN_WEIGHT, Criterion
-from matching.criteria import TERM_SETS, BriefCriteria, brief_criteria
+from matching.engine.criteria import TERM_SETS, BriefCriteria, brief_criteria
 from matching.models import Brief, RunMethod
 from matching.validation import brief_errors
 from partners.choices import MARKET_AUTHORITY, CertificationKind, Region, TermKind

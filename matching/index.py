@@ -1,8 +1,8 @@
 """The matching engine's catalogue index, built from the database and cached per process.
 
-One brief is scored against every site (matching/engine.py), so the catalogue is read once per
-catalogue version and day, in a handful of queries, into NumPy arrays (matching/catalogue.py);
-the live preview and match runs reuse it until the catalogue changes
+One brief is scored against every site (matching/engine/scoring.py), so the catalogue is read once
+per catalogue version and day, in a handful of queries, into NumPy arrays
+(matching/engine/catalogue.py); the live preview and match runs reuse it until the catalogue changes
 (partners/catalogue_version.py) or the date does (certificate validity and the standing windows
 depend on it). The only module of the matching engine that touches the ORM.
 
@@ -22,13 +22,14 @@ import datetime
 import numpy as np
 from django_countries import countries as country_names
 
-from matching.catalogue import STANDING_ADVERSE, STANDING_GOOD, STANDING_NONE, CatalogueIndex
+from core.dates import years_before
+from matching.engine.catalogue import STANDING_ADVERSE, STANDING_GOOD, STANDING_NONE, CatalogueIndex
 from partners.catalogue_version import CatalogueCache
 from partners.choices import (
+    ADVERSE_STANDING_ACTIONS,
     DEA_SCHEDULES,
     MARKET_AUTHORITY,
     PHASES,
-    ActionType,
     Authority,
     CertificationKind,
     Classification,
@@ -41,13 +42,6 @@ from partners.regions import region_of
 
 STANDING_EVIDENCE_YEARS = 5
 STANDING_ADVERSE_YEARS = 2
-ADVERSE_ACTIONS = (
-    ActionType.WARNING_LETTER,
-    ActionType.IMPORT_ALERT,
-    ActionType.EU_NON_COMPLIANCE,
-    ActionType.INJUNCTION,
-    ActionType.SEIZURE,
-)
 # The authority a certification speaks for when its own `authority` is blank.
 CERTIFICATION_AUTHORITY = {
     CertificationKind.FDA_REGISTRATION: Authority.FDA,
@@ -59,13 +53,6 @@ CERTIFICATION_AUTHORITY = {
     CertificationKind.TGA_GMP: Authority.TGA,
     CertificationKind.ANVISA_GMP: Authority.ANVISA,
 }
-
-
-def _years_before(today: datetime.date, years: int) -> datetime.date:
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year - years, day=28)
 
 
 def _positions(site_ids: np.ndarray, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -167,8 +154,8 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
         if authority in authority_column:
             good[row, authority_column[authority]] = True
 
-    evidence_since = _years_before(today, STANDING_EVIDENCE_YEARS)
-    adverse_since = _years_before(today, STANDING_ADVERSE_YEARS)
+    evidence_since = years_before(today, STANDING_EVIDENCE_YEARS)
+    adverse_since = years_before(today, STANDING_ADVERSE_YEARS)
     inspections = list(
         Inspection.objects.filter(
             site__isnull=False, end_date__gte=evidence_since, end_date__lte=today
@@ -191,7 +178,7 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
     actions = list(
         RegulatoryAction.objects.filter(
             site__isnull=False,
-            action_type__in=ADVERSE_ACTIONS,
+            action_type__in=ADVERSE_STANDING_ACTIONS,
             action_date__gte=adverse_since,
             action_date__lte=today,
         )

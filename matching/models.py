@@ -5,8 +5,10 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from core.choices import JobStatus
+from core.models import TimeStamped
 from matching.choices import BatchUnit, default_weights
-from matching.criteria import BriefCriteria, brief_criteria
+from matching.engine.criteria import BriefCriteria, brief_criteria
 from matching.querysets import BriefQuerySet
 from matching.validation import (
     validate_certification_kinds,
@@ -26,17 +28,8 @@ __all__ = [
     "Result",
     "Run",
     "RunMethod",
-    "RunStatus",
     "organisation_of",
 ]
-
-
-class TimeStamped(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
 
 
 class Organisation(TimeStamped):
@@ -197,13 +190,6 @@ class Brief(TimeStamped):
 # --- Match runs ----------------------------------------------------------------------------------
 
 
-class RunStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-
-
 class RunMethod(models.TextChoices):
     WEIGHTED = "weighted", "Weighted mean"
     TOPSIS = "topsis", "TOPSIS"
@@ -236,7 +222,7 @@ class Run(models.Model):
         editable=False,
     )
     method = models.CharField(max_length=10, choices=RunMethod.choices, default=RunMethod.WEIGHTED)
-    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0, help_text="0 to 100.")
     catalogue_version = models.CharField(
         max_length=64, blank=True, help_text="The catalogue version token the run scored."
@@ -281,7 +267,7 @@ class Run(models.Model):
     @property
     def active(self) -> bool:
         """Queued or running: its page follows the progress."""
-        return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+        return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 class Result(models.Model):

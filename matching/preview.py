@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from django_countries import countries
 
-from matching.catalogue import CatalogueIndex
-from matching.criteria import BriefCriteria
-from matching.engine import CriterionExplanation, Relaxation, explain_rows, score_catalogue
+from matching.engine.catalogue import CatalogueIndex
+from matching.engine.criteria import BriefCriteria
+from matching.engine.scoring import CriterionExplanation, Relaxation, explain_rows, score_catalogue
 from partners.models import Provider
 
 PREVIEW_SIZE = 10

@@ -15,8 +15,9 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Case, QuerySet, Value, When
 from django_countries import countries
 
+from core.choices import JobStatus
 from matching.choices import Criterion
-from matching.models import Result, Run, RunMethod, RunStatus
+from matching.models import Result, Run, RunMethod
 from partners.catalogue_version import current_catalogue_version
 
 RESULTS_PER_PAGE = 25
@@ -91,7 +92,7 @@ class MethodComparison:
 
     @property
     def done(self) -> bool:
-        return self.run is not None and self.run.status == RunStatus.DONE
+        return self.run is not None and self.run.status == JobStatus.DONE
 
 
 def brief_edited_since(run: Run) -> bool:
@@ -120,16 +121,16 @@ def method_comparison(run: Run) -> MethodComparison:
         Run.objects.filter(
             brief_id=run.brief_id, method=method, created_at__gte=run.brief.updated_at
         )
-        .exclude(status=RunStatus.FAILED)
+        .exclude(status=JobStatus.FAILED)
         .order_by("-created_at", "-id")
         .first()
     )
     if other is None:
         return comparison
-    if other.status == RunStatus.DONE and other.catalogue_version != run.catalogue_version:
+    if other.status == JobStatus.DONE and other.catalogue_version != run.catalogue_version:
         return comparison
     shared = None
-    if other.status == RunStatus.DONE and run.status == RunStatus.DONE:
+    if other.status == JobStatus.DONE and run.status == JobStatus.DONE:
         shared = len(_top_sites(run) & _top_sites(other))
     return MethodComparison(
         run=other, method=method, method_label=RunMethod(method).label, shared_top=shared

@@ -1,6 +1,7 @@
 """Match runs: one brief scored against the whole catalogue by a worker, its results stored.
 
-    run = start_run(brief, user, method="weighted")   # QUEUED; the task is sent after commit
+    run = start_run(brief, user, method="weighted")   # QUEUED
+    tasks.send_run(run.pk)                            # the task, sent after commit
 
 `execute_run(run_id)` is the one function that runs a run (the Celery task
 matching.tasks.execute_run calls it). It is safe to deliver twice and to kill at any point:
@@ -55,12 +56,17 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
-from matching.criteria import CRITERION_LABELS
-from matching.engine import HARD_CONSTRAINT_LABELS, MatchOutcome, explain_rows, score_catalogue
+from core.choices import JobStatus
+from matching.engine.criteria import CRITERION_LABELS
+from matching.engine.scoring import (
+    HARD_CONSTRAINT_LABELS,
+    MatchOutcome,
+    explain_rows,
+    score_catalogue,
+)
 from matching.index import get_catalogue_index
-from matching.models import Brief, Result, Run, RunMethod, RunStatus
+from matching.models import Brief, Result, Run, RunMethod
 from partners.models import Site
 
 logger = logging.getLogger(__name__)
@@ -105,45 +111,31 @@ def stale_after() -> datetime.timedelta:
 
 
 def start_run(brief: Brief, user: Any, method: str = RunMethod.WEIGHTED) -> Run:
-    """Create a QUEUED run of the brief and send its task once the transaction commits."""
+    """Create a QUEUED run of the brief. The caller sends it (matching.tasks.send_run)."""
     if method not in RunMethod.values:
         raise ValueError(f"Unknown method {method!r}: {' or '.join(RunMethod.values)}.")
-    run = Run.objects.create(
+    return Run.objects.create(
         brief=brief,
         organisation_id=brief.organisation_id,
         created_by=user if getattr(user, "is_authenticated", False) else None,
         method=method,
         queued_at=timezone.now(),
     )
-    enqueue(run.pk)
-    return run
 
 
-def enqueue(run_id: int) -> None:
-    """Send the run's task after the current transaction commits (at once outside one).
-
-    When the broker cannot be reached the run stays QUEUED with BROKER_DOWN in `error`, for the
-    user to read; `requeue_stale_runs` sends it later.
-    """
-    from matching.tasks import execute_run  # tasks.py imports this module
-
-    def send() -> None:
-        try:
-            execute_run.apply_async((run_id,))
-        except (OperationalError, OSError):
-            logger.warning("Could not send match run %s to the broker", run_id, exc_info=True)
-            Run.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(error=BROKER_DOWN)
-
-    transaction.on_commit(send)
+def note_broker_down(run_id: int) -> None:
+    """The run's task could not be sent: it stays QUEUED with BROKER_DOWN in `error`, for the
+    user to read, until `requeue_stale_runs` sends it again."""
+    Run.objects.filter(pk=run_id, status=JobStatus.QUEUED).update(error=BROKER_DOWN)
 
 
 def retry_run(run: Run) -> bool:
-    """Queue a failed run again, with a fresh count of attempts, or send a queued one again
-    (its task was lost, or the broker was down). Returns False when the run is running or
-    done. A run sent twice runs once (the claim in `execute_run`)."""
+    """Queue a failed run again, with a fresh count of attempts, or a queued one once more (its
+    task was lost, or the broker was down). Returns whether the run is to be sent: False when it
+    is running or done. A run sent twice runs once (the claim in `execute_run`)."""
     now = timezone.now()
-    failed = Run.objects.filter(pk=run.pk, status=RunStatus.FAILED).update(
-        status=RunStatus.QUEUED,
+    failed = Run.objects.filter(pk=run.pk, status=JobStatus.FAILED).update(
+        status=JobStatus.QUEUED,
         attempts=0,
         progress=0,
         error="",
@@ -151,50 +143,49 @@ def retry_run(run: Run) -> bool:
         finished_at=None,
     )
     # A queued run keeps its attempts: they count the workers that died running it.
-    queued = failed or Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
+    queued = failed or Run.objects.filter(pk=run.pk, status=JobStatus.QUEUED).update(
         error="", queued_at=now
     )
-    if queued:
-        enqueue(run.pk)
     return bool(queued)
 
 
-def requeue_stale_runs(now: datetime.datetime | None = None) -> int:
-    """Send again the runs queued for more than REQUEUE_AFTER (the broker was down, or lost the
-    message). A run delivered twice runs once (the claim). Returns how many were sent."""
+def requeue_stale_runs(now: datetime.datetime | None = None) -> list[int]:
+    """The runs queued for more than REQUEUE_AFTER (the broker was down, or lost the message),
+    each marked as queued again now: the ids to send. A run delivered twice runs once (the
+    claim)."""
     now = now or timezone.now()
-    sent = 0
-    stale = Run.objects.filter(status=RunStatus.QUEUED, queued_at__lt=now - REQUEUE_AFTER)
+    to_send = []
+    stale = Run.objects.filter(status=JobStatus.QUEUED, queued_at__lt=now - REQUEUE_AFTER)
     for run_id, queued_at in stale.values_list("pk", "queued_at"):
-        if Run.objects.filter(pk=run_id, status=RunStatus.QUEUED, queued_at=queued_at).update(
+        if Run.objects.filter(pk=run_id, status=JobStatus.QUEUED, queued_at=queued_at).update(
             queued_at=now
         ):
-            enqueue(run_id)
-            sent += 1
-    return sent
+            to_send.append(run_id)
+    return to_send
 
 
-def recover_stuck_runs(now: datetime.datetime | None = None) -> tuple[int, int]:
+def recover_stuck_runs(now: datetime.datetime | None = None) -> tuple[list[int], int]:
     """Deal with RUNNING runs whose heartbeat is stale (their worker died): queue each again
-    while it has attempts left, else fail it with the reason. Returns (requeued, failed)."""
+    while it has attempts left, else fail it with the reason. Returns the ids of the runs queued
+    again, to send, and how many failed."""
     now = now or timezone.now()
     limit = stale_after()
     minutes = max(1, round(limit.total_seconds() / 60))
-    requeued = failed = 0
-    stuck = Run.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=now - limit)
+    requeued: list[int] = []
+    failed = 0
+    stuck = Run.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=now - limit)
     for run_id, attempts in stuck.values_list("pk", "attempts"):
         same = Run.objects.filter(
             pk=run_id,
-            status=RunStatus.RUNNING,
+            status=JobStatus.RUNNING,
             attempts=attempts,
             heartbeat_at__lt=now - limit,
         )
         if attempts < MAX_ATTEMPTS:
-            if same.update(status=RunStatus.QUEUED, queued_at=now):
-                enqueue(run_id)
-                requeued += 1
+            if same.update(status=JobStatus.QUEUED, queued_at=now):
+                requeued.append(run_id)
         elif same.update(
-            status=RunStatus.FAILED,
+            status=JobStatus.FAILED,
             finished_at=now,
             error=f"stopped: no progress for {minutes} minutes, {attempts} times; retry it.",
         ):
@@ -216,11 +207,11 @@ def execute_run(run_id: int) -> bool:
     claimed = (
         Run.objects.filter(pk=run_id)
         .filter(
-            Q(status=RunStatus.QUEUED)
-            | Q(status=RunStatus.RUNNING, heartbeat_at__lt=now - stale_after())
+            Q(status=JobStatus.QUEUED)
+            | Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - stale_after())
         )
         .update(
-            status=RunStatus.RUNNING,
+            status=JobStatus.RUNNING,
             started_at=now,
             heartbeat_at=now,
             progress=0,
@@ -284,7 +275,7 @@ def _run(run_id: int, attempt: int) -> None:
         # another worker took the run over meanwhile.
         mine = (
             Run.objects.select_for_update()
-            .filter(pk=run_id, status=RunStatus.RUNNING, attempts=attempt)
+            .filter(pk=run_id, status=JobStatus.RUNNING, attempts=attempt)
             .exists()
         )
         if not mine:
@@ -299,7 +290,7 @@ def _run(run_id: int, attempt: int) -> None:
         eligible = int(outcome.eligible.sum())
         finished = timezone.now()
         Run.objects.filter(pk=run_id).update(
-            status=RunStatus.DONE,
+            status=JobStatus.DONE,
             progress=100,
             catalogue_version=index.version,
             sites_scored=index.site_count,
@@ -315,7 +306,7 @@ def _run(run_id: int, attempt: int) -> None:
 
 def _step(run_id: int, attempt: int, progress: int, **fields: Any) -> None:
     """Report progress and that this worker is alive; stop if the run is no longer ours."""
-    written = Run.objects.filter(pk=run_id, status=RunStatus.RUNNING, attempts=attempt).update(
+    written = Run.objects.filter(pk=run_id, status=JobStatus.RUNNING, attempts=attempt).update(
         progress=progress, heartbeat_at=timezone.now(), **fields
     )
     if not written:
@@ -325,8 +316,8 @@ def _step(run_id: int, attempt: int, progress: int, **fields: Any) -> None:
 
 
 def _fail(run_id: int, attempt: int, error: str) -> None:
-    Run.objects.filter(pk=run_id, status=RunStatus.RUNNING, attempts=attempt).update(
-        status=RunStatus.FAILED, error=error, finished_at=timezone.now()
+    Run.objects.filter(pk=run_id, status=JobStatus.RUNNING, attempts=attempt).update(
+        status=JobStatus.FAILED, error=error, finished_at=timezone.now()
     )
 
 

@@ -1,8 +1,15 @@
-"""Match-run background jobs. Thin: take ids, call the domain function (matching/runs.py)."""
+"""Match-run background jobs. Thin: take ids, call the domain function (matching/runs.py), and
+send what it returns to be run."""
+
+import logging
 
 from celery import shared_task
+from django.db import transaction
+from kombu.exceptions import OperationalError
 
 from matching import runs
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -23,13 +30,38 @@ def execute_run(run_id: int) -> bool:
     return runs.execute_run(run_id)
 
 
+def send_run(run_id: int) -> None:
+    """Send the run's task after the current transaction commits (at once outside one).
+
+    When the broker cannot be reached the run stays QUEUED and says so (`runs.note_broker_down`);
+    the `requeue_stale_runs` job sends it later.
+    """
+
+    def send() -> None:
+        try:
+            execute_run.apply_async((run_id,))
+        except (OperationalError, OSError):
+            logger.warning("Could not send match run %s to the broker", run_id, exc_info=True)
+            runs.note_broker_down(run_id)
+
+    transaction.on_commit(send)
+
+
 @shared_task(acks_late=True, time_limit=60)
 def requeue_stale_runs() -> int:
-    """Send again the runs that stayed queued (the broker was down). Idempotent."""
-    return runs.requeue_stale_runs()
+    """Send again the runs that stayed queued (the broker was down). Idempotent. Returns how
+    many were sent."""
+    to_send = runs.requeue_stale_runs()
+    for run_id in to_send:
+        send_run(run_id)
+    return len(to_send)
 
 
 @shared_task(acks_late=True, time_limit=60)
 def recover_stuck_runs() -> list[int]:
-    """Restart, or fail once out of attempts, the runs whose worker died. Idempotent."""
-    return list(runs.recover_stuck_runs())
+    """Restart, or fail once out of attempts, the runs whose worker died. Idempotent. Returns
+    [requeued, failed]."""
+    requeued, failed = runs.recover_stuck_runs()
+    for run_id in requeued:
+        send_run(run_id)
+    return [len(requeued), failed]

@@ -15,11 +15,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_countries import countries
 from django_htmx.http import HttpResponseClientRefresh
 
-from matching import results, runs
+from core.choices import JobStatus
+from matching import results, runs, tasks
 from matching.choices import Criterion
 from matching.forms import BriefForm, RunStartForm
 from matching.index import get_catalogue_index
-from matching.models import Brief, Run, RunMethod, RunStatus, organisation_of
+from matching.models import Brief, Run, RunMethod, organisation_of
 from matching.preview import preview
 from partners.choices import CertificationKind, Region
 
@@ -196,7 +197,7 @@ def run_start(request: HttpRequest, pk: int) -> HttpResponse:
     active = (
         brief.runs.filter(
             method=method,
-            status__in=[RunStatus.QUEUED, RunStatus.RUNNING],
+            status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
             created_at__gte=brief.updated_at,
         )
         .order_by("-created_at", "-id")
@@ -206,7 +207,9 @@ def run_start(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, "This brief is already being matched this way: here is that run.")
         return redirect(active)
     # When the task queue is down the run's page says so (its progress card shows `error`).
-    return redirect(runs.start_run(brief, request.user, method))
+    run = runs.start_run(brief, request.user, method)
+    tasks.send_run(run.pk)
+    return redirect(run)
 
 
 @login_required
@@ -220,7 +223,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "brief_edited": results.brief_edited_since(run),
         "other_method": results.other_method(run.method),
     }
-    if run.status == RunStatus.DONE:
+    if run.status == JobStatus.DONE:
         comparison = results.method_comparison(run)
         constraints = {step["constraint"] for step in run.funnel}
         excluded_by = request.GET.get("excluded", "")
@@ -245,7 +248,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress bar, polled by the run's page; reloads the page once the run has ended."""
     run = get_object_or_404(_runs(request), pk=pk)
-    if request.htmx and run.status in (RunStatus.DONE, RunStatus.FAILED):
+    if request.htmx and run.status in (JobStatus.DONE, JobStatus.FAILED):
         return HttpResponseClientRefresh()
     return render(request, "matching/_run_progress.html", {"run": run})
 
@@ -255,6 +258,7 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
 def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(_runs(request), pk=pk)
     if runs.retry_run(run):
+        tasks.send_run(run.pk)
         messages.success(request, "The run is queued again.")
     else:
         run.refresh_from_db(fields=["status"])

@@ -21,9 +21,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from partners.choices import ImportStatus
+from core.choices import JobStatus
+from partners import tasks
 from partners.forms import RegulatorImportUploadForm
-from partners.importers.uploads import BIG_FILE_BYTES, BIG_FILE_ROWS, start_regulator_import
+from partners.importers.fda.uploads import BIG_FILE_BYTES, BIG_FILE_ROWS, runs_in_worker
 from partners.models import (
     Certification,
     Citation,
@@ -36,7 +37,7 @@ from partners.models import (
     SiteCapability,
     Term,
 )
-from partners.unmatched_feis import country_code, unmatched_feis
+from partners.regulatory.unmatched_feis import country_code, unmatched_feis
 
 admin.site.site_header = "CDMO Match curation"
 admin.site.site_title = "CDMO Match curation"
@@ -242,10 +243,10 @@ class RegulatorImportAdmin(admin.ModelAdmin):
 
     @admin.display(description="rows: created / updated / rejected")
     def outcome(self, upload: RegulatorImport) -> str:
-        if upload.status == ImportStatus.RUNNING:
+        if upload.status == JobStatus.RUNNING:
             total = f" of {upload.rows_total:,}" if upload.rows_total else ""
             return f"{upload.rows_done:,}{total} read so far"
-        if upload.status != ImportStatus.DONE:
+        if upload.status != JobStatus.DONE:
             return ""
         report = upload.report
         return f"{report['created']:,} / {report['updated']:,} / {report['rejected']:,}"
@@ -274,7 +275,11 @@ class RegulatorImportAdmin(admin.ModelAdmin):
         obj.created_by = request.user
         super().save_model(request, obj, form, change)
         # A small file is imported now; a big one once this request's transaction commits.
-        obj.queued = start_regulator_import(obj)
+        obj.queued = runs_in_worker(obj)
+        if obj.queued:
+            tasks.run_regulator_import.delay_on_commit(obj.pk)
+        else:
+            tasks.run_regulator_import(obj.pk)
 
     def response_add(self, request: HttpRequest, obj: RegulatorImport, post_url_continue=None):
         obj.refresh_from_db(fields=["status", "error", "report"])
@@ -284,7 +289,7 @@ class RegulatorImportAdmin(admin.ModelAdmin):
                 f"“{obj}” is over {filesizeformat(BIG_FILE_BYTES)} or {BIG_FILE_ROWS:,} rows: "
                 "a worker imports it. This page shows its progress.",
             )
-        elif obj.status == ImportStatus.DONE:
+        elif obj.status == JobStatus.DONE:
             messages.success(request, f"“{obj}” is imported. Its report is below.")
         else:
             messages.error(request, f"“{obj}” was not imported: {obj.error}")

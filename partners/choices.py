@@ -96,7 +96,7 @@ class ActionType(models.TextChoices):
 
 
 class ComplianceState(models.TextChoices):
-    """Whether a site's compliance score could be computed (partners/compliance.py)."""
+    """Whether a site's compliance score could be computed (partners/regulatory/compliance.py)."""
 
     SCORED = "scored", "Scored"
     UNKNOWN = "unknown", "Unknown: no inspection in five years"
@@ -124,10 +124,16 @@ MARKET_AUTHORITY = {
 }
 
 
-class ImportStatus(models.TextChoices):
-    """Where an uploaded regulator file is in its import (partners.RegulatorImport)."""
-
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+# The actions after which a site's record is not clean (the directory's `clean_since` filter).
+NOT_CLEAN_ACTIONS = (
+    ActionType.WARNING_LETTER,
+    ActionType.IMPORT_ALERT,
+    ActionType.EU_NON_COMPLIANCE,
+)
+# The actions that put a site in adverse standing with a market's authority (the matching
+# index's `markets` criterion): the above, and the court's injunctions and seizures.
+ADVERSE_STANDING_ACTIONS = (
+    *NOT_CLEAN_ACTIONS,
+    ActionType.INJUNCTION,
+    ActionType.SEIZURE,
+)

@@ -9,8 +9,8 @@ two kinds:
   listed when at least one of its sites satisfies every active site filter together.
 
 `provider_conditions` and `site_conditions` build those conditions and can leave one
-parameter out, which is how the facet counts (partners/facets.py) count each facet over the
-list filtered by every other active filter.
+parameter out, which is how the facet counts (partners/directory/facets.py) count each facet over
+the list filtered by every other active filter.
 """
 
 import datetime
@@ -24,8 +24,8 @@ from django_countries import countries
 
 from partners.choices import (
     DEA_SCHEDULES,
+    NOT_CLEAN_ACTIONS,
     PHASES,
-    ActionType,
     Authority,
     CertificationKind,
     Classification,
@@ -44,9 +44,6 @@ from partners.models import (
     Term,
 )
 from partners.regions import countries_in
-
-# The events that make a site's record "not clean" for `clean_since`.
-ADVERSE_ACTIONS = [ActionType.WARNING_LETTER, ActionType.IMPORT_ALERT, ActionType.EU_NON_COMPLIANCE]
 
 # The vocabulary filters: parameter name -> kind of term.
 TERM_FILTERS = {
@@ -289,7 +286,7 @@ def site_conditions(
             site=OuterRef("pk"), classification=Classification.OAI, end_date__gte=since
         )
         adverse = RegulatoryAction.objects.filter(
-            site=OuterRef("pk"), action_type__in=ADVERSE_ACTIONS, action_date__gte=since
+            site=OuterRef("pk"), action_type__in=NOT_CLEAN_ACTIONS, action_date__gte=since
         )
         conditions.append(~Exists(oai) & ~Exists(adverse))
     if (kg := wanted("min_batch_kg")) is not None:

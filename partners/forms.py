@@ -3,7 +3,7 @@
 from django import forms
 from django.template.defaultfilters import filesizeformat
 
-from partners.importers.uploads import MAX_UPLOAD_BYTES, UPLOAD_EXTENSIONS, stored_upload
+from partners.importers.fda.uploads import MAX_UPLOAD_BYTES, UPLOAD_EXTENSIONS, stored_upload
 from partners.models import RegulatorImport
 
 

@@ -1,6 +1,7 @@
 """Keep derived data current after ORM changes to the catalogue (a curator's edit in the admin,
-an import): every change bumps the catalogue version (partners/catalogue_version.py), and a
-changed inspection or regulatory action has its site's compliance score recomputed.
+an import): every change bumps the catalogue version (partners/catalogue_version.py), a saved
+site takes the regulator records of its FEI, and a changed inspection or regulatory action has
+its site's compliance score recomputed.
 
 Bulk writes (`bulk_create`, queryset `update`, so also the relinking of records when a site's FEI
 changes) send no signals: their scores catch up with the nightly recompute, unless the writer
@@ -24,6 +25,7 @@ from partners.models import (
     SiteCapability,
     Term,
 )
+from partners.regulatory.linking import link_regulatory_records
 from partners.tasks import recompute_compliance
 
 CATALOGUE_MODELS = [
@@ -38,7 +40,7 @@ CATALOGUE_MODELS = [
     Term,
 ]
 
-# The records the compliance score reads (partners/compliance_store.py).
+# The records the compliance score reads (partners/regulatory/stored_scores.py).
 SCORED_RECORD_MODELS = [Inspection, RegulatoryAction]
 # Where a database connection keeps the ids of the sites to recompute when it next commits.
 PENDING = "_compliance_sites_to_recompute"
@@ -48,6 +50,14 @@ def _catalogue_changed(sender, **kwargs) -> None:
     if kwargs.get("raw"):  # loading fixtures
         return
     bump_catalogue_version()
+
+
+def _site_saved(sender, instance, raw: bool = False, **kwargs) -> None:
+    """A site that got, changed or lost its FEI takes the regulator records of its FEI, and
+    gives back those of its old one."""
+    if raw:  # loading fixtures
+        return
+    link_regulatory_records([instance.pk])
 
 
 def _site_sets_changed(sender, action: str, **kwargs) -> None:
@@ -102,6 +112,7 @@ def connect() -> None:
     for model in CATALOGUE_MODELS:
         post_save.connect(_catalogue_changed, sender=model, dispatch_uid=f"catalogue-{model}")
         post_delete.connect(_catalogue_changed, sender=model, dispatch_uid=f"catalogue-d-{model}")
+    post_save.connect(_site_saved, sender=Site, dispatch_uid="site-relink")
     for through in (Site.phases.through, Site.dea_schedules.through):
         m2m_changed.connect(_site_sets_changed, sender=through, dispatch_uid=f"catalogue-{through}")
     for model in SCORED_RECORD_MODELS:

@@ -2,9 +2,9 @@
 
 from celery import shared_task
 
-from partners.compliance_store import recompute_compliance_scores
-from partners.importers import uploads
-from partners.linking import link_regulatory_records as link_records
+from partners.importers.fda import uploads
+from partners.regulatory.linking import link_regulatory_records as link_records
+from partners.regulatory.stored_scores import recompute_compliance_scores
 
 
 @shared_task(acks_late=True, ignore_result=False)
@@ -29,9 +29,13 @@ def recompute_compliance(site_ids: list[int] | None = None) -> int:
     time_limit=uploads.TIME_LIMIT,
 )
 def run_regulator_import(import_id: int) -> bool:
-    """Import an uploaded regulator file (a RegulatorImport). Returns whether this run did it.
+    """Import an uploaded regulator file (a RegulatorImport), then queue the recomputation of the
+    compliance scores it changed. Returns whether this run did it.
 
     Idempotent: the run claims the row with a conditional update, so a task delivered twice
     imports the file once; safe to acknowledge late.
     """
-    return uploads.run_regulator_import(import_id)
+    ran = uploads.run_regulator_import(import_id)
+    if ran and (site_ids := uploads.sites_to_rescore(import_id)):
+        recompute_compliance.delay_on_commit(site_ids)
+    return ran

@@ -10,16 +10,16 @@ from django.utils.cache import patch_vary_headers
 from django_countries import countries
 
 from partners.choices import CertificationKind, TermKind
-from partners.facets import directory_facets
+from partners.directory.facets import directory_facets
+from partners.directory.profile import KIND_HINTS, provider_for_profile, site_profiles
 from partners.filtersets import ProviderFilterSet
-from partners.methodology import describe_methodology
 from partners.models import (
     Certification,
     Provider,
     Site,
     SiteCapability,
 )
-from partners.profile import KIND_HINTS, provider_for_profile, site_profiles
+from partners.regulatory.methodology import describe_methodology
 
 DIRECTORY_PAGE_SIZE = 20
 # The capability kinds a directory entry shows as chips.
@@ -120,7 +120,7 @@ def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def methodology(request: HttpRequest) -> HttpResponse:
-    """The compliance score's published method, read from partners/compliance.py, and a worked
-    example scored by it today."""
+    """The compliance score's published method, read from partners/regulatory/compliance.py, and
+    a worked example scored by it today."""
     context = {"methodology": describe_methodology(timezone.localdate())}
     return render(request, "partners/methodology.html", context)

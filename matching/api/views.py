@@ -20,12 +20,15 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from matching import runs
+from core.api import field_error
+from core.choices import JobStatus
+from core.pagination import CataloguePagination
+from matching import runs, tasks
 from matching.api.serializers import (
     BriefSerializer,
     ExcludedResultSerializer,
@@ -35,10 +38,9 @@ from matching.api.serializers import (
     RunSerializer,
     RunStartSerializer,
 )
-from matching.models import Brief, Result, Run, RunStatus, organisation_of
+from matching.models import Brief, Result, Run, organisation_of
 from matching.results import excluded_results
 from matching.views import NO_ORGANISATION
-from partners.api.pagination import CataloguePagination
 
 FIELD_ERRORS = OpenApiResponse(
     response={
@@ -106,6 +108,7 @@ class BriefViewSet(viewsets.ModelViewSet):
         start = RunStartSerializer(data=request.data)
         start.is_valid(raise_exception=True)
         run = runs.start_run(brief, request.user, start.validated_data["method"])
+        tasks.send_run(run.pk)
         return accepted(run, request)
 
 
@@ -113,9 +116,9 @@ def accepted(run: Run, request: Request) -> Response:
     """202 with the run as it stands after the task was sent (or could not be)."""
     run.refresh_from_db()
     data = RunSerializer(run, context={"request": request}).data
-    if run.status == RunStatus.QUEUED and run.error:
+    if run.status == JobStatus.QUEUED and run.error:
         data["message"] = run.error
-    elif run.status == RunStatus.QUEUED:
+    elif run.status == JobStatus.QUEUED:
         data["message"] = "The run is queued; follow its url for the progress."
     else:
         data["message"] = f"The run is {run.status}."
@@ -173,11 +176,11 @@ class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], url_path="results", url_name="results")
     def results(self, request: Request, pk: str | None = None) -> Response:
         run = self.get_object()
-        if run.status != RunStatus.DONE:
+        if run.status != JobStatus.DONE:
             where = {
-                RunStatus.QUEUED: "is queued",
-                RunStatus.RUNNING: f"is running ({run.progress}% done)",
-                RunStatus.FAILED: f"failed: {run.error}",
+                JobStatus.QUEUED: "is queued",
+                JobStatus.RUNNING: f"is running ({run.progress}% done)",
+                JobStatus.FAILED: f"failed: {run.error}",
             }[run.status]
             return Response(
                 {"detail": f"The run {where}; results come when it is done.", "status": run.status},
@@ -187,8 +190,8 @@ class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         constraints = [step["constraint"] for step in run.funnel]
         if constraint and constraint not in constraints:
             known = ", ".join(constraints) or "none: nothing was excluded"
-            raise ValidationError(
-                {"excluded_by": [f"Unknown constraint “{constraint}”: this run's are {known}."]}
+            raise field_error(
+                "excluded_by", f"Unknown constraint “{constraint}”: this run's are {known}."
             )
         ranked = Result.objects.filter(run=run, eligible=True).order_by("rank")
         page = self.paginate_queryset(ranked)
@@ -227,4 +230,5 @@ class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
                 {"detail": f"The run is {run.status}: only a failed or queued run is retried."},
                 status=status.HTTP_409_CONFLICT,
             )
+        tasks.send_run(run.pk)
         return accepted(run, request)

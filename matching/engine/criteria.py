@@ -6,7 +6,6 @@ builds one from a brief, saved (`Brief.to_criteria`) or still a bound form (the 
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 # The criteria, in the order the engine's matrices, funnels and explanations use.
@@ -22,26 +21,19 @@ CRITERIA = (
     "geography",
     "development",
 )
-CRITERION_LABELS = {
-    "capability": "capability",
-    "phase": "phase",
-    "scale": "scale",
-    "markets": "target markets",
-    "certifications": "certifications",
-    "compliance": "compliance record",
-    "containment": "containment",
-    "controlled_substances": "controlled substances",
-    "geography": "geography",
-    "development": "development",
-}
+# Each criterion's name in a sentence ("drop the markets must-have"); the pages capitalise it
+# (matching.choices.Criterion). Defined here alone.
+CRITERION_LABELS = {criterion: criterion.replace("_", " ") for criterion in CRITERIA}
 MIN_WEIGHT = 0
 MAX_WEIGHT = 5
 DEFAULT_WEIGHT = 3
 BATCH_UNITS = ("kg", "L")
 
 
-def default_weights() -> Mapping[str, float]:
-    return MappingProxyType(dict.fromkeys(CRITERIA, DEFAULT_WEIGHT))
+def default_weights() -> dict[str, int]:
+    """Every criterion at the default weight: a new dict at each call, so that each brief (this
+    is the Brief model's field default too) gets its own."""
+    return dict.fromkeys(CRITERIA, DEFAULT_WEIGHT)
 
 
 @dataclass(frozen=True)

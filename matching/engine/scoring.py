@@ -1,8 +1,8 @@
 """The matching engine: scores every site of the catalogue index against one brief.
 
 Pure Python and NumPy (no ORM, no Celery): `score_catalogue` computes, vectorised over all sites,
-a sub-score in [0, 1] per criterion (matching/criteria.py, CRITERIA), excludes the sites failing
-a must-have, and ranks the rest; `explain` writes the sentences, only for the sites asked.
+a sub-score in [0, 1] per criterion (matching/engine/criteria.py, CRITERIA), excludes the sites
+failing a must-have, and ranks the rest; `explain` writes the sentences, only for the sites asked.
 
 Sub-scores (a criterion the brief does not ask about scores 1 everywhere and weighs 0):
 
@@ -30,7 +30,7 @@ A site *fails* a criterion when:
 
 A failed must-have excludes the site. Sites in an excluded country are always excluded (the
 EXCLUDED_COUNTRIES rule), must-have or not. The score is the weighted mean of the sub-scores,
-x 100; with method="topsis" it is the TOPSIS closeness (matching/mcda.py) among the eligible
+x 100; with method="topsis" it is the TOPSIS closeness (matching/engine/mcda.py) among the eligible
 sites, x 100.
 
 The exclusion funnel takes the constraints in order (EXCLUDED_COUNTRIES first, then the
@@ -47,9 +47,9 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from matching.catalogue import STANDING_ADVERSE, STANDING_GOOD, CatalogueIndex
-from matching.criteria import CRITERIA, CRITERION_LABELS, BriefCriteria
-from matching.mcda import topsis
+from matching.engine.catalogue import STANDING_ADVERSE, STANDING_GOOD, CatalogueIndex
+from matching.engine.criteria import CRITERIA, CRITERION_LABELS, BriefCriteria
+from matching.engine.mcda import topsis
 
 # A compliance must-have excludes unknown records and scores below this.
 COMPLIANCE_FLOOR = 50.0

@@ -23,9 +23,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.pagination import CataloguePagination
+
 # Imported for its side effect: registers the schema extension for the vocabulary filters.
 from partners.api import schema  # noqa: F401
-from partners.api.pagination import CataloguePagination
 from partners.api.serializers import (
     ProviderDetailSerializer,
     ProviderSummarySerializer,
@@ -46,9 +47,9 @@ from partners.choices import (
     TermKind,
     VerificationStatus,
 )
+from partners.directory.profile import provider_for_profile
 from partners.filtersets import ProviderFilterSet
 from partners.models import Provider, Site, SiteCapability, Term
-from partners.profile import provider_for_profile
 from partners.validity import CertificationState
 
 FIELD_ERRORS = OpenApiResponse(

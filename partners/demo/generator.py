@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, fields
 from django.db import transaction
 from django.utils.text import slugify
 
+from core.dates import years_after, years_before
 from partners.catalogue_version import bump_catalogue_version
 from partners.choices import (
     PHASE_SLUGS,
@@ -1071,7 +1072,7 @@ class _CatalogueGenerator:
         passed = [row for row in ema if row.classification != Classification.OAI]
         if passed:
             issued_on = self._issued_after(passed[0].end_date)
-            valid_until = _add_years(issued_on, 3)
+            valid_until = years_after(issued_on, 3)
         else:
             issued_on, valid_until = self._validity(years=3)
         status = CertificationStatus.ACTIVE
@@ -1086,7 +1087,7 @@ class _CatalogueGenerator:
         passed = [row for row in mhra if row.classification != Classification.OAI]
         if passed:
             issued_on = self._issued_after(passed[0].end_date)
-            valid_until = _add_years(issued_on, 3)
+            valid_until = years_after(issued_on, 3)
             # The certificate number quotes the inspection's, which is unique already.
             reference = _mhra_reference(passed[0].inspection_id)
             self.references.add(reference)
@@ -1104,7 +1105,7 @@ class _CatalogueGenerator:
         passed = [row for row in pmda if row.classification != Classification.OAI]
         if passed:
             issued_on = self._issued_after(passed[0].end_date)
-            valid_until = _add_years(issued_on, 5)
+            valid_until = years_after(issued_on, 5)
         else:
             issued_on, valid_until = self._validity(years=5)
         if site.country == "JP":
@@ -1242,7 +1243,7 @@ class _CatalogueGenerator:
             valid_until = self.as_of + datetime.timedelta(days=rng.randint(0, 60))
         else:
             valid_until = self.as_of + datetime.timedelta(days=rng.randint(61, 365 * years - 1))
-        return _add_years(valid_until, -years), valid_until
+        return years_before(valid_until, years), valid_until
 
     def _issued_after(self, inspection_end: datetime.date) -> datetime.date:
         days_since = (self.as_of - inspection_end).days
@@ -1362,13 +1363,6 @@ def _weekday_on_or_before(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=max(0, day.weekday() - 4))
 
 
-def _add_years(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
 def _eu_reference(
     rng: random.Random, issuer: str, office: str, kind: str, date: datetime.date
 ) -> str:
@@ -1434,7 +1428,6 @@ def seed_catalogue(providers: int, seed: int, as_of: datetime.date) -> SeedRepor
     regulator record already has is replaced by a fresh one; inspection rows and actions whose
     keys are already recorded are skipped. Running twice with the same arguments adds nothing.
     """
-    from partners.compliance_store import recompute_compliance_scores
     from partners.models import (
         Certification,
         Inspection,
@@ -1444,6 +1437,7 @@ def seed_catalogue(providers: int, seed: int, as_of: datetime.date) -> SeedRepor
         SiteCapability,
         Term,
     )
+    from partners.regulatory.stored_scores import recompute_compliance_scores
 
     started = time.perf_counter()
     report = SeedReport()

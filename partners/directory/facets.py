@@ -2,16 +2,16 @@
 
 Counts are disjunctive: a facet is counted over the list filtered by every *other* active filter,
 so ticking a second modality shows what it would add, not zero. They are counted in memory over
-the facet index (partners/facet_index.py); the only queries are the catalogue version check and
-one per active filter the index cannot answer (search text, thresholds, dates), whatever the
-number of options and whatever the page size.
+the facet index (partners/directory/facet_index.py); the only queries are the catalogue version
+check and one per active filter the index cannot answer (search text, thresholds, dates),
+whatever the number of options and whatever the page size.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from partners.facet_index import INDEXED_SITE_FACETS, FacetIndex, get_facet_index
+from partners.directory.facet_index import INDEXED_SITE_FACETS, FacetIndex, get_facet_index
 from partners.filtersets import (
     SITE_FILTERS,
     ProviderFilterSet,

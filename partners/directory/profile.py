@@ -13,14 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet
 
 from partners.choices import PHASES, Authority, ProviderKind, TermKind
-from partners.compliance import (
-    BASE,
-    WINDOW_YEARS,
-    ComplianceResult,
-    ExplanationLine,
-    compute_compliance,
-)
-from partners.compliance_store import action_events, inspection_events
+from partners.directory.timeline import Timeline, TimelineEvent, build_timeline, in_sentence
 from partners.models import (
     Certification,
     DeaSchedule,
@@ -31,7 +24,14 @@ from partners.models import (
     Site,
     SiteCapability,
 )
-from partners.timeline import Timeline, TimelineEvent, build_timeline, in_sentence
+from partners.regulatory.compliance import (
+    BASE,
+    WINDOW_YEARS,
+    ComplianceResult,
+    ExplanationLine,
+    compute_compliance,
+)
+from partners.regulatory.stored_scores import action_events, inspection_events
 from partners.validity import CertificationState, certification_state
 
 KIND_HINTS = {

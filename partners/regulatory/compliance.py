@@ -1,7 +1,8 @@
 """The published compliance score of a manufacturing site: a pure function of its regulator record.
 
 Plain Python over plain records, no ORM, so the score can be tested, published and reproduced on
-its own; `partners/compliance_store.py` loads the records and stores the result on each site.
+its own; `partners/regulatory/stored_scores.py` loads the records and stores the result on each
+site.
 
 The formula (the names are the module's constants; /methodology/ publishes it from FORMULA):
 
@@ -39,6 +40,8 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
+
+from core.dates import years_before
 
 # The score of a site whose record in the window is neither clean nor troubled.
 BASE = 75.0
@@ -259,14 +262,6 @@ def decay(as_of: datetime.date, day: datetime.date) -> float:
 def weigh(weight: float, as_of: datetime.date, day: datetime.date) -> float:
     """A record's points: its weight, decayed with its age, rounded to one decimal."""
     return round(weight * decay(as_of, day), 1)
-
-
-def years_before(day: datetime.date, years: int) -> datetime.date:
-    """The same calendar day `years` earlier (28 February for 29 February)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
 
 
 def describe_age(as_of: datetime.date, day: datetime.date) -> str:

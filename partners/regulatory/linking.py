@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from django.db.models import Exists, OuterRef, Q, Subquery
 
 from partners.catalogue_version import bump_catalogue_version
+from partners.models import Citation, Inspection, Published483, RegulatoryAction, Site
 
 
 def link_regulatory_records(site_ids: Iterable[int] | None = None) -> int:
@@ -15,8 +16,6 @@ def link_regulatory_records(site_ids: Iterable[int] | None = None) -> int:
     that just got, changed or lost its FEI). Returns how many records were relinked.
     Records without an FEI (entered for a site that has none) are left with their site.
     """
-    from partners.models import Citation, Inspection, Published483, RegulatoryAction, Site
-
     # Saying `fei_number <> ''` lets the databases use the partial unique index on the FEI.
     sites_with_fei = Site.objects.exclude(fei_number="").filter(fei_number=OuterRef("fei_number"))
     site_with_fei = sites_with_fei.values("pk")[:1]

@@ -1,5 +1,5 @@
 """What /methodology/ publishes: the compliance score's formula, weights and decay, and a worked
-example, all read from partners/compliance.py.
+example, all read from partners/regulatory/compliance.py.
 
 Nothing here re-implements the score. Every number the page shows is one of that module's
 constants or the result of one of its functions (`decay`, `weigh`, `compute_compliance`), so the
@@ -9,9 +9,10 @@ published method cannot disagree with the score it explains.
 import datetime
 from dataclasses import dataclass, fields
 
-from partners import compliance
+from core.dates import years_before
 from partners.choices import ActionType, Classification
-from partners.compliance import (
+from partners.regulatory import compliance
+from partners.regulatory.compliance import (
     ACTION_WEIGHTS,
     BASE,
     DAYS_PER_YEAR,
@@ -32,7 +33,6 @@ from partners.compliance import (
     describe_age,
     signed,
     weigh,
-    years_before,
 )
 
 # The ages, in years, at which the decay table shows what a record still weighs.

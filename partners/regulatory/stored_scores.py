@@ -1,9 +1,9 @@
 """Keeps each site's stored compliance score current: loads records, scores them, saves changes.
 
-The scoring itself is plain Python in partners/compliance.py; this is its ORM side. The score is
-derived data that decays with time, so it is recomputed nightly and written with queryset
-updates: no `save()`, so no history row and no new `updated_at`, and only the rows whose value
-changed.
+The scoring itself is plain Python in partners/regulatory/compliance.py; this is its ORM side.
+The score is derived data that decays with time, so it is recomputed nightly and written with
+queryset updates: no `save()`, so no history row and no new `updated_at`, and only the rows whose
+value changed.
 """
 
 import datetime
@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from partners.catalogue_version import bump_catalogue_version
-from partners.compliance import ActionEvent, InspectionEvent, compute_compliance
 from partners.models import Inspection, RegulatoryAction, Site
+from partners.regulatory.compliance import ActionEvent, InspectionEvent, compute_compliance
 
 # Sites read per round trip: three queries per batch, whatever its size.
 BATCH_SIZE = 2000

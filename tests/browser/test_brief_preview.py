@@ -6,8 +6,9 @@ from unittest import mock
 import pytest
 from playwright.sync_api import Page, expect
 
+from core.choices import JobStatus
 from matching.index import clear_catalogue_index
-from matching.models import Membership, Organisation, Run, RunStatus
+from matching.models import Membership, Organisation, Run
 from matching.runs import execute_run
 from partners.models import DeaSchedule, Phase, Term
 from partners.vocabulary import install_vocabulary
@@ -101,10 +102,10 @@ def test_sponsor_writes_a_brief_previews_it_runs_the_match_and_reads_the_results
     expect(bar).to_have_attribute("aria-valuenow", "0")
 
     # The bar follows the run as a worker reports progress, then gives way to the results.
-    Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, progress=30)
+    Run.objects.filter(pk=run.pk).update(status=JobStatus.RUNNING, progress=30)
     expect(page.get_by_role("heading", name="Scoring the catalogue")).to_be_visible()
     expect(bar).to_have_attribute("aria-valuenow", "30")
-    Run.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED, progress=0)
+    Run.objects.filter(pk=run.pk).update(status=JobStatus.QUEUED, progress=0)
     assert execute_run(run.pk)
 
     results = page.locator(".result-list .result")

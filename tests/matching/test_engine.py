@@ -4,15 +4,15 @@ import math
 
 import pytest
 
-from matching.catalogue import (
+from matching.engine.catalogue import (
     STANDING_ADVERSE,
     STANDING_GOOD,
     CatalogueIndex,
     SiteFeatures,
     catalogue_from_sites,
 )
-from matching.criteria import CRITERIA, BriefCriteria
-from matching.engine import (
+from matching.engine.criteria import CRITERIA, BriefCriteria
+from matching.engine.scoring import (
     EXCLUDED_COUNTRIES,
     MODALITY,
     FunnelStep,

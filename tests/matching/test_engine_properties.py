@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from matching.catalogue import STANDING_ADVERSE, STANDING_GOOD, STANDING_NONE, SiteFeatures
-from matching.criteria import CRITERIA, MAX_WEIGHT, BriefCriteria
-from matching.engine import score_catalogue
+from matching.engine.catalogue import STANDING_ADVERSE, STANDING_GOOD, STANDING_NONE, SiteFeatures
+from matching.engine.criteria import CRITERIA, MAX_WEIGHT, BriefCriteria
+from matching.engine.scoring import score_catalogue
 from tests.matching.test_engine import make_index
 
 MODALITIES = ["small-molecule-api", "mab"]

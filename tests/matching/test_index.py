@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from matching.catalogue import STANDING_ADVERSE, STANDING_GOOD, STANDING_NONE
-from matching.criteria import BriefCriteria
-from matching.engine import score_catalogue
+from matching.engine.catalogue import STANDING_ADVERSE, STANDING_GOOD, STANDING_NONE
+from matching.engine.criteria import BriefCriteria
+from matching.engine.scoring import score_catalogue
 from matching.index import build_catalogue_index, clear_catalogue_index, get_catalogue_index
 from partners.models import DeaSchedule, Phase, Site, Term
 from tests.factories import (
@@ -85,7 +85,7 @@ def test_index_holds_only_certificates_valid_on_its_date():
 
 def test_index_holds_the_compliance_score_and_nan_when_unknown():
     scored, unknown = SiteFactory(), SiteFactory()
-    # As partners/compliance_store.py stores it.
+    # As partners/regulatory/stored_scores.py stores it.
     Site.objects.filter(pk=scored.pk).update(compliance_score=83.5, compliance_state="scored")
 
     index = build_catalogue_index(timezone.localdate())

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from matching.mcda import INDIFFERENT_CLOSENESS, topsis
+from matching.engine.mcda import INDIFFERENT_CLOSENESS, topsis
 
 # --- Published examples -------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from matching.choices import Criterion
-from matching.criteria import BriefCriteria
+from matching.engine.criteria import BriefCriteria
 from matching.index import clear_catalogue_index, get_catalogue_index
 from matching.models import Brief, Membership, Organisation
 from matching.preview import preview

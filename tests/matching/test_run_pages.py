@@ -9,8 +9,9 @@ from django.test import Client
 from kombu.exceptions import OperationalError
 from rest_framework.test import APIClient
 
+from core.choices import JobStatus
 from matching import results, runs
-from matching.models import Brief, Result, Run, RunStatus
+from matching.models import Brief, Result, Run
 from tests.matching.conftest import mab_site
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_catalogue_index")]
@@ -47,7 +48,7 @@ def test_the_brief_page_offers_a_run_and_lists_the_runs(helix, brief, catalogue)
     assert "No runs yet." in _text(page)
 
     done = Run.objects.create(
-        brief=brief, organisation=brief.organisation, status=RunStatus.DONE, eligible=2, excluded=3
+        brief=brief, organisation=brief.organisation, status=JobStatus.DONE, eligible=2, excluded=3
     )
     rows = _soup(client.get(f"/briefs/{brief.pk}/")).select(".runs-table tbody tr")
     assert len(rows) == 1
@@ -118,7 +119,7 @@ def test_a_broker_that_is_down_is_said_and_the_run_waits(
     ):
         response = _start(client, brief, django_capture_on_commit_callbacks)
     run = Run.objects.get()
-    assert run.status == RunStatus.QUEUED
+    assert run.status == JobStatus.QUEUED
     page = _soup(client.get(response["Location"]))
     progress = page.select_one("#run-progress")
     assert progress["hx-get"] == f"/runs/{run.pk}/progress/"
@@ -132,7 +133,7 @@ def test_a_broker_that_is_down_is_said_and_the_run_waits(
 def test_the_progress_bar_polls_until_the_run_ends_then_reloads_the_page(helix, brief):
     client = _client(helix)
     run = Run.objects.create(
-        brief=brief, organisation=brief.organisation, status=RunStatus.RUNNING, progress=50
+        brief=brief, organisation=brief.organisation, status=JobStatus.RUNNING, progress=50
     )
 
     fragment = _soup(client.get(f"/runs/{run.pk}/progress/", headers={"HX-Request": "true"}))
@@ -141,7 +142,7 @@ def test_the_progress_bar_polls_until_the_run_ends_then_reloads_the_page(helix, 
     assert fragment.select_one("#run-progress")["hx-trigger"] == "every 1s"
     assert "Scoring the catalogue" in _text(fragment)
 
-    Run.objects.filter(pk=run.pk).update(status=RunStatus.DONE, progress=100)
+    Run.objects.filter(pk=run.pk).update(status=JobStatus.DONE, progress=100)
     done = client.get(f"/runs/{run.pk}/progress/", headers={"HX-Request": "true"})
     assert done["HX-Refresh"] == "true"
 
@@ -153,7 +154,7 @@ def test_a_failed_run_says_why_and_can_be_retried(
     run = Run.objects.create(
         brief=brief,
         organisation=brief.organisation,
-        status=RunStatus.FAILED,
+        status=JobStatus.FAILED,
         error="stopped: the run took longer than 2 minutes; retry it.",
     )
     page = _soup(client.get(f"/runs/{run.pk}/"))
@@ -164,7 +165,7 @@ def test_a_failed_run_says_why_and_can_be_retried(
         response = client.post(f"/runs/{run.pk}/retry/")
     assert response["Location"] == f"/runs/{run.pk}/"
     run.refresh_from_db()
-    assert run.status == RunStatus.DONE
+    assert run.status == JobStatus.DONE
     assert run.eligible == 2
 
     again = client.post(f"/runs/{run.pk}/retry/", follow=True)
@@ -194,7 +195,7 @@ def test_a_run_waiting_on_a_broker_that_was_down_can_be_sent_again(
         client.post(retry["action"])
 
     run.refresh_from_db()
-    assert (run.status, run.attempts, run.error) == (RunStatus.DONE, 2, "")
+    assert (run.status, run.attempts, run.error) == (JobStatus.DONE, 2, "")
 
 
 def test_a_second_click_follows_the_run_already_under_way(
@@ -374,9 +375,9 @@ def test_signed_out_visitors_are_sent_to_sign_in(brief):
 
 
 def test_the_brief_list_links_each_briefs_last_run(helix, brief):
-    Run.objects.create(brief=brief, organisation=brief.organisation, status=RunStatus.FAILED)
+    Run.objects.create(brief=brief, organisation=brief.organisation, status=JobStatus.FAILED)
     last = Run.objects.create(
-        brief=brief, organisation=brief.organisation, status=RunStatus.DONE, eligible=7
+        brief=brief, organisation=brief.organisation, status=JobStatus.DONE, eligible=7
     )
     Brief.objects.create(
         organisation=brief.organisation, title="Not run yet", modality=brief.modality

@@ -6,10 +6,11 @@ from unittest import mock
 
 import pytest
 
+from core.choices import JobStatus
 from matching import runs
-from matching.engine import explain, score_catalogue
+from matching.engine.scoring import explain, score_catalogue
 from matching.index import clear_catalogue_index, get_catalogue_index
-from matching.models import Brief, Organisation, Result, Run, RunStatus
+from matching.models import Brief, Organisation, Result, Run
 from partners.models import Phase, Term
 from tests.factories import ProviderFactory, SiteCapabilityFactory, SiteFactory
 
@@ -170,7 +171,7 @@ def test_a_rerun_replaces_the_rows_with_the_same_ones_and_ids_keep_coming(brief,
     first = _stored(run)
     first_ids = set(Result.objects.filter(run=run).values_list("pk", flat=True))
 
-    Run.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED)
+    Run.objects.filter(pk=run.pk).update(status=JobStatus.QUEUED)
     runs.execute_run(run.pk)
 
     assert _stored(run) == first
@@ -192,12 +193,12 @@ def test_a_write_that_fails_leaves_the_previous_results_whole(brief, catalogue):
         rows = result_rows(run_id, outcome)
         return rows + rows[-1:]
 
-    Run.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED)
+    Run.objects.filter(pk=run.pk).update(status=JobStatus.QUEUED)
     with mock.patch.object(runs, "result_rows", one_site_twice):
         assert runs.execute_run(run.pk)
 
     run.refresh_from_db()
-    assert run.status == RunStatus.FAILED
+    assert run.status == JobStatus.FAILED
     assert "IntegrityError" in run.error
     assert _stored(run) == before
 
@@ -208,7 +209,7 @@ def test_a_run_of_an_empty_catalogue_stores_nothing_and_is_done(brief):
     assert runs.execute_run(run.pk)
 
     run.refresh_from_db()
-    assert (run.status, run.sites_scored, run.eligible) == (RunStatus.DONE, 0, 0)
+    assert (run.status, run.sites_scored, run.eligible) == (JobStatus.DONE, 0, 0)
     assert not Result.objects.filter(run=run).exists()
 
 

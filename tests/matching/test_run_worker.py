@@ -21,8 +21,10 @@ from pathlib import Path
 import pytest
 
 from config.celery import app
-from matching.models import Brief, Membership, Organisation, Result, Run, RunStatus
-from matching.runs import recover_stuck_runs, start_run
+from core.choices import JobStatus
+from matching.models import Brief, Membership, Organisation, Result, Run
+from matching.runs import start_run
+from matching.tasks import recover_stuck_runs, send_run
 from partners.models import DeaSchedule, Phase, Term
 from partners.vocabulary import install_vocabulary
 from tests.factories import SiteCapabilityFactory, SiteFactory
@@ -98,12 +100,13 @@ def test_a_run_whose_worker_is_killed_is_completed_by_another_worker(
     try:
         # When the run starts, and its worker is killed while running it
         run = start_run(brief, user)
+        send_run(run.pk)
         assert _wait_for(
-            lambda: Run.objects.get(pk=run.pk).status == RunStatus.RUNNING, timeout=30
+            lambda: Run.objects.get(pk=run.pk).status == JobStatus.RUNNING, timeout=30
         ), "the first worker never started the run"
         slow.send_signal(signal.SIGKILL)
         slow.wait(timeout=10)
-        assert Run.objects.get(pk=run.pk).status == RunStatus.RUNNING
+        assert Run.objects.get(pk=run.pk).status == JobStatus.RUNNING
 
         # and another worker comes up
         second, _ = _worker(queue, "second")
@@ -113,7 +116,7 @@ def test_a_run_whose_worker_is_killed_is_completed_by_another_worker(
         # every minute (called here in the wait loop), whichever comes first.
         def completed() -> bool:
             recover_stuck_runs()
-            return Run.objects.get(pk=run.pk).status == RunStatus.DONE
+            return Run.objects.get(pk=run.pk).status == JobStatus.DONE
 
         assert _wait_for(completed, timeout=90), (
             f"the run was not completed: {Run.objects.get(pk=run.pk).__dict__}"

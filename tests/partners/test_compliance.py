@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from partners.choices import ActionType, Classification, ComplianceState
-from partners.compliance import (
+from partners.demo.generator import seed_catalogue
+from partners.models import Inspection, RegulatoryAction, Site
+from partners.regulatory.compliance import (
     ACTION_WEIGHTS,
     BASE,
     INSPECTION_WEIGHTS,
@@ -21,9 +23,7 @@ from partners.compliance import (
     InspectionEvent,
     compute_compliance,
 )
-from partners.compliance_store import recompute_compliance_scores
-from partners.demo import seed_catalogue
-from partners.models import Inspection, RegulatoryAction, Site
+from partners.regulatory.stored_scores import recompute_compliance_scores
 from partners.tasks import recompute_compliance
 from tests.factories import InspectionFactory, RegulatoryActionFactory, SiteFactory
 

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from partners.facets import facet_counts
+from partners.directory.facets import facet_counts
 from partners.filtersets import ProviderFilterSet
 from partners.models import Provider, Term
 from tests.factories import (
@@ -102,7 +102,7 @@ def _nonzero(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
 
 
 def test_best_compliance_record_first_and_unscored_providers_last(catalogue):
-    from partners.compliance_store import recompute_compliance_scores
+    from partners.regulatory.stored_scores import recompute_compliance_scores
 
     recompute_compliance_scores(as_of=TODAY)
 

@@ -12,9 +12,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import Workbook
 
-from partners.importers import fda
-from partners.importers.fda import import_fda_file
+from partners.importers.fda import importer as fda
+from partners.importers.fda.importer import import_fda_file
 from partners.models import Citation, Inspection, Published483, RegulatoryAction, Site
+from partners.tasks import recompute_compliance
 from tests.factories import InspectionFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -379,8 +380,11 @@ def test_import_recomputes_affected_sites_scores_and_bumps_the_version_once(
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         report = import_fda_file(path)
+        # What its callers (the import_fda command, the upload task) do with the report.
+        recompute_compliance.delay_on_commit(report.rescore_site_ids)
 
     assert report.ok and report.created == 3 and report.sites_to_rescore == 1
+    assert report.rescore_site_ids == [inspected.pk]
     assert len(callbacks) == 1  # one batched recompute task
     assert len(bumps) == 1
     inspected.refresh_from_db()
@@ -400,7 +404,24 @@ def test_reimporting_unchanged_rows_queues_no_recompute(
         report = import_fda_file(path)
 
     assert report.unchanged == 1 and report.sites_to_rescore == 0
+    assert report.rescore_site_ids == []
     assert callbacks == []
+
+
+def test_the_import_command_recomputes_the_scores_the_import_changed(
+    tmp_path, django_capture_on_commit_callbacks
+):
+    inspected = SiteFactory(fei_number="3001234567")
+    path = write_csv(
+        tmp_path / "inspections.csv", INSPECTIONS_HEADER, inspection_row(end_date=RECENT)
+    )
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        call_command("import_fda", str(path), stdout=io.StringIO())
+
+    assert len(callbacks) == 1
+    inspected.refresh_from_db()
+    assert inspected.compliance_state == "scored"
 
 
 def test_progress_is_reported_in_batches(tmp_path, monkeypatch):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from partners.linking import link_regulatory_records
 from partners.models import Inspection, Site
+from partners.regulatory.linking import link_regulatory_records
 from tests.factories import InspectionFactory, RegulatoryActionFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,5 @@
-"""/methodology/: the compliance score's published method, read from partners/compliance.py."""
+"""/methodology/: the compliance score's published method, read from
+partners/regulatory/compliance.py."""
 
 import datetime
 import html as html_lib
@@ -8,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from partners import compliance
-from partners.compliance import (
+from partners.regulatory import compliance
+from partners.regulatory.compliance import (
     ACTION_WEIGHTS,
     BASE,
     HALF_LIFE_YEARS,
@@ -25,7 +26,12 @@ from partners.compliance import (
     weigh,
     years_before,
 )
-from partners.methodology import DECAY_AGES, describe_methodology, formula_steps, worked_example
+from partners.regulatory.methodology import (
+    DECAY_AGES,
+    describe_methodology,
+    formula_steps,
+    worked_example,
+)
 
 URL = "/methodology/"
 

@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from partners.choices import CertificationStatus
-from partners.compliance import BASE, MINUS, InspectionEvent, compute_compliance
-from partners.compliance_store import recompute_compliance_scores
+from partners.directory.timeline import MARKER_STYLES, MIN_YEARS, TimelineEvent, build_timeline
 from partners.models import Certification, DeaSchedule, Phase, Site, Term
-from partners.timeline import MARKER_STYLES, MIN_YEARS, TimelineEvent, build_timeline
+from partners.regulatory.compliance import BASE, MINUS, InspectionEvent, compute_compliance
+from partners.regulatory.stored_scores import recompute_compliance_scores
 from partners.validity import CertificationState, certification_state
 from tests.factories import (
     CertificationFactory,

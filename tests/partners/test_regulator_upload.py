@@ -11,9 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from partners.choices import ImportStatus
-from partners.importers import uploads
-from partners.importers.uploads import estimate_rows, run_regulator_import, stored_upload
+from core.choices import JobStatus
+from partners.importers.fda import uploads
+from partners.importers.fda.uploads import estimate_rows, run_regulator_import, stored_upload
 from partners.models import RegulatorImport, RegulatoryAction
 from partners.tasks import run_regulator_import as run_regulator_import_task
 from tests.factories import InspectionFactory, RegulatoryActionFactory, SiteFactory
@@ -75,7 +75,7 @@ def test_curator_uploads_a_small_file_and_reads_its_report_at_once(client, curat
     upload = RegulatorImport.objects.get()
     assert response.status_code == 302
     assert response.url == reverse("admin:partners_regulatorimport_change", args=[upload.pk])
-    assert upload.status == ImportStatus.DONE
+    assert upload.status == JobStatus.DONE
     assert upload.created_by == curator
     assert (upload.rows_done, upload.rows_total) == (3, 3)
     assert upload.report["created"] == 2
@@ -110,7 +110,7 @@ def test_a_big_upload_is_queued_and_the_task_imports_it(
     # Then the request only queues it (the task is sent once the upload is committed)...
     upload = RegulatorImport.objects.get()
     assert response.status_code == 302
-    assert upload.status == ImportStatus.QUEUED
+    assert upload.status == JobStatus.QUEUED
     assert len(callbacks) == 1
     page = client.get(response.url).content.decode()
     assert "<progress" in page
@@ -119,7 +119,7 @@ def test_a_big_upload_is_queued_and_the_task_imports_it(
     # ...and the task (run in-process here) imports it
     callbacks[0]()
     upload.refresh_from_db()
-    assert upload.status == ImportStatus.DONE
+    assert upload.status == JobStatus.DONE
     assert upload.rows_done == upload.rows_total == 3
     assert upload.started_at <= upload.finished_at
     assert RegulatoryAction.objects.count() == 2
@@ -147,7 +147,7 @@ def test_rows_are_estimated_cheaply_for_csv_and_xlsx():
 
 def test_the_progress_fragment_polls_while_running_and_stops_when_done(client, curator):
     upload = _stored(
-        "inspections.csv", b"x", status=ImportStatus.RUNNING, rows_done=500, rows_total=2000
+        "inspections.csv", b"x", status=JobStatus.RUNNING, rows_done=500, rows_total=2000
     )
     client.force_login(curator)
     url = reverse("admin:partners_regulatorimport_progress", args=[upload.pk])
@@ -160,7 +160,7 @@ def test_the_progress_fragment_polls_while_running_and_stops_when_done(client, c
     assert 'hx-trigger="every 1s"' in running
 
     RegulatorImport.objects.filter(pk=upload.pk).update(
-        status=ImportStatus.DONE,
+        status=JobStatus.DONE,
         finished_at=timezone.now(),
         report={"rows_read": 2000, "created": 1990, "rejected": 10, "rejections": []},
     )
@@ -189,7 +189,7 @@ def test_an_unreadable_file_ends_failed_with_the_reason(client, curator):
     _upload(client, "export.csv", bytes(range(256)) * 10)
 
     upload = RegulatorImport.objects.get()
-    assert upload.status == ImportStatus.FAILED
+    assert upload.status == JobStatus.FAILED
     assert "binary file" in upload.error
     assert upload.finished_at is not None
     page = client.get(reverse("admin:partners_regulatorimport_change", args=[upload.pk]))
@@ -207,7 +207,7 @@ def test_an_unexpected_error_ends_the_import_failed_not_running(monkeypatch):
     assert run_regulator_import(upload.pk) is True
 
     upload.refresh_from_db()
-    assert upload.status == ImportStatus.FAILED
+    assert upload.status == JobStatus.FAILED
     assert "the database went away" in upload.error
     assert upload.finished_at is not None
 
@@ -222,7 +222,7 @@ def test_an_import_over_its_time_limit_ends_failed_with_advice(monkeypatch):
     run_regulator_import(upload.pk)
 
     upload.refresh_from_db()
-    assert upload.status == ImportStatus.FAILED
+    assert upload.status == JobStatus.FAILED
     assert "took longer than 20 minutes" in upload.error
     assert "Split the file" in upload.error
 
@@ -239,7 +239,7 @@ def test_running_the_task_twice_imports_once():
     # Then only the first claims and runs it
     assert (first, second) == (True, False)
     upload.refresh_from_db()
-    assert upload.status == ImportStatus.DONE
+    assert upload.status == JobStatus.DONE
     assert upload.report["created"] == 2
     assert RegulatoryAction.objects.count() == 2
 
@@ -251,20 +251,20 @@ def test_a_task_for_a_deleted_import_does_nothing():
 def test_an_import_left_running_by_a_dead_worker_is_claimed_again():
     long_ago = timezone.now() - uploads.STALE_AFTER - datetime.timedelta(minutes=1)
     stale = _stored(
-        "a.csv", _compliance_actions_csv(), status=ImportStatus.RUNNING, started_at=long_ago
+        "a.csv", _compliance_actions_csv(), status=JobStatus.RUNNING, started_at=long_ago
     )
     busy = _stored(
-        "b.csv", _compliance_actions_csv(), status=ImportStatus.RUNNING, started_at=timezone.now()
+        "b.csv", _compliance_actions_csv(), status=JobStatus.RUNNING, started_at=timezone.now()
     )
 
     assert run_regulator_import(stale.pk) is True
     assert run_regulator_import(busy.pk) is False
-    assert RegulatorImport.objects.get(pk=stale.pk).status == ImportStatus.DONE
-    assert RegulatorImport.objects.get(pk=busy.pk).status == ImportStatus.RUNNING
+    assert RegulatorImport.objects.get(pk=stale.pk).status == JobStatus.DONE
+    assert RegulatorImport.objects.get(pk=busy.pk).status == JobStatus.RUNNING
 
 
 def test_progress_is_written_as_rows_are_read(monkeypatch):
-    upload = _stored("a.csv", b"x", status=ImportStatus.RUNNING, rows_total=5000)
+    upload = _stored("a.csv", b"x", status=JobStatus.RUNNING, rows_total=5000)
     writer = uploads.ProgressWriter(upload.pk, upload.rows_total)
 
     with writer:

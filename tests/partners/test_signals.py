@@ -7,8 +7,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from partners.compliance_store import recompute_compliance_scores
 from partners.models import Inspection, RegulatoryAction, Site
+from partners.regulatory.stored_scores import recompute_compliance_scores
 from partners.tasks import recompute_compliance
 from tests.factories import InspectionFactory, RegulatoryActionFactory, SiteFactory
 

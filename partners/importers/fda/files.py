@@ -1,8 +1,8 @@
 """Open a tabular export (CSV or XLSX) and stream its rows, numbered as a person sees them.
 
-The FDA importer (partners/importers/fda.py) reads FDA Data Dashboard exports through this: it
-only sees numbered rows of cell values, whatever the file's format and text encoding. Rows are
-read one at a time, so memory does not grow with the file.
+The FDA importer (partners/importers/fda/importer.py) reads FDA Data Dashboard exports through
+this: it only sees numbered rows of cell values, whatever the file's format and text encoding.
+Rows are read one at a time, so memory does not grow with the file.
 
 - XLSX is recognised by its content (a ZIP archive), not its name, and read with openpyxl in
   read-only mode; rows are numbered as in Excel.

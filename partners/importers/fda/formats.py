@@ -274,7 +274,7 @@ class ExportFormat:
     key: tuple[str, ...]
     # The key field the importer looks existing records up by, in one query per batch.
     lookup: str
-    # Whether its records feed the compliance score (partners/compliance.py).
+    # Whether its records feed the compliance score (partners/regulatory/compliance.py).
     scores: bool
     row_noun: str = field(default="record")
 

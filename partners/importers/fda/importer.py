@@ -3,7 +3,7 @@ compliance actions, published 483s and citations, as CSV or XLSX.
 
     report = import_fda_file("compliance_actions.csv")
 
-The export is recognised by its header row (partners/importers/fda_formats.py), wherever it is in
+The export is recognised by its header row (partners/importers/fda/formats.py), wherever it is in
 the first rows; its records are upserted by their natural keys, so importing a file again, or a
 later export overlapping it, adds nothing twice:
 
@@ -28,9 +28,9 @@ build and send every row a second time).
 A bad row (a bad date, an unknown classification, no FEI...) is rejected with its line number and
 reason and never written; the other rows are imported. The whole file is imported in one
 transaction: a file that turns out unreadable part-way (a damaged workbook) writes nothing.
-An import that wrote anything bumps the catalogue version once, in its transaction, and queues one
-Celery task recomputing the compliance scores of the sites whose inspections or actions it
-created or changed, sent when the transaction commits.
+An import that wrote anything bumps the catalogue version once, in its transaction, and reports the
+sites whose inspections or actions it created or changed (`rescore_site_ids`): its caller queues
+one Celery task recomputing their compliance scores, sent when the transaction commits.
 """
 
 import datetime
@@ -48,7 +48,7 @@ from simple_history.utils import bulk_update_with_history
 
 from partners.catalogue_version import bump_catalogue_version
 from partners.choices import Authority
-from partners.importers.fda_files import (
+from partners.importers.fda.files import (
     Cell,
     Rows,
     Table,
@@ -57,7 +57,7 @@ from partners.importers.fda_files import (
     read_path,
     seekable,
 )
-from partners.importers.fda_formats import (
+from partners.importers.fda.formats import (
     HEADER_SEARCH_ROWS,
     CellRejected,
     FeiDropped,
@@ -121,6 +121,9 @@ class FdaImportReport:
     unmatched_feis: int = 0
     unmatched_examples: list[UnmatchedFei] = field(default_factory=list)
     sites_to_rescore: int = 0
+    # The sites whose compliance scores the records written change: the caller queues their
+    # recomputation (partners.tasks.recompute_compliance), once the import has committed.
+    rescore_site_ids: list[int] = field(default_factory=list)
     # Why nothing was imported (the file could not be read, or its header not recognised).
     error: str = ""
 
@@ -337,16 +340,13 @@ class _FileImport:
                 )
 
     def finish(self, scores: bool) -> None:
-        from partners.tasks import recompute_compliance
-
         self.report.unmatched_feis = len(self.unmatched)
         if not self.report.written:
             return
         bump_catalogue_version()
         if scores and self.rescore:
-            site_ids = sorted(self.rescore)
-            self.report.sites_to_rescore = len(site_ids)
-            recompute_compliance.delay_on_commit(site_ids)
+            self.report.rescore_site_ids = sorted(self.rescore)
+            self.report.sites_to_rescore = len(self.rescore)
 
 
 def _is_empty(cell: Cell) -> bool:

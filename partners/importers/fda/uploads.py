@@ -6,12 +6,16 @@ request; a big one (over BIG_FILE_BYTES, or more than BIG_FILE_ROWS rows) is que
 task, so that no upload holds a web worker for minutes:
 
     upload = RegulatorImport.objects.create(**stored_upload(file), created_by=user)
-    queued = start_regulator_import(upload)
+    if runs_in_worker(upload):
+        tasks.run_regulator_import.delay_on_commit(upload.pk)   # partners/admin.py does this
+    else:
+        tasks.run_regulator_import(upload.pk)                   # here and now
 
 `run_regulator_import(import_id)` is the one function that imports: it claims the row with a
 conditional update (so a task delivered twice imports once), runs the FDA importer
-(partners/importers/fda.py) with a progress callback, and ends the row `done` with the report or
-`failed` with the reason, never left `running`.
+(partners/importers/fda/importer.py) with a progress callback, and ends the row `done` with the
+report or `failed` with the reason, never left `running`. The report lists the sites whose
+compliance scores the import changed (`sites_to_rescore`); the task queues their recomputation.
 """
 
 import dataclasses
@@ -27,8 +31,8 @@ from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.utils import timezone
 
-from partners.choices import ImportStatus
-from partners.importers.fda import FdaImportReport, import_fda_file
+from core.choices import JobStatus
+from partners.importers.fda.importer import FdaImportReport, import_fda_file
 from partners.models import RegulatorImport
 
 logger = logging.getLogger(__name__)
@@ -103,18 +107,6 @@ def runs_in_worker(upload: RegulatorImport) -> bool:
     )
 
 
-def start_regulator_import(upload: RegulatorImport) -> bool:
-    """Import a stored upload now, or queue it for a worker once the transaction commits.
-    Returns whether it was queued."""
-    if runs_in_worker(upload):
-        from partners.tasks import run_regulator_import as task  # tasks.py imports this module
-
-        task.delay_on_commit(upload.pk)
-        return True
-    run_regulator_import(upload.pk)
-    return False
-
-
 def run_regulator_import(import_id: int) -> bool:
     """Import the stored file of this RegulatorImport, unless another run has claimed it (or it
     is gone). Returns whether this call ran it. Never raises for a bad file or a failed import:
@@ -123,10 +115,10 @@ def run_regulator_import(import_id: int) -> bool:
     claimed = (
         RegulatorImport.objects.filter(pk=import_id)
         .filter(
-            Q(status=ImportStatus.QUEUED)
-            | Q(status=ImportStatus.RUNNING, started_at__lt=started - STALE_AFTER)
+            Q(status=JobStatus.QUEUED)
+            | Q(status=JobStatus.RUNNING, started_at__lt=started - STALE_AFTER)
         )
-        .update(status=ImportStatus.RUNNING, started_at=started, rows_done=0, error="")
+        .update(status=JobStatus.RUNNING, started_at=started, rows_done=0, error="")
     )
     if not claimed:
         return False
@@ -142,7 +134,7 @@ def run_regulator_import(import_id: int) -> bool:
     except SoftTimeLimitExceeded:
         _finish(
             import_id,
-            ImportStatus.FAILED,
+            JobStatus.FAILED,
             error=f"the import took longer than {SOFT_TIME_LIMIT // 60} minutes and was stopped. "
             "Split the file and upload the parts.",
         )
@@ -151,16 +143,16 @@ def run_regulator_import(import_id: int) -> bool:
         logger.exception("Regulator import %s failed", import_id)
         _finish(
             import_id,
-            ImportStatus.FAILED,
+            JobStatus.FAILED,
             error=f"the import stopped on an unexpected error ({type(error).__name__}: {error}).",
         )
         return True
     if report.error:
-        _finish(import_id, ImportStatus.FAILED, error=report.error, report=report_as_data(report))
+        _finish(import_id, JobStatus.FAILED, error=report.error, report=report_as_data(report))
     else:
         _finish(
             import_id,
-            ImportStatus.DONE,
+            JobStatus.DONE,
             report=report_as_data(report),
             rows_done=report.rows_read,
             rows_total=report.rows_read,
@@ -168,11 +160,17 @@ def run_regulator_import(import_id: int) -> bool:
     return True
 
 
-def _finish(import_id: int, status: ImportStatus, **fields: Any) -> None:
+def _finish(import_id: int, status: JobStatus, **fields: Any) -> None:
     # An update, not save(): a row deleted meanwhile stays deleted.
     RegulatorImport.objects.filter(pk=import_id).update(
         status=status, finished_at=timezone.now(), **fields
     )
+
+
+def sites_to_rescore(import_id: int) -> list[int]:
+    """The sites whose compliance scores the import changed, as its stored report lists them."""
+    report = RegulatorImport.objects.filter(pk=import_id).values_list("report", flat=True).first()
+    return list((report or {}).get("rescore_site_ids", []))
 
 
 def report_as_data(report: FdaImportReport) -> dict[str, Any]:
@@ -221,7 +219,7 @@ class ProgressWriter:
             self.executor.submit(self._write_aside, rows_done, total).result()
 
     def _write(self, rows_done: int, rows_total: int | None) -> None:
-        RegulatorImport.objects.filter(pk=self.import_id, status=ImportStatus.RUNNING).update(
+        RegulatorImport.objects.filter(pk=self.import_id, status=JobStatus.RUNNING).update(
             rows_done=rows_done, rows_total=rows_total
         )
 

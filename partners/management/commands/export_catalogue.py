@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from partners.importers.catalogue_export import export_catalogue
+from partners.importers.catalogue.export import export_catalogue
 
 
 class Command(BaseCommand):

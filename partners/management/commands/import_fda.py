@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from partners.importers.fda import import_fda_file
+from partners.importers.fda.importer import import_fda_file
+from partners.tasks import recompute_compliance
 
 
 class Command(BaseCommand):
@@ -20,6 +21,8 @@ class Command(BaseCommand):
         failed = []
         for path in files:
             report = import_fda_file(path)
+            if report.rescore_site_ids:
+                recompute_compliance.delay_on_commit(report.rescore_site_ids)
             for line in report.summary():
                 self.stdout.write(line)
             for problem in report.problems():

@@ -6,7 +6,7 @@ loading records in bulk.
 
 from django.core.management.base import BaseCommand
 
-from partners.compliance_store import recompute_compliance_scores
+from partners.regulatory.stored_scores import recompute_compliance_scores
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: fill the catalogue with a deterministic demo (see partners/demo.py).
+"""`manage.py seed_demo`: fill the catalogue with a deterministic demo (partners/demo/).
 
 `make demo` runs it on every start, so a second run with the same arguments adds nothing.
 """
@@ -8,7 +8,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from partners.demo import seed_catalogue
+from partners.demo.generator import seed_catalogue
 
 
 def _iso_date(value: str) -> datetime.date:

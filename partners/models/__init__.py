@@ -1,0 +1,41 @@
+"""The catalogue model (DESIGN.md): providers, sites, capabilities and the regulator's record.
+
+catalogue.py   the vocabulary, providers, sites, capabilities and certificates
+regulator.py   inspections, regulatory actions, published 483s and citations
+jobs.py        the catalogue version and uploaded regulator files
+"""
+
+from partners.models.catalogue import (
+    Certification,
+    DeaSchedule,
+    Phase,
+    Provider,
+    Site,
+    SiteCapability,
+    Term,
+)
+from partners.models.jobs import CatalogueVersion, RegulatorImport
+from partners.models.regulator import (
+    Citation,
+    Inspection,
+    Published483,
+    RegulatorRecord,
+    RegulatoryAction,
+)
+
+__all__ = [
+    "CatalogueVersion",
+    "Certification",
+    "Citation",
+    "DeaSchedule",
+    "Inspection",
+    "Phase",
+    "Provider",
+    "Published483",
+    "RegulatorImport",
+    "RegulatorRecord",
+    "RegulatoryAction",
+    "Site",
+    "SiteCapability",
+    "Term",
+]
