@@ -72,7 +72,7 @@ def synthetic_index(sites: int, seed: int = 1) -> CatalogueIndex:
     oel = np.where(rng.random(sites) < 0.4, 10.0 ** rng.uniform(-2, 2, sites), np.nan)
     return CatalogueIndex(
         version="benchmark",
-        built_on=datetime.date.today(),
+        built_on=datetime.datetime.now(tz=datetime.UTC).date(),
         site_ids=np.arange(1, sites + 1, dtype=np.int64),
         provider_ids=np.arange(1, sites + 1, dtype=np.int64) // 4,
         provider_is_cdmo=rng.random(sites) < 0.6,

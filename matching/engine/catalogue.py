@@ -118,7 +118,8 @@ def catalogue_from_sites(
         dea_mask[row] = sum(1 << bit for bit, c in enumerate(dea_codes) if c in site.dea_schedules)
     return CatalogueIndex(
         version=version,
-        built_on=built_on or datetime.date.today(),
+        # The project's time zone is UTC (config/settings.py): today there, without Django.
+        built_on=built_on or datetime.datetime.now(tz=datetime.UTC).date(),
         site_ids=np.array([s.site_id for s in sites], dtype=np.int64),
         provider_ids=np.array(
             [s.site_id if s.provider_id is None else s.provider_id for s in sites], dtype=np.int64

@@ -4,6 +4,7 @@ import datetime
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from partners.models import DeaSchedule, Phase, Term
@@ -21,7 +22,7 @@ from tests.factories import (
 def catalogue(transactional_db):
     # Each live-server test ends by emptying the tables, the migrated vocabulary included.
     install_vocabulary(Term, Phase, DeaSchedule)
-    today = datetime.date.today()
+    today = timezone.localdate()
     mab, api = Term.objects.get(slug="mab"), Term.objects.get(slug="small-molecule-api")
     rhine = SiteFactory(
         provider=ProviderFactory(name="Rhine Biologics", slug="rhine-biologics"),

@@ -78,11 +78,13 @@ def test_a_valid_post_creates_the_brief_and_redirects_to_it(client, sponsor):
     assert response["Location"] == reverse("matching:brief", kwargs={"pk": brief.pk})
     assert brief.organisation == sponsor.membership.organisation
     assert brief.created_by == sponsor
-    assert brief.weights["phase"] == 5 and brief.weights["scale"] == 3
+    assert brief.weights["phase"] == 5
+    assert brief.weights["scale"] == 3
     assert brief.must_haves == ["phase", "markets"]
     assert [term.slug for term in brief.dosage_forms.all()] == ["lyophilized"]
     page = client.get(response["Location"]).content.decode()
-    assert "Phase 2 mAb" in page and "Lyophilized" in page
+    assert "Phase 2 mAb" in page
+    assert "Lyophilized" in page
 
 
 def test_the_form_page_groups_fields_in_the_five_fieldsets(client, sponsor):
@@ -132,7 +134,8 @@ def test_deleting_a_brief_asks_then_deletes_on_post(client, sponsor):
     url = reverse("matching:brief-delete", kwargs={"pk": brief.pk})
 
     confirm = client.get(url)
-    assert confirm.status_code == 200 and Brief.objects.exists()
+    assert confirm.status_code == 200
+    assert Brief.objects.exists()
 
     response = client.post(url)
 
@@ -182,11 +185,13 @@ def test_a_brief_is_created_read_updated_and_deleted_through_the_api(api, sponso
     assert body["dosage_forms"] == ["sterile-injectable"]
     assert body["organisation"] == "helix"
     assert body["created_by"] == "helen"
-    assert body["weights"]["phase"] == 5 and body["weights"]["scale"] == 3
+    assert body["weights"]["phase"] == 5
+    assert body["weights"]["scale"] == 3
     url = f"/api/briefs/{body['id']}/"
 
     read = api.get(url)
-    assert read.status_code == 200 and read.json()["title"] == "Phase 2 mAb"
+    assert read.status_code == 200
+    assert read.json()["title"] == "Phase 2 mAb"
 
     patched = api.patch(url, {"phase": "phase3", "must_haves": ["phase"]}, format="json")
     assert patched.status_code == 200, patched.json()
@@ -194,7 +199,8 @@ def test_a_brief_is_created_read_updated_and_deleted_through_the_api(api, sponso
     assert patched.json()["weights"]["phase"] == 5  # kept from before
 
     replaced = api.put(url, _api_data(title="Phase 3 mAb"), format="json")
-    assert replaced.status_code == 200 and replaced.json()["title"] == "Phase 3 mAb"
+    assert replaced.status_code == 200
+    assert replaced.json()["title"] == "Phase 3 mAb"
 
     assert api.delete(url).status_code == 204
     assert api.get(url).status_code == 404
@@ -313,5 +319,6 @@ def test_a_saved_brief_becomes_the_criteria_the_engine_reads(api):
     assert (criteria.phase, criteria.batch_size, criteria.batch_unit) == ("phase2", 200, "L")
     assert criteria.target_markets == ("US", "EU")
     assert criteria.excluded_countries == ("CN",)
-    assert criteria.weight("phase") == 5 and criteria.weight("scale") == 3
+    assert criteria.weight("phase") == 5
+    assert criteria.weight("scale") == 3
     assert criteria.must_haves == frozenset({"phase"})

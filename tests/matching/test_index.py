@@ -66,7 +66,8 @@ def test_index_reflects_capabilities_scale_phases_and_schedules():
     assert np.isnan(index.oel_ug_m3[other_row])
     assert (index.countries[row], index.regions[row]) == ("IE", "europe")
     assert index.regions[other_row] == "asia-pacific"
-    assert index.provider_is_cdmo[row] and not index.provider_is_cdmo[other_row]
+    assert index.provider_is_cdmo[row]
+    assert not index.provider_is_cdmo[other_row]
     assert index.site_names[row] == site.name
     assert index.provider_names[row] == site.provider.name
 

@@ -65,7 +65,8 @@ def test_distances_are_returned_and_closeness_is_their_ratio():
     result = topsis([[5, 8, 4], [7, 6, 8], [8, 8, 6], [7, 4, 6]], [0.3, 0.4, 0.3])
 
     s_plus, s_minus = result.distance_to_ideal, result.distance_to_anti_ideal
-    assert (s_plus >= 0).all() and (s_minus >= 0).all()
+    assert (s_plus >= 0).all()
+    assert (s_minus >= 0).all()
     np.testing.assert_allclose(result.closeness, s_minus / (s_plus + s_minus))
 
 

@@ -327,7 +327,8 @@ def test_every_page_of_results_keeps_its_sentences_whatever_changes_after(
         ]
 
     before = last_page()
-    assert before and all(sentence and sentence != "—" for _, _, sentence in before)
+    assert before
+    assert all(sentence and sentence != "—" for _, _, sentence in before)
 
     # The brief and the catalogue change; the run reads as it was, and says what changed.
     brief.save()

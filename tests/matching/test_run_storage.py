@@ -223,7 +223,8 @@ def test_runs_stored_before_excluded_by_get_it_from_their_reasons(brief, catalog
     expected = dict(
         Result.objects.filter(run=run, eligible=False).values_list("site_id", "excluded_by")
     )
-    assert expected and all(expected.values())
+    assert expected
+    assert all(expected.values())
     Result.objects.filter(run=run).update(excluded_by="")
 
     import_module("matching.migrations.0004_backfill_result_excluded_by").backfill(apps, None)

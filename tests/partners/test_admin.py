@@ -141,7 +141,8 @@ def test_demo_accounts_are_printed_and_reused(django_user_model, settings, capsy
     assert "sponsor  / sponsor-demo-2026" in out
     assert django_user_model.objects.filter(username__in=["curator", "sponsor"]).count() == 2
     curator = django_user_model.objects.get(username="curator")
-    assert curator.is_staff and curator.groups.filter(name="Curators").exists()
+    assert curator.is_staff
+    assert curator.groups.filter(name="Curators").exists()
     assert curator.check_password("curator-demo-2026")
     assert not django_user_model.objects.get(username="sponsor").is_staff
 

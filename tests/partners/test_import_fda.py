@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 from openpyxl import Workbook
 
 from partners.importers.fda import importer as fda
@@ -48,7 +49,7 @@ CITATIONS_HEADER = (
     "Inspection ID,FEI Number,Legal Name,Inspection End Date,Program Area,Act/CFR Number,"
     "Short Description,Long Description"
 )
-RECENT = (datetime.date.today() - datetime.timedelta(days=60)).isoformat()
+RECENT = (timezone.localdate() - datetime.timedelta(days=60)).isoformat()
 
 
 # -- Helpers -----------------------------------------------------------------------------------
@@ -235,7 +236,8 @@ def test_workbook_dates_as_cells_or_serial_numbers_and_fei_as_float(tmp_path):
         [
             ["Published 483s"],
             [*PUBLISHED_483S_HEADER],
-            [datetime.datetime(2025, 6, 19), 3004540906.0, "NATCO", 483, 45848, "https://x", 1],
+            # A workbook's date cell reads as a naive datetime.
+            [datetime.datetime(2025, 6, 19), 3004540906.0, "NATCO", 483, 45848, "https://x", 1],  # noqa: DTZ001
             ["-", "0003004540906", "NATCO", 483, datetime.date(2025, 7, 9), None, 2.0],
         ],
     )
@@ -261,7 +263,8 @@ def test_windows_1252_text_with_or_without_a_byte_order_mark(tmp_path):
     out, err, error = run_import(tmp_path / "a.csv", tmp_path / "b.csv")
 
     assert error is None, err
-    assert "(CSV, Windows-1252," in out and "(CSV, UTF-8," in out
+    assert "(CSV, Windows-1252," in out
+    assert "(CSV, UTF-8," in out
     assert set(RegulatoryAction.objects.values_list("legal_name", flat=True)) == {
         "Laboratoires Pharmé"
     }
@@ -383,13 +386,16 @@ def test_import_recomputes_affected_sites_scores_and_bumps_the_version_once(
         # What its callers (the import_fda command, the upload task) do with the report.
         recompute_compliance.delay_on_commit(report.rescore_site_ids)
 
-    assert report.ok and report.created == 3 and report.sites_to_rescore == 1
+    assert report.ok
+    assert report.created == 3
+    assert report.sites_to_rescore == 1
     assert report.rescore_site_ids == [inspected.pk]
     assert len(callbacks) == 1  # one batched recompute task
     assert len(bumps) == 1
     inspected.refresh_from_db()
     untouched.refresh_from_db()
-    assert inspected.compliance_state == "scored" and inspected.compliance_score > 75
+    assert inspected.compliance_state == "scored"
+    assert inspected.compliance_score > 75
     assert untouched.compliance_as_of is None
 
 
@@ -403,7 +409,8 @@ def test_reimporting_unchanged_rows_queues_no_recompute(
     with django_capture_on_commit_callbacks() as callbacks:
         report = import_fda_file(path)
 
-    assert report.unchanged == 1 and report.sites_to_rescore == 0
+    assert report.unchanged == 1
+    assert report.sites_to_rescore == 0
     assert report.rescore_site_ids == []
     assert callbacks == []
 

@@ -518,7 +518,8 @@ def test_timeline_markers_lie_within_the_view_box_and_their_lane():
     for marker in timeline.markers:
         assert timeline.plot_left <= marker.cx <= timeline.plot_right
         lane = next(lane for lane in timeline.lanes if abs(lane.centre - marker.cy) <= 13)
-        assert lane.y <= marker.cy - marker.r and marker.cy + marker.r <= lane.y + lane.height
+        assert lane.y <= marker.cy - marker.r
+        assert marker.cy + marker.r <= lane.y + lane.height
         assert 0 <= marker.cy <= timeline.height
     assert timeline.today_x <= timeline.plot_right
 

@@ -96,7 +96,7 @@ def seekable(file: IO[bytes]) -> IO[bytes]:
 def read_path(path: str | Path) -> IO[bytes]:
     """Open a path for `open_table`, with a readable message when that fails."""
     try:
-        return open(path, "rb")
+        return Path(path).open("rb")
     except FileNotFoundError:
         raise UnreadableFile("no such file") from None
     except IsADirectoryError:

@@ -34,7 +34,6 @@ one Celery task recomputing their compliance scores, sent when the transaction c
 """
 
 import datetime
-import os
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -196,7 +195,7 @@ def import_fda_file(
     """
     if name is None:
         given = file if isinstance(file, str | Path) else getattr(file, "name", None)
-        name = os.path.basename(str(given)) if given else "upload"
+        name = Path(str(given)).name if given else "upload"
     report = FdaImportReport(name=name)
     with ExitStack() as stack:
         try:

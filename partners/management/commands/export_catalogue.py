@@ -1,6 +1,5 @@
 """`manage.py export_catalogue FILE`: write the catalogue as JSON Lines (FILE `-` is stdout)."""
 
-import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -30,7 +29,7 @@ class Command(BaseCommand):
         try:
             with partial.open("w", encoding="utf-8", newline="\n") as out:
                 count = export_catalogue(out)
-            os.replace(partial, target)
+            partial.replace(target)
         except OSError as error:
             partial.unlink(missing_ok=True)
             raise CommandError(f"cannot write {file}: {error.strerror or error}") from error

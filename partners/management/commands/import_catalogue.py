@@ -2,6 +2,7 @@
 
 import sys
 from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import BinaryIO
 
 from django.core.management.base import BaseCommand, CommandError
@@ -13,7 +14,7 @@ def _catalogue_source(file: str) -> AbstractContextManager[BinaryIO]:
     """The file, read as bytes (the importer decodes line by line); `-` is standard input."""
     if file == "-":
         return nullcontext(sys.stdin.buffer)
-    return open(file, "rb")
+    return Path(file).open("rb")
 
 
 class Command(BaseCommand):
