@@ -56,13 +56,17 @@ bench: install
 screenshots: install
 	$(PY) scripts/screenshots.py --readme docs/screenshots
 
+# Style, the design's import contracts (.importlinter) and types; CI runs it, and so does
+# pre-commit (.pre-commit-config.yaml) on each commit.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache db.sqlite3
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache db.sqlite3
