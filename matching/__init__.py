@@ -1,1 +1,2 @@
-"""The sponsors' side: organisations, briefs, the scoring engine, match runs and shortlists."""
+"""The sponsors' side: organisations, briefs, the scoring engine (engine/), match runs and their
+results."""
