@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from django.db.models import F, QuerySet
 
-from partners.importers.catalogue.parsing import (
+from partners.importers.catalogue.format import (
     ACTION_KEYS,
     CAPABILITY_KEYS,
     CERTIFICATION_KEYS,

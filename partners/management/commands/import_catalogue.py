@@ -7,7 +7,7 @@ from typing import BinaryIO
 
 from django.core.management.base import BaseCommand, CommandError
 
-from partners.importers.catalogue.parsing import import_catalogue
+from partners.importers.catalogue.importer import import_catalogue
 
 
 def _catalogue_source(file: str) -> AbstractContextManager[BinaryIO]:
