@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     # Swagger UI and Redoc served from our static files, not fetched from a CDN.
     "drf_spectacular_sidecar",
     "simple_history",
+    "core",
     "partners",
     "matching",
 ]
