@@ -1,2 +1,3 @@
 """Small building blocks both apps share: the timestamp base model, the job status, the API's
-page numbers and field errors, calendar arithmetic. Imports neither partners nor matching."""
+page numbers and field errors, calendar arithmetic, the request a view reads django-htmx's
+details from. Imports neither partners nor matching."""

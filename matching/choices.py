@@ -24,7 +24,8 @@ __all__ = [
 
 
 # The criteria and their labels are defined once, Django-free, in matching/engine/criteria.py.
-Criterion = models.TextChoices(
+# django-stubs type only the member form of TextChoices' constructor, not Enum's functional API.
+Criterion: type[models.TextChoices] = models.TextChoices(  # type: ignore[call-overload]
     "Criterion",
     [(name.upper(), (name, CRITERION_LABELS[name].capitalize())) for name in CRITERIA],
 )

@@ -1,5 +1,7 @@
 """The brief form: a sponsor's needs in five fieldsets, checked by the rules the API uses too."""
 
+from typing import Any, cast
+
 from django import forms
 from django_countries import countries
 
@@ -18,6 +20,14 @@ MARKET_CHOICES = [
 
 def _weight_field_name(criterion: str) -> str:
     return f"weight_{criterion}"
+
+
+def _relabel_blank(field: forms.Field, label: str) -> None:
+    """Label the blank choice, the first, of a choice field built from a model field."""
+    choice_field = cast(forms.ChoiceField, field)
+    # A model field's choices reach its form field as a list of (value, label) pairs.
+    choices = cast(list[tuple[str, str]], choice_field.choices)
+    choice_field.choices = [("", label), *choices[1:]]
 
 
 class BriefForm(forms.ModelForm):
@@ -116,16 +126,14 @@ class BriefForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         terms = Term.objects.order_by("name")
-        self.fields["modality"].queryset = terms.filter(kind=TermKind.MODALITY)
-        self.fields["modality"].empty_label = "Choose a modality"
-        self.fields["dosage_forms"].queryset = terms.filter(kind=TermKind.DOSAGE_FORM)
-        self.fields["services"].queryset = terms.filter(kind=TermKind.SERVICE)
-        self.fields["technologies"].queryset = terms.filter(kind=TermKind.TECHNOLOGY)
-        self.fields["phase"].choices = [("", "Any phase"), *self.fields["phase"].choices[1:]]
-        self.fields["dea_schedule"].choices = [
-            ("", "Not controlled"),
-            *self.fields["dea_schedule"].choices[1:],
-        ]
+        modality = cast("forms.ModelChoiceField[Term]", self.fields["modality"])
+        modality.queryset = terms.filter(kind=TermKind.MODALITY)
+        modality.empty_label = "Choose a modality"
+        self._term_field("dosage_forms").queryset = terms.filter(kind=TermKind.DOSAGE_FORM)
+        self._term_field("services").queryset = terms.filter(kind=TermKind.SERVICE)
+        self._term_field("technologies").queryset = terms.filter(kind=TermKind.TECHNOLOGY)
+        _relabel_blank(self.fields["phase"], "Any phase")
+        _relabel_blank(self.fields["dea_schedule"], "Not controlled")
         weights = self.instance.weights or {}
         span = f"from {MIN_WEIGHT} to {MAX_WEIGHT}"
         for criterion in Criterion:
@@ -145,6 +153,10 @@ class BriefForm(forms.ModelForm):
                 },
             )
 
+    def _term_field(self, name: str) -> "forms.ModelMultipleChoiceField[Term]":
+        """A many-to-many field to terms (the model form builds one for each term set)."""
+        return cast("forms.ModelMultipleChoiceField[Term]", self.fields[name])
+
     @property
     def fieldsets(self) -> list[tuple[str, list[forms.BoundField], list[forms.BoundField]]]:
         """(legend, single-value fields, checkbox groups); the tall groups get rows of their own."""
@@ -163,8 +175,10 @@ class BriefForm(forms.ModelForm):
     def weight_fields(self) -> list[forms.BoundField]:
         return [self[_weight_field_name(c)] for c in Criterion.values]
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        # ModelForm.clean returns cleaned_data (the stubs allow an override to return None).
+        super().clean()
+        cleaned = self.cleaned_data
         for field, messages in brief_errors(cleaned).items():
             for message in messages:
                 self.add_error(field, message)

@@ -1,5 +1,7 @@
 """Sponsor organisations, their members and their briefs: what a sponsor asks the catalogue for."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -20,6 +22,10 @@ from matching.validation import (
     validate_weights,
 )
 from partners.choices import DEA_SCHEDULES, PHASES, TermKind
+
+if TYPE_CHECKING:
+    # The project keeps Django's user model (no AUTH_USER_MODEL of its own).
+    from django.contrib.auth.models import AnonymousUser, User
 
 __all__ = [
     "Brief",
@@ -62,9 +68,9 @@ class Membership(TimeStamped):
         return f"{self.user} in {self.organisation}"
 
 
-def organisation_of(user: object) -> Organisation | None:
+def organisation_of(user: "User | AnonymousUser") -> Organisation | None:
     """The organisation the user belongs to, or None (anonymous, or not a member of any)."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return None
     membership = Membership.objects.select_related("organisation").filter(user=user).first()
     return membership.organisation if membership else None

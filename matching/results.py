@@ -162,10 +162,16 @@ def ranked_page(run: Run, number: Any, comparison: MethodComparison | None = Non
         )
         .order_by("rank")
     )
-    page = Paginator(ranked, RESULTS_PER_PAGE).get_page(number)
-    results = list(page.object_list)
+    # Paginated over Results, the page then holds a RankedSite for each.
+    page: Page[Any] = Paginator(ranked, RESULTS_PER_PAGE).get_page(number)
+    results: list[Result] = list(page.object_list)
     other_ranks = _other_ranks(comparison, results)
-    page.object_list = [_ranked_site(result, other_ranks.get(result.site_id)) for result in results]
+    page.object_list = [
+        _ranked_site(
+            result, other_ranks.get(result.site_id) if result.site_id is not None else None
+        )
+        for result in results
+    ]
     return page
 
 
@@ -244,7 +250,9 @@ def _ranked_site(result: Result, other_rank: int | None) -> RankedSite:
     )
 
 
-def _other_ranks(comparison: MethodComparison | None, results: list[Result]) -> dict[int, int]:
+def _other_ranks(
+    comparison: MethodComparison | None, results: list[Result]
+) -> dict[int, int | None]:
     if comparison is None or not comparison.done:
         return {}
     site_ids = [result.site_id for result in results if result.site_id is not None]

@@ -49,12 +49,12 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Field, Q
 from django.utils import timezone
 
 from core.choices import JobStatus
@@ -62,6 +62,7 @@ from matching.engine.criteria import CRITERION_LABELS
 from matching.engine.scoring import (
     HARD_CONSTRAINT_LABELS,
     MatchOutcome,
+    Method,
     explain_rows,
     score_catalogue,
 )
@@ -264,7 +265,8 @@ def _run(run_id: int, attempt: int) -> None:
     index = get_catalogue_index()
     _step(run_id, attempt, 30, catalogue_version=index.version)
 
-    outcome = score_catalogue(criteria, index, method=run.method)
+    # RunMethod's values are the engine's method names.
+    outcome = score_catalogue(criteria, index, method=cast(Method, run.method))
     _step(run_id, attempt, 50)
 
     rows = result_rows(run_id, outcome)
@@ -403,7 +405,8 @@ def result_rows(run_id: int, outcome: MatchOutcome) -> list[tuple]:
 def write_results(rows: Sequence[tuple]) -> None:
     """Insert `result_rows` in the current transaction: one COPY on PostgreSQL (the rows are
     most of a run's time), bulk_create elsewhere. The ids come from the table's default."""
-    fields = [Result._meta.get_field(name) for name in RESULT_FIELDS]
+    # RESULT_FIELDS name Result's own columns, never a relation's reverse side.
+    fields = [cast("Field[Any, Any]", Result._meta.get_field(name)) for name in RESULT_FIELDS]
     if connection.vendor != "postgresql":
         breakdown = RESULT_FIELDS.index("breakdown")
         Result.objects.bulk_create(

@@ -8,6 +8,7 @@ the same sentence in the page and in the API's 400.
 
 from collections.abc import Iterable, Mapping
 from numbers import Real
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django_countries import countries
@@ -86,7 +87,7 @@ def validate_weights(value: object) -> None:
             )
 
 
-def brief_errors(values: Mapping[str, object]) -> dict[str, list[str]]:
+def brief_errors(values: Mapping[str, Any]) -> dict[str, list[str]]:
     """Messages for the rules across fields, keyed by the field each belongs beside.
 
     `values` holds a brief's already-valid fields by name; a missing field is not checked.

@@ -16,6 +16,7 @@ from django_countries import countries
 from django_htmx.http import HttpResponseClientRefresh
 
 from core.choices import JobStatus
+from core.http import HtmxHttpRequest
 from matching import results, runs, tasks
 from matching.choices import Criterion
 from matching.forms import BriefForm, RunStartForm
@@ -245,7 +246,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def run_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The progress bar, polled by the run's page; reloads the page once the run has ended."""
     run = get_object_or_404(_runs(request), pk=pk)
     if request.htmx and run.status in (JobStatus.DONE, JobStatus.FAILED):

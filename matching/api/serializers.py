@@ -1,9 +1,10 @@
 """JSON shape of a brief: vocabulary slugs in and out, checked by the rules the form uses."""
 
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from matching.choices import default_weights
-from matching.models import Brief, Result, Run, RunMethod
+from matching.models import Brief, Organisation, Result, Run, RunMethod
 from matching.validation import (
     brief_errors,
     validate_certification_kinds,
@@ -42,8 +43,12 @@ class BriefSerializer(serializers.ModelSerializer):
     """A brief. The organisation is the user's, set on create; weights left out default to 3."""
 
     url = serializers.HyperlinkedIdentityField(view_name="matching-api:brief-detail")
-    organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     modality = TermSlugField(TermKind.MODALITY)
     dosage_forms = TermSlugField(TermKind.DOSAGE_FORM, many=True, required=False)
     services = TermSlugField(TermKind.SERVICE, many=True, required=False)
@@ -147,7 +152,9 @@ class RunStartSerializer(serializers.Serializer):
 
 class FunnelStepSerializer(serializers.Serializer):
     constraint = serializers.CharField(help_text="A criterion name, or excluded_countries.")
-    label = serializers.CharField()
+    # A declared field named like Field.label: the serializer's metaclass moves declared fields
+    # out of the class's attributes, so the two never meet at runtime.
+    label = serializers.CharField()  # type: ignore[assignment]
     removed = serializers.IntegerField(help_text="Sites removed among those the steps before left.")
     removed_alone = serializers.IntegerField(help_text="Every site failing this constraint.")
     relaxable = serializers.BooleanField()
@@ -167,8 +174,12 @@ class RunSerializer(serializers.ModelSerializer):
 
     url = serializers.HyperlinkedIdentityField(view_name="matching-api:run-detail")
     results_url = serializers.HyperlinkedIdentityField(view_name="matching-api:run-results")
-    brief = serializers.PrimaryKeyRelatedField(read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    brief: serializers.PrimaryKeyRelatedField[Brief] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     funnel = FunnelStepSerializer(many=True, read_only=True)
     relaxation = RelaxationSerializer(read_only=True, allow_null=True)
 

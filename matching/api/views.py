@@ -24,6 +24,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from core.api import field_error
 from core.choices import JobStatus
@@ -89,7 +90,7 @@ class BriefViewSet(viewsets.ModelViewSet):
             raise PermissionDenied(NO_ORGANISATION)
         return super().create(request, *args, **kwargs)
 
-    def perform_create(self, serializer: BriefSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Brief]) -> None:
         serializer.save(
             organisation=organisation_of(self.request.user), created_by=self.request.user
         )

@@ -42,7 +42,7 @@ admits the most sites: those failing it and no other constraint.
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -151,7 +151,7 @@ class MatchOutcome:
         once each."""
         failures = self.failures[rows]
         first = failures.argmax(axis=1).tolist()
-        failed = failures.any(axis=1).tolist()
+        failed = _any_per_row(failures).tolist()
         written: dict[tuple[str, str], str] = {}
         reasons: list[str | None] = []
         for row, column, excluded in zip(rows.tolist(), first, failed, strict=True):
@@ -222,7 +222,7 @@ def score_catalogue(
     failures = np.column_stack(
         [hard[c] if c in hard else fails[:, _COLUMN[c]] for c in constraints]
     ).reshape(n, len(constraints))
-    eligible = ~failures.any(axis=1)
+    eligible = ~_any_per_row(failures)
 
     scores = np.full(n, np.nan)
     rows = np.flatnonzero(eligible)
@@ -381,6 +381,12 @@ def _capability(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
     return sub, sub < 1
 
 
+def _any_per_row(matrix: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Whether each row of a 2-D matrix holds a True. (NumPy types a reduction along an axis
+    as maybe a scalar: it cannot tell the matrix's dimensions.)"""
+    return cast("NDArray[np.bool_]", matrix.any(axis=1))
+
+
 def _bit_set(mask: NDArray[np.uint32], bit: int) -> NDArray[np.bool_]:
     return (mask >> np.uint32(bit)) & np.uint32(1) == 1
 
@@ -407,6 +413,8 @@ def _site_maximum(criteria: BriefCriteria, index: CatalogueIndex) -> NDArray[np.
 
 
 def _scale(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
+    # Scale is scored only when the brief asks it, with a batch size.
+    assert criteria.batch_size is not None
     maximum = _site_maximum(criteria, index)
     batch = float(criteria.batch_size)
     given = ~np.isnan(maximum)
@@ -520,6 +528,8 @@ def _capability_sentence(outcome: MatchOutcome, row: int) -> str:
 
 def _phase_sentence(outcome: MatchOutcome, row: int) -> str:
     index, phase = outcome.index, outcome.criteria.phase
+    # The sentence is written only for an asked criterion: the brief names a phase.
+    assert phase is not None
     served = [p for bit, p in enumerate(index.phase_slugs) if _bit_set(index.phase_mask[row], bit)]
     if phase in served:
         return f"serves {index.label(phase)}"
@@ -532,6 +542,8 @@ def _phase_sentence(outcome: MatchOutcome, row: int) -> str:
 
 def _scale_sentence(outcome: MatchOutcome, row: int) -> str:
     criteria = outcome.criteria
+    # The sentence is written only for an asked criterion: the brief gives a batch size.
+    assert criteria.batch_size is not None
     unit = criteria.batch_unit
     maximum = float(_site_maximum(criteria, outcome.index)[row])
     batch = f"{criteria.batch_size:g} {unit}"
@@ -597,6 +609,8 @@ def _containment_sentence(outcome: MatchOutcome, row: int) -> str:
 
 def _controlled_substances_sentence(outcome: MatchOutcome, row: int) -> str:
     code = outcome.criteria.dea_schedule
+    # The sentence is written only for an asked criterion: the brief names a DEA schedule.
+    assert code is not None
     label = outcome.index.label(code)
     if outcome.subscores[row, _COLUMN["controlled_substances"]] == 1:
         return f"is registered for DEA {label}"

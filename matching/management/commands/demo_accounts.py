@@ -5,6 +5,8 @@ an organisation's briefs are its own. Each organisation starts with one example 
 when missing and otherwise left as its users edited it.
 """
 
+from typing import NotRequired, TypedDict
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -19,8 +21,19 @@ DEMO_ORGANISATIONS = {
     "northwind-biologics": "Northwind Biologics",
 }
 
+
+class DemoAccount(TypedDict):
+    username: str
+    password: str
+    email: str
+    role: str
+    is_staff: bool
+    groups: list[str]
+    organisation: NotRequired[str]  # a slug of DEMO_ORGANISATIONS; sponsors only
+
+
 # Demo credentials only: the command refuses to create them in production settings.
-DEMO_ACCOUNTS = [
+DEMO_ACCOUNTS: list[DemoAccount] = [
     {
         "username": "curator",
         "password": "curator-demo-2026",
