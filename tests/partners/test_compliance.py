@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from partners.choices import ActionType, Classification, ComplianceState
-from partners.demo.generator import seed_catalogue
+from partners.demo.seeding import seed_catalogue
 from partners.models import Inspection, RegulatoryAction, Site
 from partners.regulatory.compliance import (
     ACTION_WEIGHTS,

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
-from partners.demo.generator import generate_catalogue, seed_catalogue
+from partners.demo.generator import generate_catalogue
+from partners.demo.seeding import seed_catalogue
 from partners.models import (
     Certification,
     Inspection,

@@ -8,7 +8,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from partners.demo.generator import seed_catalogue
+from partners.demo.seeding import seed_catalogue
 
 
 def _iso_date(value: str) -> datetime.date:
