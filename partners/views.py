@@ -1,29 +1,19 @@
 """Catalogue pages."""
 
-from collections import defaultdict
-
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django_countries import countries
 
-from partners.choices import CertificationKind, TermKind
+from partners.directory.entries import directory_entries
 from partners.directory.facets import directory_facets
 from partners.directory.profile import KIND_HINTS, provider_for_profile, site_profiles
 from partners.filtersets import ProviderFilterSet
-from partners.models import (
-    Certification,
-    Provider,
-    Site,
-    SiteCapability,
-)
+from partners.models import Provider
 from partners.regulatory.methodology import describe_methodology
 
 DIRECTORY_PAGE_SIZE = 20
-# The capability kinds a directory entry shows as chips.
-SUMMARY_TERM_KINDS = [TermKind.MODALITY, TermKind.DOSAGE_FORM]
 
 
 def directory(request: HttpRequest) -> HttpResponse:
@@ -48,7 +38,7 @@ def directory(request: HttpRequest) -> HttpResponse:
         else:
             page.object_list = list(page.object_list)  # read once, however often it is used
             context["page"] = page
-            context["entries"] = _directory_entries(page.object_list)
+            context["entries"] = directory_entries(page.object_list)
         context["facets"] = directory_facets(filterset)
         context["total_providers"] = paginator.count
     query = request.GET.copy()
@@ -60,52 +50,6 @@ def directory(request: HttpRequest) -> HttpResponse:
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
-
-
-def _directory_entries(providers: list[Provider]) -> list[dict]:
-    """One summary per provider of the page: three queries of plain values, whatever the page."""
-    ids = [provider.pk for provider in providers]
-    sites: dict[int, list[tuple[str, float | None]]] = defaultdict(list)
-    for provider_id, country, score in Site.objects.filter(provider_id__in=ids).values_list(
-        "provider_id", "country", "compliance_score"
-    ):
-        sites[provider_id].append((country, score))
-    terms: dict[tuple[int, str], set[str]] = defaultdict(set)
-    shown_terms = (
-        SiteCapability.objects.filter(site__provider_id__in=ids, term__kind__in=SUMMARY_TERM_KINDS)
-        .order_by()
-        .values_list("site__provider_id", "term__kind", "term__name")
-        .distinct()
-    )
-    for provider_id, kind, name in shown_terms:
-        terms[provider_id, kind].add(name)
-    certifications: dict[int, set[str]] = defaultdict(set)
-    valid = (
-        Certification.objects.valid_on(timezone.localdate())
-        .filter(site__provider_id__in=ids)
-        .order_by()
-        .values_list("site__provider_id", "kind")
-        .distinct()
-    )
-    for provider_id, kind in valid:
-        certifications[provider_id].add(CertificationKind(kind).label)
-
-    entries = []
-    for provider in providers:
-        provider_sites = sites[provider.pk]
-        scores = [score for _, score in provider_sites if score is not None]
-        entries.append(
-            {
-                "provider": provider,
-                "site_count": len(provider_sites),
-                "site_countries": sorted({countries.name(code) for code, _ in provider_sites}),
-                "modalities": sorted(terms[provider.pk, TermKind.MODALITY]),
-                "dosage_forms": sorted(terms[provider.pk, TermKind.DOSAGE_FORM]),
-                "certifications": sorted(certifications[provider.pk]),
-                "best_compliance": max(scores) if scores else None,
-            }
-        )
-    return entries
 
 
 def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
