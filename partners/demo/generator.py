@@ -152,6 +152,13 @@ class PlannedProvider:
 # --- The generator ---------------------------------------------------------------------------
 
 
+def demo_fei(rng: random.Random) -> str:
+    """A random FEI for a demo site. Real FEIs are handed out upwards from 3000000000 and passed
+    3038000000 in 2025; 39xxxxxxxx looks the same but will not meet a real establishment for
+    decades."""
+    return str(3_900_000_000 + rng.randrange(100_000_000))
+
+
 def generate_catalogue(providers: int, seed: int, as_of: datetime.date) -> list[PlannedProvider]:
     """Generate `providers` providers with their sites and records; all dates are relative to
     `as_of`. Pure: the same arguments give the same catalogue."""
@@ -371,10 +378,8 @@ class _CatalogueGenerator:
         return Provenance.SELF_REPORTED
 
     def _fei(self) -> str:
-        # Real FEIs are handed out upwards from 3000000000 and passed 3038000000 in 2025;
-        # 39xxxxxxxx looks the same but will not meet a real establishment for decades.
         while True:
-            fei = str(3_900_000_000 + self.rng.randrange(100_000_000))
+            fei = demo_fei(self.rng)
             if fei not in self.feis:
                 self.feis.add(fei)
                 return fei

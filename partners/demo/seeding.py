@@ -18,6 +18,7 @@ from partners.demo.generator import (
     PlannedCertification,
     PlannedInspection,
     PlannedSite,
+    demo_fei,
     generate_catalogue,
 )
 
@@ -264,7 +265,7 @@ def _avoid_known_feis(sites: list[PlannedSite], seed: int) -> int:
     rng = random.Random(f"{seed}:replacement-feis")
     for site in clashes:
         while True:
-            fei = str(3_900_000_000 + rng.randrange(100_000_000))
+            fei = demo_fei(rng)
             if fei not in known and fei not in planned:
                 break
         planned.add(fei)
