@@ -100,6 +100,10 @@ class Provider(TimeStamped):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def is_verified(self) -> bool:
+        return self.verification_status == VerificationStatus.VERIFIED
+
 
 class Site(TimeStamped):
     """A provider's manufacturing facility: where the work happens and what regulators inspect."""
