@@ -103,7 +103,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / "db.sqlite3",
+            "NAME": str(BASE_DIR / "db.sqlite3"),
             "OPTIONS": {"timeout": 20},
             # A real Celery worker in the test suite needs a test database it can open too.
             "TEST": {"NAME": BASE_DIR / "test_db.sqlite3"} if env_str("REDIS_URL") else {},

@@ -7,6 +7,7 @@ Regulator exports are uploaded as RegulatorImports: the change page of one shows
 report, and the list links to the FEIs that records name and no site carries.
 """
 
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlencode
 
 from django import forms
@@ -39,6 +40,9 @@ from partners.models import (
 )
 from partners.regulatory.unmatched_feis import country_code, unmatched_feis
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 admin.site.site_header = "CDMO Match curation"
 admin.site.site_title = "CDMO Match curation"
 admin.site.index_title = "Catalogue"
@@ -49,6 +53,10 @@ class SiteInline(admin.TabularInline):
     fields = ["name", "country", "city", "fei_number"]
     extra = 0
     show_change_link = True  # capabilities, certifications and records are edited on the site
+
+
+class _SiteCount(TypedDict):
+    site_count: int
 
 
 @admin.register(Provider)
@@ -65,7 +73,7 @@ class ProviderAdmin(SimpleHistoryAdmin):
         return super().get_queryset(request).annotate(site_count=Count("sites"))
 
     @admin.display(description="sites", ordering="site_count")
-    def site_count(self, provider: Provider) -> int:
+    def site_count(self, provider: "WithAnnotations[Provider, _SiteCount]") -> int:
         return provider.site_count
 
 
@@ -212,8 +220,8 @@ class RegulatorImportAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
-        return ["file"] if obj is None else self.readonly_fields
+    def get_fields(self, request: HttpRequest, obj=None) -> tuple[str, ...]:
+        return ("file",) if obj is None else tuple(self.readonly_fields)
 
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
         return [] if obj is None else self.readonly_fields
@@ -272,6 +280,7 @@ class RegulatorImportAdmin(admin.ModelAdmin):
         return super().add_view(request, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, obj: RegulatorImport, form, change: bool) -> None:
+        assert request.user.is_authenticated  # the admin serves signed-in staff alone
         obj.created_by = request.user
         super().save_model(request, obj, form, change)
         # A small file is imported now; a big one once this request's transaction commits.
@@ -297,10 +306,18 @@ class RegulatorImportAdmin(admin.ModelAdmin):
 
     # -- Progress and report ----------------------------------------------------------------------
 
-    def render_change_form(self, request: HttpRequest, context, add=False, change=False, **kw):
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: RegulatorImport | None = None,
+    ) -> HttpResponse:
         if not add:
             context.update(self.progress_context(request, context["original"]))
-        return super().render_change_form(request, context, add, change, **kw)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def progress_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The status, progress bar and report of an import: the fragment its page polls."""

@@ -18,7 +18,7 @@ import datetime
 import django_filters
 from django import forms
 from django.db import connection
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OrderBy, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django_countries import countries
 
@@ -67,7 +67,7 @@ SITE_FILTERS = (
     "dea_schedule",
 )
 
-ORDERINGS = {
+ORDERINGS: dict[str, tuple[str, list[str | OrderBy]]] = {
     "name": ("Name (A to Z)", ["name", "slug"]),
     "-name": ("Name (Z to A)", ["-name", "-slug"]),
     "country": ("Headquarters country", ["country", "name", "slug"]),
@@ -250,10 +250,10 @@ def _search(text: str) -> Q:
 
 def site_conditions(
     data: dict, exclude: str | None = None, today: datetime.date | None = None
-) -> list[Q]:
+) -> list[Q | Exists]:
     """Conditions on one site, leaving out the parameter `exclude`."""
     today = today or timezone.localdate()
-    conditions = []
+    conditions: list[Q | Exists] = []
 
     def wanted(name: str):
         return data.get(name) if name != exclude else None

@@ -36,6 +36,8 @@ class VocabularyFilterExtension(DjangoFilterExtension):
                 auto_schema, model, filterset_class, field_name, filter_field
             )
         label = filter_field.label or field_name
+        string = build_basic_type(OpenApiTypes.STR)
+        assert string is not None  # only OpenApiTypes.NONE has no schema
         return [
             build_parameter_type(
                 name=field_name,
@@ -45,7 +47,7 @@ class VocabularyFilterExtension(DjangoFilterExtension):
                     f"{label}: a slug from `/api/taxonomy/` (capabilities.{field_name}). "
                     "Repeat the parameter to accept any of several."
                 ),
-                schema=build_array_type(build_basic_type(OpenApiTypes.STR)),
+                schema=build_array_type(string),
                 explode=True,
                 style="form",
             )

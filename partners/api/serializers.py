@@ -5,6 +5,8 @@ queries the database per row. Vocabulary values are the stable slugs of DESIGN.m
 """
 
 import datetime
+from collections.abc import Iterable
+from typing import Protocol, cast
 
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +17,9 @@ from rest_framework import serializers
 from partners.choices import ActionType, TermKind
 from partners.models import (
     Certification,
+    DeaSchedule,
     Inspection,
+    Phase,
     Provider,
     RegulatoryAction,
     Site,
@@ -42,6 +46,12 @@ class ProviderLinksMixin(serializers.Serializer):
         path = reverse("partners:provider", kwargs={"slug": provider.slug})
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
+
+
+class _SummarisedSite(Protocol):
+    """A provider's site as `ProviderList.get_queryset` prefetches it for the summary."""
+
+    modality_capabilities: list[SiteCapability]
 
 
 class ProviderSummarySerializer(ProviderLinksMixin, serializers.ModelSerializer):
@@ -85,12 +95,9 @@ class ProviderSummarySerializer(ProviderLinksMixin, serializers.ModelSerializer)
         ]
 
     def get_modalities(self, provider: Provider) -> list[str]:
+        sites = cast("Iterable[_SummarisedSite]", provider.sites.all())
         return sorted(
-            {
-                capability.term.slug
-                for site in provider.sites.all()
-                for capability in site.modality_capabilities
-            }
+            {capability.term.slug for site in sites for capability in site.modality_capabilities}
         )
 
 
@@ -161,10 +168,12 @@ class RegulatoryActionSerializer(serializers.ModelSerializer):
 
 class SiteSerializer(serializers.ModelSerializer):
     country = CountrySerializer(read_only=True)
-    phases = serializers.SlugRelatedField(
+    phases: serializers.SlugRelatedField[Phase] = serializers.SlugRelatedField(
         many=True, read_only=True, slug_field="slug", help_text="Phases served, in order."
     )
-    dea_schedules = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    dea_schedules: serializers.SlugRelatedField[DeaSchedule] = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="code"
+    )
     capabilities = CapabilitySerializer(many=True, read_only=True)
     certifications = CertificationSerializer(many=True, read_only=True)
     inspections = InspectionSerializer(many=True, read_only=True)
@@ -223,7 +232,9 @@ class TermSerializer(serializers.Serializer):
 
 class ChoiceSerializer(serializers.Serializer):
     value = serializers.CharField(read_only=True)
-    label = serializers.CharField(read_only=True)
+    # A declared field named like Field.label: the serializer's metaclass moves declared fields
+    # out of the class's attributes, so the two never meet at runtime.
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]
 
 
 class CapabilityTermsSerializer(serializers.Serializer):

@@ -59,6 +59,9 @@ class RegulatorImport(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    # Not stored: set by the admin on upload, whether a worker (not the request) imports it.
+    queued: bool
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [

@@ -1,8 +1,11 @@
 """What regulators publish about a site: inspections, regulatory actions, published 483s and
 citations. Each names the regulator's FEI and is linked to the site carrying it, if any."""
 
+from typing import ClassVar
+
 from django.db import models
 from django.db.models import Q
+from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 
 from core.models import TimeStamped
@@ -34,6 +37,8 @@ class RegulatorRecord(TimeStamped):
     retrieved_at = models.DateTimeField(null=True, blank=True)
 
     objects = RegulatorRecordQuerySet.as_manager()
+    # Each concrete record keeps its own history (HistoricalRecords), which adds this manager.
+    history: ClassVar[HistoryManager]
 
     class Meta:
         abstract = True

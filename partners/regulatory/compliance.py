@@ -39,7 +39,7 @@ OAI * 0.5 ** (WINDOW_YEARS / HALF_LIFE_YEARS).
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 from core.dates import years_before
 
@@ -94,8 +94,8 @@ FORMULA = (
     ),
 )
 
-SCORED = "scored"
-UNKNOWN = "unknown"
+SCORED: Final = "scored"
+UNKNOWN: Final = "unknown"
 
 # Worst last: the classification of an inspection reported in several rows is its worst row's.
 SEVERITY = ("NAI", "VAI", "OAI")
@@ -245,7 +245,7 @@ def compute_compliance(
         return ComplianceResult(None, UNKNOWN, (unknown, *record_lines, *notes))
 
     # The score is the sum of the points shown, so the explanation adds up to the score.
-    total = BASE + sum(line.points for line in record_lines)
+    total = BASE + sum(line.points for line in record_lines if line.points is not None)
     score = round(min(MAX_SCORE, max(MIN_SCORE, total)), 1)
     if score != round(total, 1):
         clamped = f"Clamped to {score:.1f}: the record sums to {signed(round(total, 1))}"

@@ -109,16 +109,21 @@ class WorkedExample:
     base: float = BASE
 
     @property
+    def record_points(self) -> list[float]:
+        """Each record line's points, in order."""
+        return [line.points for line in self.record_lines if line.points is not None]
+
+    @property
     def total(self) -> float:
         """BASE plus every line's points: the score, unless it had to be clamped."""
-        return round(BASE + sum(line.points for line in self.record_lines), 1)
+        return round(BASE + sum(self.record_points), 1)
 
     @property
     def sum_expression(self) -> str:
         """The sum written out, "75.0 - 27.0 - 13.9 + 11.1 = 45.2" with real minus signs."""
         terms = [f"{BASE:.1f}"]
-        for line in self.record_lines:
-            terms.append(f"{'+' if line.points >= 0 else MINUS} {abs(line.points):.1f}")
+        for points in self.record_points:
+            terms.append(f"{'+' if points >= 0 else MINUS} {abs(points):.1f}")
         return f"{' '.join(terms)} = {self.total:.1f}"
 
 
@@ -155,7 +160,7 @@ def describe_methodology(as_of: datetime.date) -> Methodology:
 
 def constants() -> dict[str, float]:
     """The module's constants that the formula names, by name."""
-    names = ("BASE", "MIN_SCORE", "MAX_SCORE", "HALF_LIFE_YEARS", "NAI_CAP")
+    names: tuple[str, ...] = ("BASE", "MIN_SCORE", "MAX_SCORE", "HALF_LIFE_YEARS", "NAI_CAP")
     names += ("WINDOW_YEARS", "HORIZON_YEARS", "DAYS_PER_YEAR")
     return {name: getattr(compliance, name) for name in names}
 

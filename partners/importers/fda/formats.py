@@ -11,7 +11,7 @@ import datetime
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db import models
 
@@ -60,9 +60,14 @@ def _as_text(value: Any) -> str:
     return str(value).strip()
 
 
+def _max_length(model: type[models.Model], name: str) -> int | None:
+    # The cells fill the model's own columns, never a relation's reverse side.
+    return cast("models.Field[Any, Any]", model._meta.get_field(name)).max_length
+
+
 def text(model: type[models.Model], name: str, *, required: str = "") -> Parser:
     """Text no longer than the field; `required` is the reason given when it is missing."""
-    limit = model._meta.get_field(name).max_length
+    limit = _max_length(model, name)
 
     def parse(value: Any) -> str:
         result = _as_text(value)
@@ -77,7 +82,7 @@ def text(model: type[models.Model], name: str, *, required: str = "") -> Parser:
 
 _FEI_FLOAT_TEXT = re.compile(r"\d+\.0+")
 _LETTERS = re.compile(r"[^\W\d_]")
-_FEI_LIMIT = Site._meta.get_field("fei_number").max_length
+_FEI_LIMIT = _max_length(Site, "fei_number")
 
 
 def fei(*, required: bool) -> Parser:
@@ -98,7 +103,7 @@ def fei(*, required: bool) -> Parser:
                 raise CellRejected(f"{value!r} is not an FEI number (digits, e.g. 3001234567)")
             raise FeiDropped(f"{value!r} is not an FEI number; the record is kept without one")
         number = normalize_fei(value)
-        if len(number) > _FEI_LIMIT:
+        if _FEI_LIMIT is not None and len(number) > _FEI_LIMIT:
             raise CellRejected(f"{value!r} is too long for an FEI number")
         return number
 
@@ -439,14 +444,14 @@ def recognise_header(cells: list[Any]) -> Layout | None:
     if not candidates:
         return None
     _, export = max(candidates, key=lambda candidate: candidate[0])
-    positions = {}
+    positions: dict[str, int] = {}
     for index, key in enumerate(keys):
         positions.setdefault(key, index)
     columns = []
     for column in export.columns:
-        index = next((positions[k] for k in column.keys if k in positions), None)
-        if index is not None:
-            columns.append((column, index, _as_text(cells[index])))
+        found = next((positions[k] for k in column.keys if k in positions), None)
+        if found is not None:
+            columns.append((column, found, _as_text(cells[found])))
     width = max(index for index, key in enumerate(keys) if key) + 1
     return Layout(export, tuple(columns), width)
 
