@@ -1,10 +1,14 @@
-"""factory_boy factories for the catalogue."""
+"""factory_boy factories for the catalogue, and for matching's sponsors, briefs and runs."""
 
 import datetime
 
 import factory
+from django.conf import settings
 from django.utils import timezone
+from django.utils.text import slugify
 
+from core.choices import JobStatus
+from matching.models import Brief, Membership, Organisation, Run, RunMethod
 from partners.models import (
     Certification,
     Inspection,
@@ -90,3 +94,78 @@ class RegulatoryActionFactory(factory.django.DjangoModelFactory):
         lambda: timezone.localdate() - datetime.timedelta(days=3 * 365)
     )
     case_id = factory.Sequence(lambda n: str(580_000 + n))
+
+
+# --- Matching: sponsors, their briefs and runs --------------------------------------------------
+
+# The password of every factory user, for tests that sign in through the login form.
+PASSWORD = "pw"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = settings.AUTH_USER_MODEL
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password(PASSWORD)
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    slug = factory.LazyAttribute(lambda organisation: slugify(organisation.name))
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    """A user's place in an organisation. The model has no role: every member may do anything
+    with the organisation's briefs and runs."""
+
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+
+
+class BriefFactory(factory.django.DjangoModelFactory):
+    """A brief that passes the model's validators: a mAb, no phase or batch size, every
+    criterion at the default weight, no must-have; created by no one unless `created_by` is
+    given. Dosage forms, services and technologies are lists of terms."""
+
+    class Meta:
+        model = Brief
+        skip_postgeneration_save = True
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    title = factory.Sequence(lambda n: f"Brief {n}")
+    modality = factory.LazyFunction(lambda: Term.objects.get(slug="mab"))
+
+    @factory.post_generation
+    def dosage_forms(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.dosage_forms.set(extracted)
+
+    @factory.post_generation
+    def services(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.services.set(extracted)
+
+    @factory.post_generation
+    def technologies(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.technologies.set(extracted)
+
+
+class RunFactory(factory.django.DjangoModelFactory):
+    """A run of a brief, queued unless `status` says otherwise; its organisation is the
+    brief's, as the run start copies it."""
+
+    class Meta:
+        model = Run
+
+    brief = factory.SubFactory(BriefFactory)
+    organisation = factory.SelfAttribute("brief.organisation")
+    method = RunMethod.WEIGHTED
+    status = JobStatus.QUEUED
