@@ -1,13 +1,13 @@
 """Fixtures shared by the matching tests: two sponsor organisations with a member each, a
 small mAb catalogue with a phase 2 brief for it, and a catalogue index that no test inherits
-from another."""
+from another. Built with the factories of tests/factories.py."""
 
 import pytest
 
 from matching.index import clear_catalogue_index
-from matching.models import Brief, Membership, Organisation
+from matching.models import Brief, Organisation
 from partners.models import Phase, Term
-from tests.factories import SiteCapabilityFactory, SiteFactory
+from tests.factories import BriefFactory, MembershipFactory, SiteCapabilityFactory, SiteFactory
 
 
 @pytest.fixture
@@ -18,23 +18,30 @@ def fresh_catalogue_index():
     clear_catalogue_index()
 
 
-def _member(django_user_model, slug: str, username: str):
-    organisation = Organisation.objects.create(name=slug.title(), slug=slug)
-    user = django_user_model.objects.create_user(username, password="pw")
-    Membership.objects.create(user=user, organisation=organisation)
-    return user
+def _member(slug: str, username: str):
+    """A user of that name, password "pw", the one member of a new organisation."""
+    membership = MembershipFactory(
+        user__username=username, organisation__name=slug.title(), organisation__slug=slug
+    )
+    return membership.user
 
 
 @pytest.fixture
-def helix(django_user_model):
+def helix(db):
     """helen, of the Helix organisation."""
-    return _member(django_user_model, "helix", "helen")
+    return _member("helix", "helen")
 
 
 @pytest.fixture
-def northwind(django_user_model):
+def northwind(db):
     """nora, of the Northwind organisation."""
-    return _member(django_user_model, "northwind", "nora")
+    return _member("northwind", "nora")
+
+
+@pytest.fixture
+def sponsor(helix):
+    """A signed-up sponsor, for tests where which one does not matter: helen, of Helix."""
+    return helix
 
 
 def mab_site(
@@ -65,12 +72,11 @@ def catalogue():
     }
 
 
-@pytest.fixture
-def brief(helix):
-    """Helix's phase 2 mAb brief: Germany preferred, China excluded, the phase a must-have."""
-    return Brief.objects.create(
-        organisation=helix.membership.organisation,
-        created_by=helix,
+def phase2_mab_brief(organisation: Organisation, created_by=None) -> Brief:
+    """A phase 2 mAb brief: Germany preferred, China excluded, the phase a must-have."""
+    return BriefFactory(
+        organisation=organisation,
+        created_by=created_by,
         title="Phase 2 mAb",
         modality=Term.objects.get(slug="mab"),
         phase="phase2",
@@ -78,3 +84,9 @@ def brief(helix):
         excluded_countries=["CN"],
         must_haves=["phase"],
     )
+
+
+@pytest.fixture
+def brief(helix):
+    """Helix's phase 2 mAb brief, written by helen."""
+    return phase2_mab_brief(helix.membership.organisation, created_by=helix)

@@ -6,18 +6,10 @@ from rest_framework.test import APIClient
 
 from matching.choices import Criterion
 from matching.forms import BriefForm
-from matching.models import Brief, Membership, Organisation
+from matching.models import Brief, Organisation
 from partners.models import Term
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sponsor(django_user_model):
-    organisation = Organisation.objects.create(name="Helix", slug="helix")
-    user = django_user_model.objects.create_user("helen", password="pw")
-    Membership.objects.create(user=user, organisation=organisation)
-    return user
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.utils import timezone
 from matching.engine.catalogue import STANDING_ADVERSE, STANDING_GOOD, STANDING_NONE
 from matching.engine.criteria import BriefCriteria
 from matching.engine.scoring import score_catalogue
-from matching.index import build_catalogue_index, clear_catalogue_index, get_catalogue_index
+from matching.index import build_catalogue_index, get_catalogue_index
 from partners.models import DeaSchedule, Phase, Site, Term
 from tests.factories import (
     CertificationFactory,
@@ -20,14 +20,7 @@ from tests.factories import (
     SiteFactory,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_index():
-    clear_catalogue_index()
-    yield
-    clear_catalogue_index()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_catalogue_index")]
 
 
 def _row(index, site) -> int:

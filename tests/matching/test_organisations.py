@@ -5,26 +5,10 @@ from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from matching.models import Brief, Membership, Organisation
+from matching.models import Brief, Organisation
 from partners.models import Term
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def helix(django_user_model):
-    organisation = Organisation.objects.create(name="Helix", slug="helix")
-    user = django_user_model.objects.create_user("helen", password="pw")
-    Membership.objects.create(user=user, organisation=organisation)
-    return user
-
-
-@pytest.fixture
-def northwind(django_user_model):
-    organisation = Organisation.objects.create(name="Northwind", slug="northwind")
-    user = django_user_model.objects.create_user("nora", password="pw")
-    Membership.objects.create(user=user, organisation=organisation)
-    return user
 
 
 @pytest.fixture

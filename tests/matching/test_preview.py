@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from matching.choices import Criterion
 from matching.engine.criteria import BriefCriteria
-from matching.index import clear_catalogue_index, get_catalogue_index
-from matching.models import Brief, Membership, Organisation
+from matching.index import get_catalogue_index
+from matching.models import Brief
 from matching.preview import preview
 from partners.models import Term
 from tests.factories import (
@@ -18,24 +18,9 @@ from tests.factories import (
     SiteFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_catalogue_index")]
 
 PREVIEW_URL = "/briefs/preview/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_index():
-    clear_catalogue_index()
-    yield
-    clear_catalogue_index()
-
-
-@pytest.fixture
-def sponsor(django_user_model):
-    organisation = Organisation.objects.create(name="Helix", slug="helix")
-    user = django_user_model.objects.create_user("helen", password="pw")
-    Membership.objects.create(user=user, organisation=organisation)
-    return user
 
 
 def _site(name: str, provider: str, country: str, compliance: float, modality: str = "mab"):

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from core.choices import JobStatus
 from matching import results, runs
 from matching.models import Brief, Result, Run
+from tests.factories import RunFactory
 from tests.matching.conftest import mab_site
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_catalogue_index")]
@@ -47,9 +48,7 @@ def test_the_brief_page_offers_a_run_and_lists_the_runs(helix, brief, catalogue)
     assert [i["value"] for i in form.select("input[name=method]")] == ["weighted", "topsis"]
     assert "No runs yet." in _text(page)
 
-    done = Run.objects.create(
-        brief=brief, organisation=brief.organisation, status=JobStatus.DONE, eligible=2, excluded=3
-    )
+    done = RunFactory(brief=brief, status=JobStatus.DONE, eligible=2, excluded=3)
     rows = _soup(client.get(f"/briefs/{brief.pk}/")).select(".runs-table tbody tr")
     assert len(rows) == 1
     assert _text(rows[0]).startswith(f"Run {done.pk} Weighted mean Done 2 3")
@@ -132,9 +131,7 @@ def test_a_broker_that_is_down_is_said_and_the_run_waits(
 
 def test_the_progress_bar_polls_until_the_run_ends_then_reloads_the_page(helix, brief):
     client = _client(helix)
-    run = Run.objects.create(
-        brief=brief, organisation=brief.organisation, status=JobStatus.RUNNING, progress=50
-    )
+    run = RunFactory(brief=brief, status=JobStatus.RUNNING, progress=50)
 
     fragment = _soup(client.get(f"/runs/{run.pk}/progress/", headers={"HX-Request": "true"}))
     bar = fragment.select_one("#run-progress [role=progressbar]")
@@ -151,9 +148,8 @@ def test_a_failed_run_says_why_and_can_be_retried(
     helix, brief, catalogue, django_capture_on_commit_callbacks
 ):
     client = _client(helix)
-    run = Run.objects.create(
+    run = RunFactory(
         brief=brief,
-        organisation=brief.organisation,
         status=JobStatus.FAILED,
         error="stopped: the run took longer than 2 minutes; retry it.",
     )
@@ -376,10 +372,8 @@ def test_signed_out_visitors_are_sent_to_sign_in(brief):
 
 
 def test_the_brief_list_links_each_briefs_last_run(helix, brief):
-    Run.objects.create(brief=brief, organisation=brief.organisation, status=JobStatus.FAILED)
-    last = Run.objects.create(
-        brief=brief, organisation=brief.organisation, status=JobStatus.DONE, eligible=7
-    )
+    RunFactory(brief=brief, status=JobStatus.FAILED)
+    last = RunFactory(brief=brief, status=JobStatus.DONE, eligible=7)
     Brief.objects.create(
         organisation=brief.organisation, title="Not run yet", modality=brief.modality
     )

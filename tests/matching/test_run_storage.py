@@ -9,36 +9,29 @@ import pytest
 from core.choices import JobStatus
 from matching import runs
 from matching.engine.scoring import explain, score_catalogue
-from matching.index import clear_catalogue_index, get_catalogue_index
-from matching.models import Brief, Organisation, Result, Run
+from matching.index import get_catalogue_index
+from matching.models import Brief, Result, Run
 from partners.models import Phase, Term
-from tests.factories import ProviderFactory, SiteCapabilityFactory, SiteFactory
+from tests.factories import (
+    OrganisationFactory,
+    ProviderFactory,
+    RunFactory,
+    SiteCapabilityFactory,
+    SiteFactory,
+)
+from tests.matching.conftest import phase2_mab_brief
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_catalogue_index")]
 
 # What COPY's text format escapes or could mistake for a delimiter, a null or a quote.
 AWKWARD = "Tab\there, new\nline, CR\r, back\\slash, \\N, \"quoted\", 'single', 100%, Zürich 東京 ✓"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_index():
-    clear_catalogue_index()
-    yield
-    clear_catalogue_index()
-
-
 @pytest.fixture
-def brief():
-    organisation = Organisation.objects.create(name="Helix", slug="helix")
-    return Brief.objects.create(
-        organisation=organisation,
-        title="Phase 2 mAb",
-        modality=Term.objects.get(slug="mab"),
-        phase="phase2",
-        preferred_countries=["DE"],
-        excluded_countries=["CN"],
-        must_haves=["phase"],
-    )
+def memberless_brief():
+    """The phase 2 mAb brief of conftest's `brief`, but of a Helix without members, so written
+    by no one: storing a run's results involves no user."""
+    return phase2_mab_brief(OrganisationFactory(name="Helix", slug="helix"))
 
 
 @pytest.fixture
@@ -83,12 +76,12 @@ def _stored(run: Run) -> list[tuple]:
 
 
 def _new_run(brief: Brief) -> Run:
-    return Run.objects.create(brief=brief, organisation=brief.organisation)
+    return RunFactory(brief=brief)
 
 
-def test_stored_rows_read_back_as_the_orm_writes_them(brief, catalogue):
-    outcome = score_catalogue(brief.to_criteria(), get_catalogue_index())
-    copied, created = _new_run(brief), _new_run(brief)
+def test_stored_rows_read_back_as_the_orm_writes_them(memberless_brief, catalogue):
+    outcome = score_catalogue(memberless_brief.to_criteria(), get_catalogue_index())
+    copied, created = _new_run(memberless_brief), _new_run(memberless_brief)
 
     runs.write_results(runs.result_rows(copied.pk, outcome))
     Result.objects.bulk_create(
@@ -116,12 +109,12 @@ def test_stored_rows_read_back_as_the_orm_writes_them(brief, catalogue):
     assert f"Provider {AWKWARD}" in {row[2] for row in _stored(copied)}
 
 
-def test_each_eligible_site_stores_its_numbers_and_sentences(brief, catalogue):
-    run = _new_run(brief)
+def test_each_eligible_site_stores_its_numbers_and_sentences(memberless_brief, catalogue):
+    run = _new_run(memberless_brief)
 
     assert runs.execute_run(run.pk)
 
-    outcome = score_catalogue(brief.to_criteria(), get_catalogue_index())
+    outcome = score_catalogue(memberless_brief.to_criteria(), get_catalogue_index())
     ranked = list(Result.objects.filter(run=run, eligible=True).order_by("rank"))
     assert [r.site_id for r in ranked] == outcome.eligible_site_ids.tolist()
     assert len(ranked) == 3
@@ -143,8 +136,8 @@ def test_each_eligible_site_stores_its_numbers_and_sentences(brief, catalogue):
     assert any(AWKWARD in part["sentence"] for part in ranked[0].breakdown)
 
 
-def test_excluded_sites_store_their_reason_and_no_breakdown(brief, catalogue):
-    run = _new_run(brief)
+def test_excluded_sites_store_their_reason_and_no_breakdown(memberless_brief, catalogue):
+    run = _new_run(memberless_brief)
 
     runs.execute_run(run.pk)
 
@@ -165,8 +158,10 @@ def test_excluded_sites_store_their_reason_and_no_breakdown(brief, catalogue):
     assert all((r.rank, r.score, r.breakdown) == (None, None, []) for r in excluded.values())
 
 
-def test_a_rerun_replaces_the_rows_with_the_same_ones_and_ids_keep_coming(brief, catalogue):
-    run = _new_run(brief)
+def test_a_rerun_replaces_the_rows_with_the_same_ones_and_ids_keep_coming(
+    memberless_brief, catalogue
+):
+    run = _new_run(memberless_brief)
     runs.execute_run(run.pk)
     first = _stored(run)
     first_ids = set(Result.objects.filter(run=run).values_list("pk", flat=True))
@@ -179,12 +174,12 @@ def test_a_rerun_replaces_the_rows_with_the_same_ones_and_ids_keep_coming(brief,
     second_ids = set(Result.objects.filter(run=run).values_list("pk", flat=True))
     assert not first_ids & second_ids
     # The table's id sequence still hands out fresh ids to rows written through the ORM.
-    other = Result.objects.create(run=_new_run(brief), site_name="ORM", eligible=False)
+    other = Result.objects.create(run=_new_run(memberless_brief), site_name="ORM", eligible=False)
     assert other.pk not in first_ids | second_ids
 
 
-def test_a_write_that_fails_leaves_the_previous_results_whole(brief, catalogue):
-    run = _new_run(brief)
+def test_a_write_that_fails_leaves_the_previous_results_whole(memberless_brief, catalogue):
+    run = _new_run(memberless_brief)
     runs.execute_run(run.pk)
     before = _stored(run)
     result_rows = runs.result_rows
@@ -203,8 +198,8 @@ def test_a_write_that_fails_leaves_the_previous_results_whole(brief, catalogue):
     assert _stored(run) == before
 
 
-def test_a_run_of_an_empty_catalogue_stores_nothing_and_is_done(brief):
-    run = _new_run(brief)
+def test_a_run_of_an_empty_catalogue_stores_nothing_and_is_done(memberless_brief):
+    run = _new_run(memberless_brief)
 
     assert runs.execute_run(run.pk)
 
@@ -213,12 +208,12 @@ def test_a_run_of_an_empty_catalogue_stores_nothing_and_is_done(brief):
     assert not Result.objects.filter(run=run).exists()
 
 
-def test_runs_stored_before_excluded_by_get_it_from_their_reasons(brief, catalogue):
+def test_runs_stored_before_excluded_by_get_it_from_their_reasons(memberless_brief, catalogue):
     from importlib import import_module
 
     from django.apps import apps
 
-    run = _new_run(brief)
+    run = _new_run(memberless_brief)
     assert runs.execute_run(run.pk)
     expected = dict(
         Result.objects.filter(run=run, eligible=False).values_list("site_id", "excluded_by")
@@ -238,14 +233,14 @@ def test_runs_stored_before_excluded_by_get_it_from_their_reasons(brief, catalog
     ) == {""}
 
 
-def test_on_postgresql_the_rows_are_written_with_copy(brief, catalogue):
+def test_on_postgresql_the_rows_are_written_with_copy(memberless_brief, catalogue):
     from unittest import mock
 
     from django.db import connection
 
     if connection.vendor != "postgresql":
         pytest.skip("COPY is PostgreSQL's; CI runs this suite on PostgreSQL")
-    run = _new_run(brief)
+    run = _new_run(memberless_brief)
     with mock.patch.object(
         type(Result.objects), "bulk_create", side_effect=AssertionError("not COPY")
     ):
@@ -255,10 +250,10 @@ def test_on_postgresql_the_rows_are_written_with_copy(brief, catalogue):
     assert Result.objects.filter(run=run).count() == run.sites_scored == len(catalogue)
 
 
-def test_a_site_deleted_while_the_run_scores_it_is_stored_unlinked(brief, catalogue):
+def test_a_site_deleted_while_the_run_scores_it_is_stored_unlinked(memberless_brief, catalogue):
     from unittest import mock
 
-    run = _new_run(brief)
+    run = _new_run(memberless_brief)
     doomed = catalogue[0]
     write = runs.write_results
 

@@ -14,6 +14,7 @@ from matching import runs, tasks
 from matching.models import Result, Run
 from partners.catalogue_version import current_catalogue_version
 from partners.models import Phase, Term
+from tests.factories import RunFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_catalogue_index")]
 
@@ -115,9 +116,7 @@ def test_an_unknown_method_is_a_400_naming_it(helix, brief, django_capture_on_co
 
 
 def test_results_of_a_run_not_done_are_a_409_saying_where_it_stands(helix, brief):
-    run = Run.objects.create(
-        brief=brief, organisation=brief.organisation, status=JobStatus.RUNNING, progress=40
-    )
+    run = RunFactory(brief=brief, status=JobStatus.RUNNING, progress=40)
 
     response = _api(helix).get(f"/api/runs/{run.pk}/results/")
 
@@ -131,7 +130,7 @@ def test_results_of_a_run_not_done_are_a_409_saying_where_it_stands(helix, brief
 
 
 def test_running_the_task_twice_gives_the_same_rows(helix, brief, catalogue):
-    run = Run.objects.create(brief=brief, organisation=brief.organisation)
+    run = RunFactory(brief=brief)
 
     assert tasks.execute_run(run.pk) is True
     first = _rows(run)
@@ -149,12 +148,9 @@ def test_running_the_task_twice_gives_the_same_rows(helix, brief, catalogue):
 
 def test_a_run_whose_worker_died_is_taken_over_but_a_live_one_is_not(helix, brief, catalogue):
     now = timezone.now()
-    live = Run.objects.create(
-        brief=brief, organisation=brief.organisation, status=JobStatus.RUNNING, attempts=1,
-        heartbeat_at=now,
-    )  # fmt: skip
-    dead = Run.objects.create(
-        brief=brief, organisation=brief.organisation, status=JobStatus.RUNNING, attempts=1,
+    live = RunFactory(brief=brief, status=JobStatus.RUNNING, attempts=1, heartbeat_at=now)
+    dead = RunFactory(
+        brief=brief, status=JobStatus.RUNNING, attempts=1,
         heartbeat_at=now - runs.stale_after() - datetime.timedelta(seconds=1),
     )  # fmt: skip
 
@@ -171,12 +167,9 @@ def test_a_stale_run_is_restarted_then_failed_with_the_reason_and_can_be_retried
     helix, brief, catalogue, django_capture_on_commit_callbacks
 ):
     stale = timezone.now() - runs.stale_after() - datetime.timedelta(minutes=1)
-    restartable = Run.objects.create(
-        brief=brief, organisation=brief.organisation, status=JobStatus.RUNNING, attempts=1,
-        heartbeat_at=stale,
-    )  # fmt: skip
-    exhausted = Run.objects.create(
-        brief=brief, organisation=brief.organisation, status=JobStatus.RUNNING,
+    restartable = RunFactory(brief=brief, status=JobStatus.RUNNING, attempts=1, heartbeat_at=stale)
+    exhausted = RunFactory(
+        brief=brief, status=JobStatus.RUNNING,
         attempts=runs.MAX_ATTEMPTS, heartbeat_at=stale,
     )  # fmt: skip
 
@@ -201,7 +194,7 @@ def test_a_stale_run_is_restarted_then_failed_with_the_reason_and_can_be_retried
 
 
 def test_a_run_past_its_soft_time_limit_fails_with_the_reason(helix, brief, catalogue):
-    run = Run.objects.create(brief=brief, organisation=brief.organisation)
+    run = RunFactory(brief=brief)
 
     with mock.patch("matching.runs.score_catalogue", side_effect=SoftTimeLimitExceeded()):
         assert tasks.execute_run(run.pk) is True
@@ -215,7 +208,7 @@ def test_a_run_past_its_soft_time_limit_fails_with_the_reason(helix, brief, cata
 def test_an_unexpected_error_fails_the_run_and_a_done_run_is_not_retried(
     helix, brief, catalogue, django_capture_on_commit_callbacks
 ):
-    run = Run.objects.create(brief=brief, organisation=brief.organisation)
+    run = RunFactory(brief=brief)
     with mock.patch("matching.runs.score_catalogue", side_effect=ValueError("boom")):
         tasks.execute_run(run.pk)
     run.refresh_from_db()
@@ -297,7 +290,7 @@ def test_another_organisations_runs_are_a_404_on_every_endpoint(
 
 
 def test_anonymous_users_are_refused_by_the_run_endpoints(brief):
-    run = Run.objects.create(brief=brief, organisation=brief.organisation)
+    run = RunFactory(brief=brief)
     client = APIClient()
 
     assert client.post(f"/api/briefs/{brief.pk}/runs/").status_code in (401, 403)
