@@ -177,7 +177,7 @@ def test_the_change_page_polls_with_htmx_while_queued(client, curator):
 
     page = client.get(reverse("admin:partners_regulatorimport_change", args=[upload.pk]))
 
-    assert b"js/htmx.min.js" in page.content
+    assert b"js/htmx-2.0.11.min.js" in page.content
     assert b'hx-trigger="every 1s"' in page.content
     assert b"<progress" in page.content
     assert b'name="_save"' not in page.content  # an import is read-only
