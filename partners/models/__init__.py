@@ -1,6 +1,7 @@
 """The catalogue model (DESIGN.md): providers, sites, capabilities and the regulator's record.
 
-catalogue.py   the vocabulary, providers, sites, capabilities and certificates
+catalogue.py   the vocabulary, providers, sites, capabilities and certificates; Historied, the
+               base of every model whose changes are kept
 regulator.py   inspections, regulatory actions, published 483s and citations
 jobs.py        the catalogue version and uploaded regulator files
 """
@@ -8,6 +9,7 @@ jobs.py        the catalogue version and uploaded regulator files
 from partners.models.catalogue import (
     Certification,
     DeaSchedule,
+    Historied,
     Phase,
     Provider,
     Site,
@@ -28,6 +30,7 @@ __all__ = [
     "Certification",
     "Citation",
     "DeaSchedule",
+    "Historied",
     "Inspection",
     "Phase",
     "Provider",

@@ -2,11 +2,13 @@
 providers, their sites, what each site can do and the certificates it holds."""
 
 import datetime
+from typing import ClassVar
 
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django_countries.fields import CountryField
+from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 
 from core.models import TimeStamped
@@ -24,7 +26,19 @@ from partners.fei import normalize_fei
 from partners.querysets import CertificationQuerySet
 
 
-class Term(TimeStamped):
+class Historied(TimeStamped):
+    """A model whose every change is kept: each concrete one declares its HistoricalRecords."""
+
+    # The manager of the model's history, added by its HistoricalRecords.
+    history: ClassVar[HistoryManager]
+    # Why the instance changed, recorded in its history when it is next saved or deleted.
+    _change_reason: str
+
+    class Meta:
+        abstract = True
+
+
+class Term(Historied):
     """A term of the capability vocabulary: a modality, dosage form, service or technology."""
 
     kind = models.CharField(max_length=20, choices=TermKind.choices)
@@ -70,7 +84,7 @@ class DeaSchedule(models.Model):
         return self.name
 
 
-class Provider(TimeStamped):
+class Provider(Historied):
     """A contract manufacturer: a CMO runs established processes, a CDMO also develops them."""
 
     name = models.CharField(max_length=200)
@@ -105,7 +119,7 @@ class Provider(TimeStamped):
         return self.verification_status == VerificationStatus.VERIFIED
 
 
-class Site(TimeStamped):
+class Site(Historied):
     """A provider's manufacturing facility: where the work happens and what regulators inspect."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="sites")
@@ -207,7 +221,7 @@ class Site(TimeStamped):
         super().save(*args, **kwargs)
 
 
-class SiteCapability(TimeStamped):
+class SiteCapability(Historied):
     """What a site can do (a vocabulary term), at what scale, and who says so."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="capabilities")
@@ -252,7 +266,7 @@ class SiteCapability(TimeStamped):
         return str(self.term)
 
 
-class Certification(TimeStamped):
+class Certification(Historied):
     """A certificate or registration a site holds; whether it is valid follows from its dates."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="certifications")

@@ -1,21 +1,17 @@
 """What regulators publish about a site: inspections, regulatory actions, published 483s and
 citations. Each names the regulator's FEI and is linked to the site carrying it, if any."""
 
-from typing import ClassVar
-
 from django.db import models
 from django.db.models import Q
-from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 
-from core.models import TimeStamped
 from partners.choices import ActionType, Authority, Classification
 from partners.fei import normalize_fei
-from partners.models.catalogue import Site
+from partners.models.catalogue import Historied, Site
 from partners.querysets import RegulatorRecordQuerySet
 
 
-class RegulatorRecord(TimeStamped):
+class RegulatorRecord(Historied):
     """Fields shared by regulator records (inspections, actions, published 483s, citations): the
     FEI links them to a site when one has it; the name and place are the regulator's own words,
     kept so that curators can tell whose a record is before any site carries its FEI."""
@@ -37,8 +33,6 @@ class RegulatorRecord(TimeStamped):
     retrieved_at = models.DateTimeField(null=True, blank=True)
 
     objects = RegulatorRecordQuerySet.as_manager()
-    # Each concrete record keeps its own history (HistoricalRecords), which adds this manager.
-    history: ClassVar[HistoryManager]
 
     class Meta:
         abstract = True

@@ -16,7 +16,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import F, QuerySet
 
@@ -36,6 +36,10 @@ from partners.models import (
     Site,
     SiteCapability,
 )
+
+if TYPE_CHECKING:
+    # A text file or a management command's stdout: all the export needs is `write`.
+    from _typeshed import SupportsWrite
 
 # Providers per chunk: each chunk's queries filter on this many ids, well under SQLite's limit
 # of query parameters.
@@ -187,7 +191,7 @@ def catalogue_records(chunk_size: int = CHUNK_SIZE) -> Iterator[dict[str, Any]]:
         yield from _provider_records(chunk)
 
 
-def export_catalogue(out: TextIO) -> ExportCount:
+def export_catalogue(out: "SupportsWrite[str]") -> ExportCount:
     """Write the whole catalogue to `out`; returns how many providers and sites were written."""
     count = ExportCount()
     for record in catalogue_records():

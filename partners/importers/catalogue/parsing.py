@@ -8,7 +8,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_slug
@@ -85,7 +85,8 @@ def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _max_length(model: type[models.Model], name: str) -> int | None:
-    return model._meta.get_field(name).max_length
+    # The file's values fill the model's own columns, never a relation's reverse side.
+    return cast("models.Field[Any, Any]", model._meta.get_field(name)).max_length
 
 
 def _text(max_length: int | None = None, *, required: bool = False) -> Parser:
@@ -234,7 +235,7 @@ def _fei(value: Any) -> str:
     if not fei:
         raise Invalid(f"{value!r} is not an FEI number (digits, such as '3001234567')")
     limit = _max_length(Site, "fei_number")
-    if len(fei) > limit:
+    if limit is not None and len(fei) > limit:
         raise Invalid(f"{value!r} is too long for an FEI number (at most {limit} digits)")
     return fei
 

@@ -24,6 +24,7 @@ from partners.importers.catalogue.parsing import (
 )
 from partners.models import (
     Certification,
+    Historied,
     Inspection,
     Provider,
     RegulatoryAction,
@@ -52,11 +53,11 @@ class CatalogueWriter:
         self.vocabulary = vocabulary
         self.change_reason = change_reason
 
-    def save(self, instance: models.Model) -> None:
+    def save(self, instance: Historied) -> None:
         instance._change_reason = self.change_reason
         instance.save()
 
-    def upsert(self, instance: models.Model, fields: dict[str, Any]) -> bool:
+    def upsert(self, instance: Historied, fields: dict[str, Any]) -> bool:
         """Set `fields` on `instance` and save it if any differs; True when it was saved."""
         changed = [name for name, value in fields.items() if _current(instance, name) != value]
         for name in changed:
@@ -70,7 +71,7 @@ class CatalogueWriter:
         outcome = LineOutcome()
         provider = Provider.objects.filter(slug=entry.slug).first()
         created = provider is None
-        if created:
+        if provider is None:
             provider = Provider(slug=entry.slug)
         if self.upsert(provider, entry.fields):
             outcome.provider = "created" if created else "updated"
@@ -136,20 +137,23 @@ class CatalogueWriter:
     ) -> tuple[Site, str]:
         """The site's own fields and its phases and DEA schedules; the site and what happened."""
         created = site is None
-        if created:
+        if site is None:
             site = Site(provider=provider)
         changed = self.upsert(site, entry.fields)
         if changed and not created:
             # Saving may have relinked regulator records (a new FEI): drop what was prefetched.
-            site._prefetched_objects_cache = {}
+            # (Django's prefetch cache, private to Model and so absent from the stubs.)
+            site._prefetched_objects_cache = {}  # type: ignore[attr-defined]
         site._change_reason = self.change_reason
+        # Phases and DEA schedules are keyed by slug and code, where the stubs' `set` takes
+        # only integer primary keys.
         if entry.phases is not None and entry.phases != {p.pk for p in site.phases.all()}:
-            site.phases.set(entry.phases)
+            site.phases.set(entry.phases)  # type: ignore[arg-type]
             changed = True
         if entry.dea_schedules is not None and entry.dea_schedules != {
             d.pk for d in site.dea_schedules.all()
         }:
-            site.dea_schedules.set(entry.dea_schedules)
+            site.dea_schedules.set(entry.dea_schedules)  # type: ignore[arg-type]
             changed = True
         if created:
             return site, "created"
@@ -191,7 +195,7 @@ class CatalogueWriter:
         for entry in entries:
             capability = current.pop(entry.term_slug, None)
             created = capability is None
-            if created:
+            if capability is None:
                 capability = SiteCapability(
                     site=site, term_id=self.vocabulary.term_ids[entry.term_slug]
                 )
@@ -218,7 +222,7 @@ class CatalogueWriter:
         for fields in entries:
             certification = current.get(entry_certification_key(fields))
             created = certification is None
-            if created:
+            if certification is None:
                 certification = Certification(site=site)
             if self.upsert(certification, fields):
                 records["certifications", "added" if created else "updated"] += 1
@@ -237,7 +241,7 @@ class CatalogueWriter:
             key = entry_inspection_key(fields)
             inspection = existing.get(key)
             created = inspection is None
-            if created:
+            if inspection is None:
                 inspection = existing[key] = Inspection()
             linked = {**fields, "site_id": site.pk, "fei_number": site.fei_number}
             if self.upsert(inspection, linked):
@@ -256,7 +260,7 @@ class CatalogueWriter:
         for fields in entries:
             action = current.get(entry_action_key(fields))
             created = action is None
-            if created:
+            if action is None:
                 action = RegulatoryAction()
             linked = {**fields, "site_id": site.pk, "fei_number": site.fei_number}
             if self.upsert(action, linked):
