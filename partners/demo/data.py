@@ -388,11 +388,13 @@ RELATED_ARCHETYPES = {
     "specialty-dose": ("oral-dose", "sterile"),
 }
 
+DEA_SCHEDULE_SETS: tuple[tuple[str, ...], ...]
 DEA_SCHEDULE_SETS = (("II",), ("II", "III"), ("II", "III", "IV", "V"), ("III", "IV", "V"))
 DEA_SCHEDULE_SETS += (("IV",), ("I", "II"))
 POTENT_OELS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 ORDINARY_OELS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
 # Standard bioreactor and vessel sizes (litres); volumes are drawn among these.
+VESSEL_SIZES_L: tuple[int, ...]
 VESSEL_SIZES_L = (10, 20, 50, 100, 200, 250, 500, 1000, 2000, 3000, 5000, 10000, 12000)
 VESSEL_SIZES_L += (15000, 20000)
 
@@ -438,7 +440,7 @@ REAL_NAME_STEMS = frozenset({
 
 # --- Where records come from ----------------------------------------------------------------
 
-GMP_SOURCES = {
+GMP_SOURCES: dict[str, str] = {
     CertificationKind.EU_GMP: "EudraGMDP",
     CertificationKind.MHRA_GMP: "MHRA GMDP database",
     CertificationKind.FDA_REGISTRATION: "FDA establishment registration",
@@ -451,7 +453,7 @@ GMP_SOURCES = {
     CertificationKind.DEA_REGISTRATION: "DEA registration validation",
 }
 PROVIDER_SUPPLIED = "Provider-supplied certificate"
-INSPECTION_SOURCES = {
+INSPECTION_SOURCES: dict[str, str] = {
     Authority.FDA: "FDA Data Dashboard",
     Authority.EMA: "EudraGMDP",
     Authority.MHRA: "MHRA GMDP database",

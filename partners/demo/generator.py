@@ -16,6 +16,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.utils.text import slugify
 
@@ -635,7 +636,7 @@ class _CatalogueGenerator:
                     action_type=ActionType.EU_NON_COMPLIANCE,
                     action_date=date,
                     case_id=self._reference(
-                        lambda day=date: _eu_reference(rng, issuer, office, "NCR", day)
+                        partial(_eu_reference, rng, issuer, office, "NCR", date)
                     ),
                     product_type=product_type,
                     source="EudraGMDP",
@@ -748,9 +749,7 @@ class _CatalogueGenerator:
         for kind, authority, home, abroad_odds in regional:
             if country == home or (us_facing and rng.random() < abroad_odds):
                 issued_on, valid_until = self._validity(years=2 if kind == "anvisa-gmp" else 3)
-                reference = self._reference(
-                    lambda kind=kind, day=issued_on: _regional_reference(rng, kind, day)
-                )
+                reference = self._reference(partial(_regional_reference, rng, kind, issued_on))
                 self._certify(site, kind, authority, reference, issued_on, valid_until)
         plant = ARCHETYPES.get(site.archetype)
         who_odds = 0.0
@@ -771,7 +770,7 @@ class _CatalogueGenerator:
             for _ in range(rng.randint(1, 3)):
                 issued_on, valid_until = self._validity(years=5)
                 granted = self._uniform_int(2004, issued_on.year)
-                reference = self._reference(lambda year=granted: _cep_reference(rng, year))
+                reference = self._reference(partial(_cep_reference, rng, granted))
                 self._certify(site, CertificationKind.CEP, "", reference, issued_on, valid_until)
         standards = [(CertificationKind.ISO_9001, 0.55), (CertificationKind.ISO_14001, 0.35)]
         if "prefilled-syringe" in slugs:
@@ -780,9 +779,7 @@ class _CatalogueGenerator:
             if rng.random() < odds:
                 issued_on, valid_until = self._validity(years=3)
                 number = kind.removeprefix("iso-")
-                reference = self._reference(
-                    lambda number=number: f"ISO {number}-{country}-{rng.randint(10000, 99999)}"
-                )
+                reference = self._reference(partial(_iso_reference, rng, number, country))
                 self._certify(site, kind, "", reference, issued_on, valid_until)
 
     def _certify(
@@ -973,6 +970,11 @@ def _regional_reference(rng: random.Random, kind: str, issued_on: datetime.date)
 def _cep_reference(rng: random.Random, first_granted: int) -> str:
     """An EDQM certificate of suitability number, e.g. R1-CEP 2012-045-Rev 03."""
     return f"R1-CEP {first_granted}-{rng.randint(1, 399):03d}-Rev {rng.randint(0, 6):02d}"
+
+
+def _iso_reference(rng: random.Random, number: str, country: str) -> str:
+    """An ISO management-system certificate number, e.g. ISO 9001-DE-12345."""
+    return f"ISO {number}-{country}-{rng.randint(10000, 99999)}"
 
 
 def _dea_number(rng: random.Random, registrant: str) -> str:

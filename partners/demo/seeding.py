@@ -170,8 +170,12 @@ def seed_catalogue(providers: int, seed: int, as_of: datetime.date) -> SeedRepor
         inspections, actions = [], []
         for (provider, _), (site, site_id) in zip(owners, pairs, strict=True):
             for inspection in site.inspections:
-                key = (inspection.authority, inspection.inspection_id, inspection.project_area)
-                if key in known_inspections:
+                inspection_key = (
+                    inspection.authority,
+                    inspection.inspection_id,
+                    inspection.project_area,
+                )
+                if inspection_key in known_inspections:
                     report.skipped_inspections += 1
                     continue
                 inspections.append(
@@ -183,8 +187,8 @@ def seed_catalogue(providers: int, seed: int, as_of: datetime.date) -> SeedRepor
                     )
                 )
             for action in site.actions:
-                key = (action.authority, site.fei_number, action.action_type, action.case_id)
-                if site.fei_number and key in known_actions:
+                action_key = (action.authority, site.fei_number, action.action_type, action.case_id)
+                if site.fei_number and action_key in known_actions:
                     report.skipped_actions += 1
                     continue
                 actions.append(
