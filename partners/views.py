@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
+from core.http import HtmxHttpRequest
 from partners.directory.entries import directory_entries
 from partners.directory.facets import directory_facets
 from partners.directory.profile import KIND_HINTS, provider_for_profile, site_profiles
@@ -16,7 +17,7 @@ from partners.regulatory.methodology import describe_methodology
 DIRECTORY_PAGE_SIZE = 20
 
 
-def directory(request: HttpRequest) -> HttpResponse:
+def directory(request: HtmxHttpRequest) -> HttpResponse:
     """The directory: filters with facet counts beside a sorted, paged list of providers.
 
     Every state is a URL (a GET form). HTMX requests get the directory fragment only.

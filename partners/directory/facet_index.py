@@ -74,7 +74,9 @@ class FacetIndex:
         return owners
 
 
-def _option_masks(site_ids: np.ndarray, pairs: Iterable[tuple[int, str]]) -> dict[str, np.ndarray]:
+def _option_masks(
+    site_ids: np.ndarray, pairs: Iterable[tuple[int, int | str]]
+) -> dict[str, np.ndarray]:
     """(site id, option value) rows -> option value -> bool per site."""
     rows = list(pairs)
     if not rows:

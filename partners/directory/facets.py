@@ -45,7 +45,7 @@ def _site_filter_masks(index: FacetIndex, data: dict) -> dict[str, np.ndarray]:
     masks = {}
     for name in SITE_FILTERS:
         value = data.get(name)
-        if value in (None, "", []):
+        if value is None or value in ("", []):
             continue
         if name in INDEXED_SITE_FACETS:
             masks[name] = index.sites_with_any(name, value)

@@ -34,7 +34,7 @@ from partners.regulatory.compliance import (
 from partners.regulatory.stored_scores import action_events, inspection_events
 from partners.validity import CertificationState, certification_state
 
-KIND_HINTS = {
+KIND_HINTS: dict[str, str] = {
     ProviderKind.CDMO: "Contract development and manufacturing organisation: develops processes "
     "and manufactures.",
     ProviderKind.CMO: "Contract manufacturing organisation: runs established processes.",
@@ -160,7 +160,7 @@ def _site_profile(site: Site, today: datetime.date) -> SiteProfile:
         phase_steps=[PhaseStep(slug, name, slug in served) for slug, name in PHASES],
         dea_schedules=list(site.dea_schedules.all()),
         oel="" if site.oel_ug_m3 is None else f"{format_quantity(site.oel_ug_m3)} µg/m³",
-        capability_groups=_capability_groups(site.capabilities.all()),
+        capability_groups=_capability_groups(list(site.capabilities.all())),
         certifications=[
             CertificationRow(certification, certification_state(certification, today))
             for certification in site.certifications.all()
