@@ -220,6 +220,11 @@ class Site(Historied):
         self.fei_number = normalize_fei(self.fei_number)
         super().save(*args, **kwargs)
 
+    @property
+    def compliance_scored(self) -> bool:
+        """Whether the stored compliance score is a score, not "unknown"."""
+        return self.compliance_state == ComplianceState.SCORED
+
 
 class SiteCapability(Historied):
     """What a site can do (a vocabulary term), at what scale, and who says so."""

@@ -171,6 +171,10 @@ class ComplianceResult:
     state: Literal["scored", "unknown"]
     lines: tuple[ExplanationLine, ...]
 
+    @property
+    def scored(self) -> bool:
+        return self.state == "scored"
+
 
 def compute_compliance(
     inspections: Iterable[InspectionEvent],
