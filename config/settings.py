@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "core",
     "partners",
     "matching",
+    "sourcing",
 ]
 
 MIDDLEWARE = [

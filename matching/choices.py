@@ -19,6 +19,7 @@ __all__ = [
     "MIN_WEIGHT",
     "BatchUnit",
     "Criterion",
+    "Role",
     "default_weights",
 ]
 
@@ -30,6 +31,15 @@ Criterion: type[models.TextChoices] = models.TextChoices(  # type: ignore[call-o
     [(name.upper(), (name, CRITERION_LABELS[name].capitalize())) for name in CRITERIA],
 )
 Criterion.__doc__ = "The criteria a site is scored on (DESIGN.md, Matching), in the pages' order."
+
+
+class Role(models.TextChoices):
+    """What a member may do in their organisation: an admin manages its members too, a member
+    writes briefs, runs matches and works shortlists, a viewer reads."""
+
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+    VIEWER = "viewer", "Viewer"
 
 
 class BatchUnit(models.TextChoices):

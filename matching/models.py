@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from core.choices import JobStatus
 from core.models import TimeStamped
-from matching.choices import BatchUnit, default_weights
+from matching.choices import BatchUnit, Role, default_weights
 from matching.engine.criteria import BriefCriteria, brief_criteria
 from matching.querysets import BriefQuerySet
 from matching.validation import (
@@ -60,12 +60,18 @@ class Membership(TimeStamped):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="memberships"
     )
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.MEMBER)
 
     class Meta:
         ordering = ["organisation_id", "user_id"]
 
     def __str__(self) -> str:
-        return f"{self.user} in {self.organisation}"
+        return f"{self.user} in {self.organisation} ({self.role})"
+
+    @property
+    def can_change(self) -> bool:
+        """Whether the member may change the organisation's briefs, runs and shortlists."""
+        return self.role in (Role.ADMIN, Role.MEMBER)
 
 
 def organisation_of(user: "User | AnonymousUser") -> Organisation | None:

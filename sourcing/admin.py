@@ -1,0 +1,38 @@
+"""Curators' read of procurement: shortlists with their candidates and log, for support."""
+
+from django.contrib import admin
+
+from sourcing.models import Activity, Candidate, Shortlist
+
+
+class CandidateInline(admin.TabularInline):
+    model = Candidate
+    extra = 0
+    fields = ("site_name", "provider_name", "stage", "exit_reason", "owner", "due_on", "score")
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = False
+
+
+@admin.register(Shortlist)
+class ShortlistAdmin(admin.ModelAdmin):
+    list_display = ["title", "organisation", "brief", "created_at"]
+    list_filter = ["organisation"]
+    list_select_related = ["organisation", "brief"]
+    search_fields = ["title", "organisation__name"]
+    autocomplete_fields = ["organisation", "brief"]
+    inlines = [CandidateInline]
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "shortlist", "actor", "verb", "summary"]
+    list_filter = ["verb"]
+    list_select_related = ["shortlist", "actor"]
+    search_fields = ["summary", "shortlist__title"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

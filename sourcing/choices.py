@@ -1,0 +1,59 @@
+"""The sourcing app's fixed vocabularies: a candidate's stages, why it left the race, and what
+the activity log records."""
+
+from django.db import models
+
+
+class Stage(models.TextChoices):
+    """Where a candidate is: a step of the pipeline, in order, or out of the race."""
+
+    LONGLISTED = "longlisted", "Longlisted"
+    CONTACTED = "contacted", "Contacted"
+    CDA_SIGNED = "cda-signed", "CDA signed"
+    RFI_SENT = "rfi-sent", "RFI sent"
+    RFI_RECEIVED = "rfi-received", "RFI received"
+    PROPOSAL_RECEIVED = "proposal-received", "Proposal received"
+    AUDIT_PLANNED = "audit-planned", "Audit planned"
+    AUDITED = "audited", "Audited"
+    SELECTED = "selected", "Selected"
+    REJECTED = "rejected", "Rejected by us"
+    DECLINED = "declined", "Declined by the provider"
+    ON_HOLD = "on-hold", "On hold"
+
+
+# The pipeline's steps in order (a board's columns), then the ways out of the race, each of
+# which needs a reason.
+PIPELINE = (
+    Stage.LONGLISTED,
+    Stage.CONTACTED,
+    Stage.CDA_SIGNED,
+    Stage.RFI_SENT,
+    Stage.RFI_RECEIVED,
+    Stage.PROPOSAL_RECEIVED,
+    Stage.AUDIT_PLANNED,
+    Stage.AUDITED,
+    Stage.SELECTED,
+)
+EXITS = (Stage.REJECTED, Stage.DECLINED, Stage.ON_HOLD)
+
+
+class ExitReason(models.TextChoices):
+    """Why a candidate left the race."""
+
+    NO_CAPACITY = "no-capacity", "No capacity"
+    TIMELINE = "timeline", "Timeline"
+    TECHNICAL_FIT = "technical-fit", "Technical fit"
+    QUALITY_RECORD = "quality-record", "Quality record"
+    COMMERCIAL = "commercial", "Commercial"
+    OTHER = "other", "Other"
+
+
+class Verb(models.TextChoices):
+    """What an entry of a shortlist's activity log records."""
+
+    CREATED = "created", "created the shortlist"
+    ADDED = "added", "added"
+    MOVED = "moved", "moved"
+    ASSIGNED = "assigned", "assigned"
+    NOTED = "noted", "noted"
+    REMOVED = "removed", "removed"
