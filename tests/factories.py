@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from core.choices import JobStatus
+from matching.choices import Role
 from matching.models import Brief, Membership, Organisation, Run, RunMethod
 from partners.models import (
     Certification,
@@ -18,6 +19,7 @@ from partners.models import (
     SiteCapability,
     Term,
 )
+from sourcing.models import Candidate, Shortlist
 
 
 class ProviderFactory(factory.django.DjangoModelFactory):
@@ -119,14 +121,14 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
-    """A user's place in an organisation. The model has no role: every member may do anything
-    with the organisation's briefs and runs."""
+    """A user's place in an organisation, as a member unless `role` says otherwise."""
 
     class Meta:
         model = Membership
 
     user = factory.SubFactory(UserFactory)
     organisation = factory.SubFactory(OrganisationFactory)
+    role = Role.MEMBER
 
 
 class BriefFactory(factory.django.DjangoModelFactory):
@@ -169,3 +171,28 @@ class RunFactory(factory.django.DjangoModelFactory):
     organisation = factory.SelfAttribute("brief.organisation")
     method = RunMethod.WEIGHTED
     status = JobStatus.QUEUED
+
+
+class ShortlistFactory(factory.django.DjangoModelFactory):
+    """A shortlist of an organisation for one of its briefs (`brief=None` for a standalone one)."""
+
+    class Meta:
+        model = Shortlist
+
+    brief = factory.SubFactory(BriefFactory)
+    organisation = factory.LazyAttribute(
+        lambda shortlist: shortlist.brief.organisation if shortlist.brief else OrganisationFactory()
+    )
+    title = factory.Sequence(lambda n: f"Shortlist {n}")
+
+
+class CandidateFactory(factory.django.DjangoModelFactory):
+    """A longlisted, not scored candidate: a site on a shortlist, with the site's names."""
+
+    class Meta:
+        model = Candidate
+
+    shortlist = factory.SubFactory(ShortlistFactory)
+    site = factory.SubFactory(SiteFactory)
+    site_name = factory.SelfAttribute("site.name")
+    provider_name = factory.SelfAttribute("site.provider.name")
