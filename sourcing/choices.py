@@ -57,3 +57,4 @@ class Verb(models.TextChoices):
     ASSIGNED = "assigned", "assigned"
     NOTED = "noted", "noted"
     REMOVED = "removed", "removed"
+    EXPORTED = "exported", "exported"
