@@ -40,3 +40,24 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+# axe-core, vendored from its npm package (MPL-2.0, licence beside it): the accessibility check
+# every page of the app passes with no serious or critical violation.
+AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def axe_violations(page) -> list[str]:
+    """The page's serious and critical accessibility violations, as readable lines (empty when
+    there are none): the rule, its impact, how many elements and the first of them."""
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return [
+        f"{violation['id']} ({violation['impact']}, {len(violation['nodes'])} elements, e.g. "
+        f"{' '.join(violation['nodes'][0]['target'])}): {violation['help']}"
+        for violation in violations
+        if violation["impact"] in BLOCKING_IMPACTS
+    ]
