@@ -3,7 +3,8 @@
 Briefs: list, create, read, edit and delete, with the live preview. Runs: started from a brief's
 page, followed on a progress bar, then read as ranked, explained results (matching/results.py).
 Every brief and run is looked up through `for_user`, so another organisation's is a 404,
-whoever asks.
+whoever asks; changing one also needs a role that may change (matching/roles.py): a viewer
+reads, and is refused every change with a 403.
 """
 
 from django.contrib import messages
@@ -17,7 +18,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from core.choices import JobStatus
 from core.http import HtmxHttpRequest
-from matching import results, runs, tasks
+from matching import results, roles, runs, tasks
 from matching.choices import Criterion
 from matching.forms import BriefForm, RunStartForm
 from matching.index import get_catalogue_index
@@ -65,6 +66,7 @@ def brief_list(request: HttpRequest) -> HttpResponse:
             "organisation": organisation,
             "briefs": briefs,
             "no_organisation": NO_ORGANISATION,
+            "can_change": roles.can_change(request.user),
         },
     )
 
@@ -77,6 +79,7 @@ def brief_create(request: HttpRequest) -> HttpResponse:
         return render(
             request, "matching/no_organisation.html", {"message": NO_ORGANISATION}, status=403
         )
+    roles.require_change(request.user)
     form = BriefForm(request.POST or None, instance=Brief(organisation=organisation))
     if request.method == "POST" and form.is_valid():
         brief = form.save(commit=False)
@@ -142,6 +145,7 @@ def brief_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "runs": brief.runs.select_related("created_by")[:RUNS_LISTED],
             "run_form": RunStartForm(),
+            "can_change": roles.can_change(request.user),
         },
     )
 
@@ -152,6 +156,7 @@ def brief_edit(request: HttpRequest, pk: int) -> HttpResponse:
     brief = get_object_or_404(
         _briefs(request).prefetch_related("dosage_forms", "services", "technologies"), pk=pk
     )
+    roles.require_change(request.user)
     form = BriefForm(request.POST or None, instance=brief)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -168,6 +173,7 @@ def brief_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def brief_delete(request: HttpRequest, pk: int) -> HttpResponse:
     brief = get_object_or_404(_briefs(request), pk=pk)
+    roles.require_change(request.user)
     if request.method == "POST":
         title = brief.title
         brief.delete()
@@ -188,6 +194,7 @@ def _runs(request: HttpRequest) -> QuerySet[Run]:
 def run_start(request: HttpRequest, pk: int) -> HttpResponse:
     """Start a match run of the brief and follow it on its page."""
     brief = get_object_or_404(_briefs(request), pk=pk)
+    roles.require_change(request.user)
     form = RunStartForm(request.POST)
     if not form.is_valid():
         for error in form.errors.get("method", []):
@@ -223,6 +230,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "run": run,
         "brief_edited": results.brief_edited_since(run),
         "other_method": results.other_method(run.method),
+        "can_change": roles.can_change(request.user),
     }
     if run.status == JobStatus.DONE:
         comparison = results.method_comparison(run)
@@ -258,6 +266,7 @@ def run_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(_runs(request), pk=pk)
+    roles.require_change(request.user)
     if runs.retry_run(run):
         tasks.send_run(run.pk)
         messages.success(request, "The run is queued again.")

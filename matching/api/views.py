@@ -7,6 +7,8 @@ Match runs (matching/runs.py): `POST /api/briefs/<id>/runs/` starts one (202 wit
 URL); `/api/runs/<id>/` gives its status, progress and counts; `/api/runs/<id>/results/` its
 ranked results once done (409 before); `POST /api/runs/<id>/retry/` queues a failed run again.
 Runs are scoped by `Run.objects.for_user`: another organisation's run is a 404 everywhere.
+Changing (writing, updating or deleting a brief, starting or retrying a run) also needs a role
+that may change (matching/roles.py): a viewer reads, and is refused every change with a 403.
 When the broker is down at the start the run is still accepted (202) and saved QUEUED, and the
 answer's `message` says it will start once the queue is back (or on retry).
 """
@@ -18,10 +20,10 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -29,7 +31,7 @@ from rest_framework.serializers import BaseSerializer
 from core.api import field_error
 from core.choices import JobStatus
 from core.pagination import CataloguePagination
-from matching import runs, tasks
+from matching import roles, runs, tasks
 from matching.api.serializers import (
     BriefSerializer,
     ExcludedResultSerializer,
@@ -51,26 +53,43 @@ FIELD_ERRORS = OpenApiResponse(
     description="Bad input: the messages for each offending field, keyed by its name.",
 )
 NOT_FOUND = OpenApiResponse(description="No such brief in your organisation.")
+VIEWER_REFUSED = OpenApiResponse(description=roles.VIEWER_REFUSED)
+
+
+class ChangesNeedARole(generics.GenericAPIView):
+    """A change to an object (any method but GET, HEAD and OPTIONS) is refused (403) to a
+    viewer, once the object is found in the user's organisation: another's is still a 404."""
+
+    def check_object_permissions(self, request: Request, obj: object) -> None:
+        super().check_object_permissions(request, obj)
+        if request.method not in SAFE_METHODS:
+            roles.require_change(request.user)
 
 
 @extend_schema_view(
     list=extend_schema(summary="Your organisation's briefs, most recently edited first"),
     create=extend_schema(
         summary="Write a brief",
-        responses={201: BriefSerializer, 400: FIELD_ERRORS, 403: OpenApiResponse()},
+        responses={
+            201: BriefSerializer,
+            400: FIELD_ERRORS,
+            403: OpenApiResponse(description="You belong to no organisation, or are a viewer."),
+        },
     ),
     retrieve=extend_schema(summary="A brief", responses={200: BriefSerializer, 404: NOT_FOUND}),
     update=extend_schema(
         summary="Replace a brief",
-        responses={200: BriefSerializer, 400: FIELD_ERRORS, 404: NOT_FOUND},
+        responses={200: BriefSerializer, 400: FIELD_ERRORS, 403: VIEWER_REFUSED, 404: NOT_FOUND},
     ),
     partial_update=extend_schema(
         summary="Change some fields of a brief",
-        responses={200: BriefSerializer, 400: FIELD_ERRORS, 404: NOT_FOUND},
+        responses={200: BriefSerializer, 400: FIELD_ERRORS, 403: VIEWER_REFUSED, 404: NOT_FOUND},
     ),
-    destroy=extend_schema(summary="Delete a brief", responses={204: None, 404: NOT_FOUND}),
+    destroy=extend_schema(
+        summary="Delete a brief", responses={204: None, 403: VIEWER_REFUSED, 404: NOT_FOUND}
+    ),
 )
-class BriefViewSet(viewsets.ModelViewSet):
+class BriefViewSet(ChangesNeedARole, viewsets.ModelViewSet):
     permission_classes = [IsAuthenticated]
     serializer_class = BriefSerializer
     pagination_class = CataloguePagination
@@ -88,6 +107,7 @@ class BriefViewSet(viewsets.ModelViewSet):
         # Before validation: a user outside any organisation learns that, not a list of fields.
         if organisation_of(request.user) is None:
             raise PermissionDenied(NO_ORGANISATION)
+        roles.require_change(request.user)
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: BaseSerializer[Brief]) -> None:
@@ -101,7 +121,12 @@ class BriefViewSet(viewsets.ModelViewSet):
         "follow its `url` for the progress. When the task queue is down the run is saved "
         "and starts once it is back: `message` says so.",
         request=RunStartSerializer,
-        responses={202: RunAcceptedSerializer, 400: FIELD_ERRORS, 404: NOT_FOUND},
+        responses={
+            202: RunAcceptedSerializer,
+            400: FIELD_ERRORS,
+            403: VIEWER_REFUSED,
+            404: NOT_FOUND,
+        },
     )
     @action(detail=True, methods=["post"], url_path="runs", url_name="runs")
     def start_run(self, request: Request, pk: str | None = None) -> Response:
@@ -133,7 +158,7 @@ NOT_DONE = OpenApiResponse(
 )
 
 
-class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class RunViewSet(ChangesNeedARole, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Match runs of the user's organisation."""
 
     permission_classes = [IsAuthenticated]
@@ -221,7 +246,12 @@ class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Queue a failed run again",
         request=None,
-        responses={202: RunAcceptedSerializer, 404: RUN_NOT_FOUND, 409: NOT_DONE},
+        responses={
+            202: RunAcceptedSerializer,
+            403: VIEWER_REFUSED,
+            404: RUN_NOT_FOUND,
+            409: NOT_DONE,
+        },
     )
     @action(detail=True, methods=["post"], url_path="retry", url_name="retry")
     def retry(self, request: Request, pk: str | None = None) -> Response:
