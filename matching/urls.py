@@ -1,4 +1,5 @@
-"""Pages of a sponsor's briefs and match runs, included at the site's root."""
+"""Pages of a sponsor's briefs and match runs, and of its organisation's members, included at the
+site's root."""
 
 from django.urls import path
 
@@ -17,4 +18,7 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("runs/<int:pk>/progress/", views.run_progress, name="run-progress"),
     path("runs/<int:pk>/retry/", views.run_retry, name="run-retry"),
+    path("organisation/", views.member_list, name="members"),
+    path("organisation/members/<int:pk>/role/", views.member_role, name="member-role"),
+    path("organisation/members/<int:pk>/remove/", views.member_remove, name="member-remove"),
 ]

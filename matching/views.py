@@ -2,6 +2,7 @@
 
 Briefs: list, create, read, edit and delete, with the live preview. Runs: started from a brief's
 page, followed on a progress bar, then read as ranked, explained results (matching/results.py).
+The organisation's members: listed for everyone in it, managed by its admins (matching/members.py).
 Every brief and run is looked up through `for_user`, so another organisation's is a 404,
 whoever asks; changing one also needs a role that may change (matching/roles.py): a viewer
 reads, and is refused every change with a 403.
@@ -9,6 +10,7 @@ reads, and is refused every change with a 403.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,11 +20,11 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from core.choices import JobStatus
 from core.http import HtmxHttpRequest
-from matching import results, roles, runs, tasks
-from matching.choices import Criterion
+from matching import members, results, roles, runs, tasks
+from matching.choices import Criterion, Role
 from matching.forms import BriefForm, RunStartForm
 from matching.index import get_catalogue_index
-from matching.models import Brief, Run, RunMethod, organisation_of
+from matching.models import Brief, Membership, Run, RunMethod, organisation_of
 from matching.preview import preview
 from partners.choices import CertificationKind, Region
 
@@ -278,3 +280,85 @@ def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
             "retried.",
         )
     return redirect(run)
+
+
+# --- The organisation's members ------------------------------------------------------------------
+
+ADMINS_ONLY = "Only an admin of the organisation can change its members' roles or remove them."
+
+
+def _no_organisation(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "matching/no_organisation.html", {"message": NO_ORGANISATION}, status=403
+    )
+
+
+@login_required
+@require_GET
+def member_list(request: HttpRequest) -> HttpResponse:
+    """The organisation's members and their roles; an admin also changes roles and removes."""
+    membership = roles.membership_of(request.user)
+    if membership is None:
+        return _no_organisation(request)
+    return render(
+        request,
+        "matching/members.html",
+        {
+            "organisation": membership.organisation,
+            "members": members.members_of(membership.organisation_id),
+            "me": membership,
+            "is_admin": roles.is_admin(request.user),
+            "roles": Role.choices,
+        },
+    )
+
+
+def _managed_member(request: HttpRequest, pk: int) -> Membership | None:
+    """The member `pk` of the user's organisation, for its admin; None when the user belongs to
+    no organisation. A 403 for anyone else in it, a 404 for another organisation's member."""
+    own = roles.membership_of(request.user)
+    if own is None:
+        return None
+    if not roles.is_admin(request.user):
+        raise PermissionDenied(ADMINS_ONLY)
+    return get_object_or_404(
+        Membership.objects.select_related("user", "organisation"),
+        pk=pk,
+        organisation_id=own.organisation_id,
+    )
+
+
+@login_required
+@require_POST
+def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+    member = _managed_member(request, pk)
+    if member is None:
+        return _no_organisation(request)
+    try:
+        members.change_role(member, request.POST.get("role", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"{member.user.get_username()}'s role is now {member.get_role_display()}."
+        )
+    return redirect("matching:members")
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    member = _managed_member(request, pk)
+    if member is None:
+        return _no_organisation(request)
+    name, organisation = member.user.get_username(), member.organisation
+    try:
+        members.remove(member)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("matching:members")
+    if member.user_id == request.user.pk:
+        messages.success(request, f"You have left {organisation}.")
+        return redirect("matching:brief-list")
+    messages.success(request, f"{name} is no longer a member of {organisation}.")
+    return redirect("matching:members")
