@@ -145,11 +145,17 @@ def run_table(run: Run) -> Table:
     )
 
 
-def _country(code: str | None) -> str:
-    return str(countries.name(code)) if code else ""
+class _Countries(dict[str | None, str]):
+    """Country names by code, each looked up once per export (django-countries translates the
+    name at each call)."""
+
+    def __missing__(self, code: str | None) -> str:
+        name = self[code] = str(countries.name(code)) if code else ""
+        return name
 
 
 def _run_rows(run: Run) -> Iterator[Sequence[Cell]]:
+    country_names = _Countries()
     ranked = (
         Result.objects.filter(run=run, eligible=True)
         .order_by("rank", "id")
@@ -167,7 +173,7 @@ def _run_rows(run: Run) -> Iterator[Sequence[Cell]]:
             rank,
             site_name,
             provider_name,
-            _country(country),
+            country_names[country],
             "ranked",
             score,
             *(_number(sub_scores.get(criterion)) for criterion in CRITERIA),
@@ -187,7 +193,7 @@ def _run_rows(run: Run) -> Iterator[Sequence[Cell]]:
             None,
             site_name,
             provider_name,
-            _country(country),
+            country_names[country],
             "excluded",
             None,
             *blanks,
