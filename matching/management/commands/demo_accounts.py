@@ -1,8 +1,10 @@
 """Create (or reset) the demo accounts and print their credentials; refused with DEBUG off.
 
 Sponsors belong to one of two demo sponsor organisations, so that signing in as each shows that
-an organisation's briefs are its own. Each organisation starts with one example brief, created
-when missing and otherwise left as its users edited it.
+an organisation's briefs are its own; each sponsor is its organisation's admin. Helix Therapeutics
+also has a procurement member (`buyer`), who works its shortlists, and a viewer (`viewer`), who
+reads and changes nothing. Each organisation starts with one example brief, created when missing
+and otherwise left as its users edited it.
 """
 
 from typing import NotRequired, TypedDict
@@ -12,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
+from matching.choices import Role
 from matching.models import Brief, Membership, Organisation
 from partners.models import Term
 
@@ -29,7 +32,8 @@ class DemoAccount(TypedDict):
     role: str
     is_staff: bool
     groups: list[str]
-    organisation: NotRequired[str]  # a slug of DEMO_ORGANISATIONS; sponsors only
+    organisation: NotRequired[str]  # a slug of DEMO_ORGANISATIONS; its members only
+    membership_role: NotRequired[Role]  # the member's role there (a member unless said)
 
 
 # Demo credentials only: the command refuses to create them in production settings.
@@ -46,19 +50,41 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
         "username": "sponsor",
         "password": "sponsor-demo-2026",
         "email": "sponsor@demo.invalid",
-        "role": "sponsor: writes briefs for Helix Therapeutics",
+        "role": "sponsor: writes briefs for Helix Therapeutics, manages its members",
         "is_staff": False,
         "groups": [],
         "organisation": "helix-therapeutics",
+        "membership_role": Role.ADMIN,
     },
     {
         "username": "sponsor2",
         "password": "sponsor2-demo-2026",
         "email": "sponsor2@demo.invalid",
-        "role": "sponsor: writes briefs for Northwind Biologics",
+        "role": "sponsor: writes briefs for Northwind Biologics, manages its members",
         "is_staff": False,
         "groups": [],
         "organisation": "northwind-biologics",
+        "membership_role": Role.ADMIN,
+    },
+    {
+        "username": "buyer",
+        "password": "buyer-demo-2026",
+        "email": "buyer@demo.invalid",
+        "role": "procurement: works the shortlists of Helix Therapeutics",
+        "is_staff": False,
+        "groups": [],
+        "organisation": "helix-therapeutics",
+        "membership_role": Role.MEMBER,
+    },
+    {
+        "username": "viewer",
+        "password": "viewer-demo-2026",
+        "email": "viewer@demo.invalid",
+        "role": "viewer: reads the briefs and shortlists of Helix Therapeutics",
+        "is_staff": False,
+        "groups": [],
+        "organisation": "helix-therapeutics",
+        "membership_role": Role.VIEWER,
     },
 ]
 
@@ -92,7 +118,10 @@ DEMO_BRIEFS = {
 
 
 class Command(BaseCommand):
-    help = "Create the demo curator and sponsor accounts (DEBUG only) and print their credentials."
+    help = (
+        "Create the demo curator, sponsor, procurement and viewer accounts (DEBUG only) and "
+        "print their credentials."
+    )
 
     def handle(self, *args, **options) -> None:
         if not settings.DEBUG:
@@ -115,7 +144,11 @@ class Command(BaseCommand):
             user.groups.set(Group.objects.filter(name__in=account["groups"]))
             if "organisation" in account:
                 Membership.objects.update_or_create(
-                    user=user, defaults={"organisation": organisations[account["organisation"]]}
+                    user=user,
+                    defaults={
+                        "organisation": organisations[account["organisation"]],
+                        "role": account.get("membership_role", Role.MEMBER),
+                    },
                 )
             self.stdout.write(
                 f"  {account['username']:<8} / {account['password']:<18} {account['role']}"

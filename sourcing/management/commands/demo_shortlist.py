@@ -1,0 +1,198 @@
+"""`manage.py demo_shortlist`: a shortlist being worked, for the demo's procurement user.
+
+Helix Therapeutics' example brief is matched (unless a run of it is already done), and its eight
+best sites go on the shortlist "Phase 2 mAb — CMO selection", where the team has moved them
+through the pipeline: contacted, CDA signed, RFI sent and received, a proposal in; one rejected
+for its quality record, one declined by the provider for want of capacity; owners, due dates (one
+overdue) and notes. Everything but the overdue date goes through sourcing/pipeline.py, so the
+activity log tells the same story.
+
+Run after `demo_accounts` (with DEBUG on, like it). A second run finds the shortlist and adds
+nothing.
+"""
+
+import datetime
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from core.choices import JobStatus
+from matching import runs
+from matching.management.commands.demo_accounts import DEMO_BRIEFS
+from matching.models import Brief, Organisation, Result, Run
+from sourcing import pipeline
+from sourcing.choices import PIPELINE, ExitReason, Stage
+from sourcing.models import Candidate, Shortlist
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+ORGANISATION = "helix-therapeutics"
+TITLE = "Phase 2 mAb — CMO selection"
+SITES = 8
+TEAM = ("buyer", "sponsor")
+
+# Where the team has got with each candidate still in the race, best ranked first (the one
+# rejected for its quality record is taken out beforehand): its stage, who owns its next step (a
+# demo username, or nobody) and in how many days that is due (negative: overdue).
+PLAN: list[tuple[Stage, str | None, int | None]] = [
+    (Stage.PROPOSAL_RECEIVED, "buyer", 7),
+    (Stage.RFI_RECEIVED, "sponsor", 7),
+    (Stage.RFI_SENT, "buyer", -3),
+    (Stage.DECLINED, None, None),
+    (Stage.CDA_SIGNED, "buyer", 14),
+    (Stage.CONTACTED, "sponsor", 7),
+    (Stage.LONGLISTED, None, None),
+]
+DECLINED = (ExitReason.NO_CAPACITY, "No 2,000 L slot free before the third quarter of next year.")
+NOTES = {
+    Stage.PROPOSAL_RECEIVED: (
+        "buyer",
+        "Proposal in: tech transfer in 16 weeks, first GMP batch the quarter after. Asked for "
+        "the batch price broken down and the cancellation terms before we compare.",
+    ),
+    Stage.RFI_RECEIVED: (
+        "sponsor",
+        "RFI answers reviewed with CMC: the single-use 2,000 L train fits our process. Open "
+        "question: who releases the batches for the EU.",
+    ),
+}
+REJECTED_NOTE = (
+    "QA will not audit this site for this programme. Worth another look if its next "
+    "inspection comes back clean."
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo's shortlist for Helix Therapeutics' example brief from a match run of "
+        "it, with candidates at several stages (DEBUG only; run after demo_accounts)."
+    )
+
+    def handle(self, *args, **options) -> None:
+        if not settings.DEBUG:
+            raise CommandError("The demo shortlist is only created with DEBUG on.")
+        title = DEMO_BRIEFS[ORGANISATION]["title"]
+        organisation = Organisation.objects.filter(slug=ORGANISATION).first()
+        brief = Brief.objects.filter(organisation=organisation, title=title).first()
+        users = {
+            user.get_username(): user
+            for user in get_user_model().objects.filter(
+                username__in=TEAM, membership__organisation=organisation
+            )
+        }
+        if organisation is None or brief is None or set(users) != set(TEAM):
+            raise CommandError(
+                f"The demo's example brief “{title}” or its users {' and '.join(TEAM)} are "
+                "missing: run `manage.py demo_accounts` first."
+            )
+        if Shortlist.objects.filter(organisation=organisation, title=TITLE).exists():
+            self.stdout.write(f"  Demo shortlist “{TITLE}”: already there, left as it is.")
+            return
+        run = self._done_run(brief, users["sponsor"])
+        site_ids = list(
+            Result.objects.filter(run=run, eligible=True, site__isnull=False)
+            .order_by("rank")
+            .values_list("site_id", flat=True)[:SITES]
+        )
+        if not site_ids:
+            raise CommandError(f"Run {run.pk} of “{title}” found no eligible site to shortlist.")
+        with transaction.atomic():
+            shortlist = self._shortlist(organisation, brief, run, site_ids, users)
+        self.stdout.write(
+            f"  Demo shortlist “{TITLE}”: the top {len(site_ids)} sites of run {run.pk}; "
+            f"sign in as buyer to work it.\n    {self._stages(shortlist)}"
+        )
+
+    def _done_run(self, brief: Brief, user: "User") -> Run:
+        """The brief's latest done run, or a new one, run here and now."""
+        done = brief.runs.filter(status=JobStatus.DONE).order_by("-finished_at", "-id").first()
+        if done is not None:
+            return done
+        run = runs.start_run(brief, user)
+        # Run in this process rather than sent to the task queue: the shortlist needs its
+        # results now, whether or not a worker is about.
+        runs.execute_run(run.pk)
+        run.refresh_from_db()
+        if run.status != JobStatus.DONE:
+            raise CommandError(f"The match run of “{brief.title}” did not finish: {run.error}")
+        self.stdout.write(
+            f"  Matched “{brief.title}”: run {run.pk}, {run.eligible} eligible sites."
+        )
+        return run
+
+    def _shortlist(
+        self,
+        organisation: Organisation,
+        brief: Brief,
+        run: Run,
+        site_ids: list[int],
+        users: dict[str, "User"],
+    ) -> Shortlist:
+        buyer = users["buyer"]
+        today = timezone.localdate()
+        shortlist = pipeline.create_shortlist(organisation, buyer, TITLE, brief=brief)
+        candidates = pipeline.add_sites(shortlist, site_ids, buyer, run=run).candidates
+        candidates.sort(key=lambda candidate: candidate.rank or 0)
+        # The two best stay in the race whatever their record.
+        rejected = self._weakest_record(candidates[2:])
+        if rejected is not None:
+            self._walk_to(rejected, Stage.CONTACTED, buyer)
+            score = rejected.site.compliance_score if rejected.site else None
+            pipeline.move(
+                rejected,
+                Stage.REJECTED,
+                buyer,
+                exit_reason=ExitReason.QUALITY_RECORD,
+                exit_note="Its regulator record is below our bar"
+                + (f" (compliance score {score:.0f} of 100)." if score is not None else "."),
+            )
+            pipeline.add_note(rejected, users["sponsor"], REJECTED_NOTE)
+        in_race = [candidate for candidate in candidates if candidate != rejected]
+        for candidate, (stage, owner, due_in) in zip(in_race, PLAN, strict=False):
+            if stage == Stage.DECLINED:
+                self._walk_to(candidate, Stage.CONTACTED, buyer)
+                reason, note = DECLINED
+                pipeline.move(candidate, stage, buyer, exit_reason=reason, exit_note=note)
+            else:
+                self._walk_to(candidate, stage, buyer)
+            if owner is not None and due_in is not None:
+                due_on = today + datetime.timedelta(days=due_in)
+                pipeline.assign(candidate, buyer, owner=users[owner], due_on=max(due_on, today))
+                if due_on < today:
+                    # `assign` refuses a date in the past, as it should: this step was due
+                    # three days ago and slipped, set here so that the demo shows an overdue
+                    # mark.
+                    Candidate.objects.filter(pk=candidate.pk).update(due_on=due_on)
+            if stage in NOTES:
+                author, text = NOTES[stage]
+                pipeline.add_note(candidate, users[author], text)
+        return shortlist
+
+    @staticmethod
+    def _weakest_record(candidates: list[Candidate]) -> Candidate | None:
+        """The candidate whose site has the lowest compliance score (None if none is scored)."""
+        scored = [
+            (candidate.site.compliance_score, candidate.rank or 0, candidate)
+            for candidate in candidates
+            if candidate.site is not None and candidate.site.compliance_score is not None
+        ]
+        return min(scored, key=lambda row: row[:2])[2] if scored else None
+
+    @staticmethod
+    def _walk_to(candidate: Candidate, stage: Stage, user: "User") -> None:
+        """Move the candidate step by step to a stage of the pipeline, as a team would."""
+        for step in PIPELINE[1 : PIPELINE.index(stage) + 1]:
+            pipeline.move(candidate, step, user)
+
+    @staticmethod
+    def _stages(shortlist: Shortlist) -> str:
+        """How many candidates are at each stage, in the pipeline's order: "Contacted 2 · …"."""
+        stages = list(shortlist.candidates.values_list("stage", flat=True))
+        return " · ".join(
+            f"{stage.label} {stages.count(stage)}" for stage in Stage if stage in stages
+        )
