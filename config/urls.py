@@ -8,6 +8,7 @@ from config import views
 urlpatterns = [
     path("", include("partners.urls")),
     path("", include("matching.urls")),
+    path("", include("sourcing.urls")),
     path("api/", include("partners.api.urls")),
     path("api/", include("matching.api.urls")),
     path("healthz", views.healthz, name="healthz"),

@@ -1,0 +1,187 @@
+"""The sourcing pages' forms: create a shortlist, add sites to one, move a candidate, assign its
+next step, write a note.
+
+The forms read the request; sourcing/pipeline.py decides. `PipelineForm.apply` calls a pipeline
+function and turns its ValidationError, keyed by field, into the form's errors, so that each
+message is shown beside the field it names and nothing is changed.
+"""
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from matching.models import Brief, Organisation
+from sourcing.choices import EXITS, PIPELINE, ExitReason
+
+T = TypeVar("T")
+
+# The move form's stage select: the pipeline's steps in order, then the ways out of the race.
+STAGE_CHOICES = [
+    ("In the pipeline", [(stage.value, stage.label) for stage in PIPELINE]),
+    ("Out of the race", [(stage.value, stage.label) for stage in EXITS]),
+]
+# How a board or table is shown, and the candidate's own page: where a move returns to.
+VIEWS = ("board", "table", "candidate")
+
+
+class PipelineForm(forms.Form):
+    """A form whose changes are made by a sourcing/pipeline.py function."""
+
+    # The pipeline's error keys that are named differently here.
+    pipeline_fields: dict[str, str] = {}
+
+    def apply(self, action: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """Call `action`; on a ValidationError, add its messages to the fields they name and
+        return None."""
+        try:
+            return action(*args, **kwargs)
+        except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                self.add_error(None, error.messages)
+                return None
+            for key, messages in error.message_dict.items():
+                name = self.pipeline_fields.get(key, key)
+                self.add_error(name if name in self.fields else None, messages)
+            return None
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        """Add the error, and mark every field in error as invalid, described by the errors."""
+        super().add_error(field, error)
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = self.errors_id
+
+    @property
+    def errors_id(self) -> str:
+        """The id of the element listing the form's errors."""
+        auto_id = self.auto_id if isinstance(self.auto_id, str) and "%s" in self.auto_id else ""
+        return auto_id % "errors" if auto_id else "form-errors"
+
+    def labelled_errors(self) -> list[str]:
+        """Every error of the form, each led by the label of the field it is about."""
+        found: list[str] = []
+        for name, errors in self.errors.items():
+            label = self[name].label if name in self.fields else None
+            found.extend(f"{label}: {error}" if label else str(error) for error in errors)
+        return found
+
+
+class ShortlistForm(PipelineForm):
+    """A new shortlist: its title and, optionally, the brief of the organisation it answers."""
+
+    title = forms.CharField(
+        max_length=200,
+        required=False,  # the pipeline says what is missing
+        widget=forms.TextInput(attrs={"required": True, "autocomplete": "off"}),
+    )
+    brief = forms.ModelChoiceField(
+        queryset=Brief.objects.none(),
+        required=False,
+        empty_label="None: a standalone shortlist",
+        help_text="The brief the shortlist answers, if any.",
+    )
+
+    def __init__(self, *args: Any, organisation: Organisation | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        brief_field = self.fields["brief"]
+        assert isinstance(brief_field, forms.ModelChoiceField)
+        brief_field.queryset = (
+            Brief.objects.filter(organisation=organisation).order_by("title", "pk")
+            if organisation is not None
+            else Brief.objects.none()
+        )
+
+
+class SiteIdsField(forms.Field):
+    """One or more site ids, as repeated `site` values."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        try:
+            return [int(item) for item in values if str(item).strip()]
+        except (TypeError, ValueError):
+            raise ValidationError("Site ids are whole numbers.", code="invalid") from None
+
+
+class AddForm(PipelineForm):
+    """Sites to put on a shortlist: an existing one of the organisation, or a new one."""
+
+    pipeline_fields = {"sites": "site", "title": "new_title"}
+
+    site = SiteIdsField(label="Sites", required=False)
+    run = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    shortlist = forms.IntegerField(required=False, label="Shortlist", widget=forms.Select)
+    new_title = forms.CharField(max_length=200, required=False, label="New shortlist", strip=True)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("site") and "site" not in self.errors:
+            self.add_error("site", "Choose at least one site to add.")
+        if not cleaned.get("new_title") and cleaned.get("shortlist") is None:
+            self.add_error(
+                "shortlist", "Choose a shortlist, or give a new one a title to create it."
+            )
+        return cleaned
+
+
+class MoveForm(PipelineForm):
+    """A candidate's next stage; to leave the race, the reason and an optional note."""
+
+    stage = forms.CharField(label="Stage", widget=forms.Select(choices=STAGE_CHOICES))
+    exit_reason = forms.CharField(
+        label="Reason",
+        required=False,
+        widget=forms.Select(choices=[("", "—"), *ExitReason.choices]),
+    )
+    exit_note = forms.CharField(label="Note", required=False, max_length=2000)
+
+
+def returns_to(data: Mapping[str, Any]) -> str:
+    """Where a move was made from (its `view`): the board, the table or the candidate's page."""
+    view = data.get("view", "")
+    return view if view in VIEWS else "board"
+
+
+class MemberField(forms.ModelChoiceField):
+    """A member of the organisation, by user name."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.get_username())
+
+
+class AssignForm(PipelineForm):
+    """Who takes the candidate's next step, and by when."""
+
+    owner = MemberField(
+        queryset=get_user_model().objects.none(), required=False, empty_label="Nobody"
+    )
+    due_on = forms.DateField(
+        label="Next step due",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        owner_field = self.fields["owner"]
+        assert isinstance(owner_field, forms.ModelChoiceField)
+        owner_field.queryset = (
+            get_user_model()
+            .objects.filter(membership__organisation=organisation)
+            .order_by("username")
+        )
+
+
+class NoteForm(PipelineForm):
+    text = forms.CharField(
+        label="Note",
+        required=False,  # the pipeline says what is missing
+        widget=forms.Textarea(attrs={"rows": 3, "required": True}),
+    )

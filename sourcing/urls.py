@@ -1,0 +1,21 @@
+"""Pages of the procurement workspace: shortlists, their candidates and the "add to shortlist"
+control other pages load; included at the site's root."""
+
+from django.urls import path
+
+from sourcing import views
+
+app_name = "sourcing"
+
+urlpatterns = [
+    path("shortlists/", views.shortlist_list, name="shortlist-list"),
+    path("shortlists/add/", views.add, name="add"),
+    path("shortlists/add/control/", views.add_control, name="add-control"),
+    path("shortlists/<int:pk>/", views.shortlist_detail, name="shortlist"),
+    path("shortlists/<int:pk>/activity/", views.activity, name="activity"),
+    path("shortlists/<int:pk>/candidates/<int:cid>/", views.candidate_detail, name="candidate"),
+    path("shortlists/<int:pk>/candidates/<int:cid>/move/", views.move, name="move"),
+    path("shortlists/<int:pk>/candidates/<int:cid>/assign/", views.assign, name="assign"),
+    path("shortlists/<int:pk>/candidates/<int:cid>/notes/", views.note, name="note"),
+    path("shortlists/<int:pk>/candidates/<int:cid>/remove/", views.remove, name="remove"),
+]
