@@ -18,4 +18,6 @@ urlpatterns = [
     path("shortlists/<int:pk>/candidates/<int:cid>/assign/", views.assign, name="assign"),
     path("shortlists/<int:pk>/candidates/<int:cid>/notes/", views.note, name="note"),
     path("shortlists/<int:pk>/candidates/<int:cid>/remove/", views.remove, name="remove"),
+    path("shortlists/<int:pk>/export.<str:fmt>", views.shortlist_export, name="shortlist-export"),
+    path("runs/<int:pk>/export.<str:fmt>", views.run_export, name="run-export"),
 ]

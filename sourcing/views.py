@@ -15,10 +15,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -27,7 +34,7 @@ from matching.models import Membership, Run
 from matching.results import BreakdownLine
 from matching.roles import membership_of, require_change
 from partners.models import Site
-from sourcing import pipeline
+from sourcing import exports, pipeline
 from sourcing.choices import EXITS, PIPELINE, Stage
 from sourcing.forms import (
     AddForm,
@@ -542,3 +549,50 @@ def add(request: HtmxHttpRequest) -> HttpResponse:
     context = _control_context(request, sites, run, form)
     template = "sourcing/_add_control.html" if _is_htmx(request) else "sourcing/add.html"
     return render(request, template, {**context, "open": True}, status=400)
+
+
+# --- Exports ------------------------------------------------------------------------------------
+
+
+def _export_format(fmt: str) -> str:
+    if fmt not in exports.FORMATS:
+        raise Http404("Exports are CSV or XLSX files.")
+    return fmt
+
+
+def _export_response(table: exports.Table, fmt: str) -> HttpResponseBase:
+    """The table as a file to download: CSV streamed line by line, XLSX from a temporary file
+    (deleted once the response is closed)."""
+    filename = f"{table.name}.{fmt}"
+    if fmt == "csv":
+        response = StreamingHttpResponse(
+            exports.csv_lines(table), content_type=exports.CONTENT_TYPES["csv"]
+        )
+        response["Content-Disposition"] = content_disposition_header(True, filename) or ""
+        return response
+    return FileResponse(
+        exports.xlsx_file(table),
+        as_attachment=True,
+        filename=filename,
+        content_type=exports.CONTENT_TYPES["xlsx"],
+    )
+
+
+@login_required
+@require_GET
+def run_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
+    """A run's results as CSV or XLSX: the eligible sites ranked, then the excluded ones. A run
+    of another organisation is a 404; viewers may export."""
+    fmt = _export_format(fmt)
+    run = get_object_or_404(Run.objects.for_user(request.user), pk=pk)
+    return _export_response(exports.run_table(run), fmt)
+
+
+@login_required
+@require_GET
+def shortlist_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
+    """A shortlist's candidates as CSV or XLSX, logged on the shortlist; viewers may export."""
+    fmt = _export_format(fmt)
+    shortlist = _shortlist(request, pk)
+    exports.record_export(shortlist, request.user, fmt)
+    return _export_response(exports.shortlist_table(shortlist), fmt)

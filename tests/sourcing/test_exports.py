@@ -1,0 +1,419 @@
+"""Exports of a run's results and of a shortlist as CSV and XLSX (sourcing/exports.py and its
+views): typed, inert to spreadsheet formulas, unicode-safe, streamed, scoped to the user's
+organisation."""
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.http import FileResponse, StreamingHttpResponse
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from core.choices import JobStatus
+from matching.choices import Criterion, Role
+from matching.engine.criteria import CRITERIA
+from matching.models import Result
+from sourcing import exports
+from sourcing.choices import ExitReason, Stage, Verb
+from sourcing.exports import Column, Kind, Table
+from sourcing.models import Activity, Note
+from tests.factories import (
+    BriefFactory,
+    CandidateFactory,
+    MembershipFactory,
+    RunFactory,
+    ShortlistFactory,
+    SiteFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+FORMULA = '=HYPERLINK("http://x","y")'
+SCORED_AT = datetime.datetime(2026, 3, 4, 9, 30, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def member():
+    return MembershipFactory(user__username="bea")
+
+
+@pytest.fixture
+def viewer(member):
+    return MembershipFactory(
+        user__username="vic", organisation=member.organisation, role=Role.VIEWER
+    )
+
+
+@pytest.fixture
+def outsider():
+    return MembershipFactory(user__username="otto")
+
+
+def _naive(*parts: int) -> datetime.datetime:
+    """A datetime without tzinfo, as spreadsheets hold them (in the project's time zone, UTC)."""
+    return datetime.datetime(*parts, tzinfo=datetime.UTC).replace(tzinfo=None)
+
+
+def client_of(user=None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _breakdown(offset: float) -> list[dict]:
+    return [
+        {
+            "criterion": criterion,
+            "sub_score": round(offset + n / 100, 2),
+            "weight": 3,
+            "must_have": False,
+            "sentence": "",
+        }
+        for n, criterion in enumerate(CRITERIA)
+    ]
+
+
+@pytest.fixture
+def run(member):
+    """A finished run: a formula-like provider and site ranked first, unicode names after,
+    and one site excluded by the markets must-have."""
+    brief = BriefFactory(organisation=member.organisation)
+    run = RunFactory(
+        brief=brief,
+        status=JobStatus.DONE,
+        sites_scored=4,
+        eligible=3,
+        excluded=1,
+        funnel=[{"constraint": "markets", "label": "markets", "removed": 1}],
+    )
+    sites = [
+        SiteFactory(name="+1+1", provider__name=FORMULA, country="CH"),
+        SiteFactory(name="Zürich", provider__name="Łódź Pharma", country="PL"),
+        SiteFactory(name="東京", provider__name="東京バイオ", country="JP"),
+        SiteFactory(name="-Dusseldorf", provider__name="@Rhein", country="DE"),
+    ]
+    for rank, site in enumerate(sites[:3], start=1):
+        Result.objects.create(
+            run=run,
+            site=site,
+            site_name=site.name,
+            provider_name=site.provider.name,
+            eligible=True,
+            rank=rank,
+            score=90.5 - rank,
+            breakdown=_breakdown(0.5 - rank / 10),
+        )
+    Result.objects.create(
+        run=run,
+        site=sites[3],
+        site_name=sites[3].name,
+        provider_name=sites[3].provider.name,
+        eligible=False,
+        reason="=1+2 It has no marketing authority the brief targets.",
+        excluded_by="markets",
+    )
+    return run
+
+
+@pytest.fixture
+def shortlist(member):
+    shortlist = ShortlistFactory(
+        brief=BriefFactory(organisation=member.organisation), title="EU fill & finish"
+    )
+    selected = CandidateFactory(
+        shortlist=shortlist,
+        site__name="+1+1",
+        site__provider__name=FORMULA,
+        stage=Stage.RFI_SENT,
+        owner=member.user,
+        due_on=timezone.localdate() - datetime.timedelta(days=2),
+        score=81.25,
+        rank=2,
+        scored_at=SCORED_AT,
+    )
+    Note.objects.create(candidate=selected, author=member.user, text="Call back")
+    Note.objects.create(candidate=selected, author=member.user, text="Sent the RFI")
+    CandidateFactory(
+        shortlist=shortlist,
+        site__name="東京",
+        site__provider__name="Łódź Zürich",
+        stage=Stage.DECLINED,
+        exit_reason=ExitReason.NO_CAPACITY,
+        exit_note="-full until 2028",
+    )
+    return shortlist
+
+
+def _csv_rows(response) -> list[list[str]]:
+    assert isinstance(response, StreamingHttpResponse)
+    body = b"".join(response.streaming_content)
+    assert body.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+def _sheet(response):
+    assert isinstance(response, FileResponse)
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    return workbook.worksheets[0]
+
+
+def _export(user, name: str, pk: int, fmt: str):
+    return client_of(user).get(reverse(f"sourcing:{name}", kwargs={"pk": pk, "fmt": fmt}))
+
+
+# --- The writers --------------------------------------------------------------------------------
+
+
+def _table(rows) -> Table:
+    return Table(
+        name="t",
+        title="T",
+        columns=[
+            Column("Name"),
+            Column("Delta", Kind.NUMBER),
+            Column("Count", Kind.INTEGER),
+            Column("On", Kind.DATE),
+            Column("At", Kind.DATETIME),
+        ],
+        rows=iter(rows),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        (FORMULA, "'" + FORMULA),
+        ("+1+1", "'+1+1"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("a=b", "a=b"),
+        ("Zürich", "Zürich"),
+    ],
+)
+def test_text_that_a_spreadsheet_would_read_as_a_formula_is_made_inert(text, written):
+    assert exports.inert(text) == written
+
+
+def test_a_negative_number_stays_a_number_and_text_like_it_does_not():
+    on = datetime.date(2026, 5, 1)
+    at = datetime.datetime(2026, 5, 1, 12, 0, tzinfo=datetime.UTC)
+    row = ("-3.5", -3.5, -2, on, at)
+
+    lines = b"".join(exports.csv_lines(_table([row]))).decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(lines)))[1] == [
+        "'-3.5",
+        "-3.5",
+        "-2",
+        "2026-05-01",
+        "2026-05-01 12:00:00",
+    ]
+
+    with exports.xlsx_file(_table([row])) as file:
+        sheet = load_workbook(file).worksheets[0]
+    name, delta, count, day, moment = (cell.value for cell in sheet[2])
+    assert (name, delta, count) == ("'-3.5", -3.5, -2)
+    assert isinstance(delta, float)
+    assert isinstance(count, int)
+    assert day == _naive(2026, 5, 1)  # openpyxl reads date cells as datetimes
+    assert sheet["D2"].is_date
+    assert sheet["D2"].number_format == "yyyy-mm-dd"
+    assert moment == _naive(2026, 5, 1, 12, 0)
+    assert moment.tzinfo is None
+
+
+def test_control_characters_that_xlsx_cannot_hold_are_dropped():
+    with exports.xlsx_file(_table([("a\x0bb", None, None, None, None)])) as file:
+        sheet = load_workbook(file).worksheets[0]
+    assert sheet["A2"].value == "ab"
+
+
+# --- A run's results ----------------------------------------------------------------------------
+
+
+def test_a_runs_results_as_csv_ranked_then_excluded_inert_and_unicode(member, run):
+    response = _export(member.user, "run-export", run.pk, "csv")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == (f'attachment; filename="run-{run.pk}-results.csv"')
+    header, *rows = _csv_rows(response)
+    labels = [Criterion(criterion).label for criterion in CRITERIA]
+    assert header == [
+        "Rank",
+        "Site",
+        "Provider",
+        "Country",
+        "Status",
+        "Score",
+        *labels,
+        "Excluded by",
+        "Reason",
+    ]
+    assert [row[:6] for row in rows] == [
+        ["1", "'+1+1", "'" + FORMULA, "Switzerland", "ranked", "89.5"],
+        ["2", "Zürich", "Łódź Pharma", "Poland", "ranked", "88.5"],
+        ["3", "東京", "東京バイオ", "Japan", "ranked", "87.5"],
+        ["", "'-Dusseldorf", "'@Rhein", "Germany", "excluded", ""],
+    ]
+    assert rows[0][6:16] == [str(round(0.4 + n / 100, 2)) for n in range(10)]
+    assert rows[3][6:] == [""] * 10 + [
+        "Markets",
+        "'=1+2 It has no marketing authority the brief targets.",
+    ]
+
+
+def test_a_runs_results_as_xlsx_typed_frozen_and_sized(member, run):
+    response = _export(member.user, "run-export", run.pk, "xlsx")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == exports.CONTENT_TYPES["xlsx"]
+    assert response["Content-Disposition"] == (f'attachment; filename="run-{run.pk}-results.xlsx"')
+    sheet = _sheet(response)
+    assert sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["B"].width == 32
+    assert sheet.column_dimensions["A"].width == 7
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][:6] == ["Rank", "Site", "Provider", "Country", "Status", "Score"]
+    assert rows[1][:6] == [1, "'+1+1", "'" + FORMULA, "Switzerland", "ranked", 89.5]
+    assert isinstance(rows[1][0], int)
+    assert all(isinstance(value, float) for value in rows[1][5:16])
+    assert rows[2][1:3] == ["Zürich", "Łódź Pharma"]
+    assert rows[3][1:3] == ["東京", "東京バイオ"]
+    assert rows[4][1:5] == ["'-Dusseldorf", "'@Rhein", "Germany", "excluded"]
+    assert rows[4][-2:] == ["Markets", "'=1+2 It has no marketing authority the brief targets."]
+    # No cell holds a formula.
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_a_viewer_may_export_a_run(viewer, run):
+    assert _export(viewer.user, "run-export", run.pk, "csv").status_code == 200
+    assert _export(viewer.user, "run-export", run.pk, "xlsx").status_code == 200
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_another_organisations_run_is_not_found(outsider, run, fmt):
+    assert _export(outsider.user, "run-export", run.pk, fmt).status_code == 404
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_exporting_a_run_needs_signing_in(run, fmt):
+    response = _export(None, "run-export", run.pk, fmt)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_an_unknown_format_is_not_found(member, run):
+    assert _export(member.user, "run-export", run.pk, "pdf").status_code == 404
+
+
+# --- A shortlist --------------------------------------------------------------------------------
+
+
+def test_a_shortlist_as_csv_in_the_pipelines_order_inert_and_unicode(member, shortlist):
+    response = _export(member.user, "shortlist-export", shortlist.pk, "csv")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="shortlist-{shortlist.pk}-eu-fill-finish.csv"'
+    )
+    header, *rows = _csv_rows(response)
+    assert header == [
+        "Site",
+        "Provider",
+        "Stage",
+        "Exit reason",
+        "Exit note",
+        "Owner",
+        "Next step due",
+        "Overdue",
+        "Run",
+        "Run score",
+        "Run rank",
+        "Scored at (UTC)",
+        "Added at (UTC)",
+        "Notes",
+    ]
+    due = (timezone.localdate() - datetime.timedelta(days=2)).isoformat()
+    assert [row[:12] for row in rows] == [
+        [
+            *("'+1+1", "'" + FORMULA, "RFI sent", "", "", "bea", due, "yes", "", "81.25", "2"),
+            "2026-03-04 09:30:00",
+        ],
+        [
+            *("東京", "Łódź Zürich", "Declined by the provider", "No capacity"),
+            *("'-full until 2028", "", "", "no", "", "", "", ""),
+        ],
+    ]
+    assert [row[13] for row in rows] == ["2", "0"]
+
+
+def test_a_shortlist_as_xlsx_typed_with_dates(member, shortlist):
+    response = _export(member.user, "shortlist-export", shortlist.pk, "xlsx")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="shortlist-{shortlist.pk}-eu-fill-finish.xlsx"'
+    )
+    sheet = _sheet(response)
+    assert sheet.title == "EU fill & finish"
+    assert sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["A"].width == 32
+    first = [cell.value for cell in sheet[2]]
+    assert first[:3] == ["'+1+1", "'" + FORMULA, "RFI sent"]
+    due = timezone.localdate() - datetime.timedelta(days=2)
+    assert first[6] == _naive(due.year, due.month, due.day)
+    assert sheet["G2"].is_date
+    assert (first[9], first[10], first[13]) == (81.25, 2, 2)
+    assert first[11] == _naive(2026, 3, 4, 9, 30)
+    assert isinstance(first[12], datetime.datetime)
+    assert first[12].tzinfo is None
+    assert [cell.value for cell in sheet[3]][:5] == [
+        "東京",
+        "Łódź Zürich",
+        "Declined by the provider",
+        "No capacity",
+        "'-full until 2028",
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_shortlists_export_is_logged(viewer, shortlist, fmt):
+    assert _export(viewer.user, "shortlist-export", shortlist.pk, fmt).status_code == 200
+
+    entry = Activity.objects.get(shortlist=shortlist, verb=Verb.EXPORTED)
+    assert entry.actor == viewer.user
+    assert entry.summary == f"“EU fill & finish” as {fmt.upper()} (2 candidates)"
+    assert entry.detail == {"format": fmt, "rows": 2}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_another_organisations_shortlist_is_not_found(outsider, shortlist, fmt):
+    assert _export(outsider.user, "shortlist-export", shortlist.pk, fmt).status_code == 404
+    assert not Activity.objects.filter(verb=Verb.EXPORTED).exists()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_exporting_a_shortlist_needs_signing_in(shortlist, fmt):
+    response = _export(None, "shortlist-export", shortlist.pk, fmt)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_shortlist_titled_without_latin_letters_is_named_by_its_number(member):
+    shortlist = ShortlistFactory(brief=BriefFactory(organisation=member.organisation), title="東京")
+    table = exports.shortlist_table(shortlist)
+    assert (table.name, table.title) == (f"shortlist-{shortlist.pk}", "東京")
+
+
+def test_the_shortlist_page_links_its_exports(viewer, shortlist):
+    page = client_of(viewer.user).get(shortlist.get_absolute_url())
+    for fmt in exports.FORMATS:
+        url = reverse("sourcing:shortlist-export", kwargs={"pk": shortlist.pk, "fmt": fmt})
+        assert f'href="{url}"'.encode() in page.content
