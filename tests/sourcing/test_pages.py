@@ -700,3 +700,49 @@ def test_adding_to_another_organisations_shortlist_or_from_its_run_is_a_404(hele
 
     assert into_theirs.status_code == from_their_run.status_code == 404
     assert not Candidate.objects.filter(site=site).exists()
+
+
+# Where the control is placed: the run page, the profiles and the directory
+
+
+def test_each_ranked_site_of_a_run_loads_the_control(helen, vera, team):
+    first, second = SiteFactory(name="Ghent"), SiteFactory(name="Dublin")
+    run = _done_run(team["shortlist"].brief, first, second)
+
+    page = _soup(client_of(helen).get(f"/runs/{run.pk}/"))
+    as_viewer = _soup(client_of(vera).get(f"/runs/{run.pk}/"))
+
+    slots = page.select(".result-list .shortlist-slot")
+    assert [slot["hx-get"] for slot in slots] == [
+        f"/shortlists/add/control/?site={site.pk}&run={run.pk}" for site in (first, second)
+    ]
+    assert all(slot["hx-trigger"] == "revealed" for slot in slots)
+    assert as_viewer.select(".shortlist-slot") == []
+
+
+def test_each_site_of_a_profile_loads_the_control_for_members(helen, vera, team):
+    site = SiteFactory(name="Ghent")
+    SiteFactory(name="Hasselt", provider=site.provider)
+    url = f"/providers/{site.provider.slug}/"
+
+    slots = _soup(client_of(helen).get(url)).select(".site-card .shortlist-slot")
+
+    site_ids = site.provider.sites.values_list("pk", flat=True)
+    assert sorted(slot["hx-get"] for slot in slots) == sorted(
+        f"/shortlists/add/control/?site={pk}" for pk in site_ids
+    )
+    assert _soup(client_of(vera).get(url)).select(".shortlist-slot") == []
+    assert _soup(client_of().get(url)).select(".shortlist-slot") == []
+
+
+def test_each_provider_of_the_directory_has_a_shortlist_link_for_members(helen, vera, team):
+    site = SiteFactory(name="Ghent", provider__name="Ghent Bio")
+
+    page = _soup(client_of(helen).get("/providers/", {"q": "Ghent Bio"}))
+
+    link = page.select_one(".provider-card .shortlist-link")
+    assert _text(link) == "Shortlist Ghent Bio"  # the provider's name, for screen readers
+    assert link["href"] == f"/providers/{site.provider.slug}/"
+    assert link["hx-get"] == f"/shortlists/add/control/?provider={site.provider.pk}&open=1"
+    viewer_page = _soup(client_of(vera).get("/providers/", {"q": "Ghent Bio"}))
+    assert viewer_page.select(".shortlist-link") == []
