@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("sourcing.urls")),
     path("api/", include("partners.api.urls")),
     path("api/", include("matching.api.urls")),
+    path("api/", include("sourcing.api.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

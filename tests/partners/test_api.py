@@ -472,6 +472,14 @@ def test_schema_is_openapi_3_and_documents_every_filter(client):
         "/api/runs/{id}/",
         "/api/runs/{id}/results/",
         "/api/runs/{id}/retry/",
+        "/api/shortlists/",
+        "/api/shortlists/{id}/",
+        "/api/shortlists/{id}/candidates/",
+        "/api/shortlists/{id}/activity/",
+        "/api/candidates/{id}/",
+        "/api/candidates/{id}/move/",
+        "/api/candidates/{id}/assign/",
+        "/api/candidates/{id}/notes/",
     }
     parameters = {p["name"] for p in schema["paths"]["/api/providers/"]["get"]["parameters"]}
     assert parameters == {*ProviderFilterSet.base_filters, "page", "page_size"}
