@@ -1,0 +1,256 @@
+"""Who may reach each sourcing page, walked over every URL of sourcing/urls.py (a new one is
+walked as soon as it is added): the anonymous are sent to sign in; another organisation's member
+finds nothing of Helix's (a 404 for whatever names one of its objects); Helix's viewer reads
+every page and is refused every change (403, nothing changed); Helix's member may do both.
+The board and the table make as many queries for 30 candidates as for 3."""
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, reverse
+from django.utils import timezone
+
+from core.choices import JobStatus
+from matching.models import Result, Run
+from partners.models import Site
+from sourcing import urls as sourcing_urls
+from sourcing.choices import PIPELINE, Stage, Verb
+from sourcing.models import Activity, Candidate, Note, Shortlist
+from tests.factories import (
+    CandidateFactory,
+    MembershipFactory,
+    RunFactory,
+    ShortlistFactory,
+    SiteFactory,
+    UserFactory,
+)
+from tests.sourcing.conftest import client_of
+
+pytestmark = pytest.mark.django_db
+
+PATTERNS = [pattern for pattern in sourcing_urls.urlpatterns if isinstance(pattern, URLPattern)]
+
+
+@dataclass
+class Helix:
+    """Helix's shortlist, a candidate on it, a run of its brief and a site of that run."""
+
+    shortlist: Shortlist
+    candidate: Candidate
+    run: Run
+    site: Site
+
+    def kwargs(self, pattern: URLPattern) -> dict[str, object]:
+        """The URL's arguments, naming Helix's shortlist and candidate; a run's URL (named
+        "run-...") names Helix's run; a file's format is CSV."""
+        values: dict[str, object] = {"pk": self.shortlist.pk, "cid": self.candidate.pk}
+        if str(pattern.name).startswith("run-"):
+            values["pk"] = self.run.pk
+        values["fmt"] = "csv"
+        missing = set(pattern.pattern.converters) - set(values)
+        assert not missing, f"Give the walk a value for {missing} of {pattern.name}"
+        return {name: values[name] for name in pattern.pattern.converters}
+
+
+@dataclass
+class Sent:
+    """What a URL is sent: its query (GET) and form data (POST); `names_helix`: whether these
+    name one of Helix's objects (so that another organisation gets a 404)."""
+
+    query: dict = field(default_factory=dict)
+    data: dict = field(default_factory=dict)
+    names_helix: bool = False
+
+
+def _sent(name: str, helix: Helix, member) -> Sent:
+    """A request each URL accepts from Helix's member; a URL not named here is sent nothing."""
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    return {
+        "shortlist-list": Sent(data={"title": "Walked"}),
+        "add-control": Sent(query={"site": helix.site.pk}),
+        "add": Sent(
+            data={"site": helix.site.pk, "run": helix.run.pk, "shortlist": helix.shortlist.pk},
+            names_helix=True,
+        ),
+        "move": Sent(data={"stage": Stage.CONTACTED, "view": "board"}),
+        "assign": Sent(data={"owner": member.pk, "due_on": tomorrow.isoformat()}),
+        "note": Sent(data={"text": "Walked"}),
+    }.get(name, Sent())
+
+
+def _state(organisation) -> tuple:
+    """Everything of the organisation's shortlists that a change would touch."""
+    return (
+        list(
+            Shortlist.objects.filter(organisation=organisation)
+            .order_by("pk")
+            .values_list("pk", "title", "brief_id", "updated_at")
+        ),
+        list(
+            Candidate.objects.filter(shortlist__organisation=organisation)
+            .order_by("pk")
+            .values_list(
+                "pk", "site_id", "stage", "exit_reason", "owner_id", "due_on", "updated_at"
+            )
+        ),
+        list(
+            Note.objects.filter(candidate__shortlist__organisation=organisation)
+            .order_by("pk")
+            .values_list("pk", "text")
+        ),
+        # An export is logged, but changes nothing.
+        list(
+            Activity.objects.filter(shortlist__organisation=organisation)
+            .exclude(verb=Verb.EXPORTED)
+            .order_by("pk")
+            .values_list("pk", "verb")
+        ),
+    )
+
+
+@pytest.fixture
+def helix(helen, helix_list) -> Helix:
+    site = SiteFactory(name="Ghent")
+    run = RunFactory(brief=helix_list.brief, status=JobStatus.DONE, finished_at=timezone.now())
+    Result.objects.create(run=run, site=site, eligible=True, rank=1, score=90, breakdown=[])
+    candidate = CandidateFactory(shortlist=helix_list, site__name="Milan")
+    return Helix(helix_list, candidate, run, site)
+
+
+def _methods(url: str, user) -> set[str]:
+    """The methods the URL's view accepts, from the Allow header of its 405 to a PUT."""
+    response = client_of(user).put(url)
+    assert response.status_code == 405, f"{url} does not restrict its methods"
+    return set(response["Allow"].split(", "))
+
+
+@pytest.mark.parametrize("pattern", PATTERNS, ids=lambda pattern: pattern.name)
+def test_the_anonymous_are_sent_to_sign_in(pattern, helen, helix):
+    url = reverse(f"sourcing:{pattern.name}", kwargs=helix.kwargs(pattern))
+    sent = _sent(pattern.name, helix, helen)
+    before = _state(helix.shortlist.organisation)
+    client = client_of()
+
+    for response in (client.get(url, sent.query), client.post(url, sent.data)):
+        assert response.status_code == 302
+        assert response["Location"].startswith(f"/accounts/login/?next={quote(url)}")
+    assert _state(helix.shortlist.organisation) == before
+
+
+@pytest.mark.parametrize("pattern", PATTERNS, ids=lambda pattern: pattern.name)
+def test_another_organisation_finds_nothing_of_helix(pattern, helen, otto, helix):
+    url = reverse(f"sourcing:{pattern.name}", kwargs=helix.kwargs(pattern))
+    sent = _sent(pattern.name, helix, helen)
+    theirs = ShortlistFactory(
+        brief=None, organisation=otto.membership.organisation, title="Northwind fill-finish"
+    )
+    methods = _methods(url, otto)
+    before = _state(helix.shortlist.organisation)
+    client = client_of(otto)
+
+    if pattern.pattern.converters or sent.names_helix:
+        # (A method the URL does not take is a 405 before any lookup, whoever asks.)
+        if "GET" in methods:
+            assert client.get(url, sent.query).status_code == 404
+        if "POST" in methods:
+            assert client.post(url, sent.data).status_code == 404
+    else:
+        if "GET" in methods:
+            response = client.get(url, sent.query)
+            assert response.status_code == 200
+            page = response.content.decode()
+            assert helix.shortlist.title not in page
+            assert helix.candidate.site_name not in page
+            assert theirs.title in page
+        if "POST" in methods:
+            # Made in Northwind, as for any of its members.
+            assert client.post(url, sent.data).status_code == 302
+    assert _state(helix.shortlist.organisation) == before
+
+
+@pytest.mark.parametrize("pattern", PATTERNS, ids=lambda pattern: pattern.name)
+def test_a_viewer_reads_every_page_and_changes_nothing(pattern, helen, vera, helix):
+    url = reverse(f"sourcing:{pattern.name}", kwargs=helix.kwargs(pattern))
+    sent = _sent(pattern.name, helix, helen)
+    methods = _methods(url, vera)
+    before = _state(helix.shortlist.organisation)
+    client = client_of(vera)
+
+    response = client.get(url, sent.query)
+    if "GET" not in methods:
+        assert response.status_code == 405
+    elif pattern.name == "add-control":
+        assert response.status_code == 204  # nothing to offer who cannot add
+    else:
+        assert response.status_code == 200
+        if response["Content-Type"].startswith("text/html"):
+            assert helix.shortlist.title in response.content.decode()
+    if "POST" in methods:
+        assert client.post(url, sent.data).status_code == 403
+    assert _state(helix.shortlist.organisation) == before
+
+
+@pytest.mark.parametrize("pattern", PATTERNS, ids=lambda pattern: pattern.name)
+def test_a_member_reads_and_changes(pattern, helen, helix):
+    url = reverse(f"sourcing:{pattern.name}", kwargs=helix.kwargs(pattern))
+    sent = _sent(pattern.name, helix, helen)
+    methods = _methods(url, helen)
+    client = client_of(helen)
+
+    before = _state(helix.shortlist.organisation)
+    response = client.get(url, sent.query)
+    assert response.status_code == (200 if "GET" in methods else 405)
+    assert _state(helix.shortlist.organisation) == before  # a GET never changes anything
+    if "POST" in methods:
+        before = _state(helix.shortlist.organisation)
+        response = client.post(url, sent.data)
+        assert response.status_code == 302, response.content.decode()[:2000]
+        assert _state(helix.shortlist.organisation) != before
+
+
+@pytest.mark.parametrize("pattern", PATTERNS, ids=lambda pattern: pattern.name)
+def test_a_change_needs_the_csrf_token(pattern, helen, helix):
+    url = reverse(f"sourcing:{pattern.name}", kwargs=helix.kwargs(pattern))
+    if "POST" not in _methods(url, helen):
+        return
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(helen)
+    before = _state(helix.shortlist.organisation)
+
+    response = client.post(url, _sent(pattern.name, helix, helen).data)
+
+    assert response.status_code == 403
+    assert _state(helix.shortlist.organisation) == before
+
+
+# Query counts
+
+
+@pytest.mark.parametrize("view", ["board", "table"])
+def test_the_board_and_table_queries_do_not_grow_with_the_candidates(
+    helen, helix_list, view, django_assert_max_num_queries
+):
+    client = client_of(helen)
+    url = f"{helix_list.get_absolute_url()}?view={view}"
+    owner = UserFactory()
+    MembershipFactory(user=owner, organisation=helix_list.organisation)
+    # The session, the user, the shortlist, its candidates (with their sites, providers and
+    # owners) and the user's role.
+    queries = 5
+
+    for count in (3, 30):
+        for index in range(helix_list.candidates.count(), count):
+            CandidateFactory(
+                shortlist=helix_list,
+                owner=owner,
+                stage=PIPELINE[index % len(PIPELINE)],
+                due_on=timezone.localdate(),
+            )
+        with django_assert_max_num_queries(queries):
+            response = client.get(url)
+        assert response.status_code == 200
+        assert len(re.findall(r'id="candidate-\d+"', response.content.decode())) == count
