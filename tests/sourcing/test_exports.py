@@ -313,6 +313,13 @@ def test_an_unknown_format_is_not_found(member, run):
     assert _export(member.user, "run-export", run.pk, "pdf").status_code == 404
 
 
+def test_the_run_page_links_its_exports(member, run):
+    page = client_of(member.user).get(run.get_absolute_url())
+    for fmt in exports.FORMATS:
+        url = reverse("sourcing:run-export", kwargs={"pk": run.pk, "fmt": fmt})
+        assert f'href="{url}"'.encode() in page.content
+
+
 # --- A shortlist --------------------------------------------------------------------------------
 
 
