@@ -1,6 +1,7 @@
 """Every page a user reaches passes axe-core with no serious or critical violation: the
-directory (plain and filtered), a profile, the methodology, sign-in, and a sponsor's briefs, brief
-form, brief and match run."""
+directory (plain and filtered), a profile, the methodology, sign-in, a sponsor's briefs, brief
+form, brief and match run, the organisation's members, and the procurement workspace: the
+shortlists, a board, a table, a candidate and the activity log."""
 
 import pytest
 from playwright.sync_api import Page
@@ -10,6 +11,7 @@ from matching.index import clear_catalogue_index
 from matching.runs import execute_run, start_run
 from partners.models import DeaSchedule, Phase, Term
 from partners.vocabulary import install_vocabulary
+from sourcing import pipeline
 from tests.browser.conftest import axe_violations
 from tests.factories import (
     PASSWORD,
@@ -47,7 +49,20 @@ def workspace(transactional_db):
     execute_run(run.pk)
     run.refresh_from_db()
     assert run.status == JobStatus.DONE
-    yield {"brief": brief, "run": run, "provider": rhine_slug}
+    shortlist = pipeline.create_shortlist(member.organisation, member.user, "EU mAb", brief)
+    added = pipeline.add_sites(
+        shortlist, run.results.values_list("site_id", flat=True), member.user, run=run
+    )
+    candidate = added.candidates[0]
+    pipeline.move(candidate, "declined", member.user, "no-capacity", "Booked until 2028")
+    pipeline.add_note(candidate, member.user, "Ask again in Q3.")
+    yield {
+        "brief": brief,
+        "run": run,
+        "provider": rhine_slug,
+        "shortlist": shortlist,
+        "candidate": candidate,
+    }
     clear_catalogue_index()
 
 
@@ -77,6 +92,12 @@ def test_every_page_passes_axe_with_no_serious_or_critical_violation(
         f"/briefs/{brief.pk}/",
         f"/briefs/{brief.pk}/edit/",
         f"/runs/{run.pk}/",
+        "/organisation/",
+        "/shortlists/",
+        f"/shortlists/{workspace['shortlist'].pk}/",
+        f"/shortlists/{workspace['shortlist'].pk}/?view=table",
+        f"/shortlists/{workspace['shortlist'].pk}/activity/",
+        workspace["candidate"].get_absolute_url(),
     ]
     found = {}
     for path in public:
