@@ -31,6 +31,7 @@ demo: install
 	$(DEMO_ENV) $(PY) manage.py seed_demo --providers $(DEMO_PROVIDERS) --seed $(DEMO_SEED)
 	$(DEMO_ENV) $(PY) manage.py recompute_compliance
 	$(DEMO_ENV) $(PY) manage.py demo_accounts
+	$(DEMO_ENV) $(PY) manage.py demo_shortlist
 	@echo "Serving CDMO Match on http://127.0.0.1:8000/ (curators: http://127.0.0.1:8000/admin/)"
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
