@@ -209,3 +209,14 @@ def test_the_forms_need_the_csrf_token(admin, bob):
 
     assert response.status_code == 403
     assert Membership.objects.filter(pk=bob.pk).exists()
+
+
+def test_the_main_navigation_leads_to_the_page_and_marks_it_current(admin):
+    client = _client(admin)
+
+    members = _soup(client.get("/organisation/")).select_one("nav[aria-label=Main]")
+    briefs = _soup(client.get("/briefs/")).select_one("nav[aria-label=Main]")
+
+    assert members.select_one('a[aria-current="page"]')["href"] == "/organisation/"
+    assert briefs.select_one('a[aria-current="page"]')["href"] == "/briefs/"
+    assert briefs.select_one('a[href="/organisation/"]').get_text() == "Organisation"
