@@ -133,6 +133,10 @@ class Candidate(TimeStamped):
         return self.score is not None
 
     @property
+    def is_selected(self) -> bool:
+        return self.stage == Stage.SELECTED
+
+    @property
     def out_of_the_race(self) -> bool:
         return self.stage in EXITS
 
