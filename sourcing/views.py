@@ -32,7 +32,7 @@ from django_htmx.http import trigger_client_event
 from core.http import HtmxHttpRequest
 from matching.models import Membership, Run
 from matching.results import BreakdownLine
-from matching.roles import membership_of, require_change
+from matching.roles import can_change, membership_of, require_change
 from partners.models import Site
 from sourcing import exports, pipeline
 from sourcing.choices import EXITS, PIPELINE, Stage
@@ -204,7 +204,7 @@ def _candidates_context(
         "view": view,
         "cards": cards,
         "columns": columns,
-        "can_change": _can_change(membership_of(request.user)),
+        "can_change": can_change(request.user),
     }
 
 
@@ -296,7 +296,7 @@ def _render_candidate(
         "move_form": move_form,
         "assign_form": assign_form,
         "note_form": note_form,
-        "can_change": _can_change(membership_of(request.user)),
+        "can_change": can_change(request.user),
     }
     return render(request, "sourcing/candidate_detail.html", context, status=status)
 
@@ -475,7 +475,7 @@ def add_control(request: HttpRequest) -> HttpResponse:
     """The "add to shortlist" fragment for `?site=<id>` (repeated) or `?provider=<id>` (its
     sites), with `&run=<id>` when the sites come from a run, shown open with `&open=1`. Empty
     (204) for viewers and people without an organisation, who cannot add."""
-    if not _can_change(membership_of(request.user)):
+    if not can_change(request.user):
         return HttpResponse(status=204)
     run = _run_of(request, request.GET.get("run"))
     sites_query = Site.objects.select_related("provider").order_by("name", "pk")
