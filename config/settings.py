@@ -127,8 +127,34 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded files (a candidate's attachments): a local folder by default; an S3-compatible store
+# (AWS S3, MinIO, Cloudflare R2…) through django-storages when a bucket is named, so that every
+# web process reads the same files. They are never served from MEDIA_URL: a view checks the
+# reader's organisation and streams them (sourcing/views).
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
+MEDIA_URL = "/media/"
+FILE_STORAGE_BUCKET = env_str("FILE_STORAGE_BUCKET")
+DEFAULT_FILE_STORAGE_BACKEND: dict[str, object] = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": FILE_STORAGE_BUCKET,
+            "endpoint_url": env_str("FILE_STORAGE_ENDPOINT_URL") or None,
+            "region_name": env_str("FILE_STORAGE_REGION") or None,
+            "access_key": env_str("FILE_STORAGE_ACCESS_KEY") or None,
+            "secret_key": env_str("FILE_STORAGE_SECRET_KEY") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+    if FILE_STORAGE_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+)
+# The largest attachment accepted, in bytes.
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_FILE_STORAGE_BACKEND,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -137,6 +163,21 @@ STORAGES = {
         )
     },
 }
+
+# Mail (organisation invitations): printed to the console unless an SMTP host is set.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CDMO Match <no-reply@cdmo-match.local>")
+# How long an invitation link works, in hours.
+INVITATION_VALID_HOURS = env_int("INVITATION_VALID_HOURS", 7 * 24)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

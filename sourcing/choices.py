@@ -58,3 +58,21 @@ class Verb(models.TextChoices):
     NOTED = "noted", "noted"
     REMOVED = "removed", "removed"
     EXPORTED = "exported", "exported"
+    QUOTED = "quoted", "recorded a quote for"
+    ATTACHED = "attached", "attached a file to"
+    DETACHED = "detached", "deleted a file of"
+    CRITERIA = "criteria", "changed the evaluation criteria"
+    SCORED = "scored", "scored"
+    REVEALED = "revealed", "revealed the team scores"
+    DECIDED = "decided", "decided"
+    REOPENED = "reopened", "reopened the decision"
+
+
+class AttachmentKind(models.TextChoices):
+    """What a file attached to a candidate is."""
+
+    RFI_ANSWER = "rfi-answer", "RFI answer"
+    PROPOSAL = "proposal", "Proposal"
+    AUDIT_REPORT = "audit-report", "Audit report"
+    CDA = "cda", "Confidentiality agreement"
+    OTHER = "other", "Other"

@@ -1,17 +1,31 @@
 """Shortlists of sites, the candidates on them and what happened to each: where a sourcing
 decision is made (DESIGN.md, "Sourcing")."""
 
+from pathlib import PurePath
+from uuid import uuid4
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from core.models import TimeStamped
-from sourcing.choices import EXITS, ExitReason, Stage, Verb
+from sourcing.choices import EXITS, AttachmentKind, ExitReason, Stage, Verb
 from sourcing.querysets import CandidateQuerySet, ShortlistQuerySet
 
-__all__ = ["Activity", "Candidate", "Note", "Shortlist"]
+__all__ = [
+    "Activity",
+    "Attachment",
+    "Candidate",
+    "Criterion",
+    "Decision",
+    "Note",
+    "Quote",
+    "Score",
+    "Shortlist",
+]
 
 
 class Shortlist(TimeStamped):
@@ -37,6 +51,17 @@ class Shortlist(TimeStamped):
         related_name="+",
         editable=False,
     )
+    # Team scores stay hidden from a member until they have entered their own, unless an admin
+    # has revealed them to everyone (viewers included).
+    scores_revealed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    scores_revealed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
 
     objects = ShortlistQuerySet.as_manager()
 
@@ -52,6 +77,10 @@ class Shortlist(TimeStamped):
 
     def get_absolute_url(self) -> str:
         return reverse("sourcing:shortlist", kwargs={"pk": self.pk})
+
+    @property
+    def scores_revealed(self) -> bool:
+        return self.scores_revealed_at is not None
 
 
 class Candidate(TimeStamped):
@@ -195,3 +224,201 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.get_verb_display()} {self.summary}"
+
+
+class Quote(TimeStamped):
+    """A provider's quote for a candidate, in the same fields for every provider, so that
+    proposals line up in the comparison. One per candidate: a revised quote replaces it (the
+    activity log keeps who recorded each and when)."""
+
+    candidate = models.OneToOneField(Candidate, on_delete=models.CASCADE, related_name="quote")
+    price = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, help_text="ISO 4217 code, e.g. EUR, USD, CHF.")
+    batches = models.PositiveIntegerField(
+        "batches covered", null=True, blank=True, help_text="How many batches the price covers."
+    )
+    scale_l = models.FloatField(
+        "batch scale (L)", null=True, blank=True, help_text="The batch size the price is for."
+    )
+    lead_time_weeks = models.PositiveIntegerField("lead time (weeks)", null=True, blank=True)
+    minimum_order_batches = models.PositiveIntegerField(
+        "minimum order (batches)", null=True, blank=True
+    )
+    valid_until = models.DateField(null=True, blank=True)
+    assumptions = models.TextField(blank=True, help_text="What the provider assumed in pricing.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["candidate_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price__gte=0), name="%(app_label)s_%(class)s_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(scale_l__isnull=True) | Q(scale_l__gt=0),
+                name="%(app_label)s_%(class)s_scale_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"),
+                name="%(app_label)s_%(class)s_currency_code",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.price} for {self.candidate}"
+
+    @property
+    def expired(self) -> bool:
+        return self.valid_until is not None and self.valid_until < timezone.localdate()
+
+
+def attachment_path(attachment: "Attachment", filename: str) -> str:
+    """Where an attachment's file is stored: a folder per organisation, then a random one, so
+    that two files of the same name never collide and no path can be guessed."""
+    organisation_id = attachment.candidate.shortlist.organisation_id
+    return f"sourcing/{organisation_id}/{uuid4().hex}/{PurePath(filename).name}"
+
+
+class Attachment(models.Model):
+    """A file attached to a candidate (an RFI answer, a proposal, an audit report), served only
+    to members of the candidate's organisation."""
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(max_length=20, choices=AttachmentKind.choices)
+    file = models.FileField(upload_to=attachment_path, max_length=500)
+    name = models.CharField(max_length=255, help_text="The file's name as it was uploaded.")
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField(help_text="Bytes.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["candidate_id", "-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Criterion(models.Model):
+    """One of a shortlist's own evaluation criteria (quote, responsiveness, technical answer,
+    audit outcome…) with its weight in the team's score."""
+
+    shortlist = models.ForeignKey(Shortlist, on_delete=models.CASCADE, related_name="criteria")
+    name = models.CharField(max_length=100)
+    weight = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["shortlist_id", "position", "id"]
+        verbose_name_plural = "criteria"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shortlist", "name"],
+                name="%(app_label)s_%(class)s_unique_name",
+                violation_error_message="The shortlist already has a criterion of that name.",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gte=1, weight__lte=100),
+                name="%(app_label)s_%(class)s_weight_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Score(TimeStamped):
+    """One member's score, 1 to 5, of one candidate on one of the shortlist's criteria. A
+    criterion a member has not scored has no row: missing, never zero."""
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="scores")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    value = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["candidate_id", "criterion_id", "member_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate", "criterion", "member"],
+                name="%(app_label)s_%(class)s_one_per_member",
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gte=1, value__lte=5),
+                name="%(app_label)s_%(class)s_value_range",
+            ),
+        ]
+        indexes = [
+            # Has this member scored anything on the shortlist yet (what they may see).
+            models.Index(fields=["member", "candidate"], name="sourcing_score_member_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} gave {self.candidate} {self.value} on {self.criterion}"
+
+
+class Decision(models.Model):
+    """A frozen record of a selection: the brief as it was, the run's scores, the comparison,
+    the quotes, the team scores and the notes, who decided, when and why. It reads the same
+    whatever later changes in the catalogue or the brief; reopening the decision marks this
+    record reopened (it stays) and the next selection makes a new one."""
+
+    shortlist = models.ForeignKey(Shortlist, on_delete=models.CASCADE, related_name="decisions")
+    number = models.PositiveIntegerField(help_text="1 for the shortlist's first decision, …")
+    # Which candidates were chosen (one, or two for dual sourcing), for lookups; the record
+    # itself reads from the snapshot, which keeps their names should they be removed.
+    chosen = models.ManyToManyField(Candidate, related_name="decisions", blank=True)
+    rationale = models.TextField()
+    snapshot = models.JSONField(default=dict)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_by_name = models.CharField(max_length=150)
+    decided_at = models.DateTimeField(default=timezone.now, editable=False)
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reopen_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["shortlist_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shortlist", "number"], name="%(app_label)s_%(class)s_unique_number"
+            ),
+            models.UniqueConstraint(
+                fields=["shortlist"],
+                condition=Q(reopened_at__isnull=True),
+                name="%(app_label)s_%(class)s_one_standing",
+                violation_error_message="The shortlist already has a standing decision.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Decision {self.number} on {self.shortlist}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sourcing:decision", kwargs={"pk": self.shortlist_id, "number": self.number})
+
+    @property
+    def standing(self) -> bool:
+        return self.reopened_at is None

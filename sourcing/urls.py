@@ -3,7 +3,7 @@ control other pages load; included at the site's root."""
 
 from django.urls import path
 
-from sourcing import views
+from sourcing.views import shortlists as views
 
 app_name = "sourcing"
 
@@ -20,4 +20,8 @@ urlpatterns = [
     path("shortlists/<int:pk>/candidates/<int:cid>/remove/", views.remove, name="remove"),
     path("shortlists/<int:pk>/export.<str:fmt>", views.shortlist_export, name="shortlist-export"),
     path("runs/<int:pk>/export.<str:fmt>", views.run_export, name="run-export"),
+    # Quotes and attachments (sourcing/views/documents.py)
+    # Team scoring (sourcing/views/scoring.py)
+    # Comparison (sourcing/views/comparison.py)
+    # Decisions (sourcing/views/decisions.py)
 ]

@@ -25,6 +25,12 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings, tmp_path):
+    """Uploaded files (attachments) go to a folder of the test's own, never the project's."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(request):
     """Run tasks in-process for every test but those marked `worker`, which use a real one."""
     from config.celery import app

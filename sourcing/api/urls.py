@@ -9,5 +9,9 @@ app_name = "sourcing-api"
 router = SimpleRouter()
 router.register("shortlists", views.ShortlistViewSet, basename="shortlist")
 router.register("candidates", views.CandidateViewSet, basename="candidate")
+# Quotes and attachments (sourcing/api/documents.py)
+# Team scoring (sourcing/api/scoring.py)
+# Comparison (sourcing/api/comparison.py)
+# Decisions (sourcing/api/decisions.py)
 
 urlpatterns = router.urls

@@ -19,7 +19,17 @@ from matching.models import Result, Run
 from partners.models import Site
 from sourcing import urls as sourcing_urls
 from sourcing.choices import PIPELINE, Stage, Verb
-from sourcing.models import Activity, Candidate, Note, Shortlist
+from sourcing.models import (
+    Activity,
+    Attachment,
+    Candidate,
+    Criterion,
+    Decision,
+    Note,
+    Quote,
+    Score,
+    Shortlist,
+)
 from tests.factories import (
     CandidateFactory,
     MembershipFactory,
@@ -101,6 +111,36 @@ def _state(organisation) -> tuple:
             Note.objects.filter(candidate__shortlist__organisation=organisation)
             .order_by("pk")
             .values_list("pk", "text")
+        ),
+        list(
+            Shortlist.objects.filter(organisation=organisation)
+            .order_by("pk")
+            .values_list("pk", "scores_revealed_at")
+        ),
+        list(
+            Quote.objects.filter(candidate__shortlist__organisation=organisation)
+            .order_by("pk")
+            .values_list("pk", "price", "currency", "valid_until", "updated_at")
+        ),
+        list(
+            Attachment.objects.filter(candidate__shortlist__organisation=organisation)
+            .order_by("pk")
+            .values_list("pk", "name", "size")
+        ),
+        list(
+            Criterion.objects.filter(shortlist__organisation=organisation)
+            .order_by("pk")
+            .values_list("pk", "name", "weight", "position")
+        ),
+        list(
+            Score.objects.filter(candidate__shortlist__organisation=organisation)
+            .order_by("pk")
+            .values_list("pk", "member_id", "value", "updated_at")
+        ),
+        list(
+            Decision.objects.filter(shortlist__organisation=organisation)
+            .order_by("pk")
+            .values_list("pk", "number", "reopened_at")
         ),
         # An export is logged, but changes nothing.
         list(

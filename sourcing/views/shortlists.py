@@ -1,4 +1,4 @@
-"""The procurement workspace as pages: an organisation's shortlists, each as a board of the
+"""Shortlists as pages: an organisation's shortlists, each as a board of the
 pipeline's stages or as a table, a candidate's page, the activity log, and the "add to
 shortlist" control that the run page, the profiles and the directory load from here (htmx).
 
