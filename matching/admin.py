@@ -1,8 +1,9 @@
-"""Curators' admin for sponsor organisations, their members and their briefs."""
+"""Curators' admin for sponsor organisations, their members, invitations and briefs."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
-from matching.models import Brief, Membership, Organisation
+from matching.models import Brief, Invitation, Membership, Organisation
 
 
 class MembershipInline(admin.TabularInline):
@@ -28,3 +29,29 @@ class BriefAdmin(admin.ModelAdmin):
     autocomplete_fields = ["organisation"]
     filter_horizontal = ["dosage_forms", "services", "technologies"]
     readonly_fields = ["created_by", "created_at", "updated_at"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-mostly: invitations are sent from the members page, whose mail carries the only copy
+    of the link's token; here a curator reads them and may withdraw one."""
+
+    list_display = ["email", "organisation", "role", "invited_by", "created_at", "expires_at"]
+    list_filter = ["organisation", "role"]
+    list_select_related = ["organisation", "invited_by"]
+    search_fields = ["email", "organisation__name"]
+    readonly_fields = [
+        "organisation",
+        "email",
+        "role",
+        "invited_by",
+        "created_at",
+        "updated_at",
+        "expires_at",
+        "accepted_at",
+        "accepted_by",
+    ]
+    fields = [*readonly_fields, "revoked_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,10 +1,12 @@
 """Sponsor organisations, their members and their briefs: what a sponsor asks the catalogue for."""
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 
 from core.choices import JobStatus
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Brief",
+    "Invitation",
+    "InvitationQuerySet",
     "Membership",
     "Organisation",
     "Result",
@@ -72,6 +76,92 @@ class Membership(TimeStamped):
     def can_change(self) -> bool:
         """Whether the member may change the organisation's briefs, runs and shortlists."""
         return self.role in (Role.ADMIN, Role.MEMBER)
+
+
+class InvitationQuerySet(models.QuerySet):
+    def open(self) -> "InvitationQuerySet":
+        """Neither accepted nor revoked (an open invitation may have expired)."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+
+    def pending(self, now: datetime) -> "InvitationQuerySet":
+        """Open and not yet expired at `now`: the link still works."""
+        return self.open().filter(expires_at__gt=now)
+
+
+class Invitation(TimeStamped):
+    """An admin's invitation to an e-mail address to join the organisation with a role.
+
+    The link mailed to the address carries a random token; only its SHA-256 is stored, so the
+    table alone cannot be used to join. A link works once, until `expires_at`, unless revoked.
+    Addresses are stored lower-cased: an organisation has one open invitation per address,
+    whatever its case (matching/invitations.py replaces an open one when the address is invited
+    again).
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The accept page looks an invitation up by the hash of its link's token; the
+            # unique index serves that lookup.
+            models.UniqueConstraint(
+                fields=["token_hash"], name="%(app_label)s_%(class)s_unique_token_hash"
+            ),
+            models.UniqueConstraint(
+                "organisation",
+                Lower("email"),
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="%(app_label)s_%(class)s_one_open_per_email",
+                violation_error_message="This address already has an open invitation.",
+            ),
+            models.CheckConstraint(
+                condition=Q(email=Lower("email")),
+                name="%(app_label)s_%(class)s_email_lower_case",
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True) | Q(revoked_at__isnull=True),
+                name="%(app_label)s_%(class)s_not_accepted_and_revoked",
+            ),
+        ]
+        indexes = [
+            # The members page's pending invitations and the daily count of an organisation's
+            # invitations: its invitations, newest first.
+            models.Index(
+                fields=["organisation", "-created_at"], name="matching_invit_org_created_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organisation} ({self.role})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
 
 
 def organisation_of(user: "User | AnonymousUser") -> Organisation | None:
