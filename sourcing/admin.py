@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from sourcing.models import Activity, Candidate, Shortlist
+from sourcing.models import Activity, Attachment, Candidate, Quote, Shortlist
 
 
 class CandidateInline(admin.TabularInline):
@@ -35,4 +35,33 @@ class ActivityAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Quote)
+class QuoteAdmin(admin.ModelAdmin):
+    list_display = ["candidate", "currency", "price", "valid_until", "recorded_by", "updated_at"]
+    list_select_related = ["candidate", "recorded_by"]
+    search_fields = ["candidate__site_name", "candidate__provider_name"]
+    raw_id_fields = ["candidate"]
+    readonly_fields = ["recorded_by"]
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    """Read only: files are attached and deleted from the candidate's page, which checks them
+    and logs the change."""
+
+    list_display = ["name", "kind", "candidate", "size", "uploaded_by", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["candidate", "uploaded_by"]
+    search_fields = ["name", "candidate__site_name", "candidate__provider_name"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -14,7 +14,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from matching.models import Brief, Organisation
-from sourcing.choices import EXITS, PIPELINE, ExitReason
+from sourcing.choices import EXITS, PIPELINE, AttachmentKind, ExitReason
+from sourcing.documents import ACCEPT_ATTRIBUTE, ACCEPTED_LIST, max_size
 
 T = TypeVar("T")
 
@@ -185,3 +186,145 @@ class NoteForm(PipelineForm):
         required=False,  # the pipeline says what is missing
         widget=forms.Textarea(attrs={"rows": 3, "required": True}),
     )
+
+
+# --- Quotes and attachments (sourcing/documents.py decides) -------------------------------------
+
+
+class QuoteForm(PipelineForm):
+    """A provider's quote: the same fields for every provider. Only the price and currency are
+    needed; sourcing/documents.py says what is missing or out of range."""
+
+    price = forms.DecimalField(
+        label="Price",
+        required=False,
+        decimal_places=2,
+        max_digits=14,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
+    )
+    currency = forms.CharField(
+        label="Currency",
+        max_length=10,
+        required=False,
+        help_text="ISO 4217 code, e.g. EUR, USD, CHF.",
+        widget=forms.TextInput(
+            attrs={"list": "currency-codes", "autocomplete": "off", "size": 5, "maxlength": 3}
+        ),
+    )
+    batches = forms.IntegerField(label="Batches covered", required=False)
+    scale_l = forms.FloatField(label="Batch scale (L)", required=False)
+    lead_time_weeks = forms.IntegerField(label="Lead time (weeks)", required=False)
+    minimum_order_batches = forms.IntegerField(label="Minimum order (batches)", required=False)
+    valid_until = forms.DateField(
+        label="Valid until",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    assumptions = forms.CharField(
+        label="Assumptions",
+        required=False,
+        help_text="What the provider assumed in pricing.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class AttachmentForm(PipelineForm):
+    """A file to attach to a candidate, and what it is."""
+
+    kind = forms.ChoiceField(label="What it is", choices=AttachmentKind.choices)
+    file = forms.FileField(label="File", required=False, allow_empty_file=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].widget.attrs["accept"] = ACCEPT_ATTRIBUTE
+        self.fields["file"].help_text = f"{ACCEPTED_LIST}; at most {max_size()}."
+
+
+# --- Team scoring ------------------------------------------------------------------------------
+
+
+class CriterionForm(PipelineForm):
+    """One row of a shortlist's evaluation criteria: its name, weight and place, or removed. A
+    row without a name, weight or id is an unused blank one."""
+
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(
+        label="Name", required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    # Read as given: sourcing/scoring.py says what a weight may be.
+    weight = forms.CharField(
+        label="Weight",
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 1, "max": 100, "step": 1, "class": "score-number"}),
+    )
+    order = forms.IntegerField(
+        label="Order",
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 1, "step": 1, "class": "score-number"}),
+    )
+    remove = forms.BooleanField(label="Remove", required=False)
+
+    @property
+    def blank(self) -> bool:
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        return not (data.get("id") or (data.get("name") or "").strip() or data.get("weight"))
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        """Add the error; a field in error is described by its own message, beside it."""
+        forms.Form.add_error(self, field, error)
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"{self.prefix}-{name}-error"
+
+
+CriteriaFormSet = forms.formset_factory(CriterionForm, extra=2, max_num=40, absolute_max=60)
+
+
+def score_field_name(candidate_id: int, criterion_id: int) -> str:
+    """The scorecard's field for a candidate on a criterion."""
+    return f"s-{candidate_id}-{criterion_id}"
+
+
+SCORE_CHOICES = [("", "— not scored"), *((str(value), str(value)) for value in range(1, 6))]
+
+
+class ScorecardForm(PipelineForm):
+    """A member's own scores: a select per candidate and criterion, 1 to 5 or not scored. A
+    field the request does not send is left as it is (a page loaded before a criterion was
+    added does not clear its scores)."""
+
+    def __init__(
+        self,
+        *args: Any,
+        candidates: list[Any],
+        criteria: list[Any],
+        own: Mapping[int, Mapping[int, int]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.candidates = candidates
+        self.criteria = criteria
+        for candidate in candidates:
+            for criterion in criteria:
+                name = score_field_name(candidate.pk, criterion.pk)
+                self.fields[name] = forms.ChoiceField(
+                    label=f"{candidate.site_name} ({candidate.provider_name}), {criterion.name}",
+                    choices=SCORE_CHOICES,
+                    required=False,
+                    initial=own.get(candidate.pk, {}).get(criterion.pk, ""),
+                    error_messages={"invalid_choice": "Scores run from 1 to 5."},
+                )
+
+    def sent(self) -> dict[int, dict[int, int | None]]:
+        """The scores sent, per candidate: criterion id → 1..5, or None for not scored."""
+        sent: dict[int, dict[int, int | None]] = {}
+        for candidate in self.candidates:
+            for criterion in self.criteria:
+                name = score_field_name(candidate.pk, criterion.pk)
+                if self.add_prefix(name) not in self.data:
+                    continue
+                value = self.cleaned_data.get(name)
+                sent.setdefault(candidate.pk, {})[criterion.pk] = int(value) if value else None
+        return sent

@@ -3,6 +3,7 @@ control other pages load; included at the site's root."""
 
 from django.urls import path
 
+from sourcing.views import documents
 from sourcing.views import shortlists as views
 
 app_name = "sourcing"
@@ -21,6 +22,18 @@ urlpatterns = [
     path("shortlists/<int:pk>/export.<str:fmt>", views.shortlist_export, name="shortlist-export"),
     path("runs/<int:pk>/export.<str:fmt>", views.run_export, name="run-export"),
     # Quotes and attachments (sourcing/views/documents.py)
+    path("shortlists/<int:pk>/candidates/<int:cid>/quote/", documents.quote, name="quote"),
+    path("shortlists/<int:pk>/candidates/<int:cid>/attachments/", documents.attach, name="attach"),
+    path(
+        "shortlists/<int:pk>/candidates/<int:cid>/attachments/<int:aid>/",
+        documents.download,
+        name="attachment",
+    ),
+    path(
+        "shortlists/<int:pk>/candidates/<int:cid>/attachments/<int:aid>/delete/",
+        documents.detach,
+        name="detach",
+    ),
     # Team scoring (sourcing/views/scoring.py)
     # Comparison (sourcing/views/comparison.py)
     # Decisions (sourcing/views/decisions.py)

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
+from django.forms.models import model_to_dict
 from django.http import (
     FileResponse,
     Http404,
@@ -36,11 +37,14 @@ from matching.roles import can_change, membership_of, require_change
 from partners.models import Site
 from sourcing import exports, pipeline
 from sourcing.choices import EXITS, PIPELINE, Stage
+from sourcing.documents import CURRENCIES, quote_of
 from sourcing.forms import (
     AddForm,
     AssignForm,
+    AttachmentForm,
     MoveForm,
     NoteForm,
+    QuoteForm,
     ShortlistForm,
     returns_to,
 )
@@ -70,7 +74,12 @@ def _shortlist(request: HttpRequest, pk: int) -> Shortlist:
 
 def _candidate(request: HttpRequest, pk: int, cid: int) -> Candidate:
     candidates = Candidate.objects.for_user(request.user).select_related(
-        "shortlist__brief", "shortlist__organisation", "site__provider", "owner", "run"
+        "shortlist__brief",
+        "shortlist__organisation",
+        "site__provider",
+        "owner",
+        "run",
+        "quote__recorded_by",
     )
     return get_object_or_404(candidates, pk=cid, shortlist_id=pk)
 
@@ -256,8 +265,11 @@ def _render_candidate(
     move_form: MoveForm | None = None,
     assign_form: AssignForm | None = None,
     note_form: NoteForm | None = None,
+    extra: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The candidate's page; `extra` replaces parts of its context (a refused form of another
+    part of the workspace, with its errors)."""
     shortlist = candidate.shortlist
     site = candidate.site
     profile_url = (
@@ -297,8 +309,23 @@ def _render_candidate(
         "assign_form": assign_form,
         "note_form": note_form,
         "can_change": can_change(request.user),
+        **_documents_context(candidate),
     }
+    context.update(extra or {})
     return render(request, "sourcing/candidate_detail.html", context, status=status)
+
+
+def _documents_context(candidate: Candidate) -> dict[str, Any]:
+    """The candidate's quote and attached files, with the forms that record and attach them."""
+    quote = quote_of(candidate)
+    initial = model_to_dict(quote, exclude=["id", "candidate", "recorded_by"]) if quote else {}
+    return {
+        "quote": quote,
+        "quote_form": QuoteForm(initial=initial, auto_id="quote-%s"),
+        "attachments": candidate.attachments.select_related("uploaded_by"),
+        "attachment_form": AttachmentForm(auto_id="attachment-%s"),
+        "currencies": sorted(CURRENCIES),
+    }
 
 
 @login_required

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, reverse
 from django.utils import timezone
@@ -17,8 +18,9 @@ from django.utils import timezone
 from core.choices import JobStatus
 from matching.models import Result, Run
 from partners.models import Site
+from sourcing import documents
 from sourcing import urls as sourcing_urls
-from sourcing.choices import PIPELINE, Stage, Verb
+from sourcing.choices import PIPELINE, AttachmentKind, Stage, Verb
 from sourcing.models import (
     Activity,
     Attachment,
@@ -42,6 +44,8 @@ from tests.sourcing.conftest import client_of
 
 pytestmark = pytest.mark.django_db
 
+# The smallest file an attachment walks with.
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PATTERNS = [pattern for pattern in sourcing_urls.urlpatterns if isinstance(pattern, URLPattern)]
 
 
@@ -53,6 +57,7 @@ class Helix:
     candidate: Candidate
     run: Run
     site: Site
+    attachment: Attachment | None = None
 
     def kwargs(self, pattern: URLPattern) -> dict[str, object]:
         """The URL's arguments, naming Helix's shortlist and candidate; a run's URL (named
@@ -61,6 +66,8 @@ class Helix:
         if str(pattern.name).startswith("run-"):
             values["pk"] = self.run.pk
         values["fmt"] = "csv"
+        if self.attachment is not None:
+            values["aid"] = self.attachment.pk
         missing = set(pattern.pattern.converters) - set(values)
         assert not missing, f"Give the walk a value for {missing} of {pattern.name}"
         return {name: values[name] for name in pattern.pattern.converters}
@@ -89,6 +96,9 @@ def _sent(name: str, helix: Helix, member) -> Sent:
         "move": Sent(data={"stage": Stage.CONTACTED, "view": "board"}),
         "assign": Sent(data={"owner": member.pk, "due_on": tomorrow.isoformat()}),
         "note": Sent(data={"text": "Walked"}),
+        "quote": Sent(data={"price": "1250000", "currency": "eur", "batches": 3}),
+        # A new file each time: an uploaded file is read once.
+        "attach": Sent(data={"kind": "proposal", "file": SimpleUploadedFile("offer.pdf", PDF)}),
     }.get(name, Sent())
 
 
@@ -158,7 +168,10 @@ def helix(helen, helix_list) -> Helix:
     run = RunFactory(brief=helix_list.brief, status=JobStatus.DONE, finished_at=timezone.now())
     Result.objects.create(run=run, site=site, eligible=True, rank=1, score=90, breakdown=[])
     candidate = CandidateFactory(shortlist=helix_list, site__name="Milan")
-    return Helix(helix_list, candidate, run, site)
+    attachment = documents.attach(
+        candidate, helen, SimpleUploadedFile("rfi.pdf", PDF), AttachmentKind.RFI_ANSWER
+    )
+    return Helix(helix_list, candidate, run, site, attachment=attachment)
 
 
 def _methods(url: str, user) -> set[str]:
