@@ -4,6 +4,7 @@ control other pages load; included at the site's root."""
 from django.urls import path
 
 from sourcing.views import documents
+from sourcing.views import scoring as scoring_views
 from sourcing.views import shortlists as views
 
 app_name = "sourcing"
@@ -35,6 +36,9 @@ urlpatterns = [
         name="detach",
     ),
     # Team scoring (sourcing/views/scoring.py)
+    path("shortlists/<int:pk>/criteria/", scoring_views.criteria, name="criteria"),
+    path("shortlists/<int:pk>/scores/", scoring_views.scores, name="scores"),
+    path("shortlists/<int:pk>/scores/reveal/", scoring_views.reveal, name="scores-reveal"),
     # Comparison (sourcing/views/comparison.py)
     # Decisions (sourcing/views/decisions.py)
 ]

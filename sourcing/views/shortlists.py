@@ -35,7 +35,7 @@ from matching.models import Membership, Run
 from matching.results import BreakdownLine
 from matching.roles import can_change, membership_of, require_change
 from partners.models import Site
-from sourcing import exports, pipeline
+from sourcing import exports, pipeline, scoring
 from sourcing.choices import EXITS, PIPELINE, Stage
 from sourcing.documents import CURRENCIES, quote_of
 from sourcing.forms import (
@@ -310,9 +310,16 @@ def _render_candidate(
         "note_form": note_form,
         "can_change": can_change(request.user),
         **_documents_context(candidate),
+        **_team_score_context(request, candidate),
     }
     context.update(extra or {})
     return render(request, "sourcing/candidate_detail.html", context, status=status)
+
+
+def _team_score_context(request: HttpRequest, candidate: Candidate) -> dict[str, Any]:
+    """The team's weighted mean of the candidate, where the viewer may see it (three queries)."""
+    team = scoring.team_scores(candidate.shortlist, [candidate.pk], request.user)
+    return {"team_score": team.by_candidate[candidate.pk], "team_criteria": team.criteria}
 
 
 def _documents_context(candidate: Candidate) -> dict[str, Any]:

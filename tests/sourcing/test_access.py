@@ -16,7 +16,8 @@ from django.urls import URLPattern, reverse
 from django.utils import timezone
 
 from core.choices import JobStatus
-from matching.models import Result, Run
+from matching.choices import Role
+from matching.models import Membership, Result, Run
 from partners.models import Site
 from sourcing import documents
 from sourcing import urls as sourcing_urls
@@ -76,11 +77,13 @@ class Helix:
 @dataclass
 class Sent:
     """What a URL is sent: its query (GET) and form data (POST); `names_helix`: whether these
-    name one of Helix's objects (so that another organisation gets a 404)."""
+    name one of Helix's objects (so that another organisation gets a 404); `admin_only`: whether
+    the change is an admin's (a plain member gets a 403)."""
 
     query: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
     names_helix: bool = False
+    admin_only: bool = False
 
 
 def _sent(name: str, helix: Helix, member) -> Sent:
@@ -99,6 +102,16 @@ def _sent(name: str, helix: Helix, member) -> Sent:
         "quote": Sent(data={"price": "1250000", "currency": "eur", "batches": 3}),
         # A new file each time: an uploaded file is read once.
         "attach": Sent(data={"kind": "proposal", "file": SimpleUploadedFile("offer.pdf", PDF)}),
+        "criteria": Sent(
+            data={
+                "criteria-TOTAL_FORMS": 1,
+                "criteria-INITIAL_FORMS": 0,
+                "criteria-0-name": "Walked",
+                "criteria-0-weight": 2,
+            }
+        ),
+        "scores": Sent(data={f"s-{helix.candidate.pk}-{helix.shortlist.criteria.get().pk}": 4}),
+        "scores-reveal": Sent(admin_only=True),
     }.get(name, Sent())
 
 
@@ -168,6 +181,7 @@ def helix(helen, helix_list) -> Helix:
     run = RunFactory(brief=helix_list.brief, status=JobStatus.DONE, finished_at=timezone.now())
     Result.objects.create(run=run, site=site, eligible=True, rank=1, score=90, breakdown=[])
     candidate = CandidateFactory(shortlist=helix_list, site__name="Milan")
+    Criterion.objects.create(shortlist=helix_list, name="Quote", weight=3)
     attachment = documents.attach(
         candidate, helen, SimpleUploadedFile("rfi.pdf", PDF), AttachmentKind.RFI_ANSWER
     )
@@ -260,6 +274,10 @@ def test_a_member_reads_and_changes(pattern, helen, helix):
     assert _state(helix.shortlist.organisation) == before  # a GET never changes anything
     if "POST" in methods:
         before = _state(helix.shortlist.organisation)
+        if sent.admin_only:
+            assert client.post(url, sent.data).status_code == 403
+            assert _state(helix.shortlist.organisation) == before
+            Membership.objects.filter(user=helen).update(role=Role.ADMIN)
         response = client.post(url, sent.data)
         assert response.status_code == 302, response.content.decode()[:2000]
         assert _state(helix.shortlist.organisation) != before
