@@ -246,6 +246,7 @@ SPECTACULAR_SETTINGS = {
         "CertificationKindEnum": "partners.choices.CertificationKind",
         "CertificationStatusEnum": "partners.choices.CertificationStatus",
         "RunStatusEnum": "core.choices.JobStatus",
+        "AttachmentKindEnum": "sourcing.choices.AttachmentKind",
     },
 }
 

@@ -359,8 +359,12 @@ def check_file(upload: File) -> tuple[str, FileType]:
     size = upload.size or 0
     if size == 0:
         raise ValidationError({"file": f"{name} is empty: choose the file with its content."})
-    if size > settings.ATTACHMENT_MAX_BYTES:
-        raise ValidationError({"file": f"{name} is {_size(size)}; the limit is {max_size()}."})
+    limit = settings.ATTACHMENT_MAX_BYTES
+    if size > limit:
+        shown, most = _size(size), max_size()
+        if shown == most:  # just over: rounded, the two would read the same
+            shown, most = f"{size:,} bytes", f"{most} ({limit:,} bytes)"
+        raise ValidationError({"file": f"{name} is {shown}; the limit is {most}."})
     upload.seek(0)
     try:
         right = file_type.looks_right(upload)

@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from sourcing.api import views
+from sourcing.api import documents, views
 
 app_name = "sourcing-api"
 
@@ -10,6 +10,8 @@ router = SimpleRouter()
 router.register("shortlists", views.ShortlistViewSet, basename="shortlist")
 router.register("candidates", views.CandidateViewSet, basename="candidate")
 # Quotes and attachments (sourcing/api/documents.py)
+router.register("candidates", documents.CandidateDocumentsViewSet, basename="candidate-documents")
+router.register("attachments", documents.AttachmentViewSet, basename="attachment")
 # Team scoring (sourcing/api/scoring.py)
 # Comparison (sourcing/api/comparison.py)
 # Decisions (sourcing/api/decisions.py)

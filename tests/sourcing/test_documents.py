@@ -361,6 +361,19 @@ def test_a_file_over_the_limit_is_refused_with_both_sizes(candidate, helen, sett
     assert stored_files() == []
 
 
+def test_a_file_just_over_the_limit_gives_the_sizes_in_bytes(candidate, helen, settings):
+    settings.ATTACHMENT_MAX_BYTES = 20 * MB
+    big = upload("audit.pdf")
+    big.size = 20 * MB + 100
+
+    with pytest.raises(ValidationError) as refused:
+        documents.attach(candidate, helen, big, AttachmentKind.AUDIT_REPORT)
+
+    assert refused.value.message_dict["file"] == [
+        "audit.pdf is 20,971,620 bytes; the limit is 20 MB (20,971,520 bytes)."
+    ]
+
+
 def test_an_unknown_kind_is_refused_naming_it(candidate, helen):
     with pytest.raises(ValidationError) as refused:
         documents.attach(candidate, helen, upload("a.pdf"), "invoice")
