@@ -1,13 +1,17 @@
-"""The brief form: a sponsor's needs in five fieldsets, checked by the rules the API uses too."""
+"""The brief form: a sponsor's needs in five fieldsets, checked by the rules the API uses too; the
+run form; the invitation form and the account form of an invitation's accept page."""
 
 from typing import Any, cast
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm, UsernameField
+from django.contrib.auth.password_validation import password_validators_help_texts
 from django_countries import countries
 
-from matching.choices import DEFAULT_WEIGHT, MAX_WEIGHT, MIN_WEIGHT, Criterion
+from matching.choices import DEFAULT_WEIGHT, MAX_WEIGHT, MIN_WEIGHT, Criterion, Role
 from matching.engine.criteria import TERM_SETS, BriefCriteria, brief_criteria
-from matching.models import Brief, RunMethod
+from matching.models import Brief, Invitation, RunMethod
 from matching.validation import brief_errors
 from partners.choices import MARKET_AUTHORITY, CertificationKind, Region, TermKind
 from partners.models import Term
@@ -210,3 +214,64 @@ class RunStartForm(forms.Form):
         "ideal on every criterion at once rank first.",
         error_messages={"invalid_choice": "Choose weighted mean or TOPSIS."},
     )
+
+
+class InvitationForm(forms.Form):
+    """The members page's "Invite a colleague" form; matching/invitations.py checks the address."""
+
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        error_messages={
+            "required": "Enter the colleague's e-mail address.",
+            "invalid": "Enter an e-mail address, such as name@example.com.",
+        },
+    )
+    role = forms.ChoiceField(
+        choices=Role.choices,
+        initial=Role.MEMBER,
+        error_messages={"invalid_choice": "Choose admin, member or viewer."},
+    )
+
+
+class InvitedAccountForm(UserCreationForm):
+    """A new account made through an invitation: its address is the invited one, fixed.
+
+    The passwords are checked by the project's password validators (the address included, so a
+    password too close to it is refused)."""
+
+    email = forms.EmailField(
+        label="E-mail address",
+        disabled=True,
+        required=False,
+        help_text="The address the invitation was sent to.",
+    )
+
+    class Meta:
+        model = get_user_model()
+        fields = ("username",)
+        field_classes = {"username": UsernameField}
+
+    def __init__(self, *args: Any, invitation: Invitation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.invitation = invitation
+        self.fields["email"].initial = invitation.email
+        self.instance.email = invitation.email
+        self.order_fields(["username", "email", "password1", "password2"])
+        fields = self.fields
+        fields["username"].help_text = "You sign in with it: letters, digits and @ . + - _ only."
+        fields["username"].error_messages["required"] = "Choose a username."
+        # Django's help is an HTML list; one plain sentence each reads better under the field.
+        fields["password1"].help_text = " ".join(password_validators_help_texts())
+        fields["password1"].error_messages["required"] = "Choose a password."
+        fields["password2"].error_messages["required"] = "Type the password again."
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if get_user_model().objects.filter(email__iexact=self.invitation.email).exists():
+            self.add_error(
+                "email",
+                f"An account with the address {self.invitation.email} exists already: sign in "
+                "with it to accept the invitation.",
+            )
+        return cleaned

@@ -21,4 +21,12 @@ urlpatterns = [
     path("organisation/", views.member_list, name="members"),
     path("organisation/members/<int:pk>/role/", views.member_role, name="member-role"),
     path("organisation/members/<int:pk>/remove/", views.member_remove, name="member-remove"),
+    path("organisation/invitations/", views.invitation_create, name="member-invite"),
+    path(
+        "organisation/invitations/<int:pk>/revoke/",
+        views.invitation_revoke,
+        name="member-invitation-revoke",
+    ),
+    # Named "member-…" so that the main navigation marks the Organisation page.
+    path("invitations/<str:token>/", views.invitation_accept, name="member-invitation"),
 ]

@@ -2,29 +2,39 @@
 
 Briefs: list, create, read, edit and delete, with the live preview. Runs: started from a brief's
 page, followed on a progress bar, then read as ranked, explained results (matching/results.py).
-The organisation's members: listed for everyone in it, managed by its admins (matching/members.py).
+The organisation's members: listed for everyone in it, managed by its admins (matching/members.py),
+who also invite colleagues by e-mail; an invitation's link opens a page that works without an
+account (matching/invitations.py).
 Every brief and run is looked up through `for_user`, so another organisation's is a 404,
 whoever asks; changing one also needs a role that may change (matching/roles.py): a viewer
 reads, and is refused every change with a 403.
 """
 
+from typing import cast
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
 from django_htmx.http import HttpResponseClientRefresh
 
 from core.choices import JobStatus
 from core.http import HtmxHttpRequest
-from matching import members, results, roles, runs, tasks
+from matching import invitations, members, results, roles, runs, tasks
 from matching.choices import Criterion, Role
-from matching.forms import BriefForm, RunStartForm
+from matching.forms import BriefForm, InvitationForm, InvitedAccountForm, RunStartForm
 from matching.index import get_catalogue_index
-from matching.models import Brief, Membership, Run, RunMethod, organisation_of
+from matching.models import Brief, Invitation, Membership, Run, RunMethod, organisation_of
 from matching.preview import preview
 from partners.choices import CertificationKind, Region
 
@@ -293,13 +303,13 @@ def _no_organisation(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
-def member_list(request: HttpRequest) -> HttpResponse:
-    """The organisation's members and their roles; an admin also changes roles and removes."""
-    membership = roles.membership_of(request.user)
-    if membership is None:
-        return _no_organisation(request)
+def _members_page(
+    request: HttpRequest,
+    membership: Membership,
+    invite_form: InvitationForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    is_admin = membership.role == Role.ADMIN
     return render(
         request,
         "matching/members.html",
@@ -307,10 +317,25 @@ def member_list(request: HttpRequest) -> HttpResponse:
             "organisation": membership.organisation,
             "members": members.members_of(membership.organisation_id),
             "me": membership,
-            "is_admin": roles.is_admin(request.user),
+            "is_admin": is_admin,
             "roles": Role.choices,
+            "invite_form": (invite_form or InvitationForm()) if is_admin else None,
+            "invitations": invitations.pending(membership.organisation) if is_admin else [],
+            "valid_days": settings.INVITATION_VALID_HOURS // 24,
         },
+        status=status,
     )
+
+
+@login_required
+@require_GET
+def member_list(request: HttpRequest) -> HttpResponse:
+    """The organisation's members and their roles; an admin also changes roles, removes
+    members, invites colleagues by e-mail and sees the invitations not yet accepted."""
+    membership = roles.membership_of(request.user)
+    if membership is None:
+        return _no_organisation(request)
+    return _members_page(request, membership)
 
 
 def _managed_member(request: HttpRequest, pk: int) -> Membership | None:
@@ -362,3 +387,151 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("matching:brief-list")
     messages.success(request, f"{name} is no longer a member of {organisation}.")
     return redirect("matching:members")
+
+
+# --- Invitations -----------------------------------------------------------------------------
+
+
+def _admin_membership(request: HttpRequest) -> Membership | None:
+    """The admin's membership; None when the user belongs to no organisation, a 403 for a
+    member or viewer."""
+    membership = roles.membership_of(request.user)
+    if membership is not None and membership.role != Role.ADMIN:
+        raise PermissionDenied(invitations.ADMINS_ONLY)
+    return membership
+
+
+@login_required
+@require_POST
+def invitation_create(request: HttpRequest) -> HttpResponse:
+    """An admin invites a colleague's address: the mail with the link goes after the commit."""
+    membership = _admin_membership(request)
+    if membership is None:
+        return _no_organisation(request)
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation, _ = invitations.invite(
+                membership.organisation,
+                cast(User, request.user),  # signed in: login_required
+                form.cleaned_data["email"],
+                form.cleaned_data["role"],
+                link_for=lambda token: request.build_absolute_uri(
+                    reverse("matching:member-invitation", kwargs={"token": token})
+                ),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                f"Invitation sent to {invitation.email} as "
+                f"{invitation.get_role_display().lower()}; the link works until "
+                f"{invitations.expiry_text(invitation)}.",
+            )
+            return redirect("matching:members")
+    return _members_page(request, membership, invite_form=form, status=400)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = _admin_membership(request)
+    if membership is None:
+        return _no_organisation(request)
+    invitation = get_object_or_404(Invitation, pk=pk, organisation_id=membership.organisation_id)
+    try:
+        invitations.revoke(invitation)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"The invitation to {invitation.email} is withdrawn.")
+    return redirect("matching:members")
+
+
+def _inviter_name(invitation: Invitation) -> str:
+    inviter = invitation.invited_by
+    if inviter is None:
+        return ""
+    return inviter.get_full_name() or inviter.get_username()
+
+
+def _unusable(
+    request: HttpRequest, invitation: Invitation | None, error: ValidationError, status: int
+) -> HttpResponse:
+    """Why the link does not work, and whom to ask for a new one."""
+    return render(
+        request,
+        "matching/invitation_unusable.html",
+        {
+            "invitation": invitation,
+            "reason": " ".join(error.messages),
+            "inviter_name": _inviter_name(invitation) if invitation else "",
+        },
+        status=status,
+    )
+
+
+def _joined(request: HttpRequest, membership: Membership) -> HttpResponse:
+    messages.success(
+        request,
+        f"Welcome to {membership.organisation}: you are now "
+        f"{'an' if membership.role == Role.ADMIN else 'a'} "
+        f"{membership.get_role_display().lower()} of it.",
+    )
+    return redirect("matching:members")
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """An invitation's link, for anyone who has it: someone without an account creates one and
+    joins; someone signed in without an organisation joins with a button. An unknown link is a
+    404; a used, withdrawn or expired one a 410, saying whom to ask."""
+    try:
+        invitation = invitations.find(token)
+    except ValidationError as error:
+        return _unusable(request, None, error, status=404)
+    if invitation.accepted_by_id is not None and invitation.accepted_by_id == request.user.pk:
+        messages.info(request, f"You have joined {invitation.organisation} already.")
+        return redirect("matching:members")
+    try:
+        invitations.check_usable(invitation)
+    except ValidationError as error:
+        return _unusable(request, invitation, error, status=410)
+    context: dict = {
+        "invitation": invitation,
+        "inviter_name": _inviter_name(invitation),
+        "login_url": f"{reverse('login')}?{urlencode({'next': request.path})}",
+    }
+    user = request.user
+    if not isinstance(user, AnonymousUser):
+        try:
+            invitations.check_can_join(invitation, user)
+        except ValidationError as error:
+            context["refusal"] = " ".join(error.messages)
+            status = 409 if request.method == "POST" else 200
+            return render(request, "matching/invitation_accept.html", context, status=status)
+        if request.method == "POST":
+            try:
+                membership = invitations.accept(token, user)
+            except ValidationError as error:
+                return _unusable(request, invitation, error, status=410)
+            return _joined(request, membership)
+        return render(request, "matching/invitation_accept.html", context)
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        # The address has an account: it signs in to accept rather than make a second one.
+        context["has_account"] = True
+        return render(request, "matching/invitation_accept.html", context)
+    form = InvitedAccountForm(request.POST or None, invitation=invitation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                account = form.save()
+                membership = invitations.accept(token, account)
+        except ValidationError as error:
+            return _unusable(request, invitation, error, status=410)
+        login(request, account)
+        return _joined(request, membership)
+    context["form"] = form
+    status = 400 if form.is_bound else 200
+    return render(request, "matching/invitation_accept.html", context, status=status)
