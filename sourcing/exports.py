@@ -3,7 +3,8 @@
 An export is a `Table`: typed columns and an iterator of rows read from the database in chunks,
 never all at once. Two writers turn a table into a file in constant memory:
 
-    table = run_table(run)                  # or shortlist_table(shortlist)
+    table = run_table(run)                  # or shortlist_table(shortlist, user),
+                                            # or comparison_table(comparison)
     StreamingHttpResponse(csv_lines(table))   # UTF-8 with a BOM, one encoded line at a time
     FileResponse(xlsx_file(table))            # a temporary file, written by openpyxl write-only
 
@@ -38,6 +39,7 @@ from matching.choices import Criterion
 from matching.engine.criteria import CRITERIA
 from matching.models import Result, Run
 from matching.results import excluded_results
+from sourcing import scoring
 from sourcing.choices import EXITS, PIPELINE, ExitReason, Stage, Verb
 from sourcing.models import Activity, Candidate, Note, Shortlist
 
@@ -61,6 +63,7 @@ MAX_SHEET_TITLE = 31
 SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 Cell = str | int | float | date | datetime | None
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class Kind(StrEnum):
@@ -71,6 +74,9 @@ class Kind(StrEnum):
     INTEGER = "integer"
     DATE = "date"
     DATETIME = "datetime"
+    # Each cell typed by its own value (text, number, date): a comparison's candidate columns,
+    # whose rows are of every kind.
+    VARIOUS = "various"
 
 
 # The XLSX number format of each kind; text and integers keep Excel's general format.
@@ -206,9 +212,17 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
-def shortlist_table(shortlist: Shortlist) -> Table:
+def shortlist_table(shortlist: Shortlist, viewer: "User | AnonymousUser | None" = None) -> Table:
     """The shortlist's candidates, in the pipeline's order then out of the race, each with its
-    stage, next step, the score and rank it had in its run, and how many notes it has."""
+    stage, next step, the score and rank it had in its run, and how many notes it has; with a
+    viewer and evaluation criteria, the team's mean on each criterion and its weighted mean.
+
+    The team's scores are those the exporting user may see on the page (sourcing/scoring.py's
+    rule: a member once they have scored the candidate, everyone once an admin has revealed
+    them), never more: a file outlives the rule, and whoever it is passed to should read no
+    more than its author could. A score the user may not see yet reads HIDDEN; one nobody gave
+    is empty (missing, never 0)."""
+    criteria = list(shortlist.criteria.all()) if viewer is not None else []
     columns = [
         Column("Site", width=32),
         Column("Provider", width=32),
@@ -224,18 +238,60 @@ def shortlist_table(shortlist: Shortlist) -> Table:
         _at("Scored at"),
         _at("Added at"),
         Column("Notes", Kind.INTEGER, width=7),
+        *(
+            Column(f"Team: {criterion.name} (mean)", Kind.NUMBER, width=14)
+            for criterion in criteria
+        ),
+        *([Column("Team: weighted mean", Kind.NUMBER, width=14)] if criteria else []),
     ]
     slug = slugify(shortlist.title)[:60].strip("-")
     title = SHEET_TITLE_FORBIDDEN.sub(" ", shortlist.title).strip() or "Shortlist"
+    team = _TeamColumns(shortlist, criteria, viewer) if viewer is not None and criteria else None
     return Table(
         name=f"shortlist-{shortlist.pk}" + (f"-{slug}" if slug else ""),
         title=title[:MAX_SHEET_TITLE],
         columns=columns,
-        rows=_shortlist_rows(shortlist),
+        rows=_shortlist_rows(shortlist, team),
     )
 
 
-def _shortlist_rows(shortlist: Shortlist) -> Iterator[Sequence[Cell]]:
+HIDDEN = "hidden until you score"
+
+
+class _TeamColumns:
+    """The team-score cells of each candidate, read once (four queries) when the rows are
+    first written, as the viewer may see them."""
+
+    def __init__(
+        self, shortlist: Shortlist, criteria: list, viewer: "User | AnonymousUser"
+    ) -> None:
+        self.shortlist = shortlist
+        self.criteria = criteria
+        self.viewer = viewer
+        self.scores: dict[int, Any] | None = None
+
+    def cells(self, candidate_id: int) -> tuple[Cell, ...]:
+        if self.scores is None:
+            ids = list(self.shortlist.candidates.values_list("pk", flat=True))
+            self.scores = scoring.team_scores(self.shortlist, ids, self.viewer).by_candidate
+        score = self.scores.get(candidate_id)
+        if score is None:
+            return (None,) * (len(self.criteria) + 1)
+        if not score.visible:
+            return (HIDDEN,) * (len(self.criteria) + 1)
+        return (
+            *(_rounded(score.criterion_means.get(criterion.pk)) for criterion in self.criteria),
+            _rounded(score.weighted_mean),
+        )
+
+
+def _rounded(value: float | None) -> float | None:
+    return round(value, 2) if value is not None else None
+
+
+def _shortlist_rows(
+    shortlist: Shortlist, team: _TeamColumns | None = None
+) -> Iterator[Sequence[Cell]]:
     order = (*PIPELINE, *EXITS)
     notes = (
         Note.objects.filter(candidate=OuterRef("pk"))
@@ -256,6 +312,7 @@ def _shortlist_rows(shortlist: Shortlist) -> Iterator[Sequence[Cell]]:
         )
         .order_by("stage_order", "rank", "id")
         .values_list(
+            "pk",
             "site_name",
             "provider_name",
             "stage",
@@ -273,6 +330,7 @@ def _shortlist_rows(shortlist: Shortlist) -> Iterator[Sequence[Cell]]:
     )
     today = timezone.localdate()
     for (
+        candidate_id,
         site_name,
         provider_name,
         stage,
@@ -305,6 +363,7 @@ def _shortlist_rows(shortlist: Shortlist) -> Iterator[Sequence[Cell]]:
             scored_at,
             created_at,
             notes_count,
+            *(team.cells(candidate_id) if team is not None else ()),
         )
 
 
@@ -312,10 +371,83 @@ def _label(choices: type[Stage] | type[ExitReason], value: str) -> str:
     return str(choices(value).label) if value in choices.values else value
 
 
+def comparison_table(comparison: dict, name: str = "comparison") -> Table:
+    """A comparison (sourcing/comparison.py's dict) as a table: a row per row of the
+    comparison, led by its group, its label and whether the candidates differ on it, then a
+    column per candidate. Each cell is typed by its value: numbers as numbers, ISO dates as
+    dates, the rest as the text shown; a cell without a value is the text the page shows
+    ("not scored", "no quote yet"), or empty for a dash."""
+    columns = [
+        Column("Group", width=18),
+        Column("Row", width=40),
+        Column("Differs", width=8),
+        *(
+            Column(
+                f"{candidate['site_name']} ({candidate['provider_name']})",
+                Kind.VARIOUS,
+                width=30,
+            )
+            for candidate in comparison["candidates"]
+        ),
+    ]
+    return Table(
+        name=name,
+        title="Comparison",
+        columns=columns,
+        rows=_comparison_rows(comparison),
+    )
+
+
+def _comparison_rows(comparison: dict) -> Iterator[Sequence[Cell]]:
+    for group in comparison["groups"]:
+        for row in group["rows"]:
+            yield (
+                group["name"],
+                row["label"],
+                "yes" if row["differs"] else "no",
+                *(_comparison_value(cell) for cell in row["cells"]),
+            )
+
+
+def _comparison_value(cell: dict) -> Cell:
+    value = cell.get("value")
+    if value is None:
+        text = str(cell.get("text") or "")
+        return None if text in ("", "—") else text
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    return str(value)
+
+
 def record_export(
-    shortlist: Shortlist, user: "User | AnonymousUser", fmt: str, rows: int | None = None
+    shortlist: Shortlist,
+    user: "User | AnonymousUser",
+    fmt: str,
+    rows: int | None = None,
+    *,
+    compared: Sequence[dict] | None = None,
 ) -> Activity:
-    """Log on the shortlist that the user exported it, in which format."""
+    """Log on the shortlist that the user exported it, in which format; with `compared` (a
+    comparison's candidates), that they exported the comparison of those candidates."""
+    if compared is not None:
+        names = ", ".join(candidate["site_name"] for candidate in compared)
+        return Activity.objects.create(
+            shortlist=shortlist,
+            actor=None if isinstance(user, AnonymousUser) else user,
+            verb=Verb.EXPORTED,
+            summary=f"the comparison of {names} as {fmt.upper()}"[:500],
+            detail={
+                "format": fmt,
+                "comparison": [candidate["id"] for candidate in compared],
+            },
+        )
     if rows is None:
         rows = shortlist.candidates.count()
     return Activity.objects.create(
@@ -366,6 +498,17 @@ def _xlsx_text(value: str) -> str:
     return inert(ILLEGAL_CHARACTERS_RE.sub("", value))[:MAX_CELL_CHARS]
 
 
+def _kind_of(column: Column, value: Cell) -> Kind:
+    """The column's kind; in a column of various kinds, the value's own."""
+    if column.kind != Kind.VARIOUS:
+        return column.kind
+    if isinstance(value, datetime):
+        return Kind.DATETIME
+    if isinstance(value, date):
+        return Kind.DATE
+    return Kind.INTEGER  # a number, in Excel's general format
+
+
 def _xlsx_cell(ws: Any, column: Column, value: Cell) -> Any:
     if value is None:
         return None
@@ -373,7 +516,7 @@ def _xlsx_cell(ws: Any, column: Column, value: Cell) -> Any:
         return _xlsx_text(str(value))
     if isinstance(value, datetime):
         value = local_naive(value)
-    number_format = column.number_format or NUMBER_FORMATS.get(column.kind)
+    number_format = column.number_format or NUMBER_FORMATS.get(_kind_of(column, value))
     if number_format is None:
         return value
     cell = WriteOnlyCell(ws, value=value)

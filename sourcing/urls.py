@@ -3,6 +3,7 @@ control other pages load; included at the site's root."""
 
 from django.urls import path
 
+from sourcing.views import comparison as compare_views
 from sourcing.views import documents
 from sourcing.views import scoring as scoring_views
 from sourcing.views import shortlists as views
@@ -40,5 +41,11 @@ urlpatterns = [
     path("shortlists/<int:pk>/scores/", scoring_views.scores, name="scores"),
     path("shortlists/<int:pk>/scores/reveal/", scoring_views.reveal, name="scores-reveal"),
     # Comparison (sourcing/views/comparison.py)
+    path("shortlists/<int:pk>/compare/", compare_views.compare, name="compare"),
+    path(
+        "shortlists/<int:pk>/compare/export.<str:fmt>",
+        compare_views.compare_export,
+        name="compare-export",
+    ),
     # Decisions (sourcing/views/decisions.py)
 ]

@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from sourcing.api import documents, views
+from sourcing.api import comparison, documents, views
 
 app_name = "sourcing-api"
 
@@ -14,6 +14,7 @@ router.register("candidates", documents.CandidateDocumentsViewSet, basename="can
 router.register("attachments", documents.AttachmentViewSet, basename="attachment")
 # Team scoring (sourcing/api/scoring.py)
 # Comparison (sourcing/api/comparison.py)
+router.register("shortlists", comparison.ComparisonViewSet, basename="shortlist-comparison")
 # Decisions (sourcing/api/decisions.py)
 
 urlpatterns = router.urls

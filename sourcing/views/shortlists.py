@@ -629,4 +629,5 @@ def shortlist_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBas
     fmt = _export_format(fmt)
     shortlist = _shortlist(request, pk)
     exports.record_export(shortlist, request.user, fmt)
-    return _export_response(exports.shortlist_table(shortlist), fmt)
+    # Team scores as the exporting user may see them on the page (exports.shortlist_table).
+    return _export_response(exports.shortlist_table(shortlist, request.user), fmt)

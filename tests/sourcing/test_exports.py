@@ -17,10 +17,10 @@ from core.choices import JobStatus
 from matching.choices import Criterion, Role
 from matching.engine.criteria import CRITERIA
 from matching.models import Result
-from sourcing import exports
+from sourcing import exports, scoring
 from sourcing.choices import ExitReason, Stage, Verb
 from sourcing.exports import Column, Kind, Table
-from sourcing.models import Activity, Note
+from sourcing.models import Activity, Note, Quote
 from tests.factories import (
     BriefFactory,
     CandidateFactory,
@@ -424,3 +424,157 @@ def test_the_shortlist_page_links_its_exports(viewer, shortlist):
     for fmt in exports.FORMATS:
         url = reverse("sourcing:shortlist-export", kwargs={"pk": shortlist.pk, "fmt": fmt})
         assert f'href="{url}"'.encode() in page.content
+
+
+# --- Team scores in a shortlist's export -------------------------------------------------------
+
+
+@pytest.fixture
+def scored(member, shortlist):
+    """Two criteria; bea has scored the first candidate, a colleague both candidates."""
+    criteria = scoring.set_criteria(shortlist, member.user, [("Quote", 3), ("Audit", 1)])
+    colleague = MembershipFactory(organisation=member.organisation).user
+    first, second = shortlist.candidates.order_by("pk")
+    scoring.score(first, member.user, {criteria[0].pk: 4, criteria[1].pk: 2})
+    scoring.score(first, colleague, {criteria[0].pk: 2})
+    scoring.score(second, colleague, {criteria[0].pk: 5, criteria[1].pk: 5})
+    return criteria
+
+
+def test_a_shortlists_export_has_the_team_scores_the_user_may_see(member, shortlist, scored):
+    response = _export(member.user, "shortlist-export", shortlist.pk, "xlsx")
+
+    sheet = _sheet(response)
+    header = [cell.value for cell in sheet[1]]
+    assert header[-3:] == ["Team: Quote (mean)", "Team: Audit (mean)", "Team: weighted mean"]
+    first, second = ([cell.value for cell in sheet[row]] for row in (2, 3))
+    # Bea scored the first: she sees the means (the audit's of the one who gave it: missing
+    # is never zero).
+    assert first[-3:] == [3.0, 2.0, round((3 * 3.0 + 2.0) / 4, 2)]
+    assert isinstance(first[-1], float)
+    # She has not scored the second: hidden from her, as on the page.
+    assert second[-3:] == [exports.HIDDEN] * 3
+
+
+def test_a_viewer_exports_team_scores_once_revealed(member, viewer, shortlist, scored):
+    before = _csv_rows(_export(viewer.user, "shortlist-export", shortlist.pk, "csv"))
+    assert before[1][-1] == exports.HIDDEN
+    shortlist.scores_revealed_at = timezone.now()
+    shortlist.save()
+
+    after = _csv_rows(_export(viewer.user, "shortlist-export", shortlist.pk, "csv"))
+
+    assert after[1][-3:] == ["3.0", "2.0", "2.75"]
+    assert after[2][-3:] == ["5.0", "5.0", "5.0"]
+
+
+def test_the_shortlists_export_makes_as_many_queries_for_many_candidates(
+    member, shortlist, scored, django_assert_max_num_queries
+):
+    client = client_of(member.user)
+    url = reverse("sourcing:shortlist-export", kwargs={"pk": shortlist.pk, "fmt": "csv"})
+    # The session, the user, the shortlist, the log entry (a count and an insert, in a
+    # savepoint), the criteria, the candidates, their ids and the team's criteria, members and
+    # scores.
+    queries = 13
+    for count in (2, 20):
+        for _ in range(shortlist.candidates.count(), count):
+            CandidateFactory(shortlist=shortlist)
+        with django_assert_max_num_queries(queries):
+            rows = _csv_rows(client.get(url))
+        assert len(rows) == count + 1
+
+
+# --- The comparison -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def compared(member, shortlist):
+    """The shortlist's two candidates compared, the formula-named provider's quoted."""
+    first, second = shortlist.candidates.order_by("pk")
+    Quote.objects.create(
+        candidate=first,
+        price="99500.50",
+        currency="EUR",
+        lead_time_weeks=12,
+        valid_until=datetime.date(2030, 1, 31),
+        assumptions="-5% for two batches",
+    )
+    return [first, second]
+
+
+def _compare_export(user, shortlist, candidates, fmt: str):
+    url = reverse("sourcing:compare-export", kwargs={"pk": shortlist.pk, "fmt": fmt})
+    return client_of(user).get(url, {"c": [candidate.pk for candidate in candidates]})
+
+
+def _by_label(rows) -> dict[str, list]:
+    return {row[1]: row for row in rows}
+
+
+def test_a_comparison_as_xlsx_typed_and_inert(member, shortlist, compared):
+    response = _compare_export(member.user, shortlist, compared, "xlsx")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="shortlist-{shortlist.pk}-comparison.xlsx"'
+    )
+    sheet = _sheet(response)
+    assert sheet.title == "Comparison"
+    assert sheet.freeze_panes == "A2"
+    header, *rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert header == ["Group", "Row", "Differs", f"'+1+1 ({FORMULA})", "東京 (Łódź Zürich)"]
+    rows_by_label = _by_label(rows)
+    assert rows_by_label["Provider"] == ["Site", "Provider", "yes", "'" + FORMULA, "Łódź Zürich"]
+    price = rows_by_label["Price"]
+    assert price[3:] == [99500.5, "no quote yet"]
+    assert isinstance(price[3], float)
+    lead = rows_by_label["Lead time (weeks)"]
+    assert lead[3] == 12
+    assert isinstance(lead[3], int)
+    assert lead[4] is None  # a dash on the page: nothing
+    valid = rows_by_label["Valid until"]
+    assert valid[3] == _naive(2030, 1, 31)
+    row_number = rows.index(valid) + 2
+    assert sheet.cell(row=row_number, column=4).is_date
+    assert rows_by_label["Assumptions"][3] == "'-5% for two batches"
+    score = rows_by_label["Score"]
+    assert score[3:] == [81.25, "not scored"]
+    assert rows_by_label["Rank in the run"][3] == 2
+    due = timezone.localdate() - datetime.timedelta(days=2)
+    assert rows_by_label["Next step due"][3] == _naive(due.year, due.month, due.day)
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_a_comparison_as_csv_inert_and_unicode(member, shortlist, compared):
+    response = _compare_export(member.user, shortlist, compared, "csv")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    header, *rows = _csv_rows(response)
+    assert header[3:] == [f"'+1+1 ({FORMULA})", "東京 (Łódź Zürich)"]
+    rows_by_label = _by_label(rows)
+    assert rows_by_label["Provider"][3:] == ["'" + FORMULA, "Łódź Zürich"]
+    assert rows_by_label["Site"][3:] == ["'+1+1", "東京"]
+    assert rows_by_label["Price"][3:] == ["99500.5", "no quote yet"]
+    assert rows_by_label["Valid until"][3] == "2030-01-31"
+    assert rows_by_label["Stage"][:3] == ["Site", "Stage", "yes"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_comparisons_export_is_logged_and_scoped(
+    member, viewer, outsider, shortlist, compared, fmt
+):
+    assert _compare_export(outsider.user, shortlist, compared, fmt).status_code == 404
+    assert _compare_export(viewer.user, shortlist, compared, fmt).status_code == 200
+
+    entry = Activity.objects.get(shortlist=shortlist, verb=Verb.EXPORTED)
+    assert entry.actor == viewer.user
+    assert entry.summary == f"the comparison of +1+1, 東京 as {fmt.upper()}"
+    assert entry.detail == {"format": fmt, "comparison": [c.pk for c in compared]}
+
+
+def test_a_comparison_of_one_candidate_is_not_exported(member, shortlist, compared):
+    response = _compare_export(member.user, shortlist, compared[:1], "xlsx")
+    assert response.status_code == 400
+    assert not Activity.objects.filter(verb=Verb.EXPORTED).exists()
