@@ -1,13 +1,16 @@
-"""URLs of the briefs API, included at `api/` beside the catalogue's."""
+"""URLs of the briefs API and of the organisation's members and invitations, included at `api/`
+beside the catalogue's."""
 
 from rest_framework.routers import SimpleRouter
 
-from matching.api import views
+from matching.api import organisation, views
 
 app_name = "matching-api"
 
 router = SimpleRouter()
 router.register("briefs", views.BriefViewSet, basename="brief")
 router.register("runs", views.RunViewSet, basename="run")
+router.register("organisation/members", organisation.MemberViewSet, basename="member")
+router.register("organisation/invitations", organisation.InvitationViewSet, basename="invitation")
 
 urlpatterns = router.urls
