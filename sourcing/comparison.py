@@ -364,7 +364,7 @@ def _offers(site: Site, slug: str) -> Cell:
 
 def _scale_rows(candidates: list[Candidate], brief: Brief) -> list[Row]:
     """The site's largest batch (kg) and volume (L) for the brief's modality; the one in the
-    brief's unit against the brief's batch."""
+    brief's unit against the brief's batch, the other only when a site gives it."""
     modality = brief.modality
     rows = []
     for unit, attribute, what in (
@@ -392,7 +392,10 @@ def _scale_rows(candidates: list[Candidate], brief: Brief) -> list[Row]:
                 return cell(text, GOOD, largest)
             return cell(f"{text}: below the batch", WARNING, largest)
 
-        rows.append(_row(label, _per_site(candidates, scale)))
+        cells = _per_site(candidates, scale)
+        # A unit the brief does not ask in, and no site gives, says nothing.
+        if asked is not None or any(each["value"] is not None for each in cells):
+            rows.append(_row(label, cells))
     return rows
 
 
