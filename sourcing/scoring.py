@@ -262,6 +262,7 @@ def set_criteria(
         errors["criteria"] = f"A shortlist has at most {MAX_CRITERIA} criteria."
     rows: list[tuple[str, int, Criterion | None]] = []
     seen: set[str] = set()
+    named = {int(row[2]) for row in criteria if len(row) > 2 and row[2] is not None}
     for index, row in enumerate(criteria):
         name = str(row[0] or "").strip()
         raw_weight = row[1]
@@ -282,13 +283,16 @@ def set_criteria(
         if ref is not None:
             target = existing.get(int(ref))
             if target is None:
-                errors[f"criteria.{index}.name"] = "That criterion is no longer on the shortlist."
+                errors[f"criteria.{index}.id"] = "That criterion is no longer on the shortlist."
         else:
+            # A new row named like a criterion kept on another row is a duplicate, not that one.
             target = by_name.get(name.casefold())
+            if target is not None and target.pk in named:
+                target = None
         rows.append((name, weight, target))
     kept_ids = [target.pk for _, _, target in rows if target is not None]
-    if len(kept_ids) != len(set(kept_ids)):
-        errors.setdefault("criteria", "The same criterion is listed twice.")
+    if len(kept_ids) != len(set(kept_ids)) and not errors:
+        errors["criteria"] = "The same criterion is listed twice."
     if errors:
         raise ValidationError(errors)
 

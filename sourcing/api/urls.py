@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from sourcing.api import comparison, documents, views
+from sourcing.api import comparison, documents, scoring, views
 
 app_name = "sourcing-api"
 
@@ -13,6 +13,8 @@ router.register("candidates", views.CandidateViewSet, basename="candidate")
 router.register("candidates", documents.CandidateDocumentsViewSet, basename="candidate-documents")
 router.register("attachments", documents.AttachmentViewSet, basename="attachment")
 # Team scoring (sourcing/api/scoring.py)
+router.register("shortlists", scoring.ShortlistScoringViewSet, basename="shortlist-scoring")
+router.register("candidates", scoring.CandidateScoringViewSet, basename="candidate-scoring")
 # Comparison (sourcing/api/comparison.py)
 router.register("shortlists", comparison.ComparisonViewSet, basename="shortlist-comparison")
 # Decisions (sourcing/api/decisions.py)

@@ -122,6 +122,21 @@ def test_bad_criteria_are_refused_naming_the_row_and_field(
     assert [c.name for c in Criterion.objects.all()] == ["Quote", "Responsiveness"]
 
 
+def test_a_new_row_named_like_a_kept_criterion_is_a_duplicate(helix_list, helen, criteria):
+    quote, responsiveness = criteria
+
+    with pytest.raises(ValidationError) as refused:
+        scoring.set_criteria(
+            helix_list,
+            helen,
+            [("Quote", 3, quote.pk), ("Responsiveness", 1, responsiveness.pk), ("quote", 2)],
+        )
+
+    assert refused.value.message_dict == {
+        "criteria.2.name": ["“quote” is already a criterion above."]
+    }
+
+
 def test_default_criteria_apply_only_to_a_shortlist_without_any(helix_list, helen):
     made = scoring.apply_default_criteria(helix_list, helen)
 
