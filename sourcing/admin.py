@@ -2,7 +2,15 @@
 
 from django.contrib import admin
 
-from sourcing.models import Activity, Attachment, Candidate, Quote, Shortlist
+from sourcing.models import (
+    Activity,
+    Attachment,
+    Candidate,
+    Criterion,
+    Quote,
+    Score,
+    Shortlist,
+)
 
 
 class CandidateInline(admin.TabularInline):
@@ -56,6 +64,39 @@ class AttachmentAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     list_select_related = ["candidate", "uploaded_by"]
     search_fields = ["name", "candidate__site_name", "candidate__provider_name"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Criterion)
+class CriterionAdmin(admin.ModelAdmin):
+    """A shortlist's evaluation criteria, read for support; teams edit them on their pages."""
+
+    list_display = ["shortlist", "position", "name", "weight"]
+    list_select_related = ["shortlist"]
+    search_fields = ["name", "shortlist__title"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Score)
+class ScoreAdmin(admin.ModelAdmin):
+    """Members' scores, read only: a score is its member's own (sourcing/scoring.py)."""
+
+    list_display = ["candidate", "criterion", "member", "value", "updated_at"]
+    list_select_related = ["candidate", "criterion", "member"]
+    search_fields = ["candidate__site_name", "criterion__name", "member__username"]
 
     def has_add_permission(self, request) -> bool:
         return False
