@@ -210,6 +210,7 @@ def test_the_table_lists_every_candidate_with_its_facts(helen, team):
         "Next step due",
         "Score",
         "Added",
+        "Compare",
     ]
     rows = {_text(row.th): [_text(td) for td in row.select("td")] for row in table.tbody("tr")}
     assert list(rows) == ["Milan", "Cork", "Basel", "Lyon"]
