@@ -7,6 +7,7 @@ from sourcing.models import (
     Attachment,
     Candidate,
     Criterion,
+    Decision,
     Quote,
     Score,
     Shortlist,
@@ -97,6 +98,25 @@ class ScoreAdmin(admin.ModelAdmin):
     list_display = ["candidate", "criterion", "member", "value", "updated_at"]
     list_select_related = ["candidate", "criterion", "member"]
     search_fields = ["candidate__site_name", "criterion__name", "member__username"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Decision)
+class DecisionAdmin(admin.ModelAdmin):
+    """Read only: a decision record is frozen when it is made, and reopened from its page, which
+    logs it."""
+
+    list_display = ["shortlist", "number", "decided_by_name", "decided_at", "reopened_at"]
+    list_select_related = ["shortlist"]
+    search_fields = ["shortlist__title", "decided_by_name", "rationale"]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -151,6 +151,13 @@ def add_sites(
     return Added(created, sorted(listed))
 
 
+# A candidate is selected by a decision record, with its rationale (sourcing/decisions.py).
+SELECT_BY_DECISION = (
+    "A candidate is selected through a decision, with the reason for it: use “Record a "
+    "decision” on the shortlist."
+)
+
+
 def _stage_error(stage: str) -> str:
     known = ", ".join(Stage.values)
     return f"Unknown stage “{stage}”: use one of {known}."
@@ -165,7 +172,9 @@ def move(
     exit_note: str = "",
 ) -> Candidate:
     """Move the candidate to a stage of the pipeline, or out of the race with a reason (and an
-    optional note). Moving back into the race clears the reason."""
+    optional note). Moving back into the race clears the reason. Selecting is a decision's
+    (sourcing/decisions.py): this refuses that stage, and moving a candidate that a standing
+    decision chose."""
     errors = {}
     if stage not in Stage.values:
         errors["stage"] = _stage_error(stage)
@@ -176,6 +185,16 @@ def move(
         errors["exit_reason"] = (
             f"Unknown reason “{exit_reason}”: use one of {', '.join(ExitReason.values)}."
         )
+    elif stage == Stage.SELECTED and candidate.stage != Stage.SELECTED:
+        errors["stage"] = SELECT_BY_DECISION
+    elif stage != Stage.SELECTED and candidate.stage == Stage.SELECTED:
+        # Its standing decision keeps it selected until the decision is reopened.
+        standing = candidate.decisions.filter(reopened_at__isnull=True).first()
+        if standing is not None:
+            errors["stage"] = (
+                f"{_named(candidate)} was chosen by decision {standing.number}: reopen that "
+                "decision, saying why, to move it."
+            )
     if errors:
         raise ValidationError(errors)
     leaving = stage in EXITS

@@ -4,7 +4,7 @@ control other pages load; included at the site's root."""
 from django.urls import path
 
 from sourcing.views import comparison as compare_views
-from sourcing.views import documents
+from sourcing.views import decisions, documents
 from sourcing.views import scoring as scoring_views
 from sourcing.views import shortlists as views
 
@@ -48,4 +48,16 @@ urlpatterns = [
         name="compare-export",
     ),
     # Decisions (sourcing/views/decisions.py)
+    path("shortlists/<int:pk>/decide/", decisions.decide, name="decide"),
+    path("shortlists/<int:pk>/decisions/", decisions.decision_list, name="decisions"),
+    path(
+        "shortlists/<int:pk>/decisions/<int:number>/",
+        decisions.decision_detail,
+        name="decision",
+    ),
+    path(
+        "shortlists/<int:pk>/decisions/<int:number>/reopen/",
+        decisions.reopen,
+        name="decision-reopen",
+    ),
 ]

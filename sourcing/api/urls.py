@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from sourcing.api import comparison, documents, scoring, views
+from sourcing.api import comparison, decisions, documents, scoring, views
 
 app_name = "sourcing-api"
 
@@ -18,5 +18,8 @@ router.register("candidates", scoring.CandidateScoringViewSet, basename="candida
 # Comparison (sourcing/api/comparison.py)
 router.register("shortlists", comparison.ComparisonViewSet, basename="shortlist-comparison")
 # Decisions (sourcing/api/decisions.py)
+router.register(
+    r"shortlists/(?P<shortlist_pk>\d+)/decisions", decisions.DecisionViewSet, basename="decision"
+)
 
 urlpatterns = router.urls

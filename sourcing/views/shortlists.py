@@ -35,7 +35,7 @@ from matching.models import Membership, Run
 from matching.results import BreakdownLine
 from matching.roles import can_change, membership_of, require_change
 from partners.models import Site
-from sourcing import exports, pipeline, scoring
+from sourcing import decisions, exports, pipeline, scoring
 from sourcing.choices import EXITS, PIPELINE, Stage
 from sourcing.documents import CURRENCIES, quote_of
 from sourcing.forms import (
@@ -223,6 +223,7 @@ def shortlist_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The shortlist as a board (a column per stage) or, with `?view=table`, as a table."""
     shortlist = _shortlist(request, pk)
     context = _candidates_context(request, shortlist, _view_of(request))
+    context["standing"] = decisions.standing_decision(shortlist)
     return render(request, "sourcing/shortlist_detail.html", context)
 
 

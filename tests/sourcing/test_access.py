@@ -6,6 +6,7 @@ The board and the table make as many queries for 30 candidates as for 3."""
 
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -19,7 +20,7 @@ from core.choices import JobStatus
 from matching.choices import Role
 from matching.models import Membership, Result, Run
 from partners.models import Site
-from sourcing import documents
+from sourcing import decisions, documents
 from sourcing import urls as sourcing_urls
 from sourcing.choices import PIPELINE, AttachmentKind, Stage, Verb
 from sourcing.models import (
@@ -59,6 +60,7 @@ class Helix:
     run: Run
     site: Site
     attachment: Attachment | None = None
+    decision: Decision | None = None
 
     def kwargs(self, pattern: URLPattern) -> dict[str, object]:
         """The URL's arguments, naming Helix's shortlist and candidate; a run's URL (named
@@ -69,6 +71,8 @@ class Helix:
         values["fmt"] = "csv"
         if self.attachment is not None:
             values["aid"] = self.attachment.pk
+        if self.decision is not None:
+            values["number"] = self.decision.number
         missing = set(pattern.pattern.converters) - set(values)
         assert not missing, f"Give the walk a value for {missing} of {pattern.name}"
         return {name: values[name] for name in pattern.pattern.converters}
@@ -84,6 +88,8 @@ class Sent:
     data: dict = field(default_factory=dict)
     names_helix: bool = False
     admin_only: bool = False
+    # What must hold first for a member's change to be made (the walk runs it before the POST).
+    prepare: Callable[[], object] | None = None
 
 
 def _sent(name: str, helix: Helix, member) -> Sent:
@@ -112,7 +118,22 @@ def _sent(name: str, helix: Helix, member) -> Sent:
         ),
         "scores": Sent(data={f"s-{helix.candidate.pk}-{helix.shortlist.criteria.get().pk}": 4}),
         "scores-reveal": Sent(admin_only=True),
+        # A new decision needs the standing one reopened first.
+        "decide": Sent(
+            data={"chosen": helix.candidate.pk, "rationale": "Walked"},
+            prepare=lambda: decisions.reopen(helix.decision, member, "Walked"),
+        ),
+        "decision-reopen": Sent(data={"reason": "Walked"}),
+        # Milan and another candidate of Helix's shortlist, side by side.
+        "compare": Sent(query={"c": _two_candidates(helix)}),
+        "compare-export": Sent(query={"c": _two_candidates(helix)}),
     }.get(name, Sent())
+
+
+def _two_candidates(helix: Helix) -> list[int]:
+    other = helix.shortlist.candidates.exclude(pk=helix.candidate.pk).order_by("pk").first()
+    assert other is not None, "The walk compares Milan with another candidate of the shortlist"
+    return [helix.candidate.pk, other.pk]
 
 
 def _state(organisation) -> tuple:
@@ -185,7 +206,10 @@ def helix(helen, helix_list) -> Helix:
     attachment = documents.attach(
         candidate, helen, SimpleUploadedFile("rfi.pdf", PDF), AttachmentKind.RFI_ANSWER
     )
-    return Helix(helix_list, candidate, run, site, attachment=attachment)
+    # A standing decision, choosing another candidate (Milan stays free to move).
+    lyon = CandidateFactory(shortlist=helix_list, site__name="Lyon")
+    decision = decisions.decide(helix_list, helen, [lyon.pk], "Walked")
+    return Helix(helix_list, candidate, run, site, attachment=attachment, decision=decision)
 
 
 def _methods(url: str, user) -> set[str]:
@@ -273,6 +297,8 @@ def test_a_member_reads_and_changes(pattern, helen, helix):
     assert response.status_code == (200 if "GET" in methods else 405)
     assert _state(helix.shortlist.organisation) == before  # a GET never changes anything
     if "POST" in methods:
+        if sent.prepare is not None:
+            sent.prepare()
         before = _state(helix.shortlist.organisation)
         if sent.admin_only:
             assert client.post(url, sent.data).status_code == 403
@@ -310,8 +336,8 @@ def test_the_board_and_table_queries_do_not_grow_with_the_candidates(
     owner = UserFactory()
     MembershipFactory(user=owner, organisation=helix_list.organisation)
     # The session, the user, the shortlist, its candidates (with their sites, providers and
-    # owners) and the user's role.
-    queries = 5
+    # owners), the user's role and the shortlist's standing decision.
+    queries = 6
 
     for count in (3, 30):
         for index in range(helix_list.candidates.count(), count):

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from core.choices import JobStatus
 from matching.models import Result
-from sourcing import pipeline
+from sourcing import decisions, pipeline
 from sourcing.choices import EXITS, PIPELINE, ExitReason, Stage, Verb
 from sourcing.models import Activity, Candidate, Note, Shortlist
 from tests.factories import (
@@ -73,7 +73,7 @@ def team(helen, vera, helix_list):
     basel = CandidateFactory(shortlist=helix_list, site__name="Basel", site__country="CH")
     pipeline.move(basel, Stage.REJECTED, helen, ExitReason.QUALITY_RECORD, "Two 483s")
     lyon = CandidateFactory(shortlist=helix_list, site__name="Lyon", site__country="FR")
-    pipeline.move(lyon, Stage.SELECTED, helen)
+    decisions.decide(helix_list, helen, [lyon.pk], "The only one audited without findings.")
     return {
         "shortlist": helix_list,
         "run": run,
@@ -96,7 +96,7 @@ def test_the_list_shows_each_shortlist_with_its_counts_and_last_activity(helen, 
     assert len(rows) == 1
     cells = [_text(cell) for cell in rows[0].select("td")]
     assert cells[:5] == ["EU fill", "Phase 2 mAb", "2", "1", "1"]
-    assert "moved Lyon" in cells[5]
+    assert "decided to select Lyon" in cells[5]
     assert rows[0].a["href"] == f"/shortlists/{team['shortlist'].pk}/"
     assert page.select_one("form[action='/shortlists/'] button").get_text() == "Create shortlist"
 
@@ -352,9 +352,9 @@ def test_leaving_the_race_with_a_reason_lists_it_out_of_the_race(helen, team):
 
 
 def test_a_move_from_the_candidates_page_returns_there(helen, team):
-    lyon = team["lyon"]
+    cork = team["cork"]
     client = client_of(helen)
-    base = lyon.get_absolute_url()
+    base = cork.get_absolute_url()
 
     moved = client.post(f"{base}move/", {"stage": Stage.AUDITED, "view": "candidate"})
     refused = client.post(f"{base}move/", {"stage": Stage.REJECTED, "view": "candidate"})
@@ -363,8 +363,8 @@ def test_a_move_from_the_candidates_page_returns_there(helen, team):
     assert refused.status_code == 400
     errors = _soup(refused).select_one(".candidate-side .form-errors")
     assert _text(errors).startswith("Reason: Say why the candidate is rejected by us")
-    lyon.refresh_from_db()
-    assert lyon.stage == Stage.AUDITED
+    cork.refresh_from_db()
+    assert cork.stage == Stage.AUDITED
 
 
 # A candidate's page
