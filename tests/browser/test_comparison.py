@@ -156,6 +156,7 @@ def test_a_member_compares_candidates_ticked_on_the_board(
 
     for name in ("Ghent", "Milan", "Lyon"):
         page.get_by_label(f"Compare {name}").check()
+    assert axe_violations(page) == []  # the board, with its tick boxes
     page.get_by_role("button", name="Compare selected").click()
 
     table = page.locator("table.comparison-table")
@@ -196,6 +197,7 @@ def test_six_candidates_from_the_table_fit_the_page_and_print(
 
     for name, *_ in SITES:
         page.get_by_label(f"Compare {name}").check()
+    assert axe_violations(page) == []  # the table, with its tick boxes
     page.get_by_role("button", name="Compare selected").click()
 
     expect(page.locator("table.comparison-table thead th")).to_have_count(6)

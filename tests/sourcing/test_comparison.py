@@ -9,6 +9,7 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -477,3 +478,16 @@ def test_the_comparison_makes_as_many_queries_for_six_candidates_as_for_two(
         assert response.content.decode().count('class="comparison-head"') == len(chosen)
         counts.append(len(made))
     assert counts[0] == counts[1]
+
+
+def test_the_table_partial_renders_a_comparison_read_back_from_json(shortlist, ghent, milan, helen):
+    frozen = json.loads(json.dumps(comparison.build(shortlist, [ghent.pk, milan.pk], helen)))
+    ghent.delete()  # a frozen record reads the same whatever happens to the candidates
+
+    html = render_to_string("sourcing/_comparison_table.html", {"comparison": frozen})
+
+    assert html.count('class="comparison-head"') == 2
+    assert "Flanders Bio" in html
+    assert '<th scope="colgroup" colspan="3">Fit to the brief</th>' in html
+    rows = html.count('<tr class="differs">') + html.count('<tr class="same">')
+    assert rows == sum(len(group["rows"]) for group in frozen["groups"])
