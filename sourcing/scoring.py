@@ -299,9 +299,10 @@ def set_criteria(
     before = [(c.name, c.weight) for c in existing.values()]
     shortlist.criteria.exclude(pk__in=kept_ids).delete()
     kept = [target for _, _, target in rows if target is not None]
-    # Names move between rows (a swap), so free them before the unique constraint sees them.
+    # Names move between rows (a swap), so free them before the unique constraint sees them: a
+    # name given is stripped, so none starts with a space.
     for criterion in kept:
-        criterion.name = f"\x00{criterion.pk}"
+        criterion.name = f" {criterion.pk}"
     Criterion.objects.bulk_update(kept, ["name"])
     result = []
     for position, (name, weight, target) in enumerate(rows):
