@@ -1,6 +1,6 @@
 """Recording a decision in the browser: from the shortlist, the form refuses a decision without
-a rationale, then records one; the record shows what was chosen and why. The form and the
-record pass axe-core with no serious or critical violation."""
+a rationale, then records one; the record shows what was chosen and why. The form, the record
+and the list of decisions pass axe-core with no serious or critical violation."""
 
 import datetime
 from decimal import Decimal
@@ -100,6 +100,10 @@ def test_a_member_records_a_decision_and_reads_its_record(live_server, page: Pag
     expect(page.locator(".comparison-head")).to_have_count(2)
     assert axe_violations(page) == []
     assert Candidate.objects.get(site_name="Lyon").stage == Stage.SELECTED
+
+    page.get_by_role("link", name="Decisions", exact=True).click()
+    expect(page.get_by_role("link", name="Decision 1")).to_be_visible()
+    assert axe_violations(page) == []
 
     page.get_by_role("link", name="EU fill").first.click()
     expect(page.locator(".decision-line")).to_contain_text("Selected: Lyon — decision 1")

@@ -232,3 +232,18 @@ def test_the_record_and_list_queries_do_not_grow(
         with django_assert_max_num_queries(queries):
             response = client.get(url)
         assert response.status_code == 200
+
+
+def test_the_comparison_page_leads_to_the_form_with_the_candidates_compared(helen, race):
+    shortlist, lyon, cork = race["shortlist"], race["lyon"], race["cork"]
+    client = client_of(helen)
+
+    compared = _soup(client.get(f"/shortlists/{shortlist.pk}/compare/?c={lyon.pk}&c={cork.pk}"))
+    link = compared.find("a", string="Record a decision")
+    form = _soup(client.get(link["href"]))
+
+    assert link["href"] == f"/shortlists/{shortlist.pk}/decide/?c={lyon.pk}&c={cork.pk}"
+    assert [i["value"] for i in form.select("input[name=chosen][checked]")] == [
+        str(lyon.pk),
+        str(cork.pk),
+    ]
