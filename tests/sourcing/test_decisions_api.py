@@ -206,3 +206,13 @@ def test_the_list_makes_as_many_queries_for_many_records_as_for_one(
         with django_assert_max_num_queries(queries):
             response = client.get(_url(shortlist))
         assert response.json()["count"] == count
+
+
+def test_the_api_move_to_selected_is_refused_and_points_to_a_decision(member, lyon):
+    response = client_of(member.user).post(
+        f"/api/candidates/{lyon.pk}/move/", {"stage": Stage.SELECTED}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "Record a decision" in response.json()["stage"][0]
+    assert Candidate.objects.get(pk=lyon.pk).stage == Stage.AUDITED
