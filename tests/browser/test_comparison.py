@@ -157,6 +157,7 @@ def test_a_member_compares_candidates_ticked_on_the_board(
     for name in ("Ghent", "Milan", "Lyon"):
         page.get_by_label(f"Compare {name}").check()
     assert axe_violations(page) == []  # the board, with its tick boxes
+    page.screenshot(path=tmp_path / "board.png", full_page=True)
     page.get_by_role("button", name="Compare selected").click()
 
     table = page.locator("table.comparison-table")

@@ -112,3 +112,18 @@ def test_the_comparison_as_csv_and_xlsx_logged(helix_list, pair, vera):
 def test_an_unknown_file_format_is_not_found(helix_list, pair, helen):
     ids = f"{pair[0].pk},{pair[1].pk}"
     assert client_of(helen).get(_url(helix_list, "pdf/"), {"candidates": ids}).status_code == 404
+
+
+def test_the_api_makes_as_many_queries_for_six_candidates_as_for_two(
+    helix_list, helen, django_assert_max_num_queries
+):
+    candidates = [CandidateFactory(shortlist=helix_list) for _ in range(6)]
+    client = client_of(helen)
+    # The shortlist, the candidates with their sites and quotes, six prefetches of the sites'
+    # records, the brief and its three term sets, the team's criteria, members and scores.
+    queries = 15
+    for count in (2, 6):
+        ids = ",".join(str(candidate.pk) for candidate in candidates[:count])
+        with django_assert_max_num_queries(queries):
+            response = client.get(_url(helix_list), {"candidates": ids})
+        assert len(response.json()["candidates"]) == count
