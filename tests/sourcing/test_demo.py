@@ -18,7 +18,8 @@ from matching.models import Membership, Result, Run
 from partners.demo.seeding import seed_catalogue
 from sourcing.choices import ExitReason, Stage
 from sourcing.management.commands.demo_shortlist import TITLE
-from sourcing.models import Activity, Candidate, Note, Shortlist
+from sourcing.models import Activity, Attachment, Candidate, Note, Quote, Score, Shortlist
+from sourcing.scoring import team_scores
 
 pytestmark = pytest.mark.django_db
 
@@ -131,10 +132,57 @@ def test_notes_and_the_activity_log_tell_the_story():
     assert notes.count() >= 3
     assert {note.author.username for note in notes} == {"buyer", "sponsor"}
     verbs = set(shortlist.activity.values_list("verb", flat=True))
-    assert verbs == {"created", "added", "moved", "assigned", "noted"}
+    assert verbs == {
+        "created",
+        "added",
+        "moved",
+        "assigned",
+        "noted",
+        "quoted",
+        "attached",
+        "criteria",
+        "scored",
+    }
     # The proposal went through every step before it, one move each.
     best = shortlist.candidates.get(rank=1)
     assert best.activity.filter(verb="moved").count() == 5
+
+
+def test_three_quotes_one_expired_and_the_proposal_attached():
+    _make_demo()
+
+    shortlist = Shortlist.objects.get(title=TITLE)
+    quotes = {q.candidate.stage: q for q in Quote.objects.filter(candidate__shortlist=shortlist)}
+    assert set(quotes) == {Stage.PROPOSAL_RECEIVED, Stage.RFI_RECEIVED, Stage.RFI_SENT}
+    assert [stage for stage, quote in quotes.items() if quote.expired] == [Stage.RFI_SENT]
+    assert {quote.currency for quote in quotes.values()} == {"EUR"}
+    attachment = Attachment.objects.get(candidate__shortlist=shortlist)
+    assert attachment.candidate.stage == Stage.PROPOSAL_RECEIVED
+    assert attachment.file.read().startswith(b"%PDF")
+
+
+def test_buyer_and_sponsor_score_the_two_best_and_see_each_others_scores():
+    _make_demo()
+
+    shortlist = Shortlist.objects.get(title=TITLE)
+    assert [c.name for c in shortlist.criteria.all()] == [
+        "Quote",
+        "Responsiveness",
+        "Technical answer",
+        "Audit outcome",
+    ]
+    scored = set(
+        Score.objects.filter(candidate__shortlist=shortlist).values_list(
+            "candidate__rank", "member__username"
+        )
+    )
+    assert scored == {(1, "buyer"), (1, "sponsor"), (2, "buyer"), (2, "sponsor")}
+    buyer = get_user_model().objects.get(username="buyer")
+    second = shortlist.candidates.get(rank=2)
+    team = team_scores(shortlist, [second.pk], buyer).by_candidate[second.pk]
+    assert team.visible
+    assert [member.member_name for member in team.members] == ["buyer", "sponsor"]
+    assert any(team.disagreement.values())  # technical answer: 2 against 4
 
 
 def test_running_the_demo_again_adds_nothing():

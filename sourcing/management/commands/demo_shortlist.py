@@ -4,18 +4,22 @@ Helix Therapeutics' example brief is matched (unless a run of it is already done
 best sites go on the shortlist "Phase 2 mAb — CMO selection", where the team has moved them
 through the pipeline: contacted, CDA signed, RFI sent and received, a proposal in; one rejected
 for its quality record, one declined by the provider for want of capacity; owners, due dates (one
-overdue) and notes. Everything but the overdue date goes through sourcing/pipeline.py, so the
-activity log tells the same story.
+overdue) and notes. The three furthest along have quotes (one of them expired), the proposal an
+attached PDF; the team's four evaluation criteria are scored by buyer and sponsor on the two
+best, who disagree on one. Everything but the overdue date goes through the domain modules
+(sourcing/pipeline.py, documents.py, scoring.py), so the activity log tells the same story.
 
 Run after `demo_accounts` (with DEBUG on, like it). A second run finds the shortlist and adds
 nothing.
 """
 
 import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -24,8 +28,8 @@ from core.choices import JobStatus
 from matching import runs
 from matching.management.commands.demo_accounts import DEMO_BRIEFS
 from matching.models import Brief, Organisation, Result, Run
-from sourcing import pipeline
-from sourcing.choices import PIPELINE, ExitReason, Stage
+from sourcing import documents, pipeline, scoring
+from sourcing.choices import PIPELINE, AttachmentKind, ExitReason, Stage
 from sourcing.models import Candidate, Shortlist
 
 if TYPE_CHECKING:
@@ -61,6 +65,56 @@ NOTES = {
         "question: who releases the batches for the EU.",
     ),
 }
+# The quotes in, by stage: price (EUR), batches, lead time (weeks), minimum order (batches),
+# valid for how many days from today (negative: expired), and the assumptions stated.
+QUOTES = {
+    Stage.PROPOSAL_RECEIVED: (
+        Decimal("1840000"),
+        3,
+        26,
+        2,
+        60,
+        "Three 2,000 L GMP batches after a 16-week tech transfer; resin and single-use "
+        "consumables included; release testing by the site, EU QP release extra.",
+    ),
+    Stage.RFI_RECEIVED: (
+        Decimal("1615000"),
+        3,
+        34,
+        3,
+        30,
+        "Indicative from the RFI: assumes our cell line at 3 g/L and a platform process; "
+        "tech transfer priced separately.",
+    ),
+    Stage.RFI_SENT: (
+        Decimal("1390000"),
+        3,
+        40,
+        3,
+        -5,
+        "Budgetary figure given on the first call, before the CDA; not binding.",
+    ),
+}
+# Buyer's and sponsor's scores of the two best candidates on the default criteria (Quote,
+# Responsiveness, Technical answer, Audit outcome); they disagree on the second's technical
+# answer.
+TEAM_SCORES = {
+    Stage.PROPOSAL_RECEIVED: {"buyer": (3, 5, 4, 4), "sponsor": (3, 4, 5, 4)},
+    Stage.RFI_RECEIVED: {"buyer": (4, 3, 2, 3), "sponsor": (4, 3, 4, 3)},
+}
+# A proposal as the provider sent it: a one-page PDF.
+PROPOSAL_PDF = b"""%PDF-1.4
+1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj
+2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj
+3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R
+/Resources << /Font << /F1 5 0 R >> >> >> endobj
+4 0 obj << /Length 70 >> stream
+BT /F1 14 Tf 72 760 Td (Proposal: three 2,000 L GMP batches of mAb) Tj ET
+endstream endobj
+5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj
+trailer << /Root 1 0 R >>
+%%EOF
+"""
 REJECTED_NOTE = (
     "QA will not audit this site for this programme. Worth another look if its next "
     "inspection comes back clean."
@@ -171,7 +225,43 @@ class Command(BaseCommand):
             if stage in NOTES:
                 author, text = NOTES[stage]
                 pipeline.add_note(candidate, users[author], text)
+            if stage in QUOTES:
+                self._quote(candidate, stage, buyer)
+        criteria = scoring.apply_default_criteria(shortlist, buyer)
+        for candidate, (stage, _owner, _due_in) in zip(in_race, PLAN, strict=False):
+            for member, values in TEAM_SCORES.get(stage, {}).items():
+                scoring.score(
+                    candidate,
+                    users[member],
+                    {
+                        criterion.pk: value
+                        for criterion, value in zip(criteria, values, strict=True)
+                    },
+                )
         return shortlist
+
+    @staticmethod
+    def _quote(candidate: Candidate, stage: Stage, user: "User") -> None:
+        price, batches, lead_time, minimum, valid_for, assumptions = QUOTES[stage]
+        documents.save_quote(
+            candidate,
+            user,
+            price=price,
+            currency="EUR",
+            batches=batches,
+            scale_l=2000,
+            lead_time_weeks=lead_time,
+            minimum_order_batches=minimum,
+            valid_until=timezone.localdate() + datetime.timedelta(days=valid_for),
+            assumptions=assumptions,
+        )
+        if stage == Stage.PROPOSAL_RECEIVED:
+            documents.attach(
+                candidate,
+                user,
+                ContentFile(PROPOSAL_PDF, name="Proposal - 3 x 2000 L GMP batches.pdf"),
+                AttachmentKind.PROPOSAL,
+            )
 
     @staticmethod
     def _weakest_record(candidates: list[Candidate]) -> Candidate | None:
