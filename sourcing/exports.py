@@ -26,7 +26,9 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django_countries import countries
 from openpyxl import Workbook
@@ -554,3 +556,19 @@ def xlsx_file(table: Table) -> IO[bytes]:
         file.close()
         raise
     return file
+
+
+def download(table: Table, fmt: str) -> HttpResponseBase:
+    """The table as a file to download: CSV streamed line by line, XLSX from a temporary file
+    (deleted once the response is closed)."""
+    filename = f"{table.name}.{fmt}"
+    if fmt == "csv":
+        response = StreamingHttpResponse(csv_lines(table), content_type=CONTENT_TYPES["csv"])
+        response["Content-Disposition"] = content_disposition_header(True, filename) or ""
+        return response
+    return FileResponse(
+        xlsx_file(table),
+        as_attachment=True,
+        filename=filename,
+        content_type=CONTENT_TYPES["xlsx"],
+    )

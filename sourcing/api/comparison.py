@@ -30,7 +30,6 @@ from sourcing import comparison as comparisons
 from sourcing import exports
 from sourcing.api.views import FIELD_ERRORS, NOT_FOUND, NOT_SIGNED_IN
 from sourcing.models import Shortlist
-from sourcing.views.shortlists import _export_response
 
 NOT_A_LIST = "Give the candidates' ids separated by commas, e.g. 12,15,19; “{value}” is not one."
 
@@ -184,4 +183,4 @@ class ComparisonViewSet(viewsets.GenericViewSet):
         shortlist, comparison = self._build(request)
         exports.record_export(shortlist, request.user, fmt, compared=comparison["candidates"])
         table = exports.comparison_table(comparison, name=f"shortlist-{shortlist.pk}-comparison")
-        return _export_response(table, fmt)
+        return exports.download(table, fmt)

@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from sourcing.api import comparison, decisions, documents, scoring, views
+from sourcing.api import comparison, decisions, documents, exports, scoring, views
 
 app_name = "sourcing-api"
 
@@ -17,6 +17,9 @@ router.register("shortlists", scoring.ShortlistScoringViewSet, basename="shortli
 router.register("candidates", scoring.CandidateScoringViewSet, basename="candidate-scoring")
 # Comparison (sourcing/api/comparison.py)
 router.register("shortlists", comparison.ComparisonViewSet, basename="shortlist-comparison")
+# Exports of runs and shortlists (sourcing/api/exports.py)
+router.register("runs", exports.RunExportViewSet, basename="run-export")
+router.register("shortlists", exports.ShortlistExportViewSet, basename="shortlist-export")
 # Decisions (sourcing/api/decisions.py)
 router.register(
     r"shortlists/(?P<shortlist_pk>\d+)/decisions", decisions.DecisionViewSet, basename="decision"

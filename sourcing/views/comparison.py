@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 from sourcing import comparison as comparisons
 from sourcing import exports
 from sourcing.models import Shortlist
-from sourcing.views.shortlists import _export_format, _export_response
+from sourcing.views.shortlists import _export_format
 
 NOT_A_NUMBER = "Candidates are chosen by their number; “{value}” is not one."
 
@@ -122,4 +122,4 @@ def compare_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
         return _refused(request, shortlist, error, chosen)
     exports.record_export(shortlist, request.user, fmt, compared=comparison["candidates"])
     table = exports.comparison_table(comparison, name=f"shortlist-{shortlist.pk}-comparison")
-    return _export_response(table, fmt)
+    return exports.download(table, fmt)

@@ -17,16 +17,14 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.forms.models import model_to_dict
 from django.http import (
-    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
-    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -595,24 +593,6 @@ def _export_format(fmt: str) -> str:
     return fmt
 
 
-def _export_response(table: exports.Table, fmt: str) -> HttpResponseBase:
-    """The table as a file to download: CSV streamed line by line, XLSX from a temporary file
-    (deleted once the response is closed)."""
-    filename = f"{table.name}.{fmt}"
-    if fmt == "csv":
-        response = StreamingHttpResponse(
-            exports.csv_lines(table), content_type=exports.CONTENT_TYPES["csv"]
-        )
-        response["Content-Disposition"] = content_disposition_header(True, filename) or ""
-        return response
-    return FileResponse(
-        exports.xlsx_file(table),
-        as_attachment=True,
-        filename=filename,
-        content_type=exports.CONTENT_TYPES["xlsx"],
-    )
-
-
 @login_required
 @require_GET
 def run_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
@@ -620,7 +600,7 @@ def run_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
     of another organisation is a 404; viewers may export."""
     fmt = _export_format(fmt)
     run = get_object_or_404(Run.objects.for_user(request.user), pk=pk)
-    return _export_response(exports.run_table(run), fmt)
+    return exports.download(exports.run_table(run), fmt)
 
 
 @login_required
@@ -631,4 +611,4 @@ def shortlist_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBas
     shortlist = _shortlist(request, pk)
     exports.record_export(shortlist, request.user, fmt)
     # Team scores as the exporting user may see them on the page (exports.shortlist_table).
-    return _export_response(exports.shortlist_table(shortlist, request.user), fmt)
+    return exports.download(exports.shortlist_table(shortlist, request.user), fmt)

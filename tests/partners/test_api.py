@@ -484,6 +484,21 @@ def test_schema_is_openapi_3_and_documents_every_filter(client):
         "/api/candidates/{id}/move/",
         "/api/candidates/{id}/assign/",
         "/api/candidates/{id}/notes/",
+        "/api/candidates/{id}/quote/",
+        "/api/candidates/{id}/attachments/",
+        "/api/attachments/{id}/",
+        "/api/attachments/{id}/download/",
+        "/api/candidates/{id}/scores/",
+        "/api/shortlists/{id}/criteria/",
+        "/api/shortlists/{id}/scores/",
+        "/api/shortlists/{id}/scores/reveal/",
+        "/api/shortlists/{id}/comparison/",
+        "/api/shortlists/{id}/comparison/{fmt}/",
+        "/api/shortlists/{id}/export/{fmt}/",
+        "/api/runs/{id}/export/{fmt}/",
+        "/api/shortlists/{shortlist_pk}/decisions/",
+        "/api/shortlists/{shortlist_pk}/decisions/{number}/",
+        "/api/shortlists/{shortlist_pk}/decisions/{number}/reopen/",
     }
     parameters = {p["name"] for p in schema["paths"]["/api/providers/"]["get"]["parameters"]}
     assert parameters == {*ProviderFilterSet.base_filters, "page", "page_size"}
