@@ -7,8 +7,10 @@ in with that username and password through the sign-in page first.
 
     .venv/bin/python scripts/screenshots.py --readme docs/screenshots
 
-takes the README's two pictures: the directory with two filters, and the profile of the first
-provider it lists.
+takes the README's pictures: the directory with two filters, the profile of the first provider it
+lists, a match run, and the procurement workspace as the demo's buyer works it: the shortlist's
+board, the comparison of the three candidates with quotes, and a decision record. (It records
+that decision in the demo's database, as a buyer would: run it on a fresh `make demo`.)
 """
 
 import argparse
@@ -92,6 +94,46 @@ def _readme_screenshots(page, base: str, out_dir: Path) -> None:
     page.set_viewport_size({"width": 1280, "height": 1100})
     page.screenshot(path=str(out_dir / "run.png"))
     print(out_dir / "run.png")
+    _workspace_screenshots(page, base, out_dir)
+
+
+def _workspace_screenshots(page, base: str, out_dir: Path) -> None:
+    """The demo shortlist's board, three candidates compared, and a decision recorded on them."""
+    page.context.clear_cookies()
+    page.goto(f"{base}/accounts/login/?next=/shortlists/")
+    page.get_by_label("Username").fill("buyer")
+    page.get_by_label("Password").fill("buyer-demo-2026")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Phase 2 mAb — CMO selection").first.click()
+    page.wait_for_load_state("networkidle")
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    page.screenshot(path=str(out_dir / "board.png"))
+    print(out_dir / "board.png")
+    # The three candidates furthest along, which have quotes.
+    columns = page.locator(".board-column")
+    ticked = 0
+    for stage in ("Proposal received", "RFI received", "RFI sent"):
+        column = columns.filter(has=page.get_by_role("heading", name=stage))
+        for box in column.locator("input[type=checkbox][form=compare-form]").all():
+            box.check()
+            ticked += 1
+    assert ticked >= 2, "The demo shortlist has fewer than two candidates with quotes"
+    page.get_by_role("button", name="Compare selected").click()
+    page.wait_for_load_state("networkidle")
+    page.set_viewport_size({"width": 1440, "height": 1700})
+    page.screenshot(path=str(out_dir / "comparison.png"))
+    print(out_dir / "comparison.png")
+    page.get_by_role("link", name="Record a decision").click()
+    page.locator("input[name=chosen]").first.check()
+    page.get_by_label("Rationale").fill(
+        "Proposal in and the best team score; its 2,000 L single-use train fits our process "
+        "and the quote holds for two months. The second stays warm as a backup."
+    )
+    page.get_by_role("button", name="Record the decision").click()
+    page.wait_for_load_state("networkidle")
+    page.set_viewport_size({"width": 1280, "height": 1400})
+    page.screenshot(path=str(out_dir / "decision.png"))
+    print(out_dir / "decision.png")
 
 
 if __name__ == "__main__":
