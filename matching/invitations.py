@@ -4,6 +4,9 @@ the mailed link works once, until it expires, and lets someone without an accoun
 The link carries a random token (`secrets.token_urlsafe`); only its SHA-256 is stored. A person
 belongs to one organisation at most, so an address that already belongs to an account of any
 organisation is refused when invited, and an account that already belongs to one cannot accept.
+Only an account with the invited address accepts: someone signed in with another account (or one
+without an address) is refused and told to sign in with the invited address, or to sign out and
+create an account through the link, which fixes its address to the invited one.
 Bad input raises Django's ValidationError naming the field, and changes nothing; who may invite
 (an admin of the organisation) is checked here as well as by the pages.
 """
@@ -46,6 +49,18 @@ USED = "This invitation has already been accepted; it works once."
 REVOKED = "This invitation was withdrawn by an admin of {organisation}."
 EXPIRED = "This invitation expired on {expires}."
 MEMBER_ALREADY = "You are already a member of {organisation}."
+# The invited address is shown in full, to whoever holds the link: the link is the secret, and
+# its holder sees the address anyway (the page names it, and the account form shows it fixed),
+# while the invitee with two accounts needs to know which one to sign in with.
+OTHER_ADDRESS = (
+    "This invitation is for {email}, and you are signed in as {username} ({own}). Sign out and "
+    "open the link again to create an account with {email}, or sign in as {email}."
+)
+NO_ADDRESS = (
+    "This invitation is for {email}, and your account {username} has no e-mail address, so it "
+    "cannot be told apart from anyone else's. Ask whoever runs this CDMO Match site to set "
+    "{email} as its address, or sign out and open the link again to create an account with {email}."
+)
 ACCOUNT_ELSEWHERE = (
     "Your account belongs to {other}; a person can be a member of one organisation only. Ask an "
     "admin of {other} to remove you first, or create a new account with the invited address."
@@ -213,6 +228,19 @@ def check_usable(invitation: Invitation) -> None:
         raise ValidationError(EXPIRED.format(expires=expiry_text(invitation)), code="expired")
 
 
+def check_address(invitation: Invitation, user: User) -> None:
+    """Raise ValidationError (code "other_address") unless the account's e-mail address is the
+    invited one, whatever its case; an account without an address is refused too."""
+    own = (user.email or "").strip()
+    if own.lower() == invitation.email:
+        return
+    message = OTHER_ADDRESS if own else NO_ADDRESS
+    raise ValidationError(
+        message.format(email=invitation.email, username=user.get_username(), own=own),
+        code="other_address",
+    )
+
+
 def check_can_join(invitation: Invitation, user: User) -> None:
     """Raise ValidationError (code "has_organisation") when the user belongs to one already."""
     membership = Membership.objects.select_related("organisation").filter(user_id=user.pk).first()
@@ -227,9 +255,11 @@ def check_can_join(invitation: Invitation, user: User) -> None:
 
 @transaction.atomic
 def accept(raw_token: str, user: User) -> Membership:
-    """Make the user a member of the invitation's organisation, with its role. Works once."""
+    """Make the user a member of the invitation's organisation, with its role. Works once, and
+    only for an account with the invited address."""
     invitation = find(raw_token)
     check_usable(invitation)
+    check_address(invitation, user)
     check_can_join(invitation, user)
     now = timezone.now()
     # Claimed with a conditional update, so two clicks on the link cannot both join.
@@ -250,18 +280,27 @@ def accept(raw_token: str, user: User) -> Membership:
         raise ValidationError(
             "Your account joined an organisation in the meantime.", code="has_organisation"
         ) from error
-    if not user.email:
-        user.email = invitation.email
-        user.save(update_fields=["email"])
     return membership
 
 
 def revoke(invitation: Invitation) -> Invitation:
-    """Withdraw an open invitation: its link stops working."""
-    if not invitation.is_open:
-        raise ValidationError(
-            f"The invitation to {invitation.email} is no longer open.", code="not_open"
-        )
-    invitation.revoked_at = timezone.now()
-    invitation.save(update_fields=["revoked_at", "updated_at"])
+    """Withdraw an open invitation: its link stops working.
+
+    Withdrawn with a conditional update, like `accept` claims it, so a link accepted at the same
+    moment is either accepted or withdrawn, never both."""
+    now = timezone.now()
+    withdrawn = (
+        Invitation.objects.open().filter(pk=invitation.pk).update(revoked_at=now, updated_at=now)
+    )
+    if not withdrawn:
+        invitation.refresh_from_db()
+        if invitation.accepted_at is not None:
+            message = (
+                f"{invitation.email} accepted the invitation before it could be withdrawn; "
+                "remove the new member from the organisation if they should not be in it."
+            )
+        else:
+            message = f"The invitation to {invitation.email} is no longer open."
+        raise ValidationError(message, code="not_open")
+    invitation.revoked_at = invitation.updated_at = now
     return invitation

@@ -485,8 +485,9 @@ def _joined(request: HttpRequest, membership: Membership) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     """An invitation's link, for anyone who has it: someone without an account creates one and
-    joins; someone signed in without an organisation joins with a button. An unknown link is a
-    404; a used, withdrawn or expired one a 410, saying whom to ask."""
+    joins; someone signed in with the invited address and without an organisation joins with a
+    button. An unknown link is a 404; a used, withdrawn or expired one a 410, saying whom to
+    ask."""
     try:
         invitation = invitations.find(token)
     except ValidationError as error:
@@ -505,12 +506,20 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     }
     user = request.user
     if not isinstance(user, AnonymousUser):
-        try:
-            invitations.check_can_join(invitation, user)
-        except ValidationError as error:
-            context["refusal"] = " ".join(error.messages)
-            status = 409 if request.method == "POST" else 200
-            return render(request, "matching/invitation_accept.html", context, status=status)
+        # Only the account with the invited address accepts (a 403 otherwise); one that belongs
+        # to an organisation already cannot (a 409). Whether signed in before opening the link
+        # or through its "sign in" link, the same checks run here and again in `accept`.
+        for check, refused in (
+            (invitations.check_address, 403),
+            (invitations.check_can_join, 409),
+        ):
+            try:
+                check(invitation, user)
+            except ValidationError as error:
+                context["refusal"] = " ".join(error.messages)
+                context["other_address"] = error.code == "other_address"
+                status = refused if request.method == "POST" else 200
+                return render(request, "matching/invitation_accept.html", context, status=status)
         if request.method == "POST":
             try:
                 membership = invitations.accept(token, user)

@@ -1,4 +1,5 @@
-"""Production settings: the app refuses to start unsafely, and `check --deploy` is clean."""
+"""Production settings: the app refuses to start unsafely, and `check --deploy` is clean once mail
+is configured (without an SMTP host it warns that invitation links would land in the logs)."""
 
 import os
 import subprocess
@@ -47,8 +48,8 @@ def test_a_malformed_boolean_is_named():
     assert "DEBUG must be true or false" in result.stderr
 
 
-def test_deploy_check_reports_nothing_in_production_mode():
-    result = _manage(
+def _deploy_check(**env: str) -> subprocess.CompletedProcess:
+    return _manage(
         "check",
         "--deploy",
         "--fail-level",
@@ -56,10 +57,23 @@ def test_deploy_check_reports_nothing_in_production_mode():
         DEBUG="false",
         SECRET_KEY=STRONG_KEY,
         ALLOWED_HOSTS="cdmo.example.com",
+        **env,
     )
+
+
+def test_deploy_check_reports_nothing_in_production_mode():
+    result = _deploy_check(EMAIL_HOST="smtp.example.com")
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_deploy_check_warns_that_invitations_cannot_be_mailed_without_an_smtp_host():
+    result = _deploy_check(EMAIL_HOST="")
+
+    assert result.returncode != 0
+    assert "(cdmo.W001) Invitations cannot be mailed" in result.stderr
+    assert "Set EMAIL_HOST" in result.stderr
 
 
 @pytest.mark.parametrize(

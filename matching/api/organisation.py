@@ -96,9 +96,12 @@ class _InOwnOrganisation(viewsets.GenericViewSet):
         """drf-spectacular builds the schema without a request's user."""
         return getattr(self, "swagger_fake_view", False)
 
+    # What a member or viewer is told when refused a change reserved to admins.
+    admins_only = ADMINS_ONLY
+
     def require_admin(self) -> None:
         if self.membership.role != Role.ADMIN:
-            raise PermissionDenied(ADMINS_ONLY)
+            raise PermissionDenied(self.admins_only)
 
 
 @extend_schema_view(
@@ -173,7 +176,7 @@ class MemberViewSet(
     ),
     destroy=extend_schema(
         summary="Revoke an invitation (admins): its link stops working",
-        responses={204: None, 403: REFUSED, 404: NOT_FOUND},
+        responses={204: None, 400: FIELD_ERRORS, 403: REFUSED, 404: NOT_FOUND},
     ),
 )
 class InvitationViewSet(
@@ -184,6 +187,7 @@ class InvitationViewSet(
     mixins.DestroyModelMixin,
 ):
     serializer_class = InvitationSerializer
+    admins_only = invitations.ADMINS_ONLY
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
@@ -216,4 +220,8 @@ class InvitationViewSet(
         return Response(self.get_serializer(invitation).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: Invitation) -> None:
-        invitations.revoke(instance)
+        try:
+            invitations.revoke(instance)
+        except DjangoValidationError as error:
+            # Accepted or withdrawn by someone else since it was looked up.
+            raise _field_errors(error, "non_field_errors") from error

@@ -1,8 +1,8 @@
 """Invitations in Chromium: an admin invites a colleague by e-mail from the members page; the
 colleague opens the mailed link without an account, creates one and lands on the organisation's
 page as a member. The members page with its invite form and pending invitations, and the link's
-page for an anonymous and for a signed-in visitor, pass axe-core with no serious or critical
-violation."""
+page for an anonymous visitor, a signed-in one and one signed in with another address (refused,
+offered to sign out), pass axe-core with no serious or critical violation."""
 
 import re
 
@@ -138,3 +138,31 @@ def test_a_bad_link_page_passes_axe(live_server, page: Page, helix):
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Invitation not found")
     assert axe_violations(page) == []
+
+
+def test_another_account_is_refused_and_signs_out_to_create_one(live_server, page: Page, helix):
+    base = live_server.url
+    _, token = invite(
+        helix.organisation,
+        helix.user,
+        "boss@example.com",
+        Role.ADMIN,
+        link_for=lambda token: f"{base}/invitations/{token}/",
+    )
+    link = f"{base}/invitations/{token}/"
+    stranger = UserFactory(username="stranger", email="stranger@other.example")
+    _sign_in(page, base, "stranger")
+
+    page.goto(link)
+    expect(page.get_by_role("alert")).to_contain_text(
+        "This invitation is for boss@example.com, and you are signed in as stranger "
+        "(stranger@other.example)."
+    )
+    expect(page.get_by_role("button", name="Accept and join Helix")).to_have_count(0)
+    assert axe_violations(page) == []
+    page.screenshot(path="/tmp/invitation-other-account.png", full_page=True)
+
+    page.get_by_role("button", name="Sign out and open the link again").click()
+    page.wait_for_url(link)
+    expect(page.get_by_label("E-mail address")).to_have_value("boss@example.com")
+    assert not Membership.objects.filter(user=stranger).exists()

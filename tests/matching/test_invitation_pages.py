@@ -1,6 +1,7 @@
 """Invitations as pages: an admin invites from the members page and sees what is pending; the
-link's page lets someone without an account create one and join, and someone signed in without
-an organisation join with a button; a bad link says what happened and whom to ask."""
+link's page lets someone without an account create one and join, and someone signed in with the
+invited address and without an organisation join with a button (anyone else signed in is
+refused); a bad link says what happened and whom to ask."""
 
 import re
 from datetime import timedelta
@@ -330,7 +331,7 @@ def test_an_address_with_an_account_already_is_asked_to_sign_in(admin):
 
 def test_a_signed_in_user_without_organisation_joins_with_a_button(admin):
     _, link = _invitation(admin)
-    ada = UserFactory(username="ada", email="ada@example.com")
+    ada = UserFactory(username="ada", email="Ada@Example.COM")  # the case does not count
     client = _client(ada)
 
     page = _soup(client.get(link))
@@ -345,6 +346,8 @@ def test_a_signed_in_user_without_organisation_joins_with_a_button(admin):
 
 def test_a_signed_in_user_of_another_organisation_is_refused_clearly(admin, northwind):
     invitation, link = _invitation(admin)
+    northwind.email = "ada@example.com"  # given the invited address after the invitation left
+    northwind.save()
     client = _client(northwind)
 
     page = client.get(link)
@@ -359,9 +362,90 @@ def test_a_signed_in_user_of_another_organisation_is_refused_clearly(admin, nort
     assert invitation.is_open
 
 
+@pytest.mark.parametrize(
+    ("email", "says"),
+    [
+        (
+            "stranger@other.example",
+            "This invitation is for boss@example.com, and you are signed in as stranger "
+            "(stranger@other.example). Sign out and open the link again to create an account "
+            "with boss@example.com, or sign in as boss@example.com.",
+        ),
+        ("", "your account stranger has no e-mail address"),
+    ],
+)
+def test_a_signed_in_account_without_the_invited_address_is_refused(admin, email, says):
+    invitation, link = _invitation(admin, "boss@example.com", Role.ADMIN)
+    stranger = UserFactory(username="stranger", email=email)
+    client = _client(stranger)
+
+    page = client.get(link)
+    posted = client.post(link)
+
+    assert page.status_code == 200
+    assert says in _soup(page).select_one(".error").get_text()
+    assert not _soup(page).select(".accept-form, input[name=password1]")
+    sign_out = _soup(page).select_one("form.sign-out-form")
+    assert sign_out["action"] == "/accounts/logout/"
+    assert sign_out.select_one("input[name=next]")["value"] == link
+    assert posted.status_code == 403
+    assert says in _soup(posted).select_one(".error").get_text()
+    assert not Membership.objects.filter(user=stranger).exists()
+    invitation.refresh_from_db()
+    assert invitation.is_open
+    stranger.refresh_from_db()
+    assert stranger.email == email
+
+
+def test_signing_out_from_the_refusal_comes_back_to_the_account_form(admin):
+    _, link = _invitation(admin)
+    client = _client(UserFactory(username="stranger", email="stranger@other.example"))
+
+    response = client.post("/accounts/logout/", {"next": link}, follow=True)
+
+    assert response.redirect_chain[-1][0] == link
+    assert _soup(response).select_one("input[name=password1]")
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["sign-in-first", "sign-in-to-accept"])
+def test_signing_in_from_the_link_as_another_account_is_refused_the_same_way(admin, existing):
+    invitation, link = _invitation(admin, "boss@example.com", Role.ADMIN)
+    if existing:
+        UserFactory(username="boss", email="boss@example.com")
+    stranger = UserFactory(username="stranger", email="stranger@other.example")
+    client = _client()
+    anchor = "Sign in to accept" if existing else "Sign in first"
+    login_url = _soup(client.get(link)).find("a", string=anchor)["href"]
+
+    signed_in = client.post(
+        login_url, {"username": "stranger", "password": "pw", "next": link}, follow=True
+    )
+    posted = client.post(link)
+
+    assert signed_in.redirect_chain[-1][0] == link
+    assert "This invitation is for boss@example.com" in _text(signed_in)
+    assert posted.status_code == 403
+    assert not Membership.objects.filter(user=stranger).exists()
+    invitation.refresh_from_db()
+    assert invitation.is_open
+
+
+def test_signing_in_from_the_link_with_the_invited_address_joins(admin):
+    _, link = _invitation(admin)
+    ada = UserFactory(username="ada", email="ada@example.com")
+    client = _client()
+    login_url = _soup(client.get(link)).find("a", string="Sign in to accept")["href"]
+
+    client.post(login_url, {"username": "ada", "password": "pw", "next": link}, follow=True)
+    response = client.post(link)
+
+    assert response.status_code == 302
+    assert Membership.objects.get(user=ada).organisation == admin.membership.organisation
+
+
 def test_following_the_link_again_after_joining_leads_to_the_organisation(admin):
     _, link = _invitation(admin)
-    ada = UserFactory(username="ada")
+    ada = UserFactory(username="ada", email="ada@example.com")
     client = _client(ada)
     client.post(link)
 
@@ -386,7 +470,7 @@ def test_a_used_link_is_gone_and_says_whom_to_ask(admin):
     admin.email = "helen@helix.example"
     admin.save()
     _, link = _invitation(admin)
-    _client(UserFactory(username="ada")).post(link)
+    _client(UserFactory(username="ada", email="ada@example.com")).post(link)
 
     response = _client().get(link)
 

@@ -1,6 +1,6 @@
 """Invitations by e-mail as plain domain calls (matching/invitations.py): an admin invites an
 address with a role, the mail leaves after the commit with an absolute link, and the link works
-once, until it expires, for an account without an organisation."""
+once, until it expires, for an account with the invited address and without an organisation."""
 
 from datetime import timedelta
 
@@ -209,9 +209,14 @@ def test_the_database_keeps_one_open_invitation_per_address(admin):
 # Accepting
 
 
+def _ada(**kwargs):
+    """An account with the invited address (written with capitals: the case does not count)."""
+    return UserFactory(username="ada", email="ADA@example.com", **kwargs)
+
+
 def test_accepting_makes_the_user_a_member_with_the_role(admin):
     invitation, token = _invite(admin, "ada@example.com", Role.VIEWER)
-    ada = UserFactory(username="ada", email="")
+    ada = _ada()
 
     membership = accept(token, ada)
 
@@ -219,20 +224,47 @@ def test_accepting_makes_the_user_a_member_with_the_role(admin):
     invitation.refresh_from_db()
     assert invitation.accepted_by == ada
     assert invitation.accepted_at is not None
-    ada.refresh_from_db()
-    assert ada.email == "ada@example.com"
+
+
+@pytest.mark.parametrize(
+    ("email", "says"),
+    [
+        (
+            "stranger@other.example",
+            "This invitation is for ada@example.com, and you are signed in as eve "
+            "(stranger@other.example). Sign out and open the link again to create an account "
+            "with ada@example.com, or sign in as ada@example.com.",
+        ),
+        ("", "This invitation is for ada@example.com, and your account eve has no e-mail address"),
+    ],
+)
+def test_only_an_account_with_the_invited_address_accepts(admin, email, says):
+    invitation, token = _invite(admin, "ada@example.com", Role.ADMIN)
+    eve = UserFactory(username="eve", email=email)
+
+    with pytest.raises(ValidationError) as refused:
+        accept(token, eve)
+
+    assert refused.value.code == "other_address"
+    assert refused.value.messages[0].startswith(says)
+    assert not Membership.objects.filter(user=eve).exists()
+    invitation.refresh_from_db()
+    assert invitation.is_open
+    eve.refresh_from_db()
+    assert eve.email == email
 
 
 def test_a_link_works_once(admin):
     _, token = _invite(admin)
-    accept(token, UserFactory(username="ada"))
+    accept(token, _ada())
+    Membership.objects.filter(user__username="ada").delete()
 
     with pytest.raises(ValidationError) as refused:
-        accept(token, UserFactory(username="eve"))
+        accept(token, User.objects.get(username="ada"))
 
     assert refused.value.code == "used"
     assert "already been accepted" in refused.value.messages[0]
-    assert not Membership.objects.filter(user__username="eve").exists()
+    assert not Membership.objects.filter(user__username="ada").exists()
 
 
 def test_an_expired_link_says_when_it_expired(admin):
@@ -242,7 +274,7 @@ def test_an_expired_link_says_when_it_expired(admin):
     )
 
     with pytest.raises(ValidationError) as refused:
-        accept(token, UserFactory(username="ada"))
+        accept(token, _ada())
 
     assert refused.value.code == "expired"
     assert refused.value.messages[0].startswith("This invitation expired on ")
@@ -253,7 +285,7 @@ def test_a_revoked_link_says_so(admin):
     revoke(invitation)
 
     with pytest.raises(ValidationError) as refused:
-        accept(token, UserFactory(username="ada"))
+        accept(token, _ada())
 
     assert refused.value.code == "revoked"
     assert refused.value.messages == ["This invitation was withdrawn by an admin of Helix."]
@@ -268,6 +300,8 @@ def test_an_unknown_link_is_refused(admin):
 
 def test_an_account_of_another_organisation_cannot_accept(admin, northwind):
     invitation, token = _invite(admin)
+    northwind.email = "ada@example.com"  # given the invited address after the invitation left
+    northwind.save()
 
     with pytest.raises(ValidationError) as refused:
         accept(token, northwind)
@@ -281,7 +315,9 @@ def test_an_account_of_another_organisation_cannot_accept(admin, northwind):
 
 def test_a_member_of_the_organisation_is_told_so(admin):
     _, token = _invite(admin)
-    bob = MembershipFactory(organisation=admin.membership.organisation).user
+    bob = MembershipFactory(
+        organisation=admin.membership.organisation, user__email="ada@example.com"
+    ).user
 
     with pytest.raises(ValidationError) as refused:
         accept(token, bob)
@@ -291,11 +327,30 @@ def test_a_member_of_the_organisation_is_told_so(admin):
 
 def test_revoking_a_closed_invitation_is_refused(admin):
     invitation, token = _invite(admin)
-    accept(token, UserFactory(username="ada"))
+    accept(token, _ada())
     invitation.refresh_from_db()
 
     with pytest.raises(ValidationError):
         revoke(invitation)
+
+
+def test_revoking_an_invitation_accepted_since_it_was_read_keeps_it_accepted(admin):
+    invitation, token = _invite(admin)
+    stale = Invitation.objects.get(pk=invitation.pk)  # the admin's page, read before the accept
+    accept(token, _ada())
+
+    with pytest.raises(ValidationError) as refused:
+        revoke(stale)
+
+    assert refused.value.code == "not_open"
+    assert refused.value.messages == [
+        "ada@example.com accepted the invitation before it could be withdrawn; remove the new "
+        "member from the organisation if they should not be in it."
+    ]
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is not None
+    assert invitation.revoked_at is None
+    assert Membership.objects.filter(user__username="ada").exists()
 
 
 def test_pending_lists_open_unexpired_invitations_newest_first(admin):

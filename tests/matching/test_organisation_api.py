@@ -7,6 +7,7 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
+from matching import invitations
 from matching.choices import Role
 from matching.invitations import invite
 from matching.models import Invitation, Membership
@@ -103,6 +104,7 @@ def test_members_and_viewers_change_no_one(admin, role):
     deleted = client.delete(f"/api/organisation/members/{admin.membership.pk}/")
 
     assert (patched.status_code, deleted.status_code) == (403, 403)
+    assert patched.json()["detail"].startswith("Only an admin of the organisation can change")
     assert Membership.objects.get(user=admin).role == Role.ADMIN
 
 
@@ -171,12 +173,39 @@ def test_an_admin_lists_and_revokes_invitations(admin):
     assert after.json()["results"] == []
 
 
+def test_revoking_an_invitation_accepted_meanwhile_is_a_400_and_it_stays_accepted(
+    admin, monkeypatch
+):
+    invitation = _invitation(admin)
+    ada = UserFactory(username="ada", email="ada@example.com")
+    real_revoke = invitations.revoke
+
+    def accepted_first(stale):
+        # Accepted between the API's look-up of the invitation and its withdrawal.
+        MembershipFactory(user=ada, organisation=admin.membership.organisation)
+        Invitation.objects.filter(pk=stale.pk).update(accepted_at=stale.created_at, accepted_by=ada)
+        return real_revoke(stale)
+
+    monkeypatch.setattr(invitations, "revoke", accepted_first)
+    response = _api(admin).delete(f"/api/organisation/invitations/{invitation.pk}/")
+
+    assert response.status_code == 400
+    assert response.json()["non_field_errors"] == [
+        "ada@example.com accepted the invitation before it could be withdrawn; remove the new "
+        "member from the organisation if they should not be in it."
+    ]
+    invitation.refresh_from_db()
+    assert (invitation.accepted_by, invitation.revoked_at) == (ada, None)
+
+
 @pytest.mark.parametrize("role", [Role.MEMBER, Role.VIEWER])
 def test_invitations_are_for_admins_only(admin, role):
     invitation = _invitation(admin)
     client = _api(_colleague(admin, role, "colleague").user)
 
-    assert client.get("/api/organisation/invitations/").status_code == 403
+    listed = client.get("/api/organisation/invitations/")
+    assert listed.status_code == 403
+    assert listed.json()["detail"] == invitations.ADMINS_ONLY
     assert (
         client.post("/api/organisation/invitations/", {"email": "x@example.com"}).status_code == 403
     )
