@@ -25,9 +25,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench.setup import median_ms, seeded_catalogue  # sets Django up first
+from matching import runs
 from matching.choices import Role
-from matching.models import Brief, Membership, Organisation
-from partners.models import Site
+from matching.models import Brief, Membership, Organisation, Result
+from partners.models import Site, Term
+from sourcing import pipeline
 from sourcing.choices import EXITS, PIPELINE, ExitReason
 from sourcing.models import Candidate, Criterion, Quote, Score, Shortlist
 
@@ -56,34 +58,49 @@ def _workspace(candidates: int) -> tuple[Shortlist, list[int]]:
             },
         )
         users.append(user)
-    brief, _ = Brief.objects.get_or_create(
-        organisation=organisation, title="Phase 2 mAb, 2,000 L", defaults={"created_by": users[0]}
+    brief, _ = Brief.objects.update_or_create(
+        organisation=organisation,
+        title="Phase 2 mAb, 2,000 L",
+        defaults={
+            "created_by": users[0],
+            "modality": Term.objects.get(slug="mab"),
+            "phase": "phase2",
+            "batch_size": 2000,
+            "batch_unit": "L",
+            "target_markets": ["US", "EU"],
+            "required_certifications": ["eu-gmp"],
+        },
     )
     shortlist, _ = Shortlist.objects.get_or_create(
         organisation=organisation, brief=brief, title=f"{candidates} candidates"
     )
     if shortlist.candidates.count() < candidates:
         shortlist.candidates.all().delete()
-        sites = list(Site.objects.select_related("provider").order_by("pk")[:candidates])
+        # The shortlist comes from a run of the brief, as a buyer's would: each candidate keeps
+        # its score, rank and breakdown.
+        run = runs.start_run(brief, users[0])
+        runs.execute_run(run.pk)
+        site_ids = list(
+            Result.objects.filter(run=run, eligible=True)
+            .order_by("rank")
+            .values_list("site_id", flat=True)[:candidates]
+        )
+        if len(site_ids) < candidates:
+            site_ids += list(
+                Site.objects.exclude(pk__in=site_ids)
+                .order_by("pk")
+                .values_list("pk", flat=True)[: candidates - len(site_ids)]
+            )
+        pipeline.add_sites(shortlist, site_ids, users[0], run=run)
         stages = [*PIPELINE[:-1], *EXITS]
         today = timezone.localdate()
-        Candidate.objects.bulk_create(
-            Candidate(
-                shortlist=shortlist,
-                site=site,
-                site_name=site.name,
-                provider_name=site.provider.name,
-                stage=stages[index % len(stages)],
-                exit_reason=ExitReason.COMMERCIAL if stages[index % len(stages)] in EXITS else "",
-                owner=users[index % len(users)],
-                due_on=today + datetime.timedelta(days=index % 30 - 10),
-                score=round(99 - index * 0.3, 1),
-                rank=index + 1,
-                breakdown=[],
-                scored_at=timezone.now(),
-            )
-            for index, site in enumerate(sites)
-        )
+        added = list(shortlist.candidates.order_by("pk"))
+        for index, candidate in enumerate(added):
+            candidate.stage = stages[index % len(stages)]
+            candidate.exit_reason = ExitReason.COMMERCIAL if candidate.stage in EXITS else ""
+            candidate.owner = users[index % len(users)]
+            candidate.due_on = today + datetime.timedelta(days=index % 30 - 10)
+        Candidate.objects.bulk_update(added, ["stage", "exit_reason", "owner", "due_on"])
     compared = list(
         shortlist.candidates.exclude(stage__in=EXITS).order_by("pk").values_list("pk", flat=True)
     )[:COMPARED]
@@ -138,7 +155,7 @@ def _statements(client: Client, path: str) -> list[str]:
     """The SQL a page sends, captured once, its parameters bound (psycopg 3 gives the query as
     sent)."""
     with CaptureQueriesContext(connection) as captured:
-        _page(client, path)()
+        assert client.get(path).status_code == 200
     return [query["sql"] for query in captured.captured_queries]
 
 
