@@ -143,6 +143,12 @@ class MoveForm(PipelineForm):
     )
     exit_note = forms.CharField(label="Note", required=False, max_length=2000)
 
+    # The choices as the move control's template writes them out itself: a board draws one
+    # control per candidate, and rendering their widgets through Django's form templates
+    # took most of a 200-candidate board's time.
+    stage_choices = STAGE_CHOICES
+    reason_choices = [("", "—"), *ExitReason.choices]
+
 
 def returns_to(data: Mapping[str, Any]) -> str:
     """Where a move was made from (its `view`): the board, the table or the candidate's page."""
