@@ -433,9 +433,8 @@ def attach(
 @transaction.atomic
 def detach(attachment: Attachment, user: "User | AnonymousUser") -> None:
     """Delete the attachment; its file leaves the storage once the deletion is committed (a
-    rolled-back deletion keeps it). The log keeps that it was there."""
+    rolled-back deletion keeps it: sourcing/signals.py). The log keeps that it was there."""
     candidate = attachment.candidate
-    storage, stored = attachment.file.storage, attachment.file.name
     _log(
         candidate.shortlist,
         user,
@@ -446,7 +445,6 @@ def detach(attachment: Attachment, user: "User | AnonymousUser") -> None:
         kind=attachment.kind,
     )
     attachment.delete()
-    transaction.on_commit(lambda: storage.delete(stored))
 
 
 def file_response(attachment: Attachment) -> FileResponse:

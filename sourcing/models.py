@@ -226,6 +226,11 @@ class Activity(models.Model):
         return f"{self.actor} {self.get_verb_display()} {self.summary}"
 
 
+# A quote this close to its end date is flagged as expiring (certificates get 90 days,
+# partners/validity.py; a quote is renewed faster than an audit is arranged).
+QUOTE_EXPIRY_WARNING_DAYS = 30
+
+
 class Quote(TimeStamped):
     """A provider's quote for a candidate, in the same fields for every provider, so that
     proposals line up in the comparison. One per candidate: a revised quote replaces it (the
@@ -278,12 +283,41 @@ class Quote(TimeStamped):
     def expired(self) -> bool:
         return self.valid_until is not None and self.valid_until < timezone.localdate()
 
+    @property
+    def expiring(self) -> bool:
+        """Still valid, but for QUOTE_EXPIRY_WARNING_DAYS days at most."""
+        if self.valid_until is None:
+            return False
+        days = (self.valid_until - timezone.localdate()).days
+        return 0 <= days <= QUOTE_EXPIRY_WARNING_DAYS
+
+
+# The most UTF-8 bytes of a stored file's name: file systems take 255 bytes per name (not
+# characters: "é" is two, a kanji three), and a storage may add a suffix to make it unique.
+MAX_STORED_NAME_BYTES = 200
+MAX_STORED_SUFFIX_BYTES = 20
+
+
+def _stored_name(filename: str) -> str:
+    """The file's name cut to MAX_STORED_NAME_BYTES UTF-8 bytes, never inside a character,
+    keeping its extension (the attachment's `name` keeps the whole name)."""
+    name = PurePath(filename).name
+    if len(name.encode()) <= MAX_STORED_NAME_BYTES:
+        return name
+    suffix = PurePath(name).suffix
+    if len(suffix.encode()) > MAX_STORED_SUFFIX_BYTES:
+        suffix = ""
+    stem = name.removesuffix(suffix) if suffix else name
+    room = MAX_STORED_NAME_BYTES - len(suffix.encode())
+    return stem.encode()[:room].decode(errors="ignore").rstrip(" .") + suffix
+
 
 def attachment_path(attachment: "Attachment", filename: str) -> str:
     """Where an attachment's file is stored: a folder per organisation, then a random one, so
-    that two files of the same name never collide and no path can be guessed."""
+    that two files of the same name never collide and no path can be guessed; the name cut to
+    what any file system takes."""
     organisation_id = attachment.candidate.shortlist.organisation_id
-    return f"sourcing/{organisation_id}/{uuid4().hex}/{PurePath(filename).name}"
+    return f"sourcing/{organisation_id}/{uuid4().hex}/{_stored_name(filename)}"
 
 
 class Attachment(models.Model):

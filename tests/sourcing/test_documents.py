@@ -263,6 +263,24 @@ def test_an_expired_quote_is_flagged_in_words(candidate, helen, vera):
     assert "This quote has expired" in _text(section)
 
 
+@pytest.mark.parametrize(
+    ("days", "expiring"), [(0, True), (10, True), (30, True), (31, False), (-1, False)]
+)
+def test_a_quote_expiring_within_30_days_is_flagged_expiring(
+    candidate, helen, vera, days, expiring
+):
+    quote = _quote(candidate, helen, valid_until=timezone.localdate() + datetime.timedelta(days))
+
+    section = _page(client_of(vera), candidate).find(
+        "section", attrs={"aria-labelledby": "quote-heading"}
+    )
+
+    assert quote.expiring is expiring
+    assert ("Expiring" in _text(section)) is expiring
+    assert ("This quote is about to expire" in _text(section)) is expiring
+    assert ("Expired" in _text(section)) is (days < 0)
+
+
 def test_a_viewer_reads_the_quote_without_a_form(candidate, helen, vera):
     _quote(candidate, helen)
 
@@ -569,3 +587,111 @@ def test_the_candidates_page_makes_as_many_queries_for_ten_files_as_for_two(
         counted.append(len(queries.captured_queries))
 
     assert counted[0] == counted[1]
+
+
+# --- Long names and the files of deleted rows ---------------------------------------------------
+
+# 404 and 622 UTF-8 bytes: over any file system's 255, though within the 255 characters a name
+# may have; the second is 210 characters.
+LONG_NAMES = ["é" * 200 + ".pdf", "調達見積書" * 41 + "書.pdf"]
+
+
+@pytest.mark.parametrize("name", LONG_NAMES)
+def test_a_long_unicode_name_is_stored_cut_to_bytes_and_shown_whole(candidate, helen, name):
+    client = client_of(helen)
+
+    response = client.post(_attach_url(candidate), {"kind": "proposal", "file": upload(name)})
+
+    assert response.status_code == 302
+    attachment = Attachment.objects.get()
+    assert attachment.name == name
+    stored = attachment.file.name.rsplit("/", 1)[1]
+    assert stored.endswith(".pdf")
+    assert len(stored.encode()) <= 200
+    assert name.startswith(stored.removesuffix(".pdf"))  # cut between characters, not in one
+    assert default_storage.exists(attachment.file.name)
+    assert name in _text(_page(client, candidate).select_one(".attachments-table"))
+    download = client.get(_download_url(attachment))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == PDF
+
+
+def test_a_name_within_the_bytes_is_stored_as_it_is(candidate, helen):
+    name = "é" * 98 + ".pdf"  # 200 bytes
+    attachment = documents.attach(candidate, helen, upload(name), AttachmentKind.CDA)
+
+    assert attachment.file.name.endswith("/" + name)
+
+
+def test_removing_a_candidate_deletes_its_files_once_committed(
+    candidate, helen, django_capture_on_commit_callbacks
+):
+    from sourcing import pipeline
+
+    kept = CandidateFactory(shortlist=candidate.shortlist)
+    other = documents.attach(kept, helen, upload("kept.pdf"), AttachmentKind.CDA)
+    for name in ("a.pdf", "b.pdf"):
+        documents.attach(candidate, helen, upload(name), AttachmentKind.CDA)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        pipeline.remove(candidate, helen)
+        assert len(stored_files()) == 3  # not before the commit
+    for callback in callbacks:
+        callback()
+
+    assert list(Attachment.objects.all()) == [other]
+    assert stored_files() == [other.file.name]
+
+
+def test_deleting_a_shortlist_deletes_its_candidates_files_once_committed(
+    candidate, helen, django_capture_on_commit_callbacks
+):
+    second = CandidateFactory(shortlist=candidate.shortlist)
+    documents.attach(candidate, helen, upload("a.pdf"), AttachmentKind.CDA)
+    documents.attach(second, helen, upload("b.pdf"), AttachmentKind.PROPOSAL)
+    assert len(stored_files()) == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        candidate.shortlist.delete()
+
+    assert not Attachment.objects.exists()
+    assert stored_files() == []
+
+
+def test_a_rolled_back_deletion_keeps_the_files(
+    candidate, helen, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    attachment = documents.attach(candidate, helen, upload("a.pdf"), AttachmentKind.CDA)
+
+    def delete_then_fail() -> None:
+        with transaction.atomic():
+            candidate.shortlist.delete()
+            raise RuntimeError("the deletion fails after the rows went")
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+    ):
+        delete_then_fail()
+
+    assert callbacks == []
+    assert Attachment.objects.get() == attachment
+    assert stored_files() == [attachment.file.name]
+
+
+def test_a_file_the_storage_cannot_delete_leaves_the_deletion_done(
+    candidate, helen, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    attachment = documents.attach(candidate, helen, upload("a.pdf"), AttachmentKind.CDA)
+
+    def refuse(name):
+        raise PermissionError(name)
+
+    monkeypatch.setattr(attachment.file.storage, "delete", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        candidate.delete()
+
+    assert not Attachment.objects.exists()
+    assert "Could not delete the attachment file" in caplog.text

@@ -330,3 +330,25 @@ def test_a_member_deletes_an_attachment_and_its_file(
     assert not Attachment.objects.exists()
     assert not default_storage.exists(attachment.file.name)
     assert Activity.objects.filter(verb=Verb.DETACHED).count() == 1
+
+
+@pytest.mark.parametrize("name", ["é" * 200 + ".pdf", "調達見積書" * 41 + "書.pdf"])
+def test_a_long_unicode_name_is_uploaded_shown_whole_and_stored_cut(candidate, member, name):
+    api = client_of(member.user)
+
+    response = api.post(
+        _attachments_url(candidate),
+        {"kind": "proposal", "file": SimpleUploadedFile(name, PDF)},
+        format="multipart",
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["name"] == name
+    stored = Attachment.objects.get().file.name
+    assert default_storage.exists(stored)
+    assert len(stored.rsplit("/", 1)[1].encode()) <= 200
+    assert stored.endswith(".pdf")
+    download = api.get(f"/api/attachments/{body['id']}/download/")
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == PDF
