@@ -768,8 +768,8 @@ def _quote_rows(candidates: list[Candidate], today: datetime.date) -> list[Row]:
 
 def _team_rows(candidates: list[Candidate], team: Any) -> list[Row]:
     """Each of the shortlist's criteria: the mean with each member's score ("—" when missing,
-    never 0), disagreement flagged; then the weighted mean. Scores the viewer may not see yet
-    say so."""
+    never 0), disagreement flagged; then the weighted mean with how many members scored the
+    candidate and on how much of the weight. Scores the viewer may not see yet say so."""
     if not team.criteria:
         return [
             _row(
@@ -819,7 +819,9 @@ def _weighted(score: Any) -> Cell:
         return cell(text, "", None)
     if score.weighted_mean is None:
         return cell("not scored yet", MISSING, None)
-    return cell(_mean(score.weighted_mean), "", round(score.weighted_mean, 2))
+    # What the mean stands on, beside it: one member on one criterion is not the whole team.
+    text = f"{_mean(score.weighted_mean)} (scored by {score.coverage})"
+    return cell(text, "", round(score.weighted_mean, 2))
 
 
 def _scored_by(score: Any) -> Cell:

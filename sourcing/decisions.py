@@ -3,6 +3,13 @@ says why. The record is frozen when it is made — the brief as it was, the run'
 comparison, the quotes, the team scores and the notes, who decided and when — so that it reads
 the same whatever later changes in the catalogue, the brief or the shortlist.
 
+Recording a decision shows the team's scores to everyone in the organisation (it reveals them, as
+an admin can, and the activity says so): the record keeps every score, and its readers see them.
+So nobody reads the others' scores through a decision while they stay hidden from them.
+
+The record lists every candidate on the shortlist when it was made (its stage, and why it left
+the race), besides the comparison of at most six.
+
 A shortlist has at most one standing decision. Reopening it marks the record reopened (it stays,
 as it was) and puts the chosen candidates back where they were; the next decision is a new
 record with the next number. A candidate becomes "selected" only through a decision
@@ -160,6 +167,47 @@ def _candidate(candidate: Candidate, chosen: set[int]) -> dict[str, Any]:
     }
 
 
+def _on_the_shortlist(
+    on_list: dict[int, Candidate], chosen: set[int], compared: set[int]
+) -> list[dict[str, Any]]:
+    """Every candidate on the shortlist when the decision was made, in the order they were
+    added: names, stage, and why one left the race."""
+    ordered = sorted(on_list.values(), key=lambda candidate: (candidate.created_at, candidate.pk))
+    return [
+        {
+            "candidate_id": candidate.pk,
+            "site_name": candidate.site_name,
+            "provider_name": candidate.provider_name,
+            "stage": candidate.stage,
+            "stage_label": str(Stage(candidate.stage).label),
+            "exit_reason": candidate.exit_reason,
+            "exit_reason_label": str(candidate.get_exit_reason_display()),
+            "chosen": candidate.pk in chosen,
+            "compared": candidate.pk in compared,
+        }
+        for candidate in ordered
+    ]
+
+
+REVEALED_BY_DECISION = "of “{title}”: recording decision {number} shows them to everyone"
+
+
+def _reveal(shortlist: Shortlist, user: "User | AnonymousUser", number: int) -> None:
+    """Show the team's scores to everyone, as the decision's record does (once)."""
+    if shortlist.scores_revealed:
+        return
+    shortlist.scores_revealed_at = timezone.now()
+    shortlist.scores_revealed_by = _actor(user)
+    shortlist.save(update_fields=["scores_revealed_at", "scores_revealed_by", "updated_at"])
+    _log(
+        shortlist,
+        user,
+        Verb.REVEALED,
+        REVEALED_BY_DECISION.format(title=shortlist.title, number=number),
+        decision=number,
+    )
+
+
 def _quote(quote: Quote | None) -> dict[str, Any] | None:
     if quote is None:
         return None
@@ -304,10 +352,13 @@ def decide(
 
     chosen = [on_list[pk] for pk in chosen_ids]
     compared = [on_list[pk] for pk in compared_list]
+    number = (shortlist.decisions.aggregate(last=Max("number"))["last"] or 0) + 1
+    _reveal(shortlist, user, number)
     snapshot = {
         "brief": brief_as_it_was(shortlist.brief) if shortlist.brief is not None else None,
         "run": _run(_latest_run(compared)),
         "candidates": [_candidate(candidate, set(chosen_ids)) for candidate in compared],
+        "shortlist": _on_the_shortlist(on_list, set(chosen_ids), set(compared_list)),
         "chosen": [
             {
                 "candidate_id": candidate.pk,
@@ -330,7 +381,6 @@ def decide(
         ),
         "notes": _notes(compared),
     }
-    number = (shortlist.decisions.aggregate(last=Max("number"))["last"] or 0) + 1
     actor = _actor(user)
     decision = Decision.objects.create(
         shortlist=shortlist,

@@ -269,6 +269,8 @@ class CriterionForm(PipelineForm):
         widget=forms.NumberInput(attrs={"min": 1, "step": 1, "class": "score-number"}),
     )
     remove = forms.BooleanField(label="Remove", required=False)
+    # Removing a criterion that has scores deletes them: confirmed here, row by row.
+    delete_scores = forms.BooleanField(label="Also delete its scores", required=False)
 
     @property
     def blank(self) -> bool:

@@ -8,7 +8,11 @@ is missing: it is shown as such and never counted as zero in a mean.
 
 The weighted mean of a set of scores is Σ(weight * score) / Σ(weight) over the criteria that have
 a score; a member's own is over the criteria they scored, the team's over the criteria's means
-(each the plain mean of the members who scored it).
+(each the plain mean of the members who scored it). Beside it goes its coverage: how many members
+scored the candidate (on one criterion or more) and on how much of the criteria's total weight, so
+that a mean over one criterion scored by one member does not read like one over everything.
+
+Removing a criterion that has scores deletes them: set_criteria refuses unless that is confirmed.
 
 Views and the API call these; bad input raises Django's ValidationError keyed by what it
 concerns and changes nothing; every change is logged in the shortlist's activity.
@@ -22,6 +26,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from matching.choices import Role
@@ -72,6 +77,21 @@ class CandidateTeamScore:
     # How many members have scored the candidate on every criterion.
     scored_by: int
     visible: bool
+    # How many members scored it on one criterion or more, of how many who may score.
+    rated_by: int = 0
+    members_total: int = 0
+    # The share (0 to 1) of the criteria's total weight that has at least one score; None while
+    # the viewer may not see the others' scores.
+    weight_covered: float | None = None
+
+    @property
+    def coverage(self) -> str:
+        """What the weighted mean stands on, as a person reads it: "2 of 3 members, on 60% of
+        the weight"."""
+        text = f"{self.rated_by} of {self.members_total} member{'s' * (self.members_total != 1)}"
+        if self.weight_covered is not None:
+            text += f", on {self.weight_covered * 100:.0f}% of the weight"
+        return text
 
 
 @dataclass(frozen=True)
@@ -101,6 +121,7 @@ def _hidden(criteria: list[Criterion]) -> dict[str, Any]:
         "criterion_means": {criterion.pk: None for criterion in criteria},
         "weighted_mean": None,
         "disagreement": {criterion.pk: False for criterion in criteria},
+        "weight_covered": None,
     }
 
 
@@ -118,6 +139,7 @@ def team_scores(
     ids = list(dict.fromkeys(int(cid) for cid in candidate_ids))
     criteria = list(shortlist.criteria.all())
     weights = {criterion.pk: criterion.weight for criterion in criteria}
+    total_weight = sum(weights.values())
     memberships = list(
         Membership.objects.filter(organisation_id=shortlist.organisation_id).select_related("user")
     )
@@ -173,11 +195,23 @@ def team_scores(
                     {k: v for k, v in means.items() if v is not None}, weights
                 ),
                 "disagreement": disagreement,
+                "weight_covered": (
+                    sum(weights[cid] for cid, mean in means.items() if mean is not None)
+                    / total_weight
+                    if total_weight
+                    else None
+                ),
             }
         else:
             shown = _hidden(criteria)
         by_candidate[cid] = CandidateTeamScore(
-            candidate_id=cid, own=own, scored_by=len(complete), visible=visible, **shown
+            candidate_id=cid,
+            own=own,
+            scored_by=len(complete),
+            visible=visible,
+            rated_by=sum(1 for m in members if m.values),
+            members_total=len(members),
+            **shown,
         )
     return TeamScores(criteria=criteria, revealed=revealed, by_candidate=by_candidate)
 
@@ -209,6 +243,9 @@ def snapshot(team: TeamScores) -> dict[str, Any]:
                 "weighted_mean": score.weighted_mean,
                 "disagreement": {str(k): v for k, v in score.disagreement.items()},
                 "scored_by": score.scored_by,
+                "rated_by": score.rated_by,
+                "members_total": score.members_total,
+                "weight_covered": score.weight_covered,
             }
             for cid, score in team.by_candidate.items()
         },
@@ -245,16 +282,34 @@ def _weight(raw: Any) -> int | None:
 CriterionRow = tuple[str, int] | tuple[str, int, int | None]
 
 
+def removal_refused(name: str, count: int) -> str:
+    """Why a criterion with scores is not removed without a confirmation."""
+    return (
+        f"Removing “{name}” would delete its {count} score{'s' * (count != 1)}: confirm that "
+        f"{'they are' if count != 1 else 'it is'} deleted too, or keep the criterion."
+    )
+
+
+def _locked(shortlist: Shortlist) -> Shortlist:
+    """The shortlist's row, locked until the transaction ends: one change of its criteria at a
+    time (a double click, two editors adding the same name)."""
+    return Shortlist.objects.select_for_update().get(pk=shortlist.pk)
+
+
 @transaction.atomic
 def set_criteria(
     shortlist: Shortlist,
     user: "User | AnonymousUser",
     criteria: Sequence[CriterionRow],
+    delete_scores: bool | Iterable[int] = False,
 ) -> list[Criterion]:
     """Make the shortlist's criteria these, in this order: rename, reweigh, reorder, add; a
-    criterion left out is removed with its scores. Errors are keyed `criteria.<row>.<field>`
-    (rows from 0) or `criteria`."""
+    criterion left out is removed. A criterion that has scores is removed, with its scores, only
+    when confirmed: `delete_scores` True for every one, or the ids of those confirmed. Errors are
+    keyed `criteria.<row>.<field>` (rows from 0), `removed.<criterion id>` (a criterion with
+    scores left out without confirmation) or `criteria`."""
     _require_scorer(shortlist, user)
+    _locked(shortlist)
     existing = {c.pk: c for c in shortlist.criteria.all()}
     by_name = {c.name.casefold(): c for c in existing.values()}
     errors: dict[str, str] = {}
@@ -293,6 +348,20 @@ def set_criteria(
     kept_ids = [target.pk for _, _, target in rows if target is not None]
     if len(kept_ids) != len(set(kept_ids)) and not errors:
         errors["criteria"] = "The same criterion is listed twice."
+    if isinstance(delete_scores, bool):
+        confirmed = set(existing) if delete_scores else set()
+    else:
+        confirmed = {int(pk) for pk in delete_scores}
+    removed = [pk for pk in existing if pk not in kept_ids]
+    counts = dict(
+        Score.objects.filter(criterion_id__in=removed)
+        .values("criterion_id")
+        .annotate(count=Count("id"))
+        .values_list("criterion_id", "count")
+    )
+    for pk in removed:
+        if counts.get(pk) and pk not in confirmed:
+            errors[f"removed.{pk}"] = removal_refused(existing[pk].name, counts[pk])
     if errors:
         raise ValidationError(errors)
 
@@ -314,22 +383,33 @@ def set_criteria(
     after = [(c.name, c.weight) for c in result]
     if after != before:
         listed = ", ".join(f"{name} ({weight})" for name, weight in after) or "none"
+        deleted = sum(counts.get(pk, 0) for pk in removed)
+        summary = f"to {listed}"
+        if deleted:
+            gone = ", ".join(existing[pk].name for pk in removed if counts.get(pk))
+            summary += f"; {deleted} score{'s' * (deleted != 1)} deleted with {gone}"
         _log(
             shortlist,
             user,
             Verb.CRITERIA,
-            f"to {listed}",
+            summary,
             criteria=[{"name": name, "weight": weight} for name, weight in after],
+            deleted_scores=deleted,
         )
     return list(shortlist.criteria.all())
 
 
+ALREADY_SET = "The shortlist already has criteria: edit them instead."
+
+
+@transaction.atomic
 def apply_default_criteria(shortlist: Shortlist, user: "User | AnonymousUser") -> list[Criterion]:
-    """Give a shortlist without criteria the default ones (DEFAULT_CRITERIA)."""
+    """Give a shortlist without criteria the default ones (DEFAULT_CRITERIA); refused once it
+    has some (a second click of the button included)."""
+    _require_scorer(shortlist, user)
+    _locked(shortlist)
     if shortlist.criteria.exists():
-        raise ValidationError(
-            {"criteria": "The shortlist already has criteria: edit them instead."}
-        )
+        raise ValidationError({"criteria": ALREADY_SET})
     return set_criteria(shortlist, user, list(DEFAULT_CRITERIA))
 
 
@@ -362,7 +442,12 @@ def score(
     shortlist = candidate.shortlist
     _require_scorer(shortlist, user)
     assert isinstance(user, User)
-    criteria = {c.pk: c for c in shortlist.criteria.all()}
+    # One change of a candidate's scores at a time (a double submit of a first score), and the
+    # criteria held while they are scored (not removed meanwhile).
+    locked = Candidate.objects.select_for_update().filter(pk=candidate.pk)
+    if locked.values_list("pk", flat=True).first() is None:
+        raise ValidationError({"candidate": "The candidate is no longer on the shortlist."})
+    criteria = {c.pk: c for c in shortlist.criteria.select_for_update()}
     comments = comments or {}
     errors: dict[str, str] = {}
     wanted: dict[int, int | None] = {}

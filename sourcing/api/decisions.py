@@ -4,7 +4,8 @@ organisation.
 - `GET /api/shortlists/<id>/decisions/`: the records, newest first (paged), each with what was
   chosen and why, who decided and when, and whether it stands.
 - `POST /api/shortlists/<id>/decisions/`: record a decision (sourcing/decisions.py's `decide`):
-  one candidate, or two for dual sourcing, and the rationale.
+  one candidate, or two for dual sourcing, and the rationale. Recording the decision shows the
+  team's scores to everyone in the organisation (the record keeps every member's scores).
 - `GET /api/shortlists/<id>/decisions/<number>/`: one record with its frozen snapshot (the
   brief as it was, the run's scores, the comparison, the quotes, the team scores, the notes).
 - `POST /api/shortlists/<id>/decisions/<number>/reopen/`: reopen the standing decision, with a
@@ -123,7 +124,9 @@ class DecisionDetailSerializer(DecisionSerializer):
         help_text="What the decision was made on, frozen: `brief` (every field and criterion as "
         "it was; null for a standalone shortlist), `run` (the run the scores came from), "
         "`candidates` (each compared candidate: names, stage before, owner, run score, rank, "
-        "breakdown), `chosen`, `comparison` (as GET .../compare/ gives it; null when one "
+        "breakdown), `shortlist` (every candidate on the shortlist then, "
+        "out of the race included: names, stage, exit reason, whether chosen and compared), "
+        "`chosen`, `comparison` (as GET .../compare/ gives it; null when one "
         "candidate alone was considered), `quotes`, `team_scores` and `notes`.",
     )
 
@@ -210,7 +213,10 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         summary="Record a decision",
-        description="Selects one candidate, or two for dual sourcing, with the rationale, and "
+        description="Recording the decision shows the team's scores to everyone in the "
+        "organisation: it reveals them (as an administrator can, logged in the activity) and the "
+        "record keeps every member's scores. "
+        "Selects one candidate, or two for dual sourcing, with the rationale, and "
         "freezes what the decision was made on. The chosen move to “selected”. Refused while "
         "the shortlist has a standing decision: reopen it first.",
         request=DecideSerializer,

@@ -1,8 +1,8 @@
 """Team scoring in the JSON API, within the user's organisation.
 
 - `/api/shortlists/<id>/criteria/`: GET the shortlist's evaluation criteria in order; PUT makes
-  them the list sent (rename, reweigh, reorder, add; a criterion left out is removed with its
-  scores).
+  them the list sent (rename, reweigh, reorder, add; a criterion left out is removed, and one
+  that has scores only with `"delete_scores": true`, which deletes its scores too).
 - `/api/shortlists/<id>/scores/`: GET the team's scores of every candidate, as far as the user
   may see them; `scores/reveal/`: POST shows them to everyone (admins only).
 - `/api/candidates/<id>/scores/`: GET the user's own scores of the candidate and the team's where
@@ -75,6 +75,16 @@ class CriterionInputSerializer(serializers.Serializer):
 
 class CriteriaInputSerializer(serializers.Serializer):
     criteria = CriterionInputSerializer(many=True, allow_empty=True)
+    delete_scores = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Confirms that a criterion left out which has scores is removed with its "
+        "scores. Without it, such a removal is refused (a 400 naming the criterion and how many "
+        "scores would be deleted) and nothing changes.",
+    )
+
+
+CONFIRM_REMOVAL = ' Send "delete_scores": true to confirm.'
 
 
 class ScoreValueSerializer(serializers.Serializer):
@@ -112,6 +122,15 @@ class TeamScoreSerializer(serializers.Serializer):
     candidate = serializers.IntegerField()
     visible = serializers.BooleanField()
     scored_by = serializers.IntegerField(help_text="Members who scored it on every criterion.")
+    rated_by = serializers.IntegerField(
+        help_text="Members who scored it on one criterion or more (the weighted mean's coverage)."
+    )
+    members_total = serializers.IntegerField(help_text="Members who may score it.")
+    weight_covered = serializers.FloatField(
+        allow_null=True,
+        help_text="The share (0 to 1) of the criteria's total weight with at least one score: "
+        "what the weighted mean stands on. Null while not visible.",
+    )
     weighted_mean = serializers.FloatField(allow_null=True)
     criteria = CriterionMeanSerializer(many=True)
     members = MemberScoreSerializer(many=True)
@@ -175,6 +194,9 @@ def _team(score: scoring.CandidateTeamScore) -> dict[str, Any]:
         "candidate": score.candidate_id,
         "visible": score.visible,
         "scored_by": score.scored_by,
+        "rated_by": score.rated_by,
+        "members_total": score.members_total,
+        "weight_covered": score.weight_covered,
         "weighted_mean": score.weighted_mean,
         "criteria": [
             {
@@ -199,6 +221,15 @@ def _team(score: scoring.CandidateTeamScore) -> dict[str, Any]:
 def _row_errors(by_row: dict[int, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
     """Errors of a list's items keyed by the item's index, as DRF's list serializers give them."""
     return {str(index): errors for index, errors in sorted(by_row.items())}
+
+
+def _criterion_key(key: str) -> int | None:
+    """A criterion's id as sourcing/scoring.py keys its errors (negative ones included), or
+    None for another key."""
+    try:
+        return int(key)
+    except ValueError:
+        return None
 
 
 # --- Views ---------------------------------------------------------------------------------------
@@ -228,7 +259,9 @@ class ShortlistScoringViewSet(viewsets.GenericViewSet):
         summary="Set a shortlist's evaluation criteria",
         description="The criteria become the list sent, in its order: an item with an `id` keeps "
         "that criterion (renamed, reweighed); without one, a criterion of the same name is kept, "
-        "or a new one made. A criterion left out is removed with its scores. Names are unique, "
+        "or a new one made. A criterion left out is removed; one that has scores only with "
+        '`"delete_scores": true` (its scores are deleted with it), otherwise the whole change is '
+        "refused with a message naming it and how many scores would go. Names are unique, "
         'weights run from 1 to 100. Errors name the item by its index: `{"criteria": {"1": '
         '{"weight": ["A weight runs from 1 to 100."]}}}`.',
         request=CriteriaInputSerializer,
@@ -252,6 +285,7 @@ class ShortlistScoringViewSet(viewsets.GenericViewSet):
                     shortlist,
                     request.user,
                     [(row["name"], row["weight"], row.get("id")) for row in rows],
+                    delete_scores=given.validated_data["delete_scores"],
                 )
             except DjangoValidationError as error:
                 by_row: dict[int, dict[str, list[str]]] = {}
@@ -260,6 +294,8 @@ class ShortlistScoringViewSet(viewsets.GenericViewSet):
                     parts = key.split(".")
                     if len(parts) == 3:
                         by_row.setdefault(int(parts[1]), {})[parts[2]] = messages
+                    elif parts[0] == "removed":
+                        whole.extend(message + CONFIRM_REMOVAL for message in messages)
                     else:
                         whole.extend(messages)
                 raise ValidationError({"criteria": whole or _row_errors(by_row)}) from None
@@ -387,13 +423,21 @@ class CandidateScoringViewSet(viewsets.GenericViewSet):
             try:
                 scoring.score(candidate, request.user, values, comments)
             except DjangoValidationError as error:
+                whole: list[str] = []
                 for key, messages in error.message_dict.items():
-                    found = index_of.get(int(key)) if key.isdigit() else None
+                    criterion_id = _criterion_key(key)
+                    found = index_of.get(criterion_id) if criterion_id is not None else None
                     if found is None:
+                        whole.extend(messages)
                         continue
                     field = "value" if messages == [scoring.SCORE_RANGE] else "criterion"
                     if "comment" in messages[0]:
                         field = "comment"
                     by_row.setdefault(found, {})[field] = messages
-                raise ValidationError({"scores": _row_errors(by_row)}) from None
+                errors: dict[str, Any] = {}
+                if by_row:
+                    errors["scores"] = _row_errors(by_row)
+                if whole:
+                    errors["non_field_errors"] = whole
+                raise ValidationError(errors) from None
         return Response(self.read(request, candidate))

@@ -80,12 +80,18 @@ def _decision(request: HttpRequest, pk: int, number: int) -> Decision:
     return get_object_or_404(decisions_of_user, shortlist_id=pk, number=number)
 
 
+# A candidate's id fits a BigAutoField: a larger number names no candidate.
+MAX_ID = 2**63 - 1
+
+
 def _ids(values: list[str]) -> list[int]:
-    """The whole numbers among the values, repeated or comma-separated; others are ignored."""
+    """The ids among the values, repeated or comma-separated: whole numbers written in ASCII
+    digits from 1 to MAX_ID; others ("²", "-1", a huge number) are ignored."""
     found = []
     for value in values:
         for part in value.split(","):
-            if part.strip().isdigit():
+            part = part.strip()
+            if part.isascii() and part.isdigit() and 1 <= int(part) <= MAX_ID:
                 found.append(int(part))
     return list(dict.fromkeys(found))
 
@@ -191,6 +197,9 @@ class TeamTable:
     members: list[MemberRow]
     means: list[tuple[float | None, bool]]
     weighted_mean: float | None
+    # What the weighted mean stands on ("2 of 3 members, on 60% of the weight"); "" for a
+    # record made before it was kept.
+    coverage: str = ""
 
 
 @dataclass
@@ -201,6 +210,8 @@ class Record:
     brief: dict[str, Any] | None
     run: dict[str, Any] | None
     candidates: list[dict[str, Any]]
+    # Every candidate on the shortlist when the decision was made (older records: empty).
+    on_the_shortlist: list[dict[str, Any]]
     comparison: dict[str, Any] | None
     quotes: list[dict[str, Any]]
     criteria: list[dict[str, Any]]
@@ -214,6 +225,16 @@ def _datetime(value: Any) -> Any:
 
 def _date(value: Any) -> Any:
     return parse_date(value) if isinstance(value, str) else None
+
+
+def _coverage(scores: dict[str, Any]) -> str:
+    if "rated_by" not in scores:
+        return ""
+    total = scores.get("members_total") or 0
+    text = f"{scores['rated_by']} of {total} member{'s' * (total != 1)}"
+    if scores.get("weight_covered") is not None:
+        text += f", on {scores['weight_covered'] * 100:.0f}% of the weight"
+    return text
 
 
 def record_of(snapshot: dict[str, Any]) -> Record:
@@ -254,7 +275,15 @@ def record_of(snapshot: dict[str, Any]) -> Record:
             )
             for criterion in criteria
         ]
-        team.append(TeamTable(candidate["site_name"], members, means, scores.get("weighted_mean")))
+        team.append(
+            TeamTable(
+                candidate["site_name"],
+                members,
+                means,
+                scores.get("weighted_mean"),
+                _coverage(scores),
+            )
+        )
     notes: dict[str, list[dict[str, Any]]] = {}
     for note in snapshot.get("notes", []):
         notes.setdefault(note["site_name"], []).append(
@@ -265,6 +294,7 @@ def record_of(snapshot: dict[str, Any]) -> Record:
         brief=snapshot.get("brief"),
         run=run,
         candidates=candidates,
+        on_the_shortlist=snapshot.get("shortlist", []),
         comparison=snapshot.get("comparison"),
         quotes=quotes,
         criteria=criteria,

@@ -7,6 +7,7 @@ role that may change (a viewer gets a 403), revealing needs an admin; sourcing/s
 every change and decides who sees what.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -45,27 +47,37 @@ def _role(request: HttpRequest) -> str | None:
 # --- Criteria -----------------------------------------------------------------------------------
 
 
-def _criteria_formset(criteria: list[Criterion], data: Any = None) -> Any:
+def _criteria_formset(criteria: Sequence[Criterion], data: Any = None) -> Any:
     initial = [
-        {"id": c.pk, "name": c.name, "weight": c.weight, "order": index + 1}
+        {
+            "id": c.pk,
+            "name": c.name,
+            "weight": c.weight,
+            "order": index + 1,
+            "score_count": getattr(c, "score_count", 0),
+        }
         for index, c in enumerate(criteria)
     ]
     return CriteriaFormSet(data, initial=initial, prefix=CRITERIA_PREFIX)
 
 
 def _rows_of(
-    formset: Any, criteria: list[Criterion]
-) -> tuple[list[tuple], list[CriterionForm | None]]:
-    """The criteria the formset asks for, in its order, as sourcing/scoring.py takes them, and the
-    form each came from. A criterion the page did not show (added meanwhile) is kept, last."""
+    formset: Any, criteria: Sequence[Criterion]
+) -> tuple[list[tuple], list[CriterionForm | None], set[int]]:
+    """The criteria the formset asks for, in its order, as sourcing/scoring.py takes them, the
+    form each came from, and the criteria removed whose scores may go with them. A criterion the
+    page did not show (added meanwhile) is kept, last."""
     known = {c.pk: c for c in criteria}
     kept: list[tuple[int, int, tuple, CriterionForm | None]] = []
     shown: set[int] = set()
+    confirmed: set[int] = set()
     for index, form in enumerate(formset.forms):
         data = form.cleaned_data
         criterion_id = data.get("id")
         if criterion_id is not None:
             shown.add(criterion_id)
+        if data.get("remove") and data.get("delete_scores") and criterion_id is not None:
+            confirmed.add(criterion_id)
         if form.blank or data.get("remove"):
             continue
         order = data.get("order")
@@ -76,7 +88,7 @@ def _rows_of(
         if criterion.pk not in shown:
             kept.append((10_000, 10_000, (criterion.name, criterion.weight, criterion.pk), None))
     kept.sort(key=lambda row: (row[0], row[1]))
-    return [row[2] for row in kept], [row[3] for row in kept]
+    return [row[2] for row in kept], [row[3] for row in kept], confirmed
 
 
 def _criteria_errors(formset: Any) -> list[str]:
@@ -96,7 +108,7 @@ def criteria(request: HttpRequest, pk: int) -> HttpResponse:
     """The shortlist's evaluation criteria; members and admins edit them (names, weights 1 to
     100, order; add and remove), or start from the default set when there are none."""
     shortlist = _shortlist(request, pk)
-    current = list(shortlist.criteria.all())
+    current = list(shortlist.criteria.annotate(score_count=Count("scores")))
     formset = _criteria_formset(current)
     status = 200
     if request.method == "POST":
@@ -111,14 +123,18 @@ def criteria(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("sourcing:criteria", pk=shortlist.pk)
         formset = _criteria_formset(current, request.POST)
         if formset.is_valid():
-            rows, forms_of = _rows_of(formset, current)
+            rows, forms_of, confirmed = _rows_of(formset, current)
+            by_id = {form.cleaned_data.get("id"): form for form in formset.forms}
             try:
-                scoring.set_criteria(shortlist, request.user, rows)
+                scoring.set_criteria(shortlist, request.user, rows, delete_scores=confirmed)
             except ValidationError as error:
                 for key, messages_ in error.message_dict.items():
                     parts = key.split(".")
                     form = forms_of[int(parts[1])] if len(parts) == 3 else None
-                    if form is not None:
+                    if parts[0] == "removed" and by_id.get(int(parts[1])) is not None:
+                        # A criterion with scores ticked for removal: said beside its row.
+                        by_id[int(parts[1])].add_error("delete_scores", messages_)
+                    elif form is not None:
                         form.add_error(parts[2], messages_)
                     else:
                         # A criterion the page did not show, or the list as a whole.
@@ -284,7 +300,11 @@ def scores(request: HttpRequest, pk: int) -> HttpResponse:
                     scoring.score(by_id[cid], request.user, values)
                 except ValidationError as error:
                     for key, messages_ in error.message_dict.items():
-                        name = score_field_name(cid, int(key)) if key.isdigit() else None
+                        name = (
+                            score_field_name(cid, int(key))
+                            if key.isascii() and key.lstrip("-").isdigit()
+                            else None
+                        )
                         form.add_error(name if name in form.fields else None, messages_)
                 saved += 1
             if form.errors:

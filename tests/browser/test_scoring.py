@@ -91,3 +91,36 @@ def test_the_criteria_page_passes_axe_with_and_without_errors(live_server, brows
     expect(page.get_by_role("alert")).to_contain_text("Row 2, weight: A weight runs from 1 to 100.")
     expect(page.get_by_label("Row 2, weight")).to_have_attribute("aria-invalid", "true")
     assert axe_violations(page) == []
+
+
+def test_removing_a_scored_criterion_asks_for_its_scores_too(live_server, browser: Browser, team):
+    base = live_server.url
+    page = _signed_in(browser, base, "helen")
+    page.goto(f"{base}/shortlists/{team['shortlist'].pk}/scores/")
+    _score_milan(page, ["4", "3", "5", "2"])
+    page.goto(f"{base}/shortlists/{team['shortlist'].pk}/criteria/")
+
+    page.get_by_label("Row 2, remove").check()
+    page.get_by_role("button", name="Save the criteria").click()
+
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Removing “Responsiveness” would delete its 1 score"
+    )
+    expect(page.get_by_label("Row 2, also delete its 1 score")).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    assert axe_violations(page) == []
+    page.screenshot(path="/tmp/scoring-criteria-confirm.png", full_page=True)
+
+    page.get_by_label("Row 2, remove").check()
+    page.get_by_label("Row 2, also delete its 1 score").check()
+    page.get_by_role("button", name="Save the criteria").click()
+
+    expect(page.get_by_text("Criteria saved.")).to_be_visible()
+    assert [c.name for c in team["shortlist"].criteria.all()] == [
+        "Quote",
+        "Technical answer",
+        "Audit outcome",
+    ]
+    page.goto(f"{base}/shortlists/{team['shortlist'].pk}/scores/")
+    page.screenshot(path="/tmp/scoring-coverage.png", full_page=True)

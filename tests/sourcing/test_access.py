@@ -209,6 +209,10 @@ def helix(helen, helix_list) -> Helix:
     # A standing decision, choosing another candidate (Milan stays free to move).
     lyon = CandidateFactory(shortlist=helix_list, site__name="Lyon")
     decision = decisions.decide(helix_list, helen, [lyon.pk], "Walked")
+    # Recording it revealed the scores; hidden again, so that an admin's reveal changes them.
+    Shortlist.objects.filter(pk=helix_list.pk).update(
+        scores_revealed_at=None, scores_revealed_by=None
+    )
     return Helix(helix_list, candidate, run, site, attachment=attachment, decision=decision)
 
 

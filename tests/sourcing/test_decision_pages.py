@@ -209,9 +209,9 @@ def test_moving_to_selected_on_the_board_points_to_a_decision(helen, race):
     assert Candidate.objects.get(pk=lyon.pk).stage == Stage.AUDITED
 
 
-@pytest.mark.parametrize("page", ["record", "list"])
+@pytest.mark.parametrize("shown", ["record", "list"])
 def test_the_record_and_list_queries_do_not_grow(
-    helen, helix_list, page, django_assert_max_num_queries
+    helen, helix_list, shown, django_assert_max_num_queries
 ):
     client = client_of(helen)
     # The session, the user, the shortlist, the decision(s) and the user's role.
@@ -226,7 +226,7 @@ def test_the_record_and_list_queries_do_not_grow(
         decision = decisions.decide(helix_list, helen, ids[:1], "x", compared_ids=ids)
         url = (
             decision.get_absolute_url()
-            if page == "record"
+            if shown == "record"
             else f"/shortlists/{helix_list.pk}/decisions/"
         )
         with django_assert_max_num_queries(queries):
@@ -247,3 +247,13 @@ def test_the_comparison_page_leads_to_the_form_with_the_candidates_compared(hele
         str(lyon.pk),
         str(cork.pk),
     ]
+
+
+@pytest.mark.parametrize("given", ["%C2%B2", "-1", "9999999999999999999999999", "x,%C2%B9"])
+def test_odd_candidate_ids_on_the_form_are_ignored(helen, race, given):
+    """A superscript digit, a negative or a huge number names no candidate: the form shows,
+    nothing compared."""
+    response = client_of(helen).get(f"/shortlists/{race['shortlist'].pk}/decide/?c={given}")
+
+    assert response.status_code == 200
+    assert not _soup(response).select("input[name=compared]")

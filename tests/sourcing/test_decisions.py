@@ -20,6 +20,7 @@ from sourcing.models import Activity, Candidate, Criterion, Decision, Note, Quot
 from tests.factories import (
     CandidateFactory,
     CertificationFactory,
+    MembershipFactory,
     RunFactory,
     SiteFactory,
 )
@@ -386,3 +387,95 @@ def test_a_chosen_candidate_moves_only_once_its_decision_is_reopened(helen, race
     }
     lyon.refresh_from_db()
     assert lyon.stage == Stage.ON_HOLD
+
+
+# Recording a decision reveals the team's scores
+
+
+def test_recording_a_decision_reveals_the_team_scores_and_says_so(helen, race):
+    """A member who has not scored sees nobody's scores until a decision is recorded; then she
+    sees them, as the record does, and the activity says that the decision revealed them."""
+    mia = MembershipFactory(user__username="mia", organisation=helen.membership.organisation).user
+    shortlist = race["shortlist"]
+    before = scoring.team_scores(shortlist, [race["lyon"].pk], mia).by_candidate[race["lyon"].pk]
+    assert not before.visible
+    assert before.members == []
+
+    decisions.decide(shortlist, mia, [race["lyon"].pk], "Best audit")
+
+    shortlist.refresh_from_db()
+    after = scoring.team_scores(shortlist, [race["lyon"].pk], mia).by_candidate[race["lyon"].pk]
+    assert after.visible
+    assert [(m.member_name, m.values) for m in after.members if m.values] == [
+        ("helen", {race["criterion"].pk: 4})
+    ]
+    assert shortlist.scores_revealed_by == mia
+    entry = Activity.objects.get(verb=Verb.REVEALED)
+    assert entry.actor == mia
+    assert entry.summary == "of “EU fill”: recording decision 1 shows them to everyone"
+
+
+def test_a_decision_on_revealed_scores_reveals_nothing_more(helen, race):
+    shortlist = race["shortlist"]
+    revealed_at = timezone.now() - datetime.timedelta(days=1)
+    type(shortlist).objects.filter(pk=shortlist.pk).update(scores_revealed_at=revealed_at)
+
+    decisions.decide(shortlist, helen, [race["lyon"].pk], "Best audit")
+
+    shortlist.refresh_from_db()
+    assert shortlist.scores_revealed_at == revealed_at
+    assert not Activity.objects.filter(verb=Verb.REVEALED).exists()
+
+
+def test_a_refused_decision_reveals_nothing(helen, race):
+    _refused(lambda: decisions.decide(race["shortlist"], helen, [race["lyon"].pk], " "))
+
+    race["shortlist"].refresh_from_db()
+    assert not race["shortlist"].scores_revealed
+    assert not Activity.objects.filter(verb=Verb.REVEALED).exists()
+
+
+def test_the_decide_page_says_up_front_that_it_reveals_the_scores(helen, race):
+    page = client_of(helen).get(f"/shortlists/{race['shortlist'].pk}/decide/")
+
+    notice = BeautifulSoup(page.content, "html.parser").select_one(".decide-form .decide-reveals")
+    assert "Recording the decision shows the team's scores to everyone in the organisation" in (
+        notice.get_text(" ", strip=True)
+    )
+
+
+# Every candidate on the shortlist
+
+
+def test_the_record_lists_every_candidate_on_the_shortlist(helen, helix_list):
+    """Eight in the race and one declined: the comparison keeps six, the record names all
+    nine, with their stage and why one left the race."""
+    candidates = [
+        CandidateFactory(shortlist=helix_list, site__name=f"Site {n}", site__provider__name="P")
+        for n in range(9)
+    ]
+    pipeline.move(candidates[8], Stage.DECLINED, helen, ExitReason.NO_CAPACITY)
+
+    decision = decisions.decide(helix_list, helen, [candidates[7].pk], "Why")
+
+    listed = decision.snapshot["shortlist"]
+    assert [entry["candidate_id"] for entry in listed] == [c.pk for c in candidates]
+    assert len(decision.snapshot["candidates"]) == decisions.MAX_COMPARED
+    declined = listed[8]
+    assert (declined["site_name"], declined["provider_name"], declined["stage"]) == (
+        "Site 8",
+        "P",
+        Stage.DECLINED,
+    )
+    assert declined["exit_reason"] == ExitReason.NO_CAPACITY
+    assert declined["exit_reason_label"] == str(ExitReason.NO_CAPACITY.label)
+    assert [entry["chosen"] for entry in listed] == [False] * 7 + [True, False]
+    assert [entry["compared"] for entry in listed].count(True) == decisions.MAX_COMPARED
+    page = BeautifulSoup(client_of(helen).get(decision.get_absolute_url()).content, "html.parser")
+    rows = page.select(".decision-shortlist tbody tr")
+    assert [row.th.get_text(" ", strip=True) for row in rows][6:9] == [
+        "Site 6",
+        "Site 7 chosen",
+        "Site 8",
+    ]
+    assert str(ExitReason.NO_CAPACITY.label) in rows[8].get_text(" ", strip=True)

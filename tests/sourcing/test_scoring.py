@@ -93,13 +93,111 @@ def test_swapping_two_names_is_allowed(helix_list, helen, criteria):
     ]
 
 
-def test_a_criterion_left_out_is_removed_with_its_scores(helix_list, helen, criteria, milan):
+def test_a_criterion_left_out_is_removed_with_its_scores_once_confirmed(
+    helix_list, helen, criteria, milan
+):
     quote, responsiveness = criteria
     scoring.score(milan, helen, _values((quote, 4), (responsiveness, 2)))
 
-    scoring.set_criteria(helix_list, helen, [("Quote", 3)])
+    scoring.set_criteria(helix_list, helen, [("Quote", 3)], delete_scores=[responsiveness.pk])
 
     assert list(Score.objects.values_list("criterion_id", flat=True)) == [quote.pk]
+    entry = Activity.objects.filter(verb=Verb.CRITERIA).latest("created_at")
+    assert entry.summary == "to Quote (3); 1 score deleted with Responsiveness"
+
+
+def test_a_criterion_with_scores_is_not_removed_without_a_confirmation(
+    helix_list, helen, mia, criteria, milan
+):
+    quote, responsiveness = criteria
+    scoring.score(milan, helen, _values((quote, 4), (responsiveness, 2)))
+    scoring.score(milan, mia, _values((responsiveness, 3)))
+
+    with pytest.raises(ValidationError) as refused:
+        scoring.set_criteria(helix_list, helen, [("Quote", 3), ("Price", 2)])
+
+    assert refused.value.message_dict == {
+        f"removed.{responsiveness.pk}": [
+            "Removing “Responsiveness” would delete its 2 scores: confirm that they are "
+            "deleted too, or keep the criterion."
+        ]
+    }
+    # Nothing changed: neither the criteria nor the scores.
+    assert [c.name for c in helix_list.criteria.all()] == ["Quote", "Responsiveness"]
+    assert Score.objects.count() == 3
+
+
+def test_a_criterion_without_scores_is_removed_without_a_confirmation(
+    helix_list, helen, criteria, milan
+):
+    quote, _ = criteria
+    scoring.score(milan, helen, _values((quote, 4)))
+
+    made = scoring.set_criteria(helix_list, helen, [("Quote", 3)])
+
+    assert [c.name for c in made] == ["Quote"]
+
+
+def test_the_default_criteria_twice_are_refused_clearly(helix_list, helen):
+    scoring.apply_default_criteria(helix_list, helen)
+
+    with pytest.raises(ValidationError) as refused:
+        scoring.apply_default_criteria(helix_list, helen)
+
+    assert refused.value.message_dict == {"criteria": [scoring.ALREADY_SET]}
+    assert helix_list.criteria.count() == len(scoring.DEFAULT_CRITERIA)
+
+
+def test_a_second_first_score_updates_the_first(helix_list, helen, criteria, milan):
+    """A double submit of a first score: the second finds the first (the candidate's row is
+    locked while scoring), and updates it rather than adding another."""
+    quote, _ = criteria
+    scoring.score(milan, helen, _values((quote, 4)))
+    scoring.score(milan, helen, _values((quote, 5)))
+
+    assert list(Score.objects.values_list("value", flat=True)) == [5]
+
+
+def test_scoring_a_candidate_removed_meanwhile_is_refused(helix_list, helen, criteria, milan):
+    quote, _ = criteria
+    stale = type(milan).objects.get(pk=milan.pk)
+    milan.delete()
+
+    with pytest.raises(ValidationError) as refused:
+        scoring.score(stale, helen, _values((quote, 4)))
+
+    assert "candidate" in refused.value.message_dict
+
+
+def test_coverage_says_how_many_members_scored_and_on_how_much_weight(
+    helix_list, helen, mia, criteria, milan
+):
+    quote, responsiveness = criteria  # weights 3 and 1
+    scoring.score(milan, helen, _values((quote, 4), (responsiveness, 2)))
+    lyon = CandidateFactory(shortlist=helix_list, site__name="Lyon")
+    scoring.score(lyon, helen, _values((responsiveness, 5)))
+
+    team = scoring.team_scores(helix_list, [milan.pk, lyon.pk], helen, reveal_all=True)
+
+    milan_score, lyon_score = team.by_candidate[milan.pk], team.by_candidate[lyon.pk]
+    assert (milan_score.rated_by, milan_score.members_total) == (1, 2)
+    assert milan_score.weight_covered == 1
+    assert milan_score.coverage == "1 of 2 members, on 100% of the weight"
+    assert lyon_score.weight_covered == 0.25
+    assert lyon_score.coverage == "1 of 2 members, on 25% of the weight"
+
+
+def test_coverage_leaves_out_the_weight_while_the_scores_are_hidden(
+    helix_list, helen, mia, criteria, milan
+):
+    quote, _ = criteria
+    scoring.score(milan, helen, _values((quote, 4)))
+
+    seen = scoring.team_scores(helix_list, [milan.pk], mia).by_candidate[milan.pk]
+
+    assert not seen.visible
+    assert seen.weight_covered is None
+    assert seen.coverage == "1 of 2 members"
 
 
 @pytest.mark.parametrize(

@@ -282,3 +282,47 @@ def test_the_anonymous_are_refused(helix_list, criteria, milan):
         client.post(_reveal_url(helix_list)),
     ):
         assert response.status_code in (401, 403)
+
+
+def test_a_negative_criterion_is_a_400_with_its_message(helen, criteria, milan):
+    response = api(helen).put(
+        _scores_url(milan), {"scores": [{"criterion": -1, "value": 3}]}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "scores": {"0": {"criterion": ["The shortlist has no criterion with the id -1."]}}
+    }
+
+
+def test_removing_a_scored_criterion_needs_delete_scores(helen, helix_list, criteria, milan):
+    quote, responsiveness = criteria
+    scoring.score(milan, helen, {quote.pk: 4, responsiveness.pk: 2})
+    rows = [{"id": quote.pk, "name": "Quote", "weight": 3}]
+
+    refused = api(helen).put(_criteria_url(helix_list), {"criteria": rows}, format="json")
+    confirmed = api(helen).put(
+        _criteria_url(helix_list), {"criteria": rows, "delete_scores": True}, format="json"
+    )
+
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "criteria": [
+            "Removing “Responsiveness” would delete its 1 score: confirm that it is deleted "
+            'too, or keep the criterion. Send "delete_scores": true to confirm.'
+        ]
+    }
+    assert confirmed.status_code == 200
+    assert [c["name"] for c in confirmed.json()] == ["Quote"]
+    assert list(Score.objects.values_list("criterion_id", flat=True)) == [quote.pk]
+
+
+def test_the_team_scores_give_their_coverage(helen, mia, helix_list, criteria, milan):
+    quote, _ = criteria
+    scoring.score(milan, mia, {quote.pk: 4})
+    helix_list.scores_revealed_at = helix_list.created_at
+    helix_list.save(update_fields=["scores_revealed_at"])
+
+    team = api(helen).get(_scores_url(milan)).json()["team"]
+
+    assert (team["rated_by"], team["members_total"], team["weight_covered"]) == (1, 2, 0.75)

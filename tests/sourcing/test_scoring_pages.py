@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from matching.choices import Role
-from sourcing import scoring
+from sourcing import comparison, scoring
 from sourcing.choices import Stage
 from sourcing.models import Criterion, Score
 from tests.factories import CandidateFactory, MembershipFactory
@@ -347,3 +347,83 @@ def test_a_criterion_removed_elsewhere_is_not_a_field_of_the_page(helen, helix_l
 
     assert response.status_code == 302
     assert not Score.objects.exists()
+
+
+def test_removing_a_scored_criterion_needs_its_confirmation_on_its_row(
+    helen, helix_list, criteria, milan
+):
+    quote, responsiveness = criteria
+    scoring.score(milan, helen, {quote.pk: 4, responsiveness.pk: 2})
+    client = client_of(helen)
+    rows = [
+        {"id": quote.pk, "name": "Quote", "weight": 3, "order": 1},
+        {
+            "id": responsiveness.pk,
+            "name": "Responsiveness",
+            "weight": 1,
+            "order": 2,
+            "remove": "on",
+        },
+    ]
+
+    offered = client.get(_criteria_url(helix_list)).content.decode()
+    refused = client.post(_criteria_url(helix_list), _rows(criteria, *rows))
+
+    assert 'name="criteria-1-delete_scores"' in offered
+    assert "also delete its 1 score" in _text(client.get(_criteria_url(helix_list)))
+    assert refused.status_code == 400
+    assert (
+        "Row 2, also delete its scores: Removing “Responsiveness” would delete its 1 score: "
+        "confirm that it is deleted too, or keep the criterion."
+    ) in _text(refused)
+    assert 'id="criteria-1-delete_scores-error"' in refused.content.decode()
+    assert [c.name for c in helix_list.criteria.all()] == ["Quote", "Responsiveness"]
+    assert Score.objects.count() == 2
+
+    rows[1]["delete_scores"] = "on"
+    confirmed = client.post(_criteria_url(helix_list), _rows(criteria, *rows))
+
+    assert confirmed.status_code == 302
+    assert [c.name for c in helix_list.criteria.all()] == ["Quote"]
+    assert list(Score.objects.values_list("criterion_id", flat=True)) == [quote.pk]
+
+
+def test_a_second_click_on_the_defaults_is_refused_with_a_message(helen, helix_list):
+    client = client_of(helen)
+    client.post(_criteria_url(helix_list), {"defaults": "1"})
+
+    response = client.post(_criteria_url(helix_list), {"defaults": "1"}, follow=True)
+
+    assert scoring.ALREADY_SET in _text(response)
+    assert helix_list.criteria.count() == len(scoring.DEFAULT_CRITERIA)
+
+
+def test_the_team_mean_shows_its_coverage(helen, mia, helix_list, criteria, milan):
+    quote, responsiveness = criteria  # weights 3 and 1
+    scoring.score(milan, helen, {quote.pk: 4, responsiveness.pk: 2})
+    scoring.score(milan, mia, {quote.pk: 5})
+    client = client_of(helen)
+
+    scores = _text(client.get(_scores_url(helix_list)))
+    candidate = _text(client.get(milan.get_absolute_url()))
+
+    assert "Scored by 2 of 2 members, on 100% of the weight; 1 fully" in scores
+    assert "scored by 2 of 2 members, on 100% of the weight" in candidate
+
+
+def test_the_comparison_gives_the_team_mean_with_its_coverage(
+    helen, mia, helix_list, criteria, milan
+):
+    quote, responsiveness = criteria  # weights 3 and 1
+    lyon = CandidateFactory(shortlist=helix_list, site__name="Lyon")
+    scoring.score(milan, mia, {responsiveness.pk: 5})
+    scoring.score(lyon, mia, {quote.pk: 3, responsiveness.pk: 4})
+    scoring.score(lyon, helen, {quote.pk: 4, responsiveness.pk: 4})
+
+    built = comparison.build(helix_list, [milan.pk, lyon.pk], helen, reveal_all=True)
+
+    rows = {row["label"]: row for group in built["groups"] for row in group["rows"]}
+    assert [c["text"] for c in rows["Weighted mean"]["cells"]] == [
+        "5.0 (scored by 1 of 2 members, on 25% of the weight)",
+        "3.6 (scored by 2 of 2 members, on 100% of the weight)",
+    ]
