@@ -61,7 +61,7 @@ from partners.models import (
 from partners.validity import EXPIRY_WARNING_DAYS, CertificationState, certification_state
 from sourcing import scoring
 from sourcing.choices import ExitReason, Stage
-from sourcing.models import Candidate, Quote, Shortlist
+from sourcing.models import QUOTE_EXPIRY_WARNING_DAYS, Candidate, Quote, Shortlist
 
 if TYPE_CHECKING:
     # The project keeps Django's user model (no AUTH_USER_MODEL of its own).
@@ -102,11 +102,20 @@ Cell = dict[str, Any]
 Row = dict[str, Any]
 
 COUNT_MESSAGE = f"Choose from {MIN_CANDIDATES} to {MAX_CANDIDATES} candidates to compare"
+# A candidate's id is a BigAutoField: a number outside its range is no candidate, and must be
+# refused before it reaches the database (SQLite cannot even bind it).
+MAX_ID = 2**63 - 1
+NO_SUCH_ID = "There is no candidate number {value}: candidates are numbered from 1."
 
 
 def check_count(candidate_ids: Sequence[int]) -> list[int]:
     """The ids without repeats, in their order; a ValidationError on `candidates` when there
-    are fewer than two or more than six."""
+    are fewer than two or more than six, or when one is outside the range of ids."""
+    for candidate_id in candidate_ids:
+        if not 1 <= candidate_id <= MAX_ID:
+            shown = str(candidate_id)
+            shown = shown if len(shown) <= 20 else shown[:20] + "…"
+            raise ValidationError({"candidates": NO_SUCH_ID.format(value=shown)})
     ids = list(dict.fromkeys(candidate_ids))
     if len(ids) < MIN_CANDIDATES:
         chosen = f"{len(ids)} {'is' if len(ids) == 1 else 'are'} chosen"
@@ -738,17 +747,36 @@ def _quote_rows(candidates: list[Candidate], today: datetime.date) -> list[Row]:
         return cell(f"{format_quantity(float(value))}{unit}", "", value)
 
     def valid_until(quote: Quote) -> Cell:
-        if quote.valid_until is None:
+        until = quote.valid_until
+        if until is None:
             return cell("not stated", "", None)
-        value = _date(quote.valid_until)
-        if quote.valid_until < today:
-            return cell(f"expired {quote.valid_until.isoformat()}", EXPIRED, value)
-        return cell(quote.valid_until.isoformat(), "", value)
+        value = _date(until)
+        if until < today:
+            return cell(f"expired {until.isoformat()}", EXPIRED, value)
+        days = (until - today).days
+        if days <= QUOTE_EXPIRY_WARNING_DAYS:
+            when = "today" if days == 0 else f"in {days} day{'s' * (days != 1)}"
+            return cell(
+                f"expires {until.isoformat()} ({when}, within {QUOTE_EXPIRY_WARNING_DAYS})",
+                EXPIRING,
+                value,
+            )
+        return cell(until.isoformat(), "", value)
 
+    # Prices in different currencies do not compare as numbers: the row says so, and each
+    # price is flagged (an export then keeps the currency beside it).
+    currencies = sorted({quote.currency for quote in quotes if quote is not None})
+    price_label, price_flag = "Price", ""
+    if len(currencies) > 1:
+        price_label = f"Price: currencies differ ({', '.join(currencies)}), not comparable as is"
+        price_flag = WARNING
     return [
         _row(
-            "Price",
-            each(lambda q: cell(f"{q.currency} {q.price:,.2f}", "", float(q.price)), first=True),
+            price_label,
+            each(
+                lambda q: cell(f"{q.currency} {q.price:,.2f}", price_flag, float(q.price)),
+                first=True,
+            ),
         ),
         _row("Currency", each(lambda q: cell(q.currency, "", q.currency))),
         _row("Batches covered", each(lambda q: number(q.batches))),

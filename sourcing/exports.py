@@ -63,6 +63,8 @@ BOM = "\ufeff".encode()
 MAX_CELL_CHARS = 32_767
 MAX_SHEET_TITLE = 31
 SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+# …nor begin or end with an apostrophe (Excel repairs the workbook), spaces trimmed alike.
+SHEET_TITLE_TRIMMED = "' "
 
 Cell = str | int | float | date | datetime | None
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -111,6 +113,19 @@ class Table:
 def inert(text: str) -> str:
     """The text, prefixed with `'` when a spreadsheet would read it as a formula."""
     return INERT_PREFIX + text if text.startswith(FORMULA_STARTS) else text
+
+
+def sheet_title(text: str, fallback: str) -> str:
+    """The text as a title Excel takes for a sheet: none of the characters it refuses (nor
+    control characters), at most 31 characters, no apostrophe at either end, not blank and not
+    its reserved "History"; otherwise the fallback."""
+    title = ILLEGAL_CHARACTERS_RE.sub(" ", SHEET_TITLE_FORBIDDEN.sub(" ", text))
+    title = " ".join(title.split())[:MAX_SHEET_TITLE]
+    # Trimmed after cutting, so that the cut leaves no space or apostrophe at the end.
+    title = title.strip(SHEET_TITLE_TRIMMED)
+    if not title or title.casefold() == "history":
+        return fallback
+    return title
 
 
 def local_naive(value: datetime) -> datetime:
@@ -247,11 +262,10 @@ def shortlist_table(shortlist: Shortlist, viewer: "User | AnonymousUser | None" 
         *([Column("Team: weighted mean", Kind.NUMBER, width=14)] if criteria else []),
     ]
     slug = slugify(shortlist.title)[:60].strip("-")
-    title = SHEET_TITLE_FORBIDDEN.sub(" ", shortlist.title).strip() or "Shortlist"
     team = _TeamColumns(shortlist, criteria, viewer) if viewer is not None and criteria else None
     return Table(
         name=f"shortlist-{shortlist.pk}" + (f"-{slug}" if slug else ""),
-        title=title[:MAX_SHEET_TITLE],
+        title=sheet_title(shortlist.title, "Shortlist"),
         columns=columns,
         rows=_shortlist_rows(shortlist, team),
     )
@@ -378,7 +392,12 @@ def comparison_table(comparison: dict, name: str = "comparison") -> Table:
     comparison, led by its group, its label and whether the candidates differ on it, then a
     column per candidate. Each cell is typed by its value: numbers as numbers, ISO dates as
     dates, the rest as the text shown; a cell without a value is the text the page shows
-    ("not scored", "no quote yet"), or empty for a dash."""
+    ("not scored", "no quote yet"), or empty for a dash.
+
+    A typed value drops what the page marks (a certificate's bare date is not "expired"), so
+    after each row where a cell is flagged comes a note row, "<label> — note", giving each
+    flagged cell's flag in words with the text the page shows ("expiring: expires 2027-03-01
+    (in 40 days, within 90)"), and nothing for a cell without a flag."""
     columns = [
         Column("Group", width=18),
         Column("Row", width=40),
@@ -400,15 +419,49 @@ def comparison_table(comparison: dict, name: str = "comparison") -> Table:
     )
 
 
+# A comparison cell's flag (sourcing/comparison.py's FLAGS) in words, in its note row.
+FLAG_WORDS = {
+    "expired": "expired",
+    "expiring": "expiring",
+    "warning": "concern",
+    "missing": "missing",
+    "good": "good",
+}
+NOTE_SUFFIX = " — note"
+
+
 def _comparison_rows(comparison: dict) -> Iterator[Sequence[Cell]]:
     for group in comparison["groups"]:
         for row in group["rows"]:
+            differs = "yes" if row["differs"] else "no"
             yield (
                 group["name"],
                 row["label"],
-                "yes" if row["differs"] else "no",
+                differs,
                 *(_comparison_value(cell) for cell in row["cells"]),
             )
+            if any(cell.get("flag") for cell in row["cells"]):
+                yield (
+                    group["name"],
+                    row["label"] + NOTE_SUFFIX,
+                    differs,
+                    *(_flag_note(cell) for cell in row["cells"]),
+                )
+
+
+def _flag_note(cell: dict) -> str | None:
+    """The cell's flag in words, with the text the page shows unless it already starts with
+    them ("expired 2025-01-31")."""
+    flag = cell.get("flag") or ""
+    if not flag:
+        return None
+    words = FLAG_WORDS.get(flag, flag)
+    text = " ".join(str(cell.get("text") or "").split())
+    if not text or text == "—":
+        return words
+    if text.casefold().startswith(words.casefold()):
+        return text
+    return f"{words}: {text}"
 
 
 def _comparison_value(cell: dict) -> Cell:
@@ -530,7 +583,7 @@ def xlsx_file(table: Table) -> IO[bytes]:
     """The table as an XLSX workbook in a temporary file, positioned at its start: deleted once
     closed. Written row by row (openpyxl's write-only mode), the header frozen, columns sized."""
     workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(title=table.title)
+    ws = workbook.create_sheet(title=sheet_title(table.title, "Sheet1"))
     ws.freeze_panes = "A2"
     for index, column in enumerate(table.columns, start=1):
         ws.column_dimensions[get_column_letter(index)].width = column.width

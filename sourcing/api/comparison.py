@@ -7,8 +7,8 @@ organisation (sourcing/comparison.py builds it):
   the comparison as a CSV or XLSX file, logged on the shortlist as an export.
 
 Reading needs only membership (viewers too). Fewer than two or more than six candidates, an id
-that is not a whole number or a candidate of another shortlist is a 400 naming `candidates`;
-another organisation's shortlist is a 404.
+that is not a whole number or is outside the range of ids, or a candidate of another shortlist
+is a 400 naming `candidates`; another organisation's shortlist is a 404.
 """
 
 from typing import Any
@@ -161,7 +161,10 @@ class ComparisonViewSet(viewsets.GenericViewSet):
         summary="Export a comparison as CSV or XLSX",
         description="A row per row of the comparison (group, label, whether the candidates "
         "differ), a column per candidate; numbers as numbers and dates as dates in XLSX, text "
-        "a spreadsheet would run as a formula made inert. Logged on the shortlist.",
+        "a spreadsheet would run as a formula made inert. After each row where a cell is "
+        "flagged, a note row (`<label> — note`) gives each cell's flag in words with the text "
+        "the page shows (`expiring: expires 2027-03-01 (in 20 days, within 30)`). Logged on "
+        "the shortlist.",
         parameters=[FORMAT, CANDIDATES],
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV file."),

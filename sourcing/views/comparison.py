@@ -3,8 +3,9 @@ a CSV or XLSX file: `?c=<candidate id>` repeated names them, `&differ=1` keeps t
 they differ.
 
 The shortlist is looked up through `for_user` (another organisation's is a 404); viewers may
-read and export. A choice of fewer than two or more than six candidates, or of one not on the
-shortlist, is a 400 showing the page's picker with the message beside it.
+read and export. A choice of fewer than two or more than six candidates, of a number that is no
+candidate's id (too large for one included), or of one not on the shortlist, is a 400 showing
+the page's picker with the message beside it.
 """
 
 from typing import Any

@@ -281,6 +281,54 @@ def test_quotes_line_up_expired_flagged_and_missing_said(shortlist, ghent, milan
     assert _row(built, "Quote", "Lead time")["cells"][0]["value"] == 16
 
 
+@pytest.mark.parametrize(
+    ("days", "flag", "text"),
+    [
+        (0, "expiring", "expires {date} (today, within 30)"),
+        (1, "expiring", "expires {date} (in 1 day, within 30)"),
+        (30, "expiring", "expires {date} (in 30 days, within 30)"),
+        (31, "", "{date}"),
+        (-1, "expired", "expired {date}"),
+    ],
+)
+def test_a_quote_expiring_within_30_days_is_flagged_expiring(
+    shortlist, ghent, milan, helen, days, flag, text
+):
+    until = _days(days)
+    Quote.objects.create(candidate=ghent, price="1000", currency="EUR", valid_until=until)
+
+    built = comparison.build(shortlist, [ghent.pk, milan.pk], helen)
+
+    valid = _row(built, "Quote", "Valid until")
+    assert valid["cells"][0] == {
+        "text": text.format(date=until.isoformat()),
+        "flag": flag,
+        "value": until.isoformat(),
+    }
+
+
+def test_prices_in_different_currencies_are_said_not_to_compare(shortlist, ghent, milan, helen):
+    Quote.objects.create(candidate=ghent, price="1000", currency="USD")
+    Quote.objects.create(candidate=milan, price="900", currency="EUR")
+
+    built = comparison.build(shortlist, [ghent.pk, milan.pk], helen)
+
+    price = _row(built, "Quote", "Price")
+    assert price["label"] == "Price: currencies differ (EUR, USD), not comparable as is"
+    assert _texts(price) == ["USD 1,000.00", "EUR 900.00"]
+    assert _flags(price) == ["warning", "warning"]
+
+
+def test_prices_in_one_currency_are_a_plain_row(shortlist, ghent, milan, helen):
+    Quote.objects.create(candidate=ghent, price="1000", currency="EUR")
+    Quote.objects.create(candidate=milan, price="900", currency="EUR")
+
+    price = _row(comparison.build(shortlist, [ghent.pk, milan.pk], helen), "Quote", "Price")
+
+    assert price["label"] == "Price"
+    assert _flags(price) == ["", ""]
+
+
 def test_without_any_quote_one_row_says_so(shortlist, ghent, milan, helen):
     built = comparison.build(shortlist, [ghent.pk, milan.pk], helen)
     quote = next(group for group in built["groups"] if group["name"] == "Quote")
@@ -348,6 +396,14 @@ def test_fewer_than_two_or_more_than_six_candidates_are_refused(shortlist, helen
     with pytest.raises(ValidationError) as refused:
         comparison.build(shortlist, [c.pk for c in candidates], helen)
     assert "Choose from 2 to 6 candidates" in refused.value.message_dict["candidates"][0]
+
+
+@pytest.mark.parametrize("huge", [2**63, 10**25, 0, -1])
+def test_an_id_outside_the_range_of_ids_is_refused_naming_candidates(shortlist, ghent, helen, huge):
+    with pytest.raises(ValidationError) as refused:
+        comparison.build(shortlist, [huge, ghent.pk], helen)
+    assert list(refused.value.message_dict) == ["candidates"]
+    assert "There is no candidate number" in refused.value.message_dict["candidates"][0]
 
 
 def test_a_candidate_of_another_shortlist_is_refused(shortlist, ghent, helen):
@@ -420,6 +476,21 @@ def test_a_bad_choice_is_a_400_with_the_picker_and_a_message(shortlist, ghent, m
     assert "Candidates: " in page
     assert f'name="c" value="{milan.pk}"' in page  # the picker offers the shortlist's candidates
     assert "comparison-table" not in page
+
+
+@pytest.mark.parametrize("name", ["sourcing:compare", "sourcing:compare-export"])
+@pytest.mark.parametrize("huge", ["9999999999999999999999999", str(2**63), "0"])
+def test_a_huge_id_is_a_400_naming_candidates_never_a_500(
+    shortlist, ghent, milan, helen, name, huge
+):
+    kwargs = {"pk": shortlist.pk} | ({"fmt": "csv"} if name.endswith("export") else {})
+    response = client_of(helen).get(reverse(name, kwargs=kwargs), {"c": [huge, ghent.pk]})
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'role="alert"' in page
+    assert "There is no candidate number" in page
+    assert f'name="c" value="{milan.pk}"' in page
 
 
 def test_seven_candidates_are_refused_on_the_page(shortlist, helen):

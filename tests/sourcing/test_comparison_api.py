@@ -69,6 +69,20 @@ def test_a_bad_choice_is_a_400_naming_candidates(helix_list, pair, helen, candid
     assert response.json() == {"candidates": [message.format(**values)]}
 
 
+@pytest.mark.parametrize("tail", ["", "csv/", "xlsx/"])
+@pytest.mark.parametrize("huge", ["9999999999999999999999999", str(2**63), "0", "-3"])
+def test_an_id_outside_the_range_of_ids_is_a_400_naming_candidates(
+    helix_list, pair, helen, tail, huge
+):
+    ids = f"{huge},{pair[0].pk}"
+    response = client_of(helen).get(_url(helix_list, tail), {"candidates": ids})
+
+    assert response.status_code == 400
+    [message] = response.json()["candidates"]
+    assert message.startswith("There is no candidate number")
+    assert not Activity.objects.filter(verb=Verb.EXPORTED).exists()
+
+
 def test_seven_candidates_are_a_400(helix_list, helen):
     ids = ",".join(str(CandidateFactory(shortlist=helix_list).pk) for _ in range(7))
     response = client_of(helen).get(_url(helix_list), {"candidates": ids})

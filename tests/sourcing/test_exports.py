@@ -419,6 +419,34 @@ def test_a_shortlist_titled_without_latin_letters_is_named_by_its_number(member)
     assert (table.name, table.title) == (f"shortlist-{shortlist.pk}", "東京")
 
 
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("'Q3' fill", "Q3' fill"),
+        ("''", "Shortlist"),
+        ("EU: fill/finish [2027]?*", "EU fill finish 2027"),
+        ("a" * 30 + "'b", "a" * 30),  # cut to 31, the apostrophe then at the end
+        ("Q3\x07 fill\x00", "Q3 fill"),
+        ("history", "Shortlist"),
+        ("History of Q3", "History of Q3"),
+    ],
+)
+def test_a_sheet_title_is_one_excel_takes(text, title):
+    assert exports.sheet_title(text, "Shortlist") == title
+
+
+def test_a_shortlist_titled_in_apostrophes_exports_a_sheet_excel_takes(member):
+    shortlist = ShortlistFactory(
+        brief=BriefFactory(organisation=member.organisation), title="'Q3' fill"
+    )
+    CandidateFactory(shortlist=shortlist)
+
+    response = _export(member.user, "shortlist-export", shortlist.pk, "xlsx")
+
+    assert response.status_code == 200
+    assert _sheet(response).title == "Q3' fill"
+
+
 def test_the_shortlist_page_links_its_exports(viewer, shortlist):
     page = client_of(viewer.user).get(shortlist.get_absolute_url())
     for fmt in exports.FORMATS:
@@ -562,6 +590,88 @@ def test_a_comparison_as_csv_inert_and_unicode(member, shortlist, compared):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_flagged_row_is_followed_by_a_note_giving_the_flags_in_words(
+    member, shortlist, compared, fmt
+):
+    until = timezone.localdate() + datetime.timedelta(days=10)
+    Quote.objects.create(candidate=compared[1], price="5000", currency="USD", valid_until=until)
+
+    response = _compare_export(member.user, shortlist, compared, fmt)
+
+    assert response.status_code == 200
+    rows = _csv_rows(response) if fmt == "csv" else [list(row) for row in _sheet(response).values]
+    rows = rows[1:]
+    empty = "" if fmt == "csv" else None
+    rows_by_label = _by_label(rows)
+    labels = [row[1] for row in rows]
+    # The note follows its row; a row without flags has none.
+    valid = labels.index("Valid until")
+    assert labels[valid + 1] == "Valid until — note"
+    assert rows_by_label["Valid until — note"][2:] == [
+        "yes",
+        empty,
+        f"expiring: expires {until.isoformat()} (in 10 days, within 30)",
+    ]
+    assert "Lead time (weeks) — note" not in labels
+    price = "Price: currencies differ (EUR, USD), not comparable as is"
+    assert rows_by_label[price][3:] == (
+        ["99500.5", "5000.0"] if fmt == "csv" else [99500.5, 5000.0]
+    )
+    assert rows_by_label[price + " — note"][3:] == [
+        "concern: EUR 99,500.50",
+        "concern: USD 5,000.00",
+    ]
+    assert rows_by_label["Stage — note"][:5] == [
+        "Site",
+        "Stage — note",
+        "yes",
+        empty,
+        "concern: Declined by the provider: No capacity",
+    ]
+
+
+def test_a_note_gives_the_text_alone_when_it_starts_with_the_flags_words():
+    table = exports.comparison_table(
+        {
+            "candidates": [
+                {"site_name": "Ghent", "provider_name": "Flanders Bio"},
+                {"site_name": "Milan", "provider_name": "Brianza"},
+            ],
+            "groups": [
+                {
+                    "name": "Quality",
+                    "rows": [
+                        {
+                            "label": "EU GMP certificate",
+                            "differs": True,
+                            "cells": [
+                                {
+                                    "text": "expired 2025-01-31",
+                                    "flag": "expired",
+                                    "value": "2025-01-31",
+                                },
+                                {"text": "none", "flag": "missing", "value": None},
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+
+    rows = list(table.rows)
+
+    assert rows[0][3:] == (datetime.date(2025, 1, 31), "none")
+    assert rows[1] == (
+        "Quality",
+        "EU GMP certificate — note",
+        "yes",
+        "expired 2025-01-31",
+        "missing: none",
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_a_comparisons_export_is_logged_and_scoped(
     member, viewer, outsider, shortlist, compared, fmt
 ):
@@ -578,3 +688,48 @@ def test_a_comparison_of_one_candidate_is_not_exported(member, shortlist, compar
     response = _compare_export(member.user, shortlist, compared[:1], "xlsx")
     assert response.status_code == 400
     assert not Activity.objects.filter(verb=Verb.EXPORTED).exists()
+
+
+# --- The same files through the API -------------------------------------------------------------
+
+
+def _api_export(user, kind: str, pk: int, fmt: str):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client.get(f"/api/{kind}/{pk}/export/{fmt}/")
+
+
+def test_the_api_gives_a_runs_results_as_xlsx_with_typed_inert_cells(member, run):
+    response = _api_export(member.user, "runs", run.pk, "xlsx")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="run-{run.pk}-results.xlsx"'
+    rows = [[cell.value for cell in row] for row in _sheet(response).iter_rows()]
+    assert rows[1][:6] == [1, "'+1+1", "'" + FORMULA, "Switzerland", "ranked", 89.5]
+
+
+def test_the_api_gives_a_shortlist_as_csv_and_logs_the_export(member, shortlist):
+    response = _api_export(member.user, "shortlists", shortlist.pk, "csv")
+
+    assert response.status_code == 200
+    header, *rows = _csv_rows(response)
+    sites = {row[header.index("Site")] for row in rows}
+    assert sites == {"'+1+1", "東京"}
+    logged = Activity.objects.get(shortlist=shortlist, verb=Verb.EXPORTED)
+    assert logged.actor == member.user
+
+
+@pytest.mark.parametrize("kind", ["runs", "shortlists"])
+def test_the_apis_exports_are_for_the_organisation_only(
+    kind, member, viewer, outsider, run, shortlist
+):
+    pk = run.pk if kind == "runs" else shortlist.pk
+
+    assert _api_export(viewer.user, kind, pk, "csv").status_code == 200
+    assert _api_export(outsider.user, kind, pk, "csv").status_code == 404
+    assert _api_export(None, kind, pk, "xlsx").status_code in (401, 403)
+    assert _api_export(member.user, kind, pk, "pdf").status_code == 404
+    assert not Activity.objects.filter(shortlist=shortlist, actor=outsider.user).exists()
