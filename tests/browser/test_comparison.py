@@ -167,6 +167,10 @@ def test_a_member_compares_candidates_ticked_on_the_board(
     gmp = table.get_by_role("row", name="EU GMP certificate (the brief requires it) (differs)")
     expect(gmp.locator("td.flag-expiring")).to_contain_text("expires")
     expect(gmp.locator("td.flag-expired")).to_contain_text("expired")
+    # A quote valid 30 days more is expiring, as a certificate within 90 is.
+    valid = table.get_by_role("row", name="Valid until (differs)")
+    expect(valid.locator("td.flag-expiring")).to_contain_text("(in 30 days, within 30)")
+    expect(valid.locator("td.flag-expired")).to_contain_text("expired")
     expect(table.get_by_role("row", name="Quote (weight 3)")).to_contain_text("mia")
     assert axe_violations(page) == []
     page.screenshot(path=tmp_path / "comparison-3.png", full_page=True)

@@ -149,3 +149,32 @@ def test_a_member_records_a_quote_and_attaches_and_deletes_files(
     page.get_by_role("button", name="Delete Audit report 2027.pdf").click()
     expect(page.locator(".attachments-table tbody tr")).to_have_count(2)
     assert not Attachment.objects.filter(name="Audit report 2027.pdf").exists()
+
+
+def test_an_expiring_quote_and_a_long_japanese_file_name(
+    live_server, page: Page, candidate, tmp_path
+):
+    url = candidate.get_absolute_url()
+    _sign_in(page, live_server.url, "helen", url)
+
+    page.get_by_text("Revise the quote").click()
+    page.get_by_label("Valid until", exact=True).fill(
+        (timezone.localdate() + datetime.timedelta(days=12)).isoformat()
+    )
+    page.get_by_role("button", name="Save the quote").click()
+    quote = page.locator("section", has=page.locator("#quote-heading"))
+    expect(quote).to_contain_text("Expiring")
+    expect(quote).to_contain_text("This quote is about to expire")
+    expect(quote).not_to_contain_text("Expired")
+
+    name = "調達見積書" * 41 + "書.pdf"  # 210 characters, 622 UTF-8 bytes
+    page.get_by_label("What it is").select_option(label="Proposal")
+    page.get_by_label("File", exact=True).set_input_files(
+        {"name": name, "mimeType": "application/pdf", "buffer": PDF}
+    )
+    page.get_by_role("button", name="Attach the file").click()
+    expect(page.locator(".attachments-table tbody tr")).to_have_count(3)
+    expect(page.locator(".attachments-table")).to_contain_text(name)
+    assert Attachment.objects.filter(name=name).exists()
+    _screenshot(page, "candidate-expiring-long-name.png")
+    assert axe_violations(page) == []
