@@ -120,8 +120,11 @@ def _workspace_screenshots(page, base: str, out_dir: Path) -> None:
     assert ticked >= 2, "The demo shortlist has fewer than two candidates with quotes"
     page.get_by_role("button", name="Compare selected").click()
     page.wait_for_load_state("networkidle")
-    page.set_viewport_size({"width": 1440, "height": 1700})
-    page.screenshot(path=str(out_dir / "comparison.png"))
+    page.get_by_label("Only rows that differ").check()
+    page.get_by_role("button", name="Compare", exact=True).click()
+    page.wait_for_load_state("networkidle")
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    page.screenshot(path=str(out_dir / "comparison.png"), full_page=True)
     print(out_dir / "comparison.png")
     page.get_by_role("link", name="Record a decision").click()
     page.locator("input[name=chosen]").first.check()

@@ -29,10 +29,12 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django_countries import countries
 
 from matching.choices import Criterion as BriefCriterion
 from matching.engine.criteria import CRITERIA
 from matching.models import Brief, Run
+from partners.choices import CertificationKind, Region
 from sourcing import comparison, scoring
 from sourcing.choices import EXITS, Stage, Verb
 from sourcing.models import Candidate, Decision, Note, Quote, Shortlist
@@ -53,6 +55,14 @@ NON_FIELD = "non_field_errors"
 
 # What a brief's record leaves out: the organisation is the shortlist's own.
 BRIEF_FIELDS_LEFT_OUT = ("organisation",)
+# How the brief's lists of codes read: certificate kinds, regions and countries by name.
+_COUNTRY_NAMES = dict(countries)
+LIST_LABELS: dict[str, dict[str, str]] = {
+    "required_certifications": {kind.value: str(kind.label) for kind in CertificationKind},
+    "preferred_regions": {region.value: str(region.label) for region in Region},
+    "preferred_countries": _COUNTRY_NAMES,
+    "excluded_countries": _COUNTRY_NAMES,
+}
 
 
 def standing_decision(shortlist: Shortlist) -> Decision | None:
@@ -90,7 +100,8 @@ def _field_value(brief: Brief, field: models.Field) -> tuple[Any, str]:
     elif isinstance(value, date):
         text = f"{value.day} {value:%b %Y}"
     elif isinstance(value, list):
-        text = ", ".join(str(item) for item in value)
+        labels = LIST_LABELS.get(field.name, {})
+        text = ", ".join(str(labels.get(item, item)) for item in value)
     elif isinstance(value, dict):
         text = ", ".join(f"{key}: {item}" for key, item in value.items())
     elif value is None:

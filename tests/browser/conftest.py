@@ -61,3 +61,17 @@ def axe_violations(page) -> list[str]:
         for violation in violations
         if violation["impact"] in BLOCKING_IMPACTS
     ]
+
+
+@pytest.fixture(autouse=True)
+def _vocabulary(request):
+    """The vocabulary the migrations install (mAb, phases, DEA schedules…), installed again for
+    each browser test: they run on a live server in committed transactions, and the database is
+    flushed after each, taking the migrations' rows with it."""
+    if "live_server" not in request.fixturenames:
+        return
+    request.getfixturevalue("transactional_db")
+    from partners.models import DeaSchedule, Phase, Term
+    from partners.vocabulary import install_vocabulary
+
+    install_vocabulary(Term, Phase, DeaSchedule)

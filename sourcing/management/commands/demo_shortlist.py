@@ -159,7 +159,8 @@ class Command(BaseCommand):
             shortlist = self._shortlist(organisation, brief, run, site_ids, users)
         self.stdout.write(
             f"  Demo shortlist “{TITLE}”: the top {len(site_ids)} sites of run {run.pk}; "
-            f"sign in as buyer to work it.\n    {self._stages(shortlist)}"
+            f"sign in as buyer to work it.\n    {self._stages(shortlist)}\n    Three quotes (one "
+            "expired), a proposal attached, four criteria scored by buyer and sponsor."
         )
 
     def _done_run(self, brief: Brief, user: "User") -> Run:
