@@ -68,6 +68,7 @@ from matching.engine.scoring import (
 )
 from matching.index import get_catalogue_index
 from matching.models import Brief, Result, Run, RunMethod
+from matching.signals import run_done
 from partners.models import Site
 
 logger = logging.getLogger(__name__)
@@ -249,6 +250,11 @@ def execute_run(run_id: int) -> bool:
             attempt,
             f"the run stopped on an unexpected error ({type(error).__name__}: {error}); retry it.",
         )
+    else:
+        # Told once the run is stored as done; a receiver's failure is logged, never the run's.
+        for receiver, outcome in run_done.send_robust(sender=Run, run_id=run_id):
+            if isinstance(outcome, Exception):
+                logger.error("After match run %s, %r failed: %r", run_id, receiver, outcome)
     return True
 
 

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.choices import JobStatus
 from matching.models import Brief, Membership, Organisation, Result, Run
 from partners.models import Site
 from sourcing.choices import EXITS, ExitReason, Stage, Verb
@@ -156,6 +157,56 @@ SELECT_BY_DECISION = (
     "A candidate is selected through a decision, with the reason for it: use “Record a "
     "decision” on the shortlist."
 )
+
+
+def score_from_run(run_id: int) -> int:
+    """Give the candidates that are "not scored" (added from the directory or a profile) on the
+    shortlists of a done run's brief their score, rank and breakdown in that run, dated, where
+    the run found their site eligible; logged on each shortlist. Returns how many were scored.
+    Candidates scored by an earlier run keep that score: it is the one they were added with."""
+    run = Run.objects.filter(pk=run_id, status=JobStatus.DONE).first()
+    if run is None:
+        return 0
+    waiting = list(
+        Candidate.objects.filter(
+            shortlist__brief_id=run.brief_id, score__isnull=True, site__isnull=False
+        ).select_related("shortlist")
+    )
+    if not waiting:
+        return 0
+    results = {
+        result.site_id: result
+        for result in Result.objects.filter(
+            run=run, eligible=True, site_id__in={candidate.site_id for candidate in waiting}
+        )
+    }
+    scored = []
+    for candidate in waiting:
+        result = results.get(candidate.site_id)
+        if result is None:
+            continue
+        candidate.run = run
+        candidate.score = result.score
+        candidate.rank = result.rank
+        candidate.breakdown = result.breakdown
+        candidate.scored_at = run.finished_at
+        scored.append(candidate)
+    with transaction.atomic():
+        Candidate.objects.bulk_update(scored, ["run", "score", "rank", "breakdown", "scored_at"])
+        Activity.objects.bulk_create(
+            Activity(
+                shortlist=candidate.shortlist,
+                candidate=candidate,
+                # Whoever started the run: it scored them.
+                actor_id=run.created_by_id,
+                verb=Verb.SCORED,
+                summary=f"{_named(candidate)} in run {run.pk} of the brief: rank "
+                f"{candidate.rank}, score {candidate.score:.1f}",
+                detail={"site": candidate.site_id, "run": run.pk},
+            )
+            for candidate in scored
+        )
+    return len(scored)
 
 
 def _stage_error(stage: str) -> str:

@@ -1,6 +1,10 @@
-"""Keeping the storage in step with the database: an attachment's file leaves the storage
-once the deletion of its row is committed, whichever way the row goes (detached, or deleted
-with its candidate, its shortlist or its organisation). A rolled-back deletion keeps it."""
+"""What sourcing does when something happens elsewhere:
+
+- an attachment's file leaves the storage once the deletion of its row is committed, whichever
+  way the row goes (detached, or deleted with its candidate, its shortlist or its organisation);
+  a rolled-back deletion keeps it;
+- a done match run scores the candidates its brief's shortlists hold "not scored"
+  (matching.signals.run_done; pipeline.score_from_run)."""
 
 import logging
 from typing import Any
@@ -10,6 +14,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
+from matching.signals import run_done
+from sourcing import pipeline
 from sourcing.models import Attachment
 
 logger = logging.getLogger(__name__)
@@ -33,3 +39,8 @@ def delete_attachment_file(
         return
     storage = instance.file.storage
     transaction.on_commit(lambda: _delete_file(storage, name), using=using)
+
+
+@receiver(run_done, dispatch_uid="sourcing.score_from_run")
+def score_candidates_from_run(sender: Any, run_id: int, **kwargs: Any) -> None:
+    pipeline.score_from_run(run_id)

@@ -146,6 +146,29 @@ def test_running_the_task_twice_gives_the_same_rows(helix, brief, catalogue):
     assert Result.objects.filter(run=run).count() == 5
 
 
+def test_a_done_run_tells_later_apps_once_and_a_failed_one_does_not(helix, brief, catalogue):
+    from matching.signals import run_done
+
+    told = []
+
+    def receiver(sender, run_id, **kwargs):
+        told.append(run_id)
+
+    run_done.connect(receiver, dispatch_uid="test-run-done")
+    try:
+        run = RunFactory(brief=brief)
+        assert tasks.execute_run(run.pk) is True
+        assert tasks.execute_run(run.pk) is False  # a second delivery: not done again
+        failing = RunFactory(brief=brief)
+        with mock.patch.object(runs, "result_rows", side_effect=RuntimeError("disk full")):
+            assert tasks.execute_run(failing.pk) is True
+    finally:
+        run_done.disconnect(dispatch_uid="test-run-done")
+
+    assert told == [run.pk]
+    assert Run.objects.get(pk=failing.pk).status == JobStatus.FAILED
+
+
 def test_a_run_whose_worker_died_is_taken_over_but_a_live_one_is_not(helix, brief, catalogue):
     now = timezone.now()
     live = RunFactory(brief=brief, status=JobStatus.RUNNING, attempts=1, heartbeat_at=now)

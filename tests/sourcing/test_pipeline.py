@@ -232,3 +232,58 @@ def test_notes_need_text_and_removal_is_logged(member, shortlist):
         (Verb.REMOVED, "Milan (Brianza)"),
     ]
     assert Activity.objects.filter(shortlist=shortlist, candidate__isnull=True).count() == 2
+
+
+# --- Candidates "not scored" are scored by the next run of their brief ---------------------------
+
+
+def test_a_done_run_of_the_brief_scores_the_candidates_added_unscored(helix_list, helen):
+    milan = SiteFactory(name="Milan")
+    kept = CandidateFactory(shortlist=helix_list, site__name="Basel", score=70.0, rank=9)
+    added = pipeline.add_sites(helix_list, [milan.pk], helen).candidates[0]
+    assert not added.scored
+    run = RunFactory(brief=helix_list.brief, status=JobStatus.DONE, finished_at=timezone.now())
+    Result.objects.create(run=run, site=milan, eligible=True, rank=4, score=88.5, breakdown=[])
+    Result.objects.create(run=run, site=kept.site, eligible=True, rank=1, score=99.0, breakdown=[])
+
+    assert pipeline.score_from_run(run.pk) == 1
+
+    added.refresh_from_db()
+    kept.refresh_from_db()
+    assert (added.run_id, added.rank, added.score, added.scored_at) == (
+        run.pk,
+        4,
+        88.5,
+        run.finished_at,
+    )
+    # A candidate added with its score keeps the one it came with.
+    assert (kept.rank, kept.score) == (9, 70.0)
+    logged = Activity.objects.get(candidate=added, verb=Verb.SCORED)
+    assert f"in run {run.pk} of the brief: rank 4, score 88.5" in logged.summary
+
+
+def test_finishing_a_run_scores_them_through_the_signal(helix_list, helen, monkeypatch):
+    from matching import runs
+    from matching.signals import run_done
+
+    calls = []
+    monkeypatch.setattr(pipeline, "score_from_run", lambda run_id: calls.append(run_id) or 0)
+    run = RunFactory(brief=helix_list.brief, status=JobStatus.DONE, finished_at=timezone.now())
+
+    run_done.send(sender=runs.Run, run_id=run.pk)
+
+    assert calls == [run.pk]
+
+
+def test_an_excluded_site_or_a_run_not_done_scores_nothing(helix_list, helen):
+    milan = SiteFactory(name="Milan")
+    added = pipeline.add_sites(helix_list, [milan.pk], helen).candidates[0]
+    failed = RunFactory(brief=helix_list.brief, status=JobStatus.FAILED)
+    Result.objects.create(run=failed, site=milan, eligible=True, rank=1, score=90, breakdown=[])
+    done = RunFactory(brief=helix_list.brief, status=JobStatus.DONE, finished_at=timezone.now())
+    Result.objects.create(run=done, site=milan, eligible=False, breakdown=[])
+
+    assert pipeline.score_from_run(failed.pk) == 0
+    assert pipeline.score_from_run(done.pk) == 0
+    added.refresh_from_db()
+    assert not added.scored
