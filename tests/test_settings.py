@@ -101,3 +101,37 @@ def test_tasks_run_in_process_without_redis_and_through_redis_with_it():
 
     assert eager.stdout.strip().splitlines()[-1] == "True memory://"
     assert brokered.stdout.strip().splitlines()[-1] == "False redis://cache.example.com:6379/0"
+
+
+def test_attachments_go_to_an_s3_compatible_bucket_when_one_is_named():
+    probe = (
+        "from django.core.files.storage import storages; s = storages['default'];"
+        "print(type(s).__name__, s.bucket_name, s.endpoint_url, s.default_acl, s.file_overwrite)"
+    )
+    result = _manage(
+        "shell",
+        "--verbosity=0",
+        "-c",
+        probe,
+        FILE_STORAGE_BUCKET="cdmo-files",
+        FILE_STORAGE_ENDPOINT_URL="https://s3.eu-central-1.example.com",
+        FILE_STORAGE_ACCESS_KEY="key",
+        FILE_STORAGE_SECRET_KEY="secret",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "S3Storage",
+        "cdmo-files",
+        "https://s3.eu-central-1.example.com",
+        "private",
+        "False",
+    ]
+
+
+def test_attachments_stay_in_a_local_folder_without_a_bucket():
+    probe = "from django.core.files.storage import storages; s = storages['default']; print(type(s).__name__)"
+    result = _manage("shell", "--verbosity=0", "-c", probe, FILE_STORAGE_BUCKET="")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["FileSystemStorage"]
