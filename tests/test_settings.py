@@ -130,7 +130,9 @@ def test_attachments_go_to_an_s3_compatible_bucket_when_one_is_named():
 
 
 def test_attachments_stay_in_a_local_folder_without_a_bucket():
-    probe = "from django.core.files.storage import storages; s = storages['default']; print(type(s).__name__)"
+    probe = (
+        "from django.core.files.storage import storages;print(type(storages['default']).__name__)"
+    )
     result = _manage("shell", "--verbosity=0", "-c", probe, FILE_STORAGE_BUCKET="")
 
     assert result.returncode == 0, result.stderr
