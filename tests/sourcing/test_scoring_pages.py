@@ -407,8 +407,18 @@ def test_the_team_mean_shows_its_coverage(helen, mia, helix_list, criteria, mila
     scores = _text(client.get(_scores_url(helix_list)))
     candidate = _text(client.get(milan.get_absolute_url()))
 
-    assert "Scored by 2 of 2 members, on 100% of the weight; 1 fully" in scores
+    assert "Scored by 2 of 2 members, on 100% of the weight; 1 on every criterion" in scores
     assert "scored by 2 of 2 members, on 100% of the weight" in candidate
+
+
+def test_a_candidate_nobody_scored_says_so_in_plain_words(helen, ada, helix_list, criteria, milan):
+    scoring.reveal(helix_list, ada)
+
+    scores = _text(client_of(helen).get(_scores_url(helix_list)))
+
+    assert "Not scored yet" in scores
+    assert "Scored by 0 of" not in scores
+    assert "Nobody has scored it yet." in scores
 
 
 def test_the_comparison_gives_the_team_mean_with_its_coverage(
