@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
 __all__ = [
+    "Acceptability",
     "Brief",
     "Invitation",
     "InvitationQuerySet",
@@ -253,6 +254,16 @@ class Brief(TimeStamped):
     # Weights and must-haves
     weights = models.JSONField(default=default_weights, validators=[validate_weights])
     must_haves = models.JSONField(default=list, blank=True, validators=[validate_must_haves])
+    # Must-haves per item of the brief's lists (dosage forms, services, technologies, target
+    # markets, certifications): {"required_certifications": ["eu-gmp"], "dosage_forms":
+    # ["injectable"], ...}; an item of those lists not named here is a nice-to-have.
+    must_have_items = models.JSONField(default=dict, blank=True)
+    needed_by = models.DateField(
+        "needed by",
+        null=True,
+        blank=True,
+        help_text="When the first batch is needed: sites with capacity free by then score higher.",
+    )
 
     objects = BriefQuerySet.as_manager()
 
@@ -334,6 +345,12 @@ class Run(models.Model):
     excluded = models.PositiveIntegerField(null=True, blank=True)
     funnel = models.JSONField(default=list, blank=True)
     relaxation = models.JSONField(null=True, blank=True)
+    # How much the top of the ranking depends on the weights (matching/engine/stability.py):
+    # per criterion the weight range keeping the leader first, per adjacent pair the smallest
+    # weight change that swaps them.
+    stability = models.JSONField(null=True, blank=True)
+    # The run's scores as a histogram (bucket counts over 0-100), for its page.
+    distribution = models.JSONField(null=True, blank=True)
     error = models.TextField(
         blank=True, help_text="Why the run failed; while queued, why it has not started yet."
     )
@@ -418,3 +435,64 @@ class Result(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site_name} in run {self.run_id}"
+
+
+class Acceptability(models.Model):
+    """A rank-acceptability analysis of a done run (SMAA-2, Lahdelma & Salminen 2001), computed by
+    a Celery job: weightings sampled (uniformly over all weightings, or around the brief's own)
+    and, for each of the run's top sites, the share of them under which it ranks first, in the
+    top three and in the top ten, with the central weights of the leaders. Reproducible: the
+    same seed and samples give the same shares."""
+
+    class Sampling(models.TextChoices):
+        UNIFORM = "uniform", "Uniform over all weightings"
+        AROUND = "around", "Around the brief's weights"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="acceptability")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    sampling = models.CharField(max_length=8, choices=Sampling.choices, default=Sampling.UNIFORM)
+    samples = models.PositiveIntegerField(default=10_000)
+    seed = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="0 to 100.")
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "acceptability analyses"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__lte=100),
+                name="%(app_label)s_%(class)s_progress_at_most_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(samples__gte=100, samples__lte=1_000_000),
+                name="%(app_label)s_%(class)s_samples_range",
+            ),
+        ]
+        indexes = [
+            # A run's analyses, newest first (its page).
+            models.Index(fields=["run", "-created_at"], name="matching_accept_run_idx"),
+            # The sweeps: queued jobs never picked up, running ones whose worker went quiet.
+            models.Index(fields=["status", "heartbeat_at"], name="matching_accept_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Acceptability {self.pk} of run {self.run_id} ({self.status})"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
