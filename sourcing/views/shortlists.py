@@ -495,6 +495,8 @@ def _control_context(
         "run": run,
         "choices": choices,
         "listed_in": [choice.shortlist for choice in choices if choice.holds_all],
+        # Shortlists that would gain a site: with none, only a new shortlist is offered.
+        "open_choices": sum(1 for choice in choices if not choice.holds_all),
         "selected": str(selected) if selected not in (None, "") else "",
         "new_title": form["new_title"].value() if form is not None else "",
         "errors": form.labelled_errors() if form is not None else [],

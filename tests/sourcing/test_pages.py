@@ -335,6 +335,8 @@ def test_leaving_the_race_without_a_reason_is_refused_beside_the_control(helen, 
     # What was sent is shown again, to be completed.
     assert row.select_one("select[name=stage] option[selected]")["value"] == Stage.DECLINED
     assert row.select_one("input[name=exit_note]")["value"] == "No slot"
+    # The keyboard lands on the field to complete, not at the top of the page.
+    assert [field["name"] for field in page.select("[autofocus]")] == ["exit_reason"]
     cork.refresh_from_db()
     assert (cork.stage, cork.exit_reason, cork.exit_note) == (Stage.CONTACTED, "", "")
     assert Activity.objects.count() == logged
@@ -545,8 +547,23 @@ def test_the_add_control_says_where_the_site_is_listed_already(helen, team):
     control = _soup(client_of(helen).get(f"/shortlists/add/control/?site={site.pk}"))
 
     assert _text(control.select_one(".shortlist-listed")) == "On EU fill"
-    assert _text(control.select_one("option")) == "EU fill (already on it)"
     assert _text(control.summary) == "Add to another shortlist"
+    # Its only shortlist holds it already: no choice to make but a new shortlist.
+    assert control.select_one("select") is None
+    assert _text(control.select_one("label")) == "A new shortlist, titled"
+
+
+def test_the_add_control_offers_a_shortlist_holding_the_site_but_not_to_choose(helen, team):
+    site = team["milan"].site
+    pipeline.create_shortlist(team["shortlist"].organisation, helen, "US fill")
+
+    control = _soup(client_of(helen).get(f"/shortlists/add/control/?site={site.pk}"))
+
+    options = control.select("select[name=shortlist] option")
+    assert [(_text(option), option.has_attr("disabled")) for option in options] == [
+        ("US fill", False),
+        ("EU fill (already on it)", True),
+    ]
 
 
 def test_the_add_control_is_empty_for_viewers_and_people_without_an_organisation(vera, team):
