@@ -177,7 +177,10 @@ def test_a_malformed_address_is_refused_beside_the_field(admin):
     )
 
     assert response.status_code == 400
-    assert "Enter an e-mail address" in _soup(response).select_one("#id_email_errors").get_text()
+    page = _soup(response)
+    assert "Enter an e-mail address" in page.select_one("#id_email_errors").get_text()
+    # The page comes back with the keyboard on the address to correct.
+    assert [field["name"] for field in page.select("[autofocus]")] == ["email"]
 
 
 @pytest.mark.parametrize("role", [Role.MEMBER, Role.VIEWER])
