@@ -49,13 +49,18 @@ class PipelineForm(forms.Form):
             return None
 
     def add_error(self, field: str | None, error: Any) -> None:
-        """Add the error, and mark every field in error as invalid, described by the errors."""
+        """Add the error, and mark every field in error as invalid, described by the errors.
+        The first of them, in the form's order, takes the focus when the page comes back, so
+        the keyboard lands on what to correct rather than at the top of the page."""
         super().add_error(field, error)
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                attrs["aria-invalid"] = "true"
-                attrs["aria-describedby"] = self.errors_id
+        in_error = [name for name in self.fields if name in self.errors]
+        for name in in_error:
+            attrs = self.fields[name].widget.attrs
+            attrs["aria-invalid"] = "true"
+            attrs["aria-describedby"] = self.errors_id
+            attrs.pop("autofocus", None)
+        if in_error:
+            self.fields[in_error[0]].widget.attrs["autofocus"] = True
 
     @property
     def errors_id(self) -> str:

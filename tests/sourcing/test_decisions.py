@@ -355,6 +355,28 @@ def test_reopening_needs_a_reason_and_a_standing_decision(helen, race):
     assert again["non_field_errors"][0].startswith("Decision 1 was already reopened on ")
 
 
+def _focused(response) -> list[str]:
+    page = BeautifulSoup(response.content, "html.parser")
+    return [element.get("id", "") for element in page.select("[autofocus]")]
+
+
+def test_a_refused_decision_or_reopening_puts_the_focus_on_what_to_correct(helen, race):
+    shortlist, lyon = race["shortlist"], race["lyon"]
+    client = client_of(helen)
+    decide_url = f"/shortlists/{shortlist.pk}/decide/"
+
+    nothing = client.post(decide_url, {"rationale": ""})
+    no_why = client.post(decide_url, {"chosen": [lyon.pk], "rationale": ""})
+    decision = decisions.decide(shortlist, helen, [lyon.pk], "Best audit")
+    no_reason = client.post(f"{decision.get_absolute_url()}reopen/", {"reason": ""})
+
+    assert (nothing.status_code, no_why.status_code, no_reason.status_code) == (400, 400, 400)
+    first = BeautifulSoup(nothing.content, "html.parser").select_one("input[name=chosen]")
+    assert _focused(nothing) == [first["id"]]
+    assert _focused(no_why) == ["decide-rationale"]
+    assert _focused(no_reason) == ["reopen-reason"]
+
+
 # Selected only through a decision
 
 
