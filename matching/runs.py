@@ -66,6 +66,7 @@ from matching.engine.scoring import (
     explain_rows,
     score_catalogue,
 )
+from matching.engine.stability import outcome_stability
 from matching.index import get_catalogue_index
 from matching.models import Brief, Result, Run, RunMethod
 from matching.signals import run_done
@@ -273,6 +274,8 @@ def _run(run_id: int, attempt: int) -> None:
 
     # RunMethod's values are the engine's method names.
     outcome = score_catalogue(criteria, index, method=cast(Method, run.method))
+    # How much the top of the ranking hangs on the weights: a few milliseconds.
+    stability = outcome_stability(outcome).as_data()
     _step(run_id, attempt, 50)
 
     rows = result_rows(run_id, outcome)
@@ -306,6 +309,7 @@ def _run(run_id: int, attempt: int) -> None:
             excluded=index.site_count - eligible,
             funnel=funnel_as_data(outcome),
             relaxation=relaxation_as_data(outcome),
+            stability=stability,
             error="",
             heartbeat_at=finished,
             finished_at=finished,

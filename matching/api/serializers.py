@@ -169,6 +169,49 @@ class RelaxationSerializer(serializers.Serializer):
     suggestion = serializers.CharField()
 
 
+class StabilityCriterionSerializer(serializers.Serializer):
+    criterion = serializers.CharField()
+    weight = serializers.FloatField(help_text="The brief's weight, 0 to 5.")
+    low = serializers.FloatField(help_text="The lowest weight keeping the top site first.")
+    high = serializers.FloatField(help_text="The highest weight keeping the top site first.")
+    top3_low = serializers.FloatField(
+        allow_null=True,
+        help_text="The lowest weight keeping the top three in their order; null with fewer "
+        "than three eligible sites.",
+    )
+    top3_high = serializers.FloatField(allow_null=True)
+
+
+class StabilityPairSerializer(serializers.Serializer):
+    upper_rank = serializers.IntegerField()
+    lower_rank = serializers.IntegerField()
+    criterion = serializers.CharField(
+        allow_null=True,
+        help_text="The criterion whose weight needs the smallest change for the lower site to "
+        "overtake the upper one; null when no change of one weight from 0 to 5 does.",
+    )
+    weight = serializers.FloatField(allow_null=True, help_text="That criterion's weight now.")
+    swap_at = serializers.FloatField(
+        allow_null=True, help_text="The weight at which the two swap (they tie there)."
+    )
+
+
+class StabilitySerializer(serializers.Serializer):
+    """How much the top of the ranking depends on the weights, one weight changed at a time."""
+
+    method = serializers.ChoiceField(choices=RunMethod.choices)
+    precision = serializers.FloatField(
+        allow_null=True,
+        help_text="Null for the weighted mean (exact); for TOPSIS, found numerically (a sweep "
+        "in steps of 0.05, then bisection), the bounds' precision in weight points.",
+    )
+    scale = serializers.ListField(
+        child=serializers.FloatField(), help_text="The weights' scale, [0, 5]."
+    )
+    criteria = StabilityCriterionSerializer(many=True)
+    pairs = StabilityPairSerializer(many=True, help_text="#1/#2, #2/#3, ... #9/#10.")
+
+
 class RunSerializer(serializers.ModelSerializer):
     """A match run: its status (queued, running, done, failed), progress and counts."""
 
@@ -182,6 +225,14 @@ class RunSerializer(serializers.ModelSerializer):
     )
     funnel = FunnelStepSerializer(many=True, read_only=True)
     relaxation = RelaxationSerializer(read_only=True, allow_null=True)
+    stability = StabilitySerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Per criterion, the weight range keeping the top site first (and the top "
+        "three in order); per adjacent pair of the top ten, the smallest change of one weight "
+        "that swaps them. Null until the run is done.",
+    )
+
 
     class Meta:
         model = Run
@@ -200,6 +251,7 @@ class RunSerializer(serializers.ModelSerializer):
             "excluded",
             "funnel",
             "relaxation",
+            "stability",
             "error",
             "attempts",
             "created_at",

@@ -23,9 +23,10 @@ alone, but not linearly in a weight. Each weight is swept over a grid of GRID_ST
 to 5; where the order changes between two grid points, the point of change is found by
 bisection to within PRECISION / 2, so every TOPSIS bound is within PRECISION (0.01 of a weight
 point) of the true one. An order that changes and changes back within one grid step would go
-unseen. Sites that no weighting can put ahead of a site (they are no better on any criterion:
-TOPSIS on a fixed scale never ranks a site below one it is at least as good as everywhere) are
-left out of the sweep, which keeps it fast.
+unseen. When the closeness is of the fixed-scale form (checked on a probe), the sweep is two
+matrix products per criterion, and the sites that no weighting can put ahead of a site (no
+better on any criterion: TOPSIS on a fixed scale never ranks a site below one it is at least as
+good as everywhere) are left out of it, which keeps it fast.
 
 Ties keep the engine's rule: equal scores rank by site id.
 
@@ -34,7 +35,7 @@ Plain Python and NumPy, no Django.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,8 +145,8 @@ def ranking_stability(
     ids = np.asarray(site_ids, dtype=np.int64)
     if method == "weighted":
         return _weighted(scores, weight, ids, tuple(criteria))
-    batch = _batch_closeness(closeness or run_closeness)
-    return _numerical(scores, weight, ids, tuple(criteria), batch, method)
+    batch, own_rows = _batch_closeness(closeness or run_closeness)
+    return _numerical(scores, weight, ids, tuple(criteria), batch, method, prune=own_rows)
 
 
 def outcome_stability(outcome: MatchOutcome) -> Stability:
@@ -291,10 +292,12 @@ def _fixed_scale_topsis(power: int) -> BatchCloseness:
     return closeness
 
 
-def _batch_closeness(closeness: Closeness) -> BatchCloseness:
+def _batch_closeness(closeness: Closeness) -> tuple[BatchCloseness, bool]:
     """The run's closeness function for many weightings at once: computed by matrix products
     when it is one of the two usual fixed-scale forms (checked on a probe), else one call per
-    weighting."""
+    weighting. And whether it is such a form: each site's closeness its own, never lower for
+    a site at least as good everywhere (so the sweep may leave out the sites that cannot
+    overtake)."""
     rng = np.random.default_rng(0)
     probe = rng.random((7, 4))
     probe_weights = rng.random((3, 4)) * 5 + 0.1
@@ -302,12 +305,12 @@ def _batch_closeness(closeness: Closeness) -> BatchCloseness:
     for power in (2, 1):
         fast = _fixed_scale_topsis(power)
         if np.allclose(fast(probe, probe_weights), expected, rtol=0, atol=1e-12):
-            return fast
+            return fast, True
 
     def one_by_one(scores: NDArray[np.float64], weightings: NDArray[np.float64]) -> NDArray[Any]:
         return np.column_stack([closeness(scores, w) for w in weightings])
 
-    return one_by_one
+    return one_by_one, False
 
 
 def _ahead(
@@ -329,6 +332,7 @@ def _numerical(
     criteria: tuple[str, ...],
     batch: BatchCloseness,
     method: str,
+    prune: bool = True,
 ) -> Stability:
     n = len(scores)
     if not n:
@@ -336,9 +340,9 @@ def _numerical(
     # The rows the sweep needs: the top ten, and every site some weighting might put ahead of
     # the leader or of #3.
     leaders = [0] + ([TOP_ORDER - 1] if n >= TOP_ORDER else [])
-    needed = np.zeros(n, dtype=bool)
+    needed = np.zeros(n, dtype=bool) if prune else np.ones(n, dtype=bool)
     needed[: min(TOP, n)] = True
-    for leader in leaders:
+    for leader in leaders if prune else ():
         needed |= ~_never_ahead(scores, ids, leader)
     rows = np.flatnonzero(needed)
     candidates = scores[rows]
@@ -465,7 +469,7 @@ def _number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def describe(data: dict[str, Any], names: dict[int, str]) -> dict[str, Any]:
+def describe(data: dict[str, Any], names: Mapping[int | None, str]) -> dict[str, Any]:
     """The stored stability (Stability.as_data) in sentences, for the run's page. `names` maps
     a rank (1-10) to its site's name."""
     low_end, high_end = data.get("scale", [MIN_WEIGHT, MAX_WEIGHT])

@@ -4,8 +4,11 @@ on a fine grid, rank again, compare)."""
 
 import numpy as np
 import pytest
+from bs4 import BeautifulSoup
+from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rest_framework.test import APIClient
 
 from matching.engine.stability import (
     PRECISION,
@@ -13,6 +16,9 @@ from matching.engine.stability import (
     ranking_stability,
     run_closeness,
 )
+from matching.models import Run
+from partners.models import Site
+from tests.factories import RunFactory
 
 SWEEP = np.round(np.arange(0, 5.0001, 0.01), 2)
 
@@ -195,9 +201,11 @@ def test_a_criterion_weighing_zero_is_analysed_too(method):
     subscores, ids = _ranked(subscores, np.array([4.0, 0.0]), np.array([1, 2]), method)
     result = ranking_stability(subscores, [4, 0], ids, ["a", "b"], method=method)
     b = result.criteria[1]
-    assert b.low == 0 and 0 < b.high < 5
+    assert b.low == 0
+    assert 0 < b.high < 5
     (pair,) = result.pairs
-    assert pair.criterion == "b" and pair.weight == 0
+    assert pair.criterion == "b"
+    assert pair.weight == 0
     assert pair.swap_at == pytest.approx(b.high, abs=PRECISION)
 
 
@@ -225,10 +233,93 @@ def test_topsis_says_how_it_searched():
 
 def test_the_leader_is_checked_against_every_eligible_site_not_only_the_top_ten():
     # Site 12 (rank 12) is the one that overtakes the leader when b rises.
-    rng = np.random.default_rng(3)
     subscores = np.column_stack([np.linspace(0.95, 0.5, 12), np.full(12, 0.2)])
     subscores[11] = [0.4, 1.0]
-    subscores += rng.random((12, 2)) * 0  # keep the layout exact
     result = ranking_stability(subscores, [5, 1], np.arange(1, 13), ["a", "b"])
     # Leader vs site 12: D = 5(0.55) + 1(-0.8) = 1.95; with b = t: 2.75 - 0.8 t = 0 at 3.4375.
     assert result.criteria[1].high == pytest.approx(3.4375)
+
+
+# On the run's page and in the API
+
+
+def _done_run(user, brief, catalogue, django_capture_on_commit_callbacks):
+    """A weighted run where Cork has the better record and Berlin the preferred country:
+    D = 3(0.80 - 0.95) + 3(1 - 0.5) = 1.05, so Cork overtakes at a geography weight of 0.9."""
+    Site.objects.filter(pk=catalogue["cork"].pk).update(compliance_score=95)
+    client = Client()
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/briefs/{brief.pk}/runs/", {"method": "weighted"})
+    return client, Run.objects.get()
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fresh_catalogue_index")
+def test_a_run_stores_its_stability(helix, brief, catalogue, django_capture_on_commit_callbacks):
+    _, run = _done_run(helix, brief, catalogue, django_capture_on_commit_callbacks)
+
+    geography = next(c for c in run.stability["criteria"] if c["criterion"] == "geography")
+    assert geography == {
+        "criterion": "geography",
+        "weight": 3.0,
+        "low": 0.9,
+        "high": 5.0,
+        "top3_low": None,
+        "top3_high": None,
+    }
+    assert run.stability["pairs"] == [
+        {
+            "upper_rank": 1,
+            "lower_rank": 2,
+            "criterion": "geography",
+            "weight": 3.0,
+            "swap_at": 0.9,
+        }
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fresh_catalogue_index")
+def test_the_run_page_says_how_stable_the_ranking_is(
+    helix, brief, catalogue, django_capture_on_commit_callbacks
+):
+    client, run = _done_run(helix, brief, catalogue, django_capture_on_commit_callbacks)
+
+    page = BeautifulSoup(client.get(f"/runs/{run.pk}/").content, "html.parser")
+
+    section = page.select_one(".run-stability")
+    assert " ".join(section.select_one(".stability-first").get_text(" ").split()) == (
+        "Berlin stays first while the geography weight is between 0.9 and 5 (it is 3); every "
+        "other weight can take any value from 0 to 5."
+    )
+    assert [li.get_text() for li in section.select(".stability-swaps li")] == [
+        "#2 Cork overtakes #1 Berlin if the geography weight drops from 3 to 0.9."
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fresh_catalogue_index")
+def test_the_run_endpoint_gives_the_stability(
+    helix, brief, catalogue, django_capture_on_commit_callbacks
+):
+    _, run = _done_run(helix, brief, catalogue, django_capture_on_commit_callbacks)
+    api = APIClient()
+    api.force_authenticate(helix)
+
+    stability = api.get(f"/api/runs/{run.pk}/").json()["stability"]
+
+    assert stability["method"] == "weighted"
+    assert stability["precision"] is None
+    assert stability["scale"] == [0, 5]
+    assert stability["pairs"][0]["swap_at"] == 0.9
+    assert {c["criterion"] for c in stability["criteria"]} >= {"compliance", "geography"}
+
+
+@pytest.mark.django_db
+def test_a_run_not_done_has_no_stability_in_the_api(helix, brief):
+    run = RunFactory(brief=brief)
+    api = APIClient()
+    api.force_authenticate(helix)
+
+    assert api.get(f"/api/runs/{run.pk}/").json()["stability"] is None
