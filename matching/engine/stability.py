@@ -337,19 +337,77 @@ def _numerical(
     n = len(scores)
     if not n:
         return Stability(method, (), (), PRECISION)
+    top = min(TOP, n)
     # The rows the sweep needs: the top ten, and every site some weighting might put ahead of
     # the leader or of #3.
     leaders = [0] + ([TOP_ORDER - 1] if n >= TOP_ORDER else [])
     needed = np.zeros(n, dtype=bool) if prune else np.ones(n, dtype=bool)
-    needed[: min(TOP, n)] = True
+    needed[:top] = True
     for leader in leaders if prune else ():
         needed |= ~_never_ahead(scores, ids, leader)
     rows = np.flatnonzero(needed)
-    candidates = scores[rows]
-    candidate_ids = ids[rows]
-    # Row positions within `candidates` (the top ten come first, in rank order).
-    everyone_but_first = np.arange(1, len(rows))
-    below_third = np.arange(TOP_ORDER, len(rows))
+
+    ranges = []
+    pair_best: list[tuple[float, int, float] | None] = [None] * (top - 1)
+    for k, criterion in enumerate(criteria):
+        others = weight.sum() - weight[k]
+        grid = np.unique(
+            np.concatenate(
+                [np.arange(MIN_WEIGHT, MAX_WEIGHT + GRID_STEP / 2, GRID_STEP), [weight[k]]]
+            )
+        )
+        if others <= 0:
+            # Every weight 0 is no weighting (the brief refuses it).
+            grid = grid[grid > 0]
+        weightings = np.repeat(weight[None, :], len(grid), axis=0)
+        weightings[:, k] = grid
+        swept_rows = rows
+        if prune and len(rows) > top:
+            # On the fixed scale each site's closeness moves one way as one weight moves (it
+            # is 1 / (1 + sqrt((A + a t^p) / (B + b t^p)))), so over the scale it lies between
+            # its values at the two ends: a site whose highest end is below a leader's lowest
+            # can never pass that leader.
+            ends = batch(scores[rows], weightings[[0, -1]])
+            highest = ends.max(axis=1)
+            lowest = ends.min(axis=1)
+            keep = np.zeros(len(rows), dtype=bool)
+            keep[:top] = True
+            for leader in leaders:
+                keep |= highest >= lowest[leader]
+            swept_rows = rows[keep]
+        bounds = _sweep(scores[swept_rows], ids[swept_rows], weight, k, grid, weightings, batch)
+        low, high, _, _ = bounds[0]
+        top3 = bounds[1][:2] if n >= TOP_ORDER else (None, None)
+        ranges.append(CriterionRange(criterion, float(weight[k]), low, high, top3[0], top3[1]))
+        for upper, (pair_low, pair_high, low_swaps, high_swaps) in enumerate(
+            bounds[len(bounds) - len(pair_best) :]
+        ):
+            for swap_at, swaps in ((pair_low, low_swaps), (pair_high, high_swaps)):
+                if not swaps:
+                    continue
+                distance = abs(swap_at - weight[k])
+                best = pair_best[upper]
+                if best is None or distance < best[0]:
+                    pair_best[upper] = (distance, k, swap_at)
+    pairs = tuple(_pair(upper, best, criteria, weight) for upper, best in enumerate(pair_best))
+    return Stability(method, tuple(ranges), pairs, PRECISION)
+
+
+def _sweep(
+    candidates: NDArray[np.float64],
+    candidate_ids: NDArray[np.int64],
+    weight: NDArray[np.float64],
+    k: int,
+    grid: NDArray[np.float64],
+    weightings: NDArray[np.float64],
+    batch: BatchCloseness,
+) -> list[tuple[float, float, bool, bool]]:
+    """Sweep weight k over the grid for the candidate sites (the top ten first, in rank order):
+    the ranges keeping the leader first, the top three in order (with three sites or more),
+    and each adjacent pair of the top ten in order, each with whether its ends are changes."""
+    n = len(candidates)
+    everyone_but_first = np.arange(1, n)
+    below_third = np.arange(TOP_ORDER, n)
 
     def first(closeness: NDArray[np.float64]) -> NDArray[np.bool_]:
         return _ahead(closeness, candidate_ids, 0, everyone_but_first)
@@ -371,47 +429,17 @@ def _numerical(
         checks.append(top_three)
     checks += [pair(upper) for upper in range(min(TOP, n) - 1)]
 
-    ranges = []
-    pair_best: list[tuple[float, int, float] | None] = [None] * (min(TOP, n) - 1)
-    for k, criterion in enumerate(criteria):
-        others = weight.sum() - weight[k]
-        grid = np.unique(
-            np.concatenate(
-                [np.arange(MIN_WEIGHT, MAX_WEIGHT + GRID_STEP / 2, GRID_STEP), [weight[k]]]
-            )
-        )
-        if others <= 0:
-            # Every weight 0 is no weighting (the brief refuses it).
-            grid = grid[grid > 0]
-        here = int(np.searchsorted(grid, weight[k]))
-        weightings = np.repeat(weight[None, :], len(grid), axis=0)
-        weightings[:, k] = grid
-        swept = batch(candidates, weightings)
+    def holds(check: Check) -> Callable[[float], bool]:
+        def at(t: float) -> bool:
+            trial = weight.copy()
+            trial[k] = t
+            return bool(check(batch(candidates, trial[None, :]))[0])
 
-        def holds(check: Check, k: int = k) -> Callable[[float], bool]:
-            def at(t: float) -> bool:
-                trial = weight.copy()
-                trial[k] = t
-                return bool(check(batch(candidates, trial[None, :]))[0])
+        return at
 
-            return at
-
-        bounds = [_interval(grid, check(swept), here, holds(check)) for check in checks]
-        low, high, _, _ = bounds[0]
-        top3 = bounds[1][:2] if n >= TOP_ORDER else (None, None)
-        ranges.append(CriterionRange(criterion, float(weight[k]), low, high, top3[0], top3[1]))
-        for upper, (pair_low, pair_high, low_swaps, high_swaps) in enumerate(
-            bounds[len(checks) - len(pair_best) :]
-        ):
-            for swap_at, swaps in ((pair_low, low_swaps), (pair_high, high_swaps)):
-                if not swaps:
-                    continue
-                distance = abs(swap_at - weight[k])
-                best = pair_best[upper]
-                if best is None or distance < best[0]:
-                    pair_best[upper] = (distance, k, swap_at)
-    pairs = tuple(_pair(upper, best, criteria, weight) for upper, best in enumerate(pair_best))
-    return Stability(method, tuple(ranges), pairs, PRECISION)
+    swept = batch(candidates, weightings)
+    here = int(np.searchsorted(grid, weight[k]))
+    return [_interval(grid, check(swept), here, holds(check)) for check in checks]
 
 
 def _interval(
