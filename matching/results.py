@@ -12,14 +12,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, QuerySet, Value, When
+from django.db.models import Case, Prefetch, QuerySet, Value, When
+from django.utils import timezone
 from django_countries import countries
 
 from core.choices import JobStatus
 from matching.choices import Criterion
+from matching.engine.verdicts import DOES_NOT, MEETS, PARTLY, UNKNOWN
 from matching.models import Result, Run, RunMethod
 from partners.catalogue_version import current_catalogue_version
+from partners.models import Certification, SiteCapability
 
+# A verdict's sign, beside its word (never colour alone).
+VERDICT_SIGNS = {MEETS: "✓", PARTLY: "◐", DOES_NOT: "✗", UNKNOWN: "?"}
 RESULTS_PER_PAGE = 25
 EXCLUDED_PER_PAGE = 25
 # How many of the best sites the two ranking methods are compared on.
@@ -35,10 +40,26 @@ class BreakdownLine:
     weight: float  # 0 when the brief does not weigh it
     must_have: bool
     sentence: str
+    # meets, partly, does not, unknown (matching/engine/verdicts.py); "" when not asked
+    verdict: str = ""
 
     @property
     def label(self) -> str:
         return Criterion(self.criterion).label
+
+    @property
+    def verdict_sign(self) -> str:
+        return VERDICT_SIGNS.get(self.verdict, "")
+
+    @property
+    def verdict_class(self) -> str:
+        return self.verdict.replace(" ", "-")
+
+    @property
+    def states_requirement(self) -> bool:
+        """Whether the brief states a requirement here: an asked criterion other than the
+        compliance record, which every brief weighs (it is a requirement when a must-have)."""
+        return bool(self.verdict) and (self.criterion != "compliance" or self.must_have)
 
     @property
     def percent(self) -> int:
@@ -60,6 +81,17 @@ class RankedSite:
     country_name: str
     lines: tuple[BreakdownLine, ...]
     other_rank: int | None  # its rank by the other method, when a comparable run is done
+    facts: "SiteFacts | None" = None
+
+    @property
+    def requirements(self) -> list[BreakdownLine]:
+        """The lines of the requirements the brief states, each with its verdict."""
+        return [line for line in self.lines if line.states_requirement]
+
+    @property
+    def profile_anchor(self) -> str:
+        """The site's card on its provider's profile (templates/partners/profile/_site.html)."""
+        return f"#site-{self.result.site_id}" if self.result.site_id else ""
 
     @property
     def movement(self) -> int | None:
@@ -79,6 +111,18 @@ class RankedSite:
     @property
     def unweighed(self) -> list[str]:
         return [line.label for line in self.lines if not line.counts]
+
+
+@dataclass(frozen=True)
+class SiteFacts:
+    """What a buyer checks first about a ranked site, read from the catalogue as it is now."""
+
+    maximum: float | None  # the site's largest batch for the brief's modality, in `unit`
+    unit: str
+    batch: float | None  # the brief's batch, in `unit`
+    phases: tuple[str, ...]
+    certificates: tuple[str, ...]  # valid today
+    compliance: float | None
 
 
 @dataclass(frozen=True)
@@ -147,6 +191,8 @@ def _top_sites(run: Run) -> set[int]:
 
 def ranked_page(run: Run, number: Any, comparison: MethodComparison | None = None) -> Page:
     """A page of the run's eligible sites, by rank; its `object_list` holds RankedSites."""
+    brief = run.brief
+    capacity = "max_volume_l" if brief.batch_unit == "L" else "max_batch_kg"
     ranked = (
         Result.objects.filter(run=run, eligible=True)
         .select_related("site__provider")
@@ -158,7 +204,25 @@ def ranked_page(run: Run, number: Any, comparison: MethodComparison | None = Non
             "provider_name",
             "breakdown",
             "site__country",
+            "site__compliance_score",
             "site__provider__slug",
+        )
+        .prefetch_related(
+            "site__phases",
+            Prefetch(
+                "site__capabilities",
+                queryset=SiteCapability.objects.filter(term_id=brief.modality_id).only(
+                    "site_id", capacity
+                ),
+                to_attr="modality_capabilities",
+            ),
+            Prefetch(
+                "site__certifications",
+                queryset=Certification.objects.valid_on(timezone.localdate())
+                .only("site_id", "kind")
+                .order_by("kind"),
+                to_attr="valid_certifications",
+            ),
         )
         .order_by("rank")
     )
@@ -168,7 +232,9 @@ def ranked_page(run: Run, number: Any, comparison: MethodComparison | None = Non
     other_ranks = _other_ranks(comparison, results)
     page.object_list = [
         _ranked_site(
-            result, other_ranks.get(result.site_id) if result.site_id is not None else None
+            result,
+            other_ranks.get(result.site_id) if result.site_id is not None else None,
+            _site_facts(result, brief.batch_unit, brief.batch_size),
         )
         for result in results
     ]
@@ -227,7 +293,46 @@ def excluded_page(run: Run, number: Any, constraint: str = "") -> Page:
     return Paginator(excluded, EXCLUDED_PER_PAGE).get_page(number)
 
 
-def _ranked_site(result: Result, other_rank: int | None) -> RankedSite:
+def stored_verdict(part: dict[str, Any]) -> str:
+    """A breakdown part's verdict: as the run stored it, or for a run stored before verdicts
+    were, from its sub-score (1 meets, 0 does not, partly between) and its sentence (which says
+    "unknown" where the site gives no data, and "Not asked." where the brief is silent)."""
+    if "verdict" in part:
+        return str(part["verdict"])
+    sentence = part.get("sentence", "")
+    if not sentence or sentence == "Not asked.":
+        return ""
+    if "unknown" in sentence:
+        return UNKNOWN
+    sub_score = float(part["sub_score"])
+    return MEETS if sub_score >= 1 else DOES_NOT if sub_score <= 0 else PARTLY
+
+
+def _site_facts(result: Result, unit: str, batch: float | None) -> SiteFacts | None:
+    site = result.site
+    if site is None:
+        return None
+    capacity = "max_volume_l" if unit == "L" else "max_batch_kg"
+    maxima = [
+        getattr(c, capacity)
+        for c in getattr(site, "modality_capabilities", [])
+        if getattr(c, capacity) is not None
+    ]
+    return SiteFacts(
+        maximum=max(maxima) if maxima else None,
+        unit=unit,
+        batch=batch,
+        phases=tuple(phase.name for phase in site.phases.all()),
+        certificates=tuple(
+            dict.fromkeys(c.get_kind_display() for c in getattr(site, "valid_certifications", []))
+        ),
+        compliance=site.compliance_score,
+    )
+
+
+def _ranked_site(
+    result: Result, other_rank: int | None, facts: SiteFacts | None = None
+) -> RankedSite:
     lines = [
         BreakdownLine(
             criterion=part["criterion"],
@@ -235,6 +340,7 @@ def _ranked_site(result: Result, other_rank: int | None) -> RankedSite:
             weight=float(part["weight"]),
             must_have=bool(part.get("must_have", False)),
             sentence=part.get("sentence", ""),
+            verdict=stored_verdict(part),
         )
         for part in result.breakdown
     ]
@@ -247,6 +353,7 @@ def _ranked_site(result: Result, other_rank: int | None) -> RankedSite:
         country_name=countries.name(country) if country else "",
         lines=tuple(lines),
         other_rank=other_rank,
+        facts=facts,
     )
 
 

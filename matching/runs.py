@@ -51,6 +51,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, cast
 
+import numpy as np
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
@@ -58,15 +59,14 @@ from django.db.models import F, Field, Q
 from django.utils import timezone
 
 from core.choices import JobStatus
-from matching.engine.criteria import CRITERION_LABELS
 from matching.engine.scoring import (
-    HARD_CONSTRAINT_LABELS,
     MatchOutcome,
     Method,
     explain_rows,
     score_catalogue,
 )
 from matching.engine.stability import outcome_stability
+from matching.engine.verdicts import verdict_rows
 from matching.index import get_catalogue_index
 from matching.models import Brief, Result, Run, RunMethod
 from matching.signals import run_done
@@ -97,6 +97,9 @@ RESULT_FIELDS = (
     "reason",
     "excluded_by",
 )
+
+# The score histogram's buckets over 0-100 (Run.distribution).
+DISTRIBUTION_BUCKETS = 20
 
 BROKER_DOWN = (
     "The task queue is unavailable just now: the run is saved and will start by itself once the "
@@ -310,6 +313,7 @@ def _run(run_id: int, attempt: int) -> None:
             funnel=funnel_as_data(outcome),
             relaxation=relaxation_as_data(outcome),
             stability=stability,
+            distribution=distribution_as_data(outcome),
             error="",
             heartbeat_at=finished,
             finished_at=finished,
@@ -351,11 +355,16 @@ def result_rows(run_id: int, outcome: MatchOutcome) -> list[tuple]:
                     "weight": part.weight,
                     "must_have": part.must_have,
                     "sentence": part.sentence,
+                    "verdict": verdict,
                 }
-                for part in parts
+                for part, verdict in zip(parts, verdicts, strict=True)
             ]
         )
-        for parts in explain_rows(outcome, ranking.tolist())
+        for parts, verdicts in zip(
+            explain_rows(outcome, ranking.tolist()),
+            verdict_rows(outcome, ranking.tolist()),
+            strict=True,
+        )
     ]
     rows: list[tuple] = [
         (
@@ -452,8 +461,7 @@ def funnel_as_data(outcome: MatchOutcome) -> list[dict[str, Any]]:
     return [
         {
             "constraint": step.constraint,
-            "label": HARD_CONSTRAINT_LABELS.get(step.constraint)
-            or CRITERION_LABELS[step.constraint],
+            "label": outcome.constraint_label(step.constraint),
             "removed": step.removed,
             "removed_alone": step.removed_alone,
             "relaxable": step.relaxable,
@@ -472,3 +480,11 @@ def relaxation_as_data(outcome: MatchOutcome) -> dict[str, Any] | None:
         "requirement": relaxation.requirement,
         "suggestion": str(relaxation),
     }
+
+
+def distribution_as_data(outcome: MatchOutcome) -> dict[str, Any]:
+    """The eligible sites' scores as a histogram: DISTRIBUTION_BUCKETS counts over 0-100, the
+    last bucket closed (a score of 100 counts in 95-100)."""
+    scores = outcome.scores[outcome.eligible]
+    counts, _ = np.histogram(scores, bins=DISTRIBUTION_BUCKETS, range=(0, 100))
+    return {"bucket_width": 100 // DISTRIBUTION_BUCKETS, "counts": counts.tolist()}

@@ -38,6 +38,7 @@ from matching.forms import BriefForm, InvitationForm, InvitedAccountForm, RunSta
 from matching.index import get_catalogue_index
 from matching.models import Brief, Invitation, Membership, Run, RunMethod, organisation_of
 from matching.preview import preview
+from matching.summary import run_summary
 from partners.choices import CertificationKind, Region
 
 # The runs a brief's page lists, newest first.
@@ -263,6 +264,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "top_shown": min(results.TOP_COMPARED, run.eligible or 0),
             "methods": RunMethod.choices,
             "stability": _stability(run),
+            "summary": run_summary(run),
         }
     return render(request, "matching/run_detail.html", context)
 

@@ -1,10 +1,13 @@
 """JSON shape of a brief: vocabulary slugs in and out, checked by the rules the form uses."""
 
 from django.contrib.auth.models import User
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from matching.choices import default_weights
+from matching.engine.verdicts import VERDICTS
 from matching.models import Brief, Organisation, Result, Run, RunMethod
+from matching.results import stored_verdict
 from matching.validation import (
     brief_errors,
     validate_certification_kinds,
@@ -282,6 +285,15 @@ class BreakdownSerializer(serializers.Serializer):
     sentence = serializers.CharField(
         required=False, help_text="Why the site scores what it does on it."
     )
+    verdict = serializers.SerializerMethodField(
+        help_text="Whether the site meets what the brief states on this criterion: meets, "
+        "partly, does not, or unknown (the site gives no data); empty when the brief does not "
+        "ask about it."
+    )
+
+    @extend_schema_field(serializers.ChoiceField(choices=["", *VERDICTS]))
+    def get_verdict(self, part: dict) -> str:
+        return stored_verdict(part)
 
 
 class RankedResultSerializer(serializers.ModelSerializer):

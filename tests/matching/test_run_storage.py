@@ -9,6 +9,7 @@ import pytest
 from core.choices import JobStatus
 from matching import runs
 from matching.engine.scoring import explain, score_catalogue
+from matching.engine.verdicts import verdict_rows
 from matching.index import get_catalogue_index
 from matching.models import Brief, Result, Run
 from partners.models import Phase, Term
@@ -129,8 +130,11 @@ def test_each_eligible_site_stores_its_numbers_and_sentences(memberless_brief, c
                 "weight": part.weight,
                 "must_have": part.must_have,
                 "sentence": part.sentence,
+                "verdict": verdict,
             }
-            for part in explain(outcome, row)
+            for part, verdict in zip(
+                explain(outcome, row), verdict_rows(outcome, [row])[0], strict=True
+            )
         ]
         assert all(part["sentence"] for part in result.breakdown)
     assert any(AWKWARD in part["sentence"] for part in ranked[0].breakdown)
