@@ -3,5 +3,6 @@
 criteria.py    what a brief asks (BriefCriteria), the criteria and their labels and weights
 catalogue.py   the catalogue as arrays, one row per site (CatalogueIndex)
 scoring.py     every site scored, excluded or ranked against one brief, and explained
-mcda.py        TOPSIS, the second ranking method
+scales.py      the fixed, published scales of the phase and scale sub-scores
+mcda.py        TOPSIS on the fixed 0-1 scale (what runs use), and the classic method
 """

@@ -1,18 +1,30 @@
 """TOPSIS: the second ranking method offered over the matching engine's criterion matrix.
 
 TOPSIS (Technique for Order of Preference by Similarity to Ideal Solution) ranks alternatives
-(here: sites) by how close each lies to an ideal alternative and how far from an anti-ideal one:
+(here: sites) by how close each lies to an ideal alternative and how far from an anti-ideal one.
+Two variants live here.
 
-1. vector-normalise each criterion column, r_ij = x_ij / sqrt(sum_i x_ij^2);
-2. weight it, v_ij = w_j * r_ij, with the weights normalised to sum to 1;
-3. take per criterion the ideal (best value: max for a benefit, min for a cost criterion) and the
-   anti-ideal (worst value);
-4. measure each alternative's Euclidean distance S+_i to the ideal and S-_i to the anti-ideal;
-5. closeness C_i = S-_i / (S+_i + S-_i) in [0, 1]; higher is better.
+`topsis`, on a fixed scale, is the one runs use. The engine's sub-scores already share one
+fixed, published 0-1 scale (matching/engine/scales.py), so they are taken as they are:
+
+1. weight them, v_ij = w_j * x_ij, with the weights normalised to sum to 1;
+2. the ideal is a full fit on every criterion (x = 1, so v = w_j) and the anti-ideal no fit on
+   any (x = 0, so v = 0), whatever the alternatives;
+3. measure each alternative's Euclidean distance S+_i to the ideal and S-_i to the anti-ideal;
+4. closeness C_i = S-_i / (S+_i + S-_i) in [0, 1]; higher is better.
+
+A site's closeness depends on its own sub-scores and the weights alone, so adding sites to the
+catalogue, removing them, or relaxing a must-have never reorders the others (no rank reversal).
+
+`classic_topsis` is the method as published: it vector-normalises each column over the
+alternatives, r_ij = x_ij / sqrt(sum_i x_ij^2), and takes the ideal (best value per criterion)
+and the anti-ideal (worst) from the alternatives themselves. Its scores, and at times its order,
+change with the set of alternatives: dropping the worst of five can reorder the other four. It
+is kept to show that the arithmetic reproduces the published examples.
 
 Pure Python and NumPy, no Django, so the engine can call it on arrays it already holds.
 
-Sources, reproduced by the tests:
+Sources, reproduced by the tests with `classic_topsis`:
 
 - Hwang, C.-L. & Yoon, K. (1981). *Multiple Attribute Decision Making: Methods and Applications.*
   Springer. (The method and its fighter-aircraft example.)
@@ -28,9 +40,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-# When every alternative is identical (or there is only one), each one is at once the ideal and the
-# anti-ideal: S+ = S- = 0 and the ratio is 0/0. The midpoint says "no preference either way"; 1.0
-# would claim each one *is* the ideal, which the data cannot tell apart from "is the worst".
+# Classic TOPSIS: when every alternative is identical (or there is only one), each one is at once
+# the ideal and the anti-ideal: S+ = S- = 0 and the ratio is 0/0. The midpoint says "no
+# preference either way"; 1.0 would claim each one *is* the ideal, which the data cannot tell
+# apart from "is the worst".
 INDIFFERENT_CLOSENESS = 0.5
 
 
@@ -50,7 +63,46 @@ def topsis(
     weights: Sequence[float] | ArrayLike,
     benefit: Sequence[bool] | ArrayLike | None = None,
 ) -> TopsisResult:
-    """Rank alternatives (rows of `matrix`) on criteria (columns) by TOPSIS closeness.
+    """Rank alternatives (rows of `matrix`) by TOPSIS closeness on the fixed 0-1 scale.
+
+    Values must be sub-scores in [0, 1]; on a benefit criterion the ideal is 1 and the
+    anti-ideal 0, on a cost criterion (`benefit[j]` False) the other way round. `weights` as in
+    `classic_topsis`. Each closeness depends on its own row alone (module docstring). Raises
+    ValueError, naming the problem, on invalid input.
+    """
+    values = _validated_matrix(matrix)
+    n_alternatives, n_criteria = values.shape
+    weight = _validated_weights(weights, n_criteria)
+    is_benefit = _validated_benefit(benefit, n_criteria)
+    above = values > 1
+    if above.any():
+        row, column = np.argwhere(above)[0]
+        raise ValueError(
+            f"matrix contains values above 1 (first at alternative {row}, "
+            f"criterion {column}: {values[row, column]}); the fixed scale is 0 to 1"
+        )
+    if n_alternatives == 0:
+        empty = np.empty(0, dtype=np.float64)
+        return _frozen(empty, empty.copy(), empty.copy(), np.empty(0, dtype=np.intp))
+
+    # Distance of each value from the ideal (1 on a benefit criterion) and the anti-ideal.
+    fit = np.where(is_benefit, values, 1 - values)
+    to_ideal = np.sqrt(np.sum((weight * (1 - fit)) ** 2, axis=1))
+    to_anti_ideal = np.sqrt(np.sum((weight * fit) ** 2, axis=1))
+    # The ideal and the anti-ideal are |w| apart, so by the triangle inequality the total is at
+    # least |w| > 0: no alternative is ever undecided.
+    closeness = to_anti_ideal / (to_ideal + to_anti_ideal)
+    ranking = np.argsort(-closeness, kind="stable")
+    return _frozen(closeness, to_ideal, to_anti_ideal, ranking)
+
+
+def classic_topsis(
+    matrix: ArrayLike,
+    weights: Sequence[float] | ArrayLike,
+    benefit: Sequence[bool] | ArrayLike | None = None,
+) -> TopsisResult:
+    """Rank alternatives (rows of `matrix`) on criteria (columns) by classic TOPSIS closeness,
+    each column normalised over the alternatives and the ideal taken from them.
 
     `weights` need not sum to 1 (they are normalised) but must be non-negative with a positive
     total. `benefit[j]` is True where larger is better on criterion j, False for a cost criterion;

@@ -8,13 +8,16 @@ Sub-scores (a criterion the brief does not ask about scores 1 everywhere and wei
 
 - capability: 0 without the brief's modality; else the share of the requested dosage forms,
   services and technologies the site offers (1 when none is requested).
-- phase: 1 if the site serves the phase, 0.5 if it serves an adjacent one, else 0.
+- phase: 1 if the site serves the phase, 0.4 if only a neighbouring one, 0.1 if only phases
+  further away, 0 if it lists none (matching/engine/scales.py, the published scale).
 - scale: the site's maximum for the brief's modality in the brief's unit (kg or L) against the
-  batch: 1 when max >= batch, max / batch below; 0.5 when the site gives no maximum.
+  batch: 1 when it makes the batch in one run, 0.4-0.8 when it would need two, below 0.2 when
+  three or more; 0.5 when the site gives no maximum (matching/engine/scales.py).
 - markets: the share of target markets whose authority the site stands well with
   (matching/index.py documents "stands well").
 - certifications: the share of the required kinds the site holds valid.
-- compliance: the compliance score / 100; unknown is 0.5, never as good as a clean record.
+- compliance: the compliance score / 100 (the score's own fixed 0-100 scale, published at
+  /methodology/); unknown is 0.5, never as good as a clean record.
 - containment: 1 if the site's lowest demonstrated OEL is at or below the brief's, else 0.
 - controlled_substances: 1 if the site is registered for the brief's DEA schedule, else 0.
 - geography: 1 in a preferred country or region, 0.5 elsewhere, 0 in an excluded country.
@@ -30,8 +33,10 @@ A site *fails* a criterion when:
 
 A failed must-have excludes the site. Sites in an excluded country are always excluded (the
 EXCLUDED_COUNTRIES rule), must-have or not. The score is the weighted mean of the sub-scores,
-x 100; with method="topsis" it is the TOPSIS closeness (matching/engine/mcda.py) among the eligible
-sites, x 100.
+x 100; with method="topsis" it is the TOPSIS closeness on the same fixed scale (ideal 1 and
+anti-ideal 0 on every criterion: matching/engine/mcda.py), x 100. No sub-score is rescaled to the
+catalogue or to the eligible sites, so a site's score depends on the site and the brief alone:
+adding or removing other sites never changes it, nor reorders the rest.
 
 The exclusion funnel takes the constraints in order (EXCLUDED_COUNTRIES first, then the
 must-haves in CRITERIA order): each step's `removed` counts the sites it removes among those the
@@ -50,6 +55,15 @@ from numpy.typing import NDArray
 from matching.engine.catalogue import STANDING_ADVERSE, STANDING_GOOD, CatalogueIndex
 from matching.engine.criteria import CRITERIA, CRITERION_LABELS, BriefCriteria
 from matching.engine.mcda import topsis
+from matching.engine.scales import (
+    PHASE_ADJACENT,
+    PHASE_FAR,
+    PHASE_NONE,
+    PHASE_SERVED,
+    SCALE_UNKNOWN,
+    runs_needed,
+    scale_subscore,
+)
 
 # A compliance must-have excludes unknown records and scores below this.
 COMPLIANCE_FLOOR = 50.0
@@ -227,8 +241,13 @@ def score_catalogue(
     scores = np.full(n, np.nan)
     rows = np.flatnonzero(eligible)
     if method == "weighted":
-        mean = subscores[rows] @ weights / weights.sum()
-        scores[rows] = np.clip(mean * 100, 0, 100)
+        # Accumulated criterion by criterion, not by a matrix product: BLAS may sum a row in
+        # another order depending on how many rows it is given, and a site's score must be the
+        # same bit for bit whatever other sites are eligible (no rank reversal, even of ties).
+        total = np.zeros(len(rows))
+        for column in np.flatnonzero(weights):
+            total += subscores[rows, column] * weights[column]
+        scores[rows] = np.clip(total / weights.sum() * 100, 0, 100)
     elif len(rows):
         used = weights > 0
         scores[rows] = topsis(subscores[rows][:, used], weights[used]).closeness * 100
@@ -400,7 +419,11 @@ def _phase(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
     for neighbour in (bit - 1, bit + 1):
         if 0 <= neighbour < len(index.phase_slugs):
             adjacent |= _bit_set(index.phase_mask, neighbour)
-    sub = np.where(_bit_set(index.phase_mask, bit), 1.0, np.where(adjacent, 0.5, 0.0))
+    sub = np.select(
+        [_bit_set(index.phase_mask, bit), adjacent, index.phase_mask > 0],
+        [PHASE_SERVED, PHASE_ADJACENT, PHASE_FAR],
+        default=PHASE_NONE,
+    )
     return sub, sub < 1
 
 
@@ -418,10 +441,10 @@ def _scale(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
     maximum = _site_maximum(criteria, index)
     batch = float(criteria.batch_size)
     given = ~np.isnan(maximum)
-    ratio = np.minimum(np.where(given, maximum, 0.0) / batch, 1.0)
+    ratio = np.where(given, maximum, 0.0) / batch
     # An unknown scale scores neutrally but does not pass a scale must-have: the sponsor asked
     # for a site shown to handle the batch (as containment asks for a demonstrated OEL).
-    return np.where(given, ratio, NEUTRAL), ~given | (maximum < batch)
+    return np.where(given, scale_subscore(ratio), SCALE_UNKNOWN), ~given | (maximum < batch)
 
 
 def _market_authority_columns(criteria: BriefCriteria, index: CatalogueIndex) -> list[int | None]:
@@ -535,9 +558,10 @@ def _phase_sentence(outcome: MatchOutcome, row: int) -> str:
         return f"serves {index.label(phase)}"
     if not served:
         return f"lists no phases served, so not {index.label(phase)}"
-    return (
-        f"does not serve {index.label(phase)} (serves {_listing([index.label(p) for p in served])})"
-    )
+    serves = _listing([index.label(p) for p in served])
+    if outcome.subscores[row, _COLUMN["phase"]] == PHASE_ADJACENT:
+        return f"does not serve {index.label(phase)}, only a neighbouring phase (serves {serves})"
+    return f"does not serve {index.label(phase)} nor a neighbouring phase (serves {serves})"
 
 
 def _scale_sentence(outcome: MatchOutcome, row: int) -> str:
@@ -552,7 +576,15 @@ def _scale_sentence(outcome: MatchOutcome, row: int) -> str:
         return f"gives no maximum in {unit} for {modality}: scale unknown"
     if maximum >= criteria.batch_size:
         return f"handles up to {maximum:g} {unit}, enough for a {batch} batch"
-    return f"handles up to {maximum:g} {unit}, below the {batch} batch"
+    if maximum <= 0:
+        return f"gives a maximum of {maximum:g} {unit}: cannot make a {batch} batch"
+    runs = runs_needed(maximum, criteria.batch_size)
+    share = maximum / criteria.batch_size
+    percent = f"{share:.0%}" if share >= 0.01 else "under 1%"
+    return (
+        f"handles up to {maximum:g} {unit}, only {percent} of the {batch} batch: "
+        f"it would take {runs} runs to make one batch"
+    )
 
 
 def _markets_sentence(outcome: MatchOutcome, row: int) -> str:

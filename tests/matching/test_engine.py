@@ -65,6 +65,10 @@ def subscores(outcome, criterion: str) -> list[float]:
     return outcome.subscores[:, CRITERIA.index(criterion)].tolist()
 
 
+def sentence(outcome, row: int, criterion: str) -> str:
+    return next(e.sentence for e in explain(outcome, row) if e.criterion == criterion)
+
+
 def brief(**fields) -> BriefCriteria:
     fields.setdefault("modality", "small-molecule-api")
     return BriefCriteria(**fields)
@@ -96,17 +100,26 @@ def test_capability_is_one_with_the_modality_when_nothing_else_is_requested():
     assert subscores(outcome, "capability") == [1.0, 0.0]
 
 
-def test_phase_gives_full_credit_when_served_and_half_for_an_adjacent_phase():
+def test_phase_scores_served_1_neighbouring_only_0_4_distant_only_0_1_none_listed_0():
     index = make_index(
-        site(1, phases={"phase2"}),
+        site(1, phases={"phase2", "commercial"}),
         site(2, phases={"phase1"}),
-        site(3, phases={"commercial"}),
-        site(4),
+        site(3, phases={"phase3", "commercial"}),
+        site(4, phases={"commercial"}),
+        site(5),
     )
 
     outcome = score_catalogue(brief(phase="phase2"), index)
 
-    assert subscores(outcome, "phase") == [1.0, 0.5, 0.0, 0.0]
+    assert subscores(outcome, "phase") == [1.0, 0.4, 0.4, 0.1, 0.0]
+    sentences = [sentence(outcome, row, "phase") for row in range(5)]
+    assert sentences == [
+        "serves Phase 2.",
+        "does not serve Phase 2, only a neighbouring phase (serves Phase 1).",
+        "does not serve Phase 2, only a neighbouring phase (serves Phase 3 and Commercial).",
+        "does not serve Phase 2 nor a neighbouring phase (serves Commercial).",
+        "lists no phases served, so not Phase 2.",
+    ]
 
 
 def test_scale_compares_the_batch_with_the_site_maximum_in_the_brief_unit():
@@ -119,9 +132,32 @@ def test_scale_compares_the_batch_with_the_site_maximum_in_the_brief_unit():
 
     outcome = score_catalogue(brief(batch_size=100, batch_unit="kg"), index)
 
-    assert subscores(outcome, "scale") == [1.0, 0.5, 0.5, 0.5]
+    # Site 2 makes half the batch: two runs per batch, 0.4 on the published scale.
+    assert subscores(outcome, "scale") == [1.0, 0.4, 0.5, 0.5]
     # Sites 3 and 4 give no maximum in kg: a neutral sub-score, but not shown to handle it.
     assert outcome.fails[:, CRITERIA.index("scale")].tolist() == [False, True, True, True]
+
+
+def test_scale_below_the_batch_scores_by_the_runs_one_batch_would_take():
+    # Given a 2,000 L batch and sites making all of it, three quarters, half, 40 % and a tenth
+    maxima = [2000, 1500, 1000, 800, 200]
+    index = make_index(
+        *(site(n, max_volume_l={"small-molecule-api": m}) for n, m in enumerate(maxima, 1))
+    )
+
+    outcome = score_catalogue(brief(batch_size=2000, batch_unit="L"), index)
+
+    # Then one run: 1; two runs: 0.4 at half, rising linearly towards 0.8; three or more runs:
+    # below 0.2 (0.2 x ratio / 0.5).
+    assert subscores(outcome, "scale") == pytest.approx([1.0, 0.6, 0.4, 0.16, 0.04])
+    assert sentence(outcome, 1, "scale") == (
+        "handles up to 1500 L, only 75% of the 2000 L batch: "
+        "it would take 2 runs to make one batch."
+    )
+    assert sentence(outcome, 4, "scale") == (
+        "handles up to 200 L, only 10% of the 2000 L batch: "
+        "it would take 10 runs to make one batch."
+    )
 
 
 def test_scale_is_one_when_the_brief_gives_no_batch():
@@ -236,8 +272,8 @@ def test_score_is_the_weighted_mean_times_100():
 
     outcome = score_catalogue(brief(phase="phase2", weights=weights), index)
 
-    # capability 1.0 weighs 1, phase 0.5 (adjacent) weighs 3: (1 + 1.5) / 4.
-    assert outcome.scores[0] == pytest.approx(62.5)
+    # capability 1.0 weighs 1, phase 0.4 (neighbouring only) weighs 3: (1 + 1.2) / 4.
+    assert outcome.scores[0] == pytest.approx(55.0)
 
 
 def test_ranking_is_by_score_then_site_id():
@@ -380,7 +416,7 @@ def test_scale_must_have_needs_a_scale_shown_to_handle_the_batch():
     outcome = score_catalogue(brief(batch_size=100, must_haves=frozenset({"scale"})), index)
 
     assert outcome.eligible_site_ids.tolist() == [3]
-    assert "below the 100 kg batch" in outcome.exclusion_reason(0)
+    assert "only 10% of the 100 kg batch: it would take 10 runs" in outcome.exclusion_reason(0)
     assert "scale unknown" in outcome.exclusion_reason(1)
 
 
@@ -459,12 +495,13 @@ def test_explain_writes_one_sentence_per_criterion_for_the_site_asked():
 
 def test_topsis_can_order_sites_differently_from_the_weighted_mean():
     # Given three sites on two equally weighted criteria (compliance, phase): the weighted mean
-    # puts the spotless site without the phase first; TOPSIS, which measures the distance to the
-    # ideal and the anti-ideal per criterion, puts the one with some of both first.
+    # puts the site serving the phase with a poor record first; TOPSIS, which measures the
+    # distance to a full fit and to no fit on every criterion at once, puts the one with a good
+    # deal of both first.
     index = make_index(
-        site(1, compliance=20.0, phases={"phase1"}),  # compliance 0.2, phase 0.5 (adjacent)
-        site(2, compliance=40.0, phases={"commercial"}),  # compliance 0.4, phase 0
-        site(3, compliance=100.0, phases={"commercial"}),  # compliance 1.0, phase 0
+        site(1, compliance=10.0, phases={"phase2"}),  # compliance 0.1, phase 1
+        site(2, compliance=68.0, phases={"phase1"}),  # compliance 0.68, phase 0.4 (neighbour)
+        site(3, compliance=90.0, phases={"commercial"}),  # compliance 0.9, phase 0.1 (far)
     )
     weights = {**dict.fromkeys(CRITERIA, 0), "compliance": 1, "phase": 1}
     criteria = brief(phase="phase2", weights=weights)
@@ -472,10 +509,10 @@ def test_topsis_can_order_sites_differently_from_the_weighted_mean():
     weighted = score_catalogue(criteria, index)
     by_topsis = score_catalogue(criteria, index, method="topsis")
 
-    assert weighted.eligible_site_ids.tolist() == [3, 1, 2]
-    assert weighted.scores.tolist() == pytest.approx([35.0, 20.0, 50.0])
-    assert by_topsis.eligible_site_ids.tolist() == [1, 3, 2]
-    assert by_topsis.scores.tolist() == pytest.approx([57.79, 13.80, 42.21], abs=0.01)
+    assert weighted.eligible_site_ids.tolist() == [1, 2, 3]
+    assert weighted.scores.tolist() == pytest.approx([55.0, 54.0, 50.0])
+    assert by_topsis.eligible_site_ids.tolist() == [2, 1, 3]
+    assert by_topsis.scores.tolist() == pytest.approx([52.76, 53.71, 50.0], abs=0.01)
 
 
 def test_unknown_method_is_refused():

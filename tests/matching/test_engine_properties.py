@@ -8,6 +8,13 @@ from hypothesis import strategies as st
 
 from matching.engine.catalogue import STANDING_ADVERSE, STANDING_GOOD, STANDING_NONE, SiteFeatures
 from matching.engine.criteria import CRITERIA, MAX_WEIGHT, BriefCriteria
+from matching.engine.scales import (
+    PHASE_ADJACENT,
+    PHASE_SERVED,
+    SCALE_FULL,
+    SCALE_TWO_RUNS_HIGH,
+    scale_subscore,
+)
 from matching.engine.scoring import score_catalogue
 from tests.matching.test_engine import make_index
 
@@ -187,3 +194,135 @@ def test_the_funnel_adds_up_and_the_relaxation_admits_what_it_says(sites, criter
         for name in criteria.must_haves:
             other = dataclasses.replace(criteria, must_haves=criteria.must_haves - {name})
             assert score_catalogue(other, index).eligible.sum() - outcome.eligible.sum() <= gained
+
+
+# --- Rankings that do not depend on the rest of the catalogue, and partial fits ------------------
+
+
+@given(catalogues(min_size=2), briefs(), methods, st.data())
+def test_removing_sites_never_reorders_the_others(sites, criteria, method, data):
+    # Given a run over a catalogue, and the same brief run over what is left once any subset of
+    # the sites is gone
+    kept = data.draw(
+        st.lists(st.sampled_from(sites), min_size=1, max_size=len(sites) - 1, unique_by=id)
+    )
+    kept_ids = {site.site_id for site in kept}
+
+    whole = score_catalogue(criteria, make_index(*sites), method=method)
+    fewer = score_catalogue(criteria, make_index(*kept), method=method)
+
+    # Then the sites left keep their order, and their very scores
+    order = [site_id for site_id in whole.eligible_site_ids.tolist() if site_id in kept_ids]
+    assert fewer.eligible_site_ids.tolist() == order
+    whole_scores = dict(zip(whole.index.site_ids.tolist(), whole.scores.tolist(), strict=True))
+    fewer_scores = dict(zip(fewer.index.site_ids.tolist(), fewer.scores.tolist(), strict=True))
+    for site_id in order:
+        assert fewer_scores[site_id] == whole_scores[site_id]
+
+
+def _shared_rank(outcome, row: int) -> int:
+    """1 + the eligible sites scoring more than the site in `row`: equal scores share a rank."""
+    return 1 + int((outcome.scores[outcome.ranking] > outcome.scores[row] + 1e-9).sum())
+
+
+@given(catalogues(min_size=2), briefs(), st.sampled_from(CRITERIA), st.integers(1, MAX_WEIGHT))
+def test_raising_a_weight_never_lowers_the_rank_of_the_best_site_on_it(
+    sites, criteria, name, raise_by
+):
+    # Every site eligible, whatever the weights (must-haves do not depend on them anyway).
+    criteria = dataclasses.replace(criteria, must_haves=frozenset(), excluded_countries=())
+    sites = [dataclasses.replace(s, terms=s.terms | {criteria.modality}) for s in sites]
+    index = make_index(*sites)
+    before = score_catalogue(criteria, index)
+    weight = criteria.weight(name)
+    assume(weight < MAX_WEIGHT)
+    column = CRITERIA.index(name)
+    eligible = before.ranking
+    best = eligible[before.subscores[eligible, column] == before.subscores[eligible, column].max()]
+    heavier = dataclasses.replace(
+        criteria, weights={**criteria.weights, name: min(MAX_WEIGHT, weight + raise_by)}
+    )
+
+    after = score_catalogue(heavier, index)
+
+    for row in best.tolist():
+        assert _shared_rank(after, row) <= _shared_rank(before, row)
+
+
+@st.composite
+def phase_and_scale_briefs(draw) -> BriefCriteria:
+    criteria = draw(briefs())
+    return dataclasses.replace(
+        criteria,
+        phase=draw(st.sampled_from(PHASE_SLUGS)),
+        batch_size=draw(st.floats(1.0, 10_000.0)),
+        # Neither is a must-have, so that a partial fit stays eligible to be compared.
+        must_haves=criteria.must_haves - {"phase", "scale"},
+        weights={**criteria.weights, "phase": draw(st.integers(1, MAX_WEIGHT))},
+    )
+
+
+@given(catalogues(), phase_and_scale_briefs(), methods, st.data())
+def test_a_partial_fit_on_phase_scores_below_the_full_fit(sites, criteria, method, data):
+    # Given a site, and its twin serving the brief's phase on top of what it serves
+    original = data.draw(st.sampled_from(sites))
+    position = PHASE_SLUGS.index(criteria.phase)
+    partial = dataclasses.replace(
+        original,
+        site_id=100,
+        phases=data.draw(
+            st.sets(st.sampled_from(PHASE_SLUGS[:position] + PHASE_SLUGS[position + 1 :]))
+        ),
+    )
+    full = dataclasses.replace(partial, site_id=101, phases=partial.phases | {criteria.phase})
+
+    outcome = score_catalogue(criteria, make_index(*sites, partial, full), method=method)
+
+    column = CRITERIA.index("phase")
+    partial_row, full_row = len(sites), len(sites) + 1
+    assert outcome.subscores[full_row, column] == PHASE_SERVED
+    assert outcome.subscores[partial_row, column] <= PHASE_ADJACENT
+    if outcome.eligible[full_row]:
+        assert outcome.eligible[partial_row]
+        assert outcome.scores[partial_row] < outcome.scores[full_row]
+
+
+@given(catalogues(), phase_and_scale_briefs(), methods, st.data())
+def test_a_partial_fit_on_scale_scores_below_the_full_fit(sites, criteria, method, data):
+    # Given a site making the brief's batch in one run and its twin making only a share of it
+    criteria = dataclasses.replace(
+        criteria, weights={**criteria.weights, "scale": data.draw(st.integers(1, MAX_WEIGHT))}
+    )
+    original = data.draw(st.sampled_from(sites))
+    share = data.draw(st.floats(0.0, 1.0, exclude_max=True))
+    batch = float(criteria.batch_size)
+    unit = "max_volume_l" if criteria.batch_unit == "L" else "max_batch_kg"
+
+    def making(site_id: int, maximum: float) -> SiteFeatures:
+        maxima = {**getattr(original, unit), criteria.modality: maximum}
+        return dataclasses.replace(original, site_id=site_id, **{unit: maxima})
+
+    partial = making(100, share * batch)
+    full = making(101, data.draw(st.floats(1.0, 100.0)) * batch)
+
+    outcome = score_catalogue(criteria, make_index(*sites, partial, full), method=method)
+
+    column = CRITERIA.index("scale")
+    partial_row, full_row = len(sites), len(sites) + 1
+    assert outcome.subscores[full_row, column] == SCALE_FULL
+    assert outcome.subscores[partial_row, column] <= SCALE_TWO_RUNS_HIGH
+    if outcome.eligible[full_row]:
+        assert outcome.eligible[partial_row]
+        assert outcome.scores[partial_row] < outcome.scores[full_row]
+
+
+@given(st.lists(st.floats(0.0, 1000.0), min_size=2, max_size=20))
+def test_more_capacity_never_lowers_the_scale_sub_score(ratios):
+    ordered = np.sort(np.array(ratios))
+
+    sub = scale_subscore(ordered)
+
+    assert (np.diff(sub) >= 0).all()
+    assert ((sub >= 0) & (sub <= 1)).all()
+    assert (sub[ordered >= 1] == SCALE_FULL).all()
+    assert (sub[ordered < 1] <= SCALE_TWO_RUNS_HIGH).all()
