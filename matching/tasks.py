@@ -7,7 +7,7 @@ from celery import shared_task
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
-from matching import runs
+from matching import acceptability, runs
 
 logger = logging.getLogger(__name__)
 
@@ -65,3 +65,33 @@ def recover_stuck_runs() -> list[int]:
     for run_id in requeued:
         send_run(run_id)
     return [len(requeued), failed]
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=acceptability.SOFT_TIME_LIMIT,
+    time_limit=acceptability.TIME_LIMIT,
+)
+def execute_acceptability(analysis_id: int) -> bool:
+    """Compute a run's rank acceptability. Returns whether this delivery computed it.
+
+    Idempotent: claimed with a conditional update and stored by one guarded update, with the
+    same seed giving the same result, so a task delivered twice computes it once
+    (tests/matching/test_acceptability.py runs it twice). Hence acknowledged late.
+    """
+    return acceptability.execute_analysis(analysis_id)
+
+
+def send_acceptability(analysis_id: int) -> None:
+    """Send the analysis's task after the current transaction commits. When the broker cannot be
+    reached it stays QUEUED, saying so, and starting it again sends it again."""
+
+    def send() -> None:
+        try:
+            execute_acceptability.apply_async((analysis_id,))
+        except (OperationalError, OSError):
+            logger.warning("Could not send acceptability %s to the broker", analysis_id)
+            acceptability.note_broker_down(analysis_id)
+
+    transaction.on_commit(send)

@@ -18,6 +18,12 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("runs/<int:pk>/progress/", views.run_progress, name="run-progress"),
     path("runs/<int:pk>/retry/", views.run_retry, name="run-retry"),
+    path("runs/<int:pk>/acceptability/", views.acceptability_start, name="acceptability-start"),
+    path(
+        "runs/<int:pk>/acceptability/progress/",
+        views.acceptability_progress,
+        name="acceptability-progress",
+    ),
     path("organisation/", views.member_list, name="members"),
     path("organisation/members/<int:pk>/role/", views.member_role, name="member-role"),
     path("organisation/members/<int:pk>/remove/", views.member_remove, name="member-remove"),

@@ -30,15 +30,20 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from core.choices import JobStatus
 from core.http import HtmxHttpRequest
-from matching import invitations, members, results, roles, runs, tasks
+from matching import acceptability, invitations, members, results, roles, runs, tasks
 from matching.choices import Criterion, Role
-from matching.engine.stability import TOP as STABILITY_TOP
-from matching.engine.stability import describe as describe_stability
 from matching.forms import BriefForm, InvitationForm, InvitedAccountForm, RunStartForm
 from matching.index import get_catalogue_index
-from matching.models import Brief, Invitation, Membership, Run, RunMethod, organisation_of
+from matching.models import (
+    Acceptability,
+    Brief,
+    Invitation,
+    Membership,
+    Run,
+    RunMethod,
+    organisation_of,
+)
 from matching.preview import preview
-from matching.summary import run_summary
 from partners.choices import CertificationKind, Region
 
 # The runs a brief's page lists, newest first.
@@ -263,18 +268,9 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "catalogue_changed": results.catalogue_changed_since(run),
             "top_shown": min(results.TOP_COMPARED, run.eligible or 0),
             "methods": RunMethod.choices,
-            "stability": _stability(run),
-            "summary": run_summary(run),
         }
+        context |= _acceptability_context(run)
     return render(request, "matching/run_detail.html", context)
-
-
-def _stability(run: Run) -> dict | None:
-    """The run's stability in sentences, its top ten sites named (one query)."""
-    if not run.stability:
-        return None
-    names = dict(run.results.filter(rank__lte=STABILITY_TOP).values_list("rank", "site_name"))
-    return describe_stability(run.stability, names)
 
 
 @login_required
@@ -303,6 +299,83 @@ def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
             "retried.",
         )
     return redirect(run)
+
+
+# --- Rank acceptability of a run (matching/acceptability.py) --------------------------------------
+
+
+def _acceptability_context(run: Run, analysis: Acceptability | None = None) -> dict:
+    analysis = analysis or acceptability.latest_for(run)
+    return {
+        "acceptability": analysis,
+        "acceptability_table": acceptability.as_table(analysis),
+        "acceptability_samples": acceptability.DEFAULT_SAMPLES,
+        "acceptability_samplings": Acceptability.Sampling.choices,
+    }
+
+
+@login_required
+@require_POST
+def acceptability_start(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Start a rank-acceptability analysis of a done run; the run's page follows it."""
+    run = get_object_or_404(_runs(request), pk=pk)
+    roles.require_change(request.user)
+    values = {
+        "sampling": request.POST.get("sampling", ""),
+        "samples": request.POST.get("samples", ""),
+        "seed": request.POST.get("seed", "") or "0",
+    }
+    errors: dict[str, list[str]] = {}
+    numbers: dict[str, int | None] = {}
+    for field in ("samples", "seed"):
+        try:
+            numbers[field] = int(values[field].replace(",", "").strip())
+        except ValueError:
+            numbers[field] = None
+            errors[field] = ["A whole number."]
+    for field, message in acceptability.analysis_errors(
+        values["sampling"], numbers["samples"], numbers["seed"]
+    ).items():
+        errors[field] = [message]
+    analysis = None
+    if not errors:
+        try:
+            analysis = acceptability.start_analysis(
+                run,
+                request.user,
+                values["sampling"],
+                cast(int, numbers["samples"]),
+                cast(int, numbers["seed"]),
+            )
+        except ValidationError as error:
+            errors = error.message_dict
+    if analysis is not None:
+        tasks.send_acceptability(analysis.pk)
+    if request.htmx:
+        context = {"run": run, "can_change": True, "form_values": values, "form_errors": errors}
+        return render(
+            request,
+            "matching/_run_acceptability.html",
+            context | _acceptability_context(run, analysis),
+            status=200 if analysis is not None else 400,
+        )
+    for field, messages_of in errors.items():
+        for message in messages_of:
+            messages.error(request, f"{field.capitalize()}: {message}")
+    return redirect(f"{run.get_absolute_url()}#acceptability")
+
+
+@login_required
+@require_GET
+def acceptability_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The analysis's state, polled by the run's page while it is computed: its progress, then
+    its table."""
+    run = get_object_or_404(_runs(request), pk=pk)
+    return render(
+        request,
+        "matching/_run_acceptability_state.html",
+        {"run": run} | _acceptability_context(run),
+    )
 
 
 # --- The organisation's members ------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """URLs of the briefs API and of the organisation's members and invitations, included at `api/`
 beside the catalogue's."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from matching.api import organisation, views
+from matching.api import acceptability, organisation, views
 
 app_name = "matching-api"
 
@@ -13,4 +14,11 @@ router.register("runs", views.RunViewSet, basename="run")
 router.register("organisation/members", organisation.MemberViewSet, basename="member")
 router.register("organisation/invitations", organisation.InvitationViewSet, basename="invitation")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path(
+        "runs/<int:pk>/acceptability/",
+        acceptability.RunAcceptabilityView.as_view(),
+        name="run-acceptability",
+    ),
+]

@@ -11,7 +11,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from matching.engine.smaa import RANKS, rank_acceptability, scores
+from matching.engine.smaa import RANKS, Method, rank_acceptability, scores
 
 # Sub-scores of eleven sites on two criteria, in no particular order, with two identical ones
 # (rows 3 and 7: they tie under every weighting, and the earlier row wins).
@@ -35,11 +35,11 @@ SAMPLES = 200_000
 TOLERANCE = 0.01
 
 
-def _score(method: str, w: float) -> np.ndarray:
+def _score(method: Method, w: float) -> np.ndarray:
     return scores(SITES, np.array([[w, 1.0 - w]]), method)[0]
 
 
-def _ranks_at(method: str, w: float) -> np.ndarray:
+def _ranks_at(method: Method, w: float) -> np.ndarray:
     """Each site's rank (1 = best) under the weighting (w, 1 - w), ties to the earlier row."""
     value = _score(method, w)
     order = np.lexsort((np.arange(len(SITES)), -value))
@@ -48,7 +48,7 @@ def _ranks_at(method: str, w: float) -> np.ndarray:
     return rank
 
 
-def _crossings(method: str) -> list[float]:
+def _crossings(method: Method) -> list[float]:
     """Every w in (0, 1) where two sites' scores are equal: exact for the weighted mean (lines
     cross once), by bisection to 1e-13 for TOPSIS (sign changes on a fine grid)."""
     grid = np.linspace(0, 1, 2001)
@@ -77,7 +77,7 @@ def _crossings(method: str) -> list[float]:
     return points
 
 
-def _exact_shares(method: str) -> np.ndarray:
+def _exact_shares(method: Method) -> np.ndarray:
     """shares[r, s]: the length of the w in [0, 1] under which site s ranks within RANKS[r]."""
     bounds = np.unique([0.0, 1.0, *_crossings(method)])
     shares = np.zeros((len(RANKS), len(SITES)))
@@ -197,3 +197,18 @@ def test_invalid_input_is_refused_naming_the_problem():
         rank_acceptability(SITES, [0, 0])
     with pytest.raises(ValueError, match="sampling"):
         rank_acceptability(SITES, [1, 1], sampling="gaussian")  # type: ignore[arg-type]
+
+
+def test_scores_are_the_run_time_methods_of_the_engine():
+    # The run's own weighted mean and TOPSIS (matching/engine/mcda.py), weighting by weighting.
+    from matching.engine.mcda import topsis
+
+    rng = np.random.default_rng(8)
+    matrix = rng.random((50, 4))
+    weightings = rng.dirichlet(np.ones(4), 20)
+
+    weighted = scores(matrix, weightings, "weighted")
+    closeness = scores(matrix, weightings, "topsis")
+    for row, weighting in enumerate(weightings):
+        assert weighted[row] == pytest.approx(matrix @ weighting, abs=1e-12)
+        assert closeness[row] == pytest.approx(topsis(matrix, weighting).closeness, abs=1e-12)
