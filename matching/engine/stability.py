@@ -206,7 +206,8 @@ def _weighted(
     pairs = []
     for upper in range(min(TOP, n) - 1):
         difference = scores[upper] - scores[upper + 1]
-        margin = max(float(difference @ weight), 0.0)
+        margin = float(difference @ weight)
+        margin = margin if margin >= TOLERANCE else 0.0
         best: tuple[float, int, float] | None = None
         for k in range(len(criteria)):
             change = difference[k]
@@ -554,9 +555,14 @@ def describe(data: dict[str, Any], names: Mapping[int | None, str]) -> dict[str,
             continue
         weight, swap_at = pair["weight"], pair["swap_at"]
         what = f"the {label(pair['criterion'])} weight"
-        if abs(swap_at - weight) < 1e-9:
-            way = "rises" if swap_at < high_end else "drops"
-            change = f"{what} {way} at all from {_number(weight)} (they tie now)"
+        if _number(swap_at) == _number(weight):
+            # A tie now, or all but one: the smallest move of the weight, one way, swaps them.
+            if swap_at > weight:
+                change = f"{what} rises at all above {_number(weight)} (they all but tie now)"
+            elif swap_at < weight:
+                change = f"{what} drops at all below {_number(weight)} (they all but tie now)"
+            else:
+                change = f"{what} moves at all, one way, from {_number(weight)} (they tie now)"
         else:
             way = "rises" if swap_at > weight else "drops"
             change = f"{what} {way} from {_number(weight)} to {_number(swap_at)}"
