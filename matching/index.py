@@ -18,8 +18,11 @@ A site's standing with an authority (what the `markets` criterion counts):
 """
 
 import datetime
+from collections.abc import Mapping, Sequence
 
 import numpy as np
+from django.db import connection
+from django.db.models import Case, Max, Q, QuerySet, When
 from django_countries import countries as country_names
 
 from core.dates import years_before
@@ -55,7 +58,7 @@ CERTIFICATION_AUTHORITY = {
 }
 
 
-def _positions(site_ids: np.ndarray, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def _positions(site_ids: np.ndarray, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """Rows of `ids` in the sorted `site_ids`, and which ids were found there at all.
 
     A row of a site created after the sites were read (a concurrent write) is left out; the
@@ -66,6 +69,37 @@ def _positions(site_ids: np.ndarray, ids: list[int]) -> tuple[np.ndarray, np.nda
     found = positions < len(site_ids)
     found[found] = site_ids[positions[found]] == wanted[found]
     return positions, found
+
+
+def _rows(queryset: QuerySet) -> list[tuple]:
+    """A values_list query's rows: its own SQL through a plain cursor, fetched whole. (The ORM
+    fetches a hundred rows at a time, which costs more than the read itself on the
+    catalogue's larger tables.)"""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _columns(queryset: QuerySet) -> list[list]:
+    """A values_list query's rows as columns, a list per selected value ([] when no row)."""
+    rows = _rows(queryset)
+    if not rows:
+        return []
+    return [[row[i] for row in rows] for i in range(len(rows[0]))]
+
+
+def _codes(values: list) -> np.ndarray:
+    """Codes as a NumPy string array; a missing one (NULL) as ""."""
+    return np.array([value or "" for value in values], dtype=str)
+
+
+def _lookup(codes: np.ndarray, column_of: Mapping[str, int]) -> np.ndarray:
+    """Each code's column in `column_of`, -1 for a code it does not have: one look-up per
+    distinct code, none per row."""
+    distinct, inverse = np.unique(codes, return_inverse=True)
+    columns = np.array([column_of.get(code, -1) for code in distinct.tolist()], dtype=np.intp)
+    return columns[inverse.reshape(-1)]
 
 
 def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueIndex:
@@ -98,7 +132,7 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
     max_batch_kg = np.full((n, len(modality_slugs)), np.nan)
     max_volume_l = np.full((n, len(modality_slugs)), np.nan)
     # The bulk of the catalogue (about ten rows a site): placed with array indexing, no loop.
-    rows = list(
+    rows = _rows(
         SiteCapability.objects.order_by().values_list(
             "site_id", "term_id", "max_batch_kg", "max_volume_l"
         )
@@ -140,42 +174,56 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
     authority_column = {a: column for column, a in enumerate(authorities)}
     kind_column = {k: column for column, k in enumerate(certification_kinds)}
 
-    held = list(
+    # Certificates, inspections and actions: a few rows a site, placed with array indexing
+    # (one dictionary look-up per distinct kind or authority, none per row).
+    held = _columns(
         Certification.objects.valid_on(today).order_by().values_list("site_id", "kind", "authority")
     )
-    for (_, kind, authority), row, known in zip(
-        held, *_positions(site_ids, [h[0] for h in held]), strict=True
-    ):
-        if not known:
-            continue
-        if kind in kind_column:
-            certifications[row, kind_column[kind]] = True
-        authority = authority or CERTIFICATION_AUTHORITY.get(kind, "")
-        if authority in authority_column:
-            good[row, authority_column[authority]] = True
+    if held:
+        at, found = _positions(site_ids, held[0])
+        kinds = _codes(held[1])
+        kind_columns = _lookup(kinds, kind_column)
+        placed = found & (kind_columns >= 0)
+        certifications[at[placed], kind_columns[placed]] = True
+        # A certificate naming no authority speaks for the one its kind implies.
+        authorities_named = _codes(held[2])
+        implied_column = {
+            str(kind): authority_column.get(authority, -1)
+            for kind, authority in CERTIFICATION_AUTHORITY.items()
+        }
+        authority_columns = np.where(
+            authorities_named == "",
+            _lookup(kinds, implied_column),
+            _lookup(authorities_named, authority_column),
+        )
+        placed = found & (authority_columns >= 0)
+        good[at[placed], authority_columns[placed]] = True
 
     evidence_since = years_before(today, STANDING_EVIDENCE_YEARS)
     adverse_since = years_before(today, STANDING_ADVERSE_YEARS)
-    inspections = list(
+    # Per site and authority, in SQL: whether an inspection was good (NAI, VAI) and whether
+    # a recent one was OAI.
+    oai = Q(classification=Classification.OAI)
+    inspections = _columns(
         Inspection.objects.filter(
             site__isnull=False, end_date__gte=evidence_since, end_date__lte=today
         )
         .order_by()
-        .values_list("site_id", "authority", "classification", "end_date")
-        .distinct()
+        .values_list("site_id", "authority")
+        .annotate(
+            any_good=Max(Case(When(~oai, then=1), default=0)),
+            any_adverse=Max(Case(When(oai & Q(end_date__gte=adverse_since), then=1), default=0)),
+        )
     )
-    positions, found = _positions(site_ids, [i[0] for i in inspections])
-    for (_, authority, classification, end_date), row, known in zip(
-        inspections, positions, found, strict=True
-    ):
-        if not known or authority not in authority_column:
-            continue
-        if classification == Classification.OAI:
-            if end_date >= adverse_since:
-                adverse[row, authority_column[authority]] = True
-        else:
-            good[row, authority_column[authority]] = True
-    actions = list(
+    if inspections:
+        at, found = _positions(site_ids, inspections[0])
+        authority_columns = _lookup(_codes(inspections[1]), authority_column)
+        found &= authority_columns >= 0
+        placed = found & (np.array(inspections[3]) == 1)
+        adverse[at[placed], authority_columns[placed]] = True
+        placed = found & (np.array(inspections[2]) == 1)
+        good[at[placed], authority_columns[placed]] = True
+    actions = _columns(
         RegulatoryAction.objects.filter(
             site__isnull=False,
             action_type__in=ADVERSE_STANDING_ACTIONS,
@@ -186,10 +234,11 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
         .values_list("site_id", "authority")
         .distinct()
     )
-    positions, found = _positions(site_ids, [a[0] for a in actions])
-    for (_, authority), row, known in zip(actions, positions, found, strict=True):
-        if known and authority in authority_column:
-            adverse[row, authority_column[authority]] = True
+    if actions:
+        at, found = _positions(site_ids, actions[0])
+        authority_columns = _lookup(_codes(actions[1]), authority_column)
+        placed = found & (authority_columns >= 0)
+        adverse[at[placed], authority_columns[placed]] = True
     standing = np.where(
         adverse, STANDING_ADVERSE, np.where(good, STANDING_GOOD, STANDING_NONE)
     ).astype(np.int8)
@@ -233,10 +282,10 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
     )
 
 
-def _bitmask(site_ids: np.ndarray, pairs, vocabulary: tuple[str, ...]) -> np.ndarray:
+def _bitmask(site_ids: np.ndarray, pairs: QuerySet, vocabulary: tuple[str, ...]) -> np.ndarray:
     """(site id, code) rows -> a bit per code of `vocabulary`, per site."""
     mask = np.zeros(len(site_ids), dtype=np.uint32)
-    rows = list(pairs)
+    rows = _rows(pairs)
     bit_of = {code: np.uint32(1 << bit) for bit, code in enumerate(vocabulary)}
     positions, found = _positions(site_ids, [r[0] for r in rows])
     bits = np.array([bit_of.get(code, 0) for _, code in rows], dtype=np.uint32)

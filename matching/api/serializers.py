@@ -4,6 +4,7 @@ from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from matching.api.result_sites import RESULT_SITE_FIELDS, ResultSiteFields
 from matching.choices import default_weights
 from matching.engine.verdicts import VERDICTS
 from matching.models import Brief, Organisation, Result, Run, RunMethod
@@ -296,23 +297,38 @@ class BreakdownSerializer(serializers.Serializer):
         return stored_verdict(part)
 
 
-class RankedResultSerializer(serializers.ModelSerializer):
+class RankedResultSerializer(ResultSiteFields, serializers.ModelSerializer):
     """An eligible site, by rank."""
 
     breakdown = BreakdownSerializer(many=True, read_only=True)
 
     class Meta:
         model = Result
-        fields = ["rank", "score", "site", "site_name", "provider_name", "breakdown"]
+        fields = [
+            "rank",
+            "score",
+            "site",
+            "site_name",
+            "provider_name",
+            *RESULT_SITE_FIELDS,
+            "breakdown",
+        ]
         read_only_fields = fields
 
 
-class ExcludedResultSerializer(serializers.ModelSerializer):
+class ExcludedResultSerializer(ResultSiteFields, serializers.ModelSerializer):
     """An excluded site and why."""
 
     class Meta:
         model = Result
-        fields = ["site", "site_name", "provider_name", "reason", "excluded_by"]
+        fields = [
+            "site",
+            "site_name",
+            "provider_name",
+            *RESULT_SITE_FIELDS,
+            "reason",
+            "excluded_by",
+        ]
         read_only_fields = fields
 
 
@@ -323,7 +339,11 @@ class ExcludedPageSerializer(serializers.Serializer):
     results = ExcludedResultSerializer(
         many=True,
         help_text="The first 100: nearest misses first (removed late in the funnel), then by "
-        "site name.",
+        "site name. `url` pages through them all.",
+    )
+    url = serializers.URLField(
+        help_text="The run's excluded sites a page at a time (`/api/runs/<id>/excluded/`), "
+        "with the same `excluded_by`."
     )
 
 

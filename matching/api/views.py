@@ -4,8 +4,10 @@ The queryset is `Brief.objects.for_user`, so another organisation's brief is a 4
 belongs to no organisation lists none and is refused (403) when creating one.
 
 Match runs (matching/runs.py): `POST /api/briefs/<id>/runs/` starts one (202 with its id and
-URL); `/api/runs/<id>/` gives its status, progress and counts; `/api/runs/<id>/results/` its
-ranked results once done (409 before); `POST /api/runs/<id>/retry/` queues a failed run again.
+URL), `GET` lists the brief's runs, newest first; `/api/runs/<id>/` gives a run's status,
+progress and counts; `/api/runs/<id>/results/` its ranked results once done (409 before), with
+the first excluded sites, and `/api/runs/<id>/excluded/` all of them a page at a time;
+`POST /api/runs/<id>/retry/` queues a failed run again.
 Runs are scoped by `Run.objects.for_user`: another organisation's run is a 404 everywhere.
 Changing (writing, updating or deleting a brief, starting or retrying a run) also needs a role
 that may change (matching/roles.py): a viewer reads, and is refused every change with a 403.
@@ -15,7 +17,6 @@ answer's `message` says it will start once the queue is back (or on retry).
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -28,10 +29,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from core.api import field_error
 from core.choices import JobStatus
 from core.pagination import CataloguePagination
 from matching import roles, runs, tasks
+from matching.api.result_sites import with_sites
+from matching.api.run_lists import (
+    EXCLUDED_BY,
+    ExcludedSitesAction,
+    excluded_constraint,
+    excluded_sites,
+    excluded_url,
+    not_done,
+)
 from matching.api.serializers import (
     BriefSerializer,
     ExcludedResultSerializer,
@@ -42,7 +51,6 @@ from matching.api.serializers import (
     RunStartSerializer,
 )
 from matching.models import Brief, Result, Run, organisation_of
-from matching.results import excluded_results
 from matching.views import NO_ORGANISATION
 
 FIELD_ERRORS = OpenApiResponse(
@@ -137,6 +145,25 @@ class BriefViewSet(ChangesNeedARole, viewsets.ModelViewSet):
         tasks.send_run(run.pk)
         return accepted(run, request)
 
+    @extend_schema(
+        summary="The brief's runs, newest first",
+        description="Every run of the brief, a page at a time, each with its status and counts; "
+        "follow a run's `results_url` for its results.",
+        responses={200: RunSerializer(many=True), 400: FIELD_ERRORS, 404: NOT_FOUND},
+    )
+    @start_run.mapping.get
+    def list_runs(self, request: Request, pk: str | None = None) -> Response:
+        brief = self.get_object()
+        brief_runs = (
+            Run.objects.for_user(request.user)
+            .filter(brief=brief)
+            .select_related("created_by")
+            .order_by("-created_at", "-pk")
+        )
+        page = self.paginate_queryset(brief_runs)
+        data = RunSerializer(page, many=True, context={"request": request}).data
+        return self.get_paginated_response(data)
+
 
 def accepted(run: Run, request: Request) -> Response:
     """202 with the run as it stands after the task was sent (or could not be)."""
@@ -158,14 +185,17 @@ NOT_DONE = OpenApiResponse(
 )
 
 
-class RunViewSet(ChangesNeedARole, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class RunViewSet(
+    ChangesNeedARole, mixins.RetrieveModelMixin, ExcludedSitesAction, viewsets.GenericViewSet
+):
     """Match runs of the user's organisation."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = RunSerializer
     pagination_class = CataloguePagination
     filter_backends: list = []
-    # Excluded sites listed with the results; `excluded.count` gives them all.
+    # Excluded sites listed with the results; `excluded.count` gives them all, and
+    # `/api/runs/<id>/excluded/` pages through them (matching/api/run_lists.py).
     excluded_shown = 100
 
     def get_queryset(self) -> QuerySet[Run]:
@@ -183,15 +213,10 @@ class RunViewSet(ChangesNeedARole, mixins.RetrieveModelMixin, viewsets.GenericVi
         description="The eligible sites by rank (paginated) with each criterion's sub-score, "
         "weight and sentence; then the first excluded sites with the "
         "reason (nearest misses first, or only those one constraint removed), the exclusion "
-        "funnel and the suggestion of which must-have to relax.",
-        parameters=[
-            OpenApiParameter(
-                "excluded_by",
-                str,
-                description="List only the excluded sites this funnel constraint removed "
-                "(a `constraint` of the run's `funnel`).",
-            )
-        ],
+        "funnel and the suggestion of which must-have to relax. Only the first 100 excluded "
+        "sites are listed here, with their `count`; `excluded.url` (`/api/runs/<id>/excluded/`) "
+        "pages through them all.",
+        parameters=[EXCLUDED_BY],
         responses={
             200: RunResultsSerializer,
             400: FIELD_ERRORS,
@@ -202,26 +227,13 @@ class RunViewSet(ChangesNeedARole, mixins.RetrieveModelMixin, viewsets.GenericVi
     @action(detail=True, methods=["get"], url_path="results", url_name="results")
     def results(self, request: Request, pk: str | None = None) -> Response:
         run = self.get_object()
-        if run.status != JobStatus.DONE:
-            where = {
-                JobStatus.QUEUED: "is queued",
-                JobStatus.RUNNING: f"is running ({run.progress}% done)",
-                JobStatus.FAILED: f"failed: {run.error}",
-            }[run.status]
-            return Response(
-                {"detail": f"The run {where}; results come when it is done.", "status": run.status},
-                status=status.HTTP_409_CONFLICT,
-            )
-        constraint = request.query_params.get("excluded_by", "")
-        constraints = [step["constraint"] for step in run.funnel]
-        if constraint and constraint not in constraints:
-            known = ", ".join(constraints) or "none: nothing was excluded"
-            raise field_error(
-                "excluded_by", f"Unknown constraint “{constraint}”: this run's are {known}."
-            )
-        ranked = Result.objects.filter(run=run, eligible=True).order_by("rank")
+        refused = not_done(run)
+        if refused is not None:
+            return refused
+        constraint = excluded_constraint(request, run)
+        ranked = with_sites(Result.objects.filter(run=run, eligible=True).order_by("rank"))
         page = self.paginate_queryset(ranked)
-        excluded = excluded_results(run, constraint)
+        excluded = excluded_sites(run, constraint)
         removed = {step["constraint"]: step["removed"] for step in run.funnel}
         paginated = self.get_paginated_response(
             RankedResultSerializer(page, many=True, context={"request": request}).data
@@ -235,8 +247,9 @@ class RunViewSet(ChangesNeedARole, mixins.RetrieveModelMixin, viewsets.GenericVi
                 "excluded": {
                     "count": removed[constraint] if constraint else run.excluded or 0,
                     "results": ExcludedResultSerializer(
-                        excluded[: self.excluded_shown], many=True
+                        excluded[: self.excluded_shown], many=True, context={"request": request}
                     ).data,
+                    "url": excluded_url(request, run, constraint),
                 },
                 "funnel": run.funnel,
                 "relaxation": run.relaxation,

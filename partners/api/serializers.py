@@ -1,4 +1,5 @@
-"""JSON shapes of the catalogue API: provider summaries, full profiles and the vocabulary.
+"""JSON shapes of the catalogue API: provider summaries, full profiles, a site on its own and the
+vocabulary.
 
 The serializers read only what the views prefetched (`partners.api.views`): none of them
 queries the database per row. Vocabulary values are the stable slugs of DESIGN.md.
@@ -166,6 +167,15 @@ class RegulatoryActionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def site_profile_path(site: Site) -> str:
+    """Where a site is on its provider's profile page: the page, at the site's section."""
+    return f"{reverse('partners:provider', kwargs={'slug': site.provider.slug})}#site-{site.pk}"
+
+
+# How many of a site's inspections its own endpoint lists, newest first.
+LATEST_INSPECTIONS = 10
+
+
 class SiteSerializer(serializers.ModelSerializer):
     country = CountrySerializer(read_only=True)
     phases: serializers.SlugRelatedField[Phase] = serializers.SlugRelatedField(
@@ -223,6 +233,42 @@ class ProviderDetailSerializer(ProviderLinksMixin, serializers.ModelSerializer):
             "sites",
         ]
         read_only_fields = fields
+
+
+class SiteDetailSerializer(SiteSerializer):
+    """A site on its own: what it makes, its certificates with their validity today, its
+    compliance score, its latest inspections and actions, and the provider it belongs to."""
+
+    # Each read from what `SiteDetail.get_queryset` prefetched and annotated.
+    url = serializers.HyperlinkedIdentityField(view_name="api:site-detail")
+    html_url = serializers.SerializerMethodField()
+    provider = ProviderSummarySerializer(read_only=True)
+    inspections = InspectionSerializer(
+        source="latest_inspections",
+        many=True,
+        read_only=True,
+        help_text=f"The {LATEST_INSPECTIONS} most recent, newest first; "
+        "`inspection_count` counts them all.",
+    )
+    inspection_count = serializers.IntegerField(read_only=True)
+
+    class Meta(SiteSerializer.Meta):
+        fields = [
+            "id",
+            "url",
+            "html_url",
+            "provider",
+            *SiteSerializer.Meta.fields,
+            "inspection_count",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_html_url(self, site: Site) -> str:
+        """The site on its provider's profile page: the page's anchor for it."""
+        path = site_profile_path(site)
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
 
 
 class TermSerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("providers/", views.ProviderList.as_view(), name="provider-list"),
     # Any string, not only a slug: whatever the client sends is answered in JSON (404 if unknown).
     path("providers/<str:slug>/", views.ProviderDetail.as_view(), name="provider-detail"),
+    path("sites/<str:pk>/", views.SiteDetail.as_view(), name="site-detail"),
     path("taxonomy/", views.Taxonomy.as_view(), name="taxonomy"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

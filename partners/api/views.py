@@ -6,7 +6,7 @@ the page size or the size of a provider. The catalogue is the public directory, 
 read it.
 """
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -28,8 +28,10 @@ from core.pagination import CataloguePagination
 # Imported for its side effect: registers the schema extension for the vocabulary filters.
 from partners.api import schema  # noqa: F401
 from partners.api.serializers import (
+    LATEST_INSPECTIONS,
     ProviderDetailSerializer,
     ProviderSummarySerializer,
+    SiteDetailSerializer,
     TaxonomySerializer,
 )
 from partners.choices import (
@@ -49,7 +51,17 @@ from partners.choices import (
 )
 from partners.directory.profile import provider_for_profile
 from partners.filtersets import ProviderFilterSet
-from partners.models import Provider, Site, SiteCapability, Term
+from partners.models import (
+    Certification,
+    DeaSchedule,
+    Inspection,
+    Phase,
+    Provider,
+    RegulatoryAction,
+    Site,
+    SiteCapability,
+    Term,
+)
 from partners.validity import CertificationState
 
 FIELD_ERRORS = OpenApiResponse(
@@ -82,6 +94,17 @@ NOT_FOUND = OpenApiResponse(
 )
 
 
+def _provider_summaries() -> QuerySet[Provider]:
+    """Providers with what their summary reads: their sites, with their modalities."""
+    modality_capabilities = Prefetch(
+        "capabilities",
+        queryset=SiteCapability.objects.filter(term__kind=TermKind.MODALITY).select_related("term"),
+        to_attr="modality_capabilities",
+    )
+    sites = Site.objects.prefetch_related(modality_capabilities)
+    return Provider.objects.prefetch_related(Prefetch("sites", queryset=sites))
+
+
 @extend_schema_view(
     get=extend_schema(
         summary="List providers",
@@ -105,15 +128,7 @@ class ProviderList(ListAPIView):
 
     def get_queryset(self) -> QuerySet[Provider]:
         # Each summary needs its sites' countries and modalities: two prefetches for the page.
-        modality_capabilities = Prefetch(
-            "capabilities",
-            queryset=SiteCapability.objects.filter(term__kind=TermKind.MODALITY).select_related(
-                "term"
-            ),
-            to_attr="modality_capabilities",
-        )
-        sites = Site.objects.prefetch_related(modality_capabilities)
-        return Provider.objects.prefetch_related(Prefetch("sites", queryset=sites))
+        return _provider_summaries()
 
 
 @extend_schema_view(
@@ -144,6 +159,77 @@ class ProviderDetail(RetrieveAPIView):
             return super().get_object()
         except Http404:
             raise NotFound(f"No provider has the slug “{self.kwargs['slug']}”.") from None
+
+    def get_serializer_context(self) -> dict:
+        # One date for every certificate of the response, so their validity agrees.
+        return {**super().get_serializer_context(), "today": timezone.localdate()}
+
+
+SITE_NOT_FOUND = OpenApiResponse(
+    response={
+        "type": "object",
+        "properties": {"detail": {"type": "string"}},
+        "required": ["detail"],
+    },
+    description="No site has this id.",
+)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Site",
+        description=(
+            "A site with its provider (as the directory lists it), its capabilities with scale, "
+            "its certificates with their validity today, its compliance score, its "
+            f"{LATEST_INSPECTIONS} latest inspections and its regulatory actions; `html_url` is "
+            "the site on its provider's profile page."
+        ),
+        responses={200: SiteDetailSerializer, 404: SITE_NOT_FOUND},
+    )
+)
+class SiteDetail(RetrieveAPIView):
+    """A site, by id."""
+
+    permission_classes = [AllowAny]
+    serializer_class = SiteDetailSerializer
+
+    def get_queryset(self) -> QuerySet[Site]:
+        # One query per kind of row, whatever the site's size or its provider's.
+        return Site.objects.annotate(
+            inspection_count=Count("inspections", distinct=True)
+        ).prefetch_related(
+            Prefetch("provider", queryset=_provider_summaries()),
+            Prefetch(
+                "capabilities",
+                queryset=SiteCapability.objects.select_related("term").order_by(
+                    "term__kind", "term__name"
+                ),
+            ),
+            Prefetch(
+                "certifications", queryset=Certification.objects.order_by("kind", "-issued_on")
+            ),
+            Prefetch(
+                "inspections",
+                queryset=Inspection.objects.order_by("-end_date", "inspection_id", "project_area")[
+                    :LATEST_INSPECTIONS
+                ],
+                to_attr="latest_inspections",
+            ),
+            Prefetch(
+                "actions",
+                queryset=RegulatoryAction.objects.order_by("-action_date", "case_id"),
+            ),
+            Prefetch("phases", queryset=Phase.objects.order_by("rank")),
+            Prefetch("dea_schedules", queryset=DeaSchedule.objects.order_by("rank")),
+        )
+
+    def get_object(self) -> Site:
+        if not self.kwargs["pk"].isdigit():
+            raise NotFound(f"No site has the id “{self.kwargs['pk']}”.")
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFound(f"No site has the id “{self.kwargs['pk']}”.") from None
 
     def get_serializer_context(self) -> dict:
         # One date for every certificate of the response, so their validity agrees.
