@@ -72,11 +72,11 @@ def main() -> None:
                 weights,
                 method=method,
                 samples=args.samples,
-                seed=repeat,  # type: ignore[arg-type]
+                seed=repeat,
             )
             ranking.append(time.perf_counter() - started)
         tracemalloc.start()
-        smaa.rank_acceptability(matrix, weights, method=method, samples=args.samples)  # type: ignore[arg-type]
+        smaa.rank_acceptability(matrix, weights, method=method, samples=args.samples)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         print(

@@ -114,18 +114,26 @@ def scores(
     shape = (n_weightings, subscores.shape[0])
     if method == "weighted":
         total = np.zeros(shape)
+        term = np.empty(shape)
         for j in range(n_criteria):
-            total += weightings[:, j, None] * subscores[None, :, j]
+            np.multiply(weightings[:, j, None], subscores[None, :, j], out=term)
+            total += term
         return total
     if method != "topsis":
         raise ValueError(f"Unknown method {method!r}: weighted or topsis.")
     # Weighted values v = w x; the ideal is w (a sub-score of 1), the anti-ideal 0.
     to_ideal = np.zeros(shape)
     to_anti_ideal = np.zeros(shape)
+    term = np.empty(shape)
+    shortfall = 1.0 - subscores
     for j in range(n_criteria):
         weight = weightings[:, j, None]
-        to_ideal += (weight * (1.0 - subscores[None, :, j])) ** 2
-        to_anti_ideal += (weight * subscores[None, :, j]) ** 2
+        np.multiply(weight, shortfall[None, :, j], out=term)
+        term *= term
+        to_ideal += term
+        np.multiply(weight, subscores[None, :, j], out=term)
+        term *= term
+        to_anti_ideal += term
     np.sqrt(to_ideal, out=to_ideal)
     np.sqrt(to_anti_ideal, out=to_anti_ideal)
     total = to_ideal + to_anti_ideal
@@ -216,5 +224,12 @@ def _count(
         inside = chunk_scores > threshold
         room = rank - inside.sum(axis=1, keepdims=True)
         level = chunk_scores == threshold
-        inside |= level & (np.cumsum(level, axis=1) <= room)
+        # Mostly the rank-th score is one site's alone and all its equals fit; only the rows
+        # where more sites share it than there is room need them counted off in order.
+        crowded = np.flatnonzero(level.sum(axis=1) > room[:, 0])
+        inside |= level
+        if len(crowded):
+            inside[crowded] &= ~level[crowded] | (
+                np.cumsum(level[crowded], axis=1) <= room[crowded]
+            )
         counts[row] += inside.sum(axis=0)
