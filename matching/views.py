@@ -32,6 +32,8 @@ from core.choices import JobStatus
 from core.http import HtmxHttpRequest
 from matching import acceptability, invitations, members, results, roles, runs, tasks
 from matching.choices import Criterion, Role
+from matching.engine.stability import TOP as STABILITY_TOP
+from matching.engine.stability import describe as describe_stability
 from matching.forms import BriefForm, InvitationForm, InvitedAccountForm, RunStartForm
 from matching.index import get_catalogue_index
 from matching.models import (
@@ -268,9 +270,18 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "catalogue_changed": results.catalogue_changed_since(run),
             "top_shown": min(results.TOP_COMPARED, run.eligible or 0),
             "methods": RunMethod.choices,
+            "stability": _stability(run),
         }
         context |= _acceptability_context(run)
     return render(request, "matching/run_detail.html", context)
+
+
+def _stability(run: Run) -> dict | None:
+    """The run's stability in sentences, its top ten sites named (one query)."""
+    if not run.stability:
+        return None
+    names = dict(run.results.filter(rank__lte=STABILITY_TOP).values_list("rank", "site_name"))
+    return describe_stability(run.stability, names)
 
 
 @login_required
