@@ -1,18 +1,27 @@
 """The brief form: a sponsor's needs in five fieldsets, checked by the rules the API uses too; the
 run form; the invitation form and the account form of an invitation's accept page."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm, UsernameField
 from django.contrib.auth.password_validation import password_validators_help_texts
+from django.db.models import QuerySet
+from django.forms.boundfield import BoundWidget
 from django_countries import countries
 
 from matching.choices import DEFAULT_WEIGHT, MAX_WEIGHT, MIN_WEIGHT, Criterion, Role
-from matching.engine.criteria import TERM_SETS, BriefCriteria, brief_criteria
+from matching.engine.criteria import ITEM_LISTS, TERM_SETS, BriefCriteria, brief_criteria
 from matching.models import Brief, Invitation, RunMethod
-from matching.validation import brief_errors
+from matching.validation import (
+    CRITERION_ITEM_LISTS,
+    ITEM_LIST_LABELS,
+    brief_errors,
+    per_item_must_haves,
+)
 from partners.choices import MARKET_AUTHORITY, CertificationKind, Region, TermKind
 from partners.models import Term
 
@@ -24,6 +33,21 @@ MARKET_CHOICES = [
 
 def _weight_field_name(criterion: str) -> str:
     return f"weight_{criterion}"
+
+
+def _must_have_field_name(list_name: str) -> str:
+    return f"must_have_{list_name}"
+
+
+@dataclass(frozen=True)
+class ItemGroup:
+    """A list of the brief whose every item has its own must-have toggle: the list's checkbox
+    group, the toggles' field, and the rows pairing each item with its toggle."""
+
+    field: forms.BoundField
+    must_have: forms.BoundField
+    rows: list[tuple[BoundWidget, BoundWidget]]
+    is_item_group = True
 
 
 def _relabel_blank(field: forms.Field, label: str) -> None:
@@ -63,10 +87,12 @@ class BriefForm(forms.ModelForm):
     )
     must_haves = forms.MultipleChoiceField(
         label="Must-haves",
-        choices=Criterion.choices,
+        # Capability, markets and certifications are must-haves item by item, beside each item.
+        choices=[(v, label) for v, label in Criterion.choices if v not in CRITERION_ITEM_LISTS],
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="A site that fails a must-have is excluded, with the reason.",
+        help_text="A site that fails a must-have is excluded, with the reason. A dosage form, "
+        "service, technology, market or certification is a must-have by the toggle beside it.",
     )
 
     fieldset_layout = [
@@ -138,6 +164,7 @@ class BriefForm(forms.ModelForm):
         self._term_field("technologies").queryset = terms.filter(kind=TermKind.TECHNOLOGY)
         _relabel_blank(self.fields["phase"], "Any phase")
         _relabel_blank(self.fields["dea_schedule"], "Not controlled")
+        self._add_must_have_item_fields(terms)
         weights = self.instance.weights or {}
         span = f"from {MIN_WEIGHT} to {MAX_WEIGHT}"
         for criterion in Criterion:
@@ -157,14 +184,89 @@ class BriefForm(forms.ModelForm):
                 },
             )
 
+    def _add_must_have_item_fields(self, terms: "QuerySet[Term]") -> None:
+        """A "must-have" toggle for each item of each list in ITEM_LISTS, by the item's code (a
+        term's slug, a market code, a certification kind), as Brief.must_have_items stores it."""
+
+        def term_choices(kind: TermKind) -> Callable[[], list[tuple[str, str]]]:
+            # Read when the toggles are shown or a toggled slug is checked, not before: the
+            # live preview validates the form on every change without showing it.
+            return lambda: list(terms.filter(kind=kind).values_list("slug", "name"))
+
+        choices: dict[str, Any] = {
+            "dosage_forms": term_choices(TermKind.DOSAGE_FORM),
+            "services": term_choices(TermKind.SERVICE),
+            "technologies": term_choices(TermKind.TECHNOLOGY),
+            "target_markets": MARKET_CHOICES,
+            "required_certifications": list(CertificationKind.choices),
+        }
+        # A brief saved with a must-have on a whole criterion shows it on each of its items.
+        instance = self.instance
+        stored = (
+            per_item_must_haves(
+                {
+                    "must_haves": instance.must_haves,
+                    "must_have_items": instance.must_have_items,
+                    "target_markets": instance.target_markets,
+                    "required_certifications": instance.required_certifications,
+                    **{name: getattr(instance, name).all() for name in TERM_SETS},
+                }
+            )[1]
+            if instance.pk and set(instance.must_haves or ()) & set(CRITERION_ITEM_LISTS)
+            else instance.must_have_items or {}
+        )
+        for list_name in ITEM_LISTS:
+            self.fields[_must_have_field_name(list_name)] = forms.MultipleChoiceField(
+                label=f"Must-have {ITEM_LIST_LABELS[list_name]}",
+                choices=choices[list_name],
+                required=False,
+                initial=list(stored.get(list_name, [])),
+                widget=forms.CheckboxSelectMultiple,
+            )
+
+    def _item_group(self, field: forms.BoundField) -> ItemGroup:
+        must_have = self[_must_have_field_name(field.name)]
+        toggles = {str(toggle.data["value"]): toggle for toggle in must_have}
+        rows = []
+        for option in field:
+            value = option.data["value"]
+            # A term's option holds the term (ModelChoiceIteratorValue); its toggle, the slug.
+            code = str(getattr(getattr(value, "instance", None), "slug", value))
+            if code in toggles:
+                rows.append((option, toggles[code]))
+        return ItemGroup(field=field, must_have=must_have, rows=rows)
+
+    def _clean_must_have_items(self) -> None:
+        """Gather the toggles into `instance.must_have_items`; a toggled item must be ticked."""
+        cleaned = self.cleaned_data
+        items: dict[str, list[str]] = {}
+        for list_name in ITEM_LISTS:
+            field_name = _must_have_field_name(list_name)
+            wanted = cleaned.get(field_name) or []
+            if not wanted:
+                continue
+            chosen = {str(getattr(item, "slug", item)) for item in cleaned.get(list_name) or ()}
+            labels = dict(self.fields[field_name].choices)  # type: ignore[attr-defined]
+            for code in wanted:
+                if code not in chosen and list_name not in self.errors:
+                    self.add_error(
+                        list_name,
+                        f"{labels.get(code, code)} is marked a must-have but not chosen: tick it "
+                        "too, or untick its must-have.",
+                    )
+            items[list_name] = [code for code in wanted if code in chosen]
+        self.instance.must_have_items = {name: codes for name, codes in items.items() if codes}
+
     def _term_field(self, name: str) -> "forms.ModelMultipleChoiceField[Term]":
         """A many-to-many field to terms (the model form builds one for each term set)."""
         return cast("forms.ModelMultipleChoiceField[Term]", self.fields[name])
 
     @property
-    def fieldsets(self) -> list[tuple[str, list[forms.BoundField], list[forms.BoundField]]]:
+    def fieldsets(
+        self,
+    ) -> list[tuple[str, list[forms.BoundField], list[forms.BoundField | ItemGroup]]]:
         """(legend, single-value fields, checkbox groups); the tall groups get rows of their own."""
-        fieldsets = []
+        fieldsets: list[tuple[str, list[forms.BoundField], list[forms.BoundField | ItemGroup]]] = []
         for legend, names in self.fieldset_layout:
             fields = [self[name] for name in names if not name.startswith("weight_")]
             groups = [
@@ -172,7 +274,12 @@ class BriefForm(forms.ModelForm):
                 for field in fields
                 if isinstance(field.field.widget, forms.CheckboxSelectMultiple)
             ]
-            fieldsets.append((legend, [f for f in fields if f not in groups], groups))
+            singles = [f for f in fields if f not in groups]
+            # The lists whose items are each a must-have or not show a toggle beside each item.
+            shown: list[forms.BoundField | ItemGroup] = [
+                self._item_group(f) if f.name in ITEM_LISTS else f for f in groups
+            ]
+            fieldsets.append((legend, singles, shown))
         return fieldsets
 
     @property
@@ -189,6 +296,7 @@ class BriefForm(forms.ModelForm):
         weights = {c: cleaned.get(_weight_field_name(c)) for c in Criterion.values}
         if all(weight is not None for weight in weights.values()):
             self.instance.weights = weights
+        self._clean_must_have_items()
         return cleaned
 
     def to_criteria(self) -> BriefCriteria:

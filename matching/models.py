@@ -419,8 +419,9 @@ class Result(models.Model):
     breakdown = models.JSONField(default=list, blank=True)
     reason = models.TextField(blank=True)  # why an excluded site is excluded
     # The constraint behind `reason`: the first the site failed, in the funnel's order (a
-    # criterion name, "modality" or "excluded_countries"); "" when the site is eligible.
-    excluded_by = models.CharField(max_length=32, blank=True, db_default="")
+    # criterion name, an item must-have such as "required_certifications:eu-gmp", "modality" or
+    # "excluded_countries"); "" when the site is eligible.
+    excluded_by = models.CharField(max_length=100, blank=True, db_default="")
 
     class Meta:
         ordering = ["run_id", "rank", "id"]

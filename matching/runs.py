@@ -59,9 +59,7 @@ from django.db.models import F, Field, Q
 from django.utils import timezone
 
 from core.choices import JobStatus
-from matching.engine.criteria import CRITERION_LABELS
 from matching.engine.scoring import (
-    HARD_CONSTRAINT_LABELS,
     MatchOutcome,
     Method,
     explain_rows,
@@ -463,8 +461,7 @@ def funnel_as_data(outcome: MatchOutcome) -> list[dict[str, Any]]:
     return [
         {
             "constraint": step.constraint,
-            "label": HARD_CONSTRAINT_LABELS.get(step.constraint)
-            or CRITERION_LABELS[step.constraint],
+            "label": outcome.constraint_label(step.constraint),
             "removed": step.removed,
             "removed_alone": step.removed_alone,
             "relaxable": step.relaxable,

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django_countries import countries
 
 from matching.choices import MAX_WEIGHT, MIN_WEIGHT, Criterion
+from matching.engine.criteria import ITEM_LISTS
 from partners.choices import MARKET_AUTHORITY, CertificationKind, Region
 
 
@@ -87,12 +88,81 @@ def validate_weights(value: object) -> None:
             )
 
 
+# The brief's lists whose items may each be a must-have (matching/engine/criteria.py, ITEM_LISTS),
+# as a sentence names them.
+ITEM_LIST_LABELS = {
+    "dosage_forms": "dosage forms",
+    "services": "services",
+    "technologies": "technologies",
+    "target_markets": "target markets",
+    "required_certifications": "required certifications",
+}
+
+
+def validate_must_have_items(value: object) -> None:
+    """An object of list name → the items of that list that are must-haves."""
+    example = '{"required_certifications": ["eu-gmp"], "target_markets": ["US"]}'
+    if not isinstance(value, dict):
+        raise ValidationError(
+            f"Enter an object of list name → must-have items, e.g. {example}.", code="not_a_dict"
+        )
+    _unknown(value, ITEM_LIST_LABELS, "list")
+    for list_name, items in value.items():
+        _codes(items, f"{ITEM_LIST_LABELS[list_name]} (the must-have items of {list_name})")
+
+
+def _item_code(item: Any) -> str:
+    """A list's item as must_have_items names it: a term by its slug, anything else as it is."""
+    return str(getattr(item, "slug", item))
+
+
+def must_have_item_errors(values: Mapping[str, Any]) -> list[str]:
+    """A message for each must-have item that is not an item of its list, naming the list."""
+    messages = []
+    for list_name, items in (values.get("must_have_items") or {}).items():
+        listed = {_item_code(item) for item in values.get(list_name) or ()}
+        label = ITEM_LIST_LABELS.get(list_name, list_name)
+        for item in items:
+            if item not in listed:
+                messages.append(
+                    f"“{item}” is a must-have of {list_name} but not one of the brief's {label}: "
+                    f"add it to {list_name} or drop the must-have."
+                )
+    return messages
+
+
+# The criteria a must-have on which is a must-have on every item of the lists it scores.
+CRITERION_ITEM_LISTS = {
+    criterion: tuple(name for name, of in ITEM_LISTS.items() if of == criterion)
+    for criterion in dict.fromkeys(ITEM_LISTS.values())
+}
+
+
+def per_item_must_haves(values: Mapping[str, Any]) -> tuple[list[str], dict[str, list[str]]]:
+    """`must_haves` and `must_have_items` with a must-have on capability, markets or
+    certifications turned into a must-have on each item of its lists (the form a brief keeps)."""
+    must_haves = list(values.get("must_haves") or [])
+    items = {name: list(codes) for name, codes in (values.get("must_have_items") or {}).items()}
+    for criterion in must_haves:
+        for list_name in CRITERION_ITEM_LISTS.get(criterion, ()):
+            kept = items.setdefault(list_name, [])
+            kept += [
+                code
+                for code in dict.fromkeys(_item_code(item) for item in values.get(list_name) or ())
+                if code not in kept
+            ]
+    must_haves = [name for name in must_haves if name not in CRITERION_ITEM_LISTS]
+    return must_haves, {name: codes for name, codes in items.items() if codes}
+
+
 def brief_errors(values: Mapping[str, Any]) -> dict[str, list[str]]:
     """Messages for the rules across fields, keyed by the field each belongs beside.
 
     `values` holds a brief's already-valid fields by name; a missing field is not checked.
     """
     errors: dict[str, list[str]] = {}
+    for message in must_have_item_errors(values):
+        errors.setdefault("must_have_items", []).append(message)
     preferred = values.get("preferred_countries") or []
     excluded = values.get("excluded_countries") or []
     both = [code for code in excluded if code in set(preferred)]

@@ -45,6 +45,7 @@ from matching.models import (
     RunMethod,
     organisation_of,
 )
+from matching.must_haves import item_lists as brief_item_lists
 from matching.preview import preview
 from partners.choices import CertificationKind, Region
 
@@ -149,12 +150,18 @@ def brief_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     certification_labels = dict(CertificationKind.choices)
     region_labels = dict(Region.choices)
+    # Each dosage form, service, technology, market and certification, marked if a must-have.
+    item_lists = brief_item_lists(brief)
     return render(
         request,
         "matching/brief_detail.html",
         {
             "brief": brief,
             "weights": weights,
+            "item_lists": item_lists,
+            "must_have_items": [
+                label for items in item_lists.values() for label, must in items if must
+            ],
             "certifications": [
                 certification_labels.get(kind, kind) for kind in brief.required_certifications
             ],

@@ -34,6 +34,7 @@ from django_countries import countries
 from matching.choices import Criterion as BriefCriterion
 from matching.engine.criteria import CRITERIA
 from matching.models import Brief, Run
+from matching.must_haves import must_have_item_labels
 from partners.choices import CertificationKind, Region
 from sourcing import comparison, scoring
 from sourcing.choices import EXITS, Stage, Verb
@@ -124,14 +125,11 @@ def brief_as_it_was(brief: Brief) -> dict[str, Any]:
         if field.name in BRIEF_FIELDS_LEFT_OUT:
             continue
         value, text = _field_value(brief, field)
-        fields.append(
-            {
-                "name": field.name,
-                "label": str(field.verbose_name)[:1].upper() + str(field.verbose_name)[1:],
-                "value": value,
-                "text": text,
-            }
-        )
+        label = str(field.verbose_name)[:1].upper() + str(field.verbose_name)[1:]
+        if field.name == "must_have_items":
+            # Item by item, as the brief's page reads them: "EU GMP certificate, US market".
+            label, text = "Must-haves", ", ".join(must_have_item_labels(brief)) or "None"
+        fields.append({"name": field.name, "label": label, "value": value, "text": text})
     labels = dict(BriefCriterion.choices)
     must_haves = set(brief.must_haves or [])
     criteria = [

@@ -11,9 +11,11 @@ from matching.models import Brief, Organisation, Result, Run, RunMethod
 from matching.results import stored_verdict
 from matching.validation import (
     brief_errors,
+    per_item_must_haves,
     validate_certification_kinds,
     validate_country_codes,
     validate_market_codes,
+    validate_must_have_items,
     validate_must_haves,
     validate_regions,
     validate_weights,
@@ -74,7 +76,20 @@ class BriefSerializer(serializers.ModelSerializer):
         validators=[validate_weights],
         help_text="Criterion → weight from 0 to 5; criteria left out weigh 3.",
     )
-    must_haves = _codes(validate_must_haves, "Criterion names a site must pass.")
+    must_haves = _codes(
+        validate_must_haves,
+        "Criterion names a site must pass. Capability, markets or certifications here make each "
+        "item of their lists a must-have (stored in `must_have_items`).",
+    )
+    must_have_items = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        validators=[validate_must_have_items],
+        help_text="List name → the items of that list a site must have, e.g. "
+        '{"required_certifications": ["eu-gmp"], "target_markets": ["US"]}; the lists are '
+        "dosage_forms, services, technologies (slugs), target_markets and "
+        "required_certifications. The lists' other items are nice-to-haves.",
+    )
 
     class Meta:
         model = Brief
@@ -101,6 +116,7 @@ class BriefSerializer(serializers.ModelSerializer):
             "excluded_countries",
             "weights",
             "must_haves",
+            "must_have_items",
             "created_at",
             "updated_at",
         ]
@@ -135,10 +151,33 @@ class BriefSerializer(serializers.ModelSerializer):
             field: attrs.get(field, getattr(self.instance, field, None))
             for field in ("preferred_countries", "excluded_countries")
         }
+        merged.update(self._must_have_item_values(attrs))
         errors = brief_errors(merged)
         if errors:
             raise serializers.ValidationError(errors)
+        if "must_haves" in attrs or "must_have_items" in attrs:
+            sent = attrs.get("must_haves", getattr(self.instance, "must_haves", None))
+            attrs["must_haves"], attrs["must_have_items"] = per_item_must_haves(
+                {**merged, "must_haves": sent}
+            )
         return attrs
+
+    def _must_have_item_values(self, attrs: dict) -> dict:
+        """The item must-haves and the lists they name, as sent or else as stored; criterion
+        must-haves sent on capability, markets or certifications count as per item."""
+        lists = ("dosage_forms", "services", "technologies")
+        values = {
+            name: attrs[name]
+            if name in attrs
+            else (list(getattr(self.instance, name).all()) if self.instance else [])
+            for name in lists
+        }
+        for name in ("target_markets", "required_certifications", "must_haves", "must_have_items"):
+            values[name] = attrs.get(name, getattr(self.instance, name, None))
+        values["must_have_items"] = per_item_must_haves(values)[1]
+        # The criterion must-haves as sent: the rules check each has something to test.
+        del values["must_haves"]
+        return values
 
 
 # --- Match runs ----------------------------------------------------------------------------------

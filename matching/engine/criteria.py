@@ -28,6 +28,26 @@ MIN_WEIGHT = 0
 MAX_WEIGHT = 5
 DEFAULT_WEIGHT = 3
 BATCH_UNITS = ("kg", "L")
+# The brief's lists whose items are each a must-have or a nice-to-have on their own
+# (BriefCriteria.must_have_items), and the criterion whose sub-score counts them.
+ITEM_LISTS = {
+    "dosage_forms": "capability",
+    "services": "capability",
+    "technologies": "capability",
+    "target_markets": "markets",
+    "required_certifications": "certifications",
+}
+
+
+def item_constraint(list_name: str, item: str) -> str:
+    """The funnel's name for one item must-have: "required_certifications:eu-gmp"."""
+    return f"{list_name}:{item}"
+
+
+def split_item_constraint(constraint: str) -> tuple[str, str] | None:
+    """(list name, item) of an item must-have's constraint name; None for any other."""
+    list_name, colon, item = constraint.partition(":")
+    return (list_name, item) if colon and list_name in ITEM_LISTS else None
 
 
 def default_weights() -> dict[str, int]:
@@ -58,6 +78,19 @@ class BriefCriteria:
     # A criterion missing from the mapping weighs DEFAULT_WEIGHT.
     weights: Mapping[str, float] = field(default_factory=default_weights)
     must_haves: frozenset[str] = frozenset()
+    # List name (ITEM_LISTS) -> the items of that list a site must have; the list's other items
+    # are nice-to-haves, counted in the criterion's sub-score only.
+    must_have_items: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def item_must_haves(self) -> tuple[tuple[str, str], ...]:
+        """(list name, item) of every item must-have, in ITEM_LISTS order then the list's own;
+        an item named as a must-have but absent from its list is left out (validate says so)."""
+        return tuple(
+            (list_name, item)
+            for list_name in ITEM_LISTS
+            for item in dict.fromkeys(getattr(self, list_name))
+            if item in self.must_have_items.get(list_name, ())
+        )
 
     def weight(self, criterion: str) -> float:
         return float(self.weights.get(criterion, DEFAULT_WEIGHT))
@@ -107,6 +140,16 @@ class BriefCriteria:
                 )
         for name in sorted(self.must_haves - set(CRITERIA)):
             add("must_haves", f"Unknown criterion {name!r}.")
+        for list_name, items in self.must_have_items.items():
+            if list_name not in ITEM_LISTS:
+                add("must_have_items", f"Unknown list {list_name!r}: use {', '.join(ITEM_LISTS)}.")
+                continue
+            for item in items:
+                if item not in getattr(self, list_name):
+                    add(
+                        "must_have_items",
+                        f"{item!r} is a must-have of {list_name} but not one of its items.",
+                    )
         both = sorted(set(self.preferred_countries) & set(self.excluded_countries))
         if both:
             add("excluded_countries", f"Both preferred and excluded: {', '.join(both)}.")
@@ -152,4 +195,8 @@ def brief_criteria(
         development_needed=brief.development_needed,
         weights={name: float(weight) for name, weight in brief.weights.items()},
         must_haves=frozenset(brief.must_haves),
+        must_have_items={
+            name: tuple(items)
+            for name, items in (getattr(brief, "must_have_items", None) or {}).items()
+        },
     )

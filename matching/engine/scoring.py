@@ -31,6 +31,11 @@ A site *fails* a criterion when:
 - geography: it is not in a preferred country or region;
 - every other criterion: its sub-score is below 1.
 
+Each item of the brief's dosage forms, services, technologies, target markets and required
+certifications may be a must-have of its own (BriefCriteria.must_have_items): a site fails it when
+it does not offer the term, does not stand well with the market's authority, or holds no valid
+certificate of the kind. The item's criterion still scores every item, must-have or not.
+
 A failed must-have excludes the site. Sites in an excluded country are always excluded (the
 EXCLUDED_COUNTRIES rule), must-have or not. The score is the weighted mean of the sub-scores,
 x 100; with method="topsis" it is the TOPSIS closeness on the same fixed scale (ideal 1 and
@@ -39,9 +44,10 @@ catalogue or to the eligible sites, so a site's score depends on the site and th
 adding or removing other sites never changes it, nor reorders the rest.
 
 The exclusion funnel takes the constraints in order (EXCLUDED_COUNTRIES first, then the
-must-haves in CRITERIA order): each step's `removed` counts the sites it removes among those the
-previous steps left, so the steps add up to the excluded total; `removed_alone` counts every site
-failing it, whatever the others say. The relaxation suggestion is the must-have whose removal
+must-haves in CRITERIA order, each criterion's item must-haves after it, one step per item):
+each step's `removed` counts the sites it removes among those the previous steps left, so the
+steps add up to the excluded total; `removed_alone` counts every site failing it, whatever the
+others say. The relaxation suggestion is the must-have whose removal
 admits the most sites: those failing it and no other constraint.
 """
 
@@ -53,7 +59,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matching.engine.catalogue import STANDING_ADVERSE, STANDING_GOOD, CatalogueIndex
-from matching.engine.criteria import CRITERIA, CRITERION_LABELS, BriefCriteria
+from matching.engine.criteria import (
+    CRITERIA,
+    CRITERION_LABELS,
+    ITEM_LISTS,
+    BriefCriteria,
+    item_constraint,
+    split_item_constraint,
+)
 from matching.engine.mcda import topsis
 from matching.engine.scales import (
     PHASE_ADJACENT,
@@ -84,7 +97,7 @@ _COLUMN = {name: column for column, name in enumerate(CRITERIA)}
 class FunnelStep:
     """How many sites one constraint removes (module docstring: the funnel)."""
 
-    constraint: str  # a criterion name or EXCLUDED_COUNTRIES
+    constraint: str  # a criterion name, an item must-have (item_constraint) or a hard constraint
     removed: int
     removed_alone: int
     relaxable: bool
@@ -94,7 +107,7 @@ class FunnelStep:
 class Relaxation:
     """The one must-have whose removal would admit the most sites."""
 
-    criterion: str
+    criterion: str  # the constraint: a criterion name or an item must-have (item_constraint)
     admitted: int
     # What the must-have asks, in a few words ("EU GMP", "phase 2"); the criterion if unset.
     requirement: str = ""
@@ -177,6 +190,8 @@ class MatchOutcome:
                 key = (constraint, "")
             elif constraint == EXCLUDED_COUNTRIES:
                 key = (constraint, str(self.index.countries[row]))
+            elif _SITE_FREE_ITEM_REASON.get(constraint.partition(":")[0], False):
+                key = (constraint, "")
             else:
                 reasons.append(self._reason(constraint, row))
                 continue
@@ -192,8 +207,21 @@ class MatchOutcome:
         if constraint == EXCLUDED_COUNTRIES:
             country = self.index.label(str(self.index.countries[row]))
             return f"Excluded country: is in {country}, which the brief excludes."
+        item = split_item_constraint(constraint)
+        if item is not None:
+            list_name, code = item
+            sentence = _item_sentence(self, list_name, code, row)
+            return f"Must-have {_ITEM_NOUNS[list_name]}: {sentence}."
         label = CRITERION_LABELS[constraint].capitalize()
         return f"Must-have {label}: {_SENTENCES[constraint](self, row)}."
+
+    def constraint_label(self, constraint: str) -> str:
+        """The constraint as the funnel names it: "modality", "phase", "EU GMP certificate"."""
+        if constraint in HARD_CONSTRAINT_LABELS:
+            return HARD_CONSTRAINT_LABELS[constraint]
+        if split_item_constraint(constraint) is not None:
+            return requirement(constraint, self.criteria, self.index)
+        return CRITERION_LABELS[constraint]
 
     def row_of(self, site_id: int) -> int:
         rows = np.flatnonzero(self.index.site_ids == site_id)
@@ -228,10 +256,20 @@ def score_catalogue(
         MODALITY: ~_has_modality(criteria, index),
         EXCLUDED_COUNTRIES: np.isin(index.countries, list(criteria.excluded_countries)),
     }
+    items = criteria.item_must_haves()
+    for list_name, item in items:
+        hard[item_constraint(list_name, item)] = _item_fails(list_name, item, criteria, index)
     constraints = (
         (MODALITY,)
         + ((EXCLUDED_COUNTRIES,) if criteria.excluded_countries else ())
-        + tuple(name for name in CRITERIA if name in criteria.must_haves)
+        + tuple(
+            constraint
+            for name in CRITERIA
+            for constraint in (
+                *((name,) if name in criteria.must_haves else ()),
+                *(item_constraint(*pair) for pair in items if ITEM_LISTS[pair[0]] == name),
+            )
+        )
     )
     failures = np.column_stack(
         [hard[c] if c in hard else fails[:, _COLUMN[c]] for c in constraints]
@@ -339,7 +377,12 @@ def _funnel(
 
 def requirement(criterion: str, criteria: BriefCriteria, index: CatalogueIndex) -> str:
     """What the brief's must-have on `criterion` asks, in a few words: "EU GMP", "phase 2",
-    "US and EU markets"; the criterion's name when there is nothing more specific to say."""
+    "US and EU markets"; the criterion's name when there is nothing more specific to say.
+    An item must-have (item_constraint) names its item: "EU GMP certificate", "US market"."""
+    item = split_item_constraint(criterion)
+    if item is not None:
+        list_name, code = item
+        return f"{code} market" if list_name == "target_markets" else index.label(code)
     if criterion == "capability":
         # The modality is a hard constraint that dropping this must-have never relaxes: what
         # the must-have adds is the requested forms, services and technologies.
@@ -398,6 +441,24 @@ def _capability(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
         share = np.ones(n)
     sub = np.where(has_modality, share, 0.0)
     return sub, sub < 1
+
+
+def _item_fails(
+    list_name: str, item: str, criteria: BriefCriteria, index: CatalogueIndex
+) -> NDArray[np.bool_]:
+    """Which sites fail the must-have on one item of one of the brief's lists (ITEM_LISTS)."""
+    if list_name == "target_markets":
+        column = _market_authority_columns(replace(criteria, target_markets=(item,)), index)[0]
+        if column is None:
+            return np.ones(index.site_count, dtype=bool)
+        return cast("NDArray[np.bool_]", index.standing[:, column] != STANDING_GOOD)
+    if list_name == "required_certifications":
+        vocabulary, held = index.certification_kinds, index.certifications
+    else:
+        vocabulary, held = index.term_slugs, index.capabilities
+    columns = _columns(vocabulary, (item,))
+    # An item the vocabulary does not know is held by no site.
+    return ~held[:, columns[0]] if columns else np.ones(index.site_count, dtype=bool)
 
 
 def _any_per_row(matrix: NDArray[np.bool_]) -> NDArray[np.bool_]:
@@ -666,6 +727,32 @@ def _development_sentence(outcome: MatchOutcome, row: int) -> str:
     if outcome.index.provider_is_cdmo[row]:
         return "belongs to a CDMO, which offers development"
     return "belongs to a CMO, which offers no development"
+
+
+# An item must-have's noun in its exclusion reason ("Must-have certificate: ...").
+_ITEM_NOUNS = {
+    "dosage_forms": "dosage form",
+    "services": "service",
+    "technologies": "technology",
+    "target_markets": "market",
+    "required_certifications": "certificate",
+}
+# Whether an item must-have's reason is the same for every site failing it (written once a run).
+_SITE_FREE_ITEM_REASON = {name: name != "target_markets" for name in ITEM_LISTS}
+
+
+def _item_sentence(outcome: MatchOutcome, list_name: str, item: str, row: int) -> str:
+    """Why the site in `row` fails the must-have on `item`: "holds no valid EU GMP certificate"."""
+    index = outcome.index
+    label = index.label(item)
+    if list_name == "target_markets":
+        one_market = replace(outcome.criteria, target_markets=(item,))
+        return _markets_sentence(replace(outcome, criteria=one_market), row)
+    if list_name == "required_certifications":
+        return f"holds no valid {label}"
+    if list_name == "dosage_forms":
+        return f"does not make {label}"
+    return f"does not offer {label}"
 
 
 _SENTENCES: dict[str, Callable[[MatchOutcome, int], str]] = {

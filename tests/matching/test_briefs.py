@@ -61,7 +61,8 @@ def test_a_valid_post_creates_the_brief_and_redirects_to_it(client, sponsor):
         _form_data(
             dosage_forms=[Term.objects.get(slug="lyophilized").pk],
             weight_phase="5",
-            must_haves=["phase", "markets"],
+            must_haves=["phase"],
+            must_have_target_markets=["US", "EU"],
         ),
     )
 
@@ -72,7 +73,8 @@ def test_a_valid_post_creates_the_brief_and_redirects_to_it(client, sponsor):
     assert brief.created_by == sponsor
     assert brief.weights["phase"] == 5
     assert brief.weights["scale"] == 3
-    assert brief.must_haves == ["phase", "markets"]
+    assert brief.must_haves == ["phase"]
+    assert brief.must_have_items == {"target_markets": ["US", "EU"]}
     assert [term.slug for term in brief.dosage_forms.all()] == ["lyophilized"]
     page = client.get(response["Location"]).content.decode()
     assert "Phase 2 mAb" in page

@@ -89,7 +89,9 @@ def test_adding_a_must_have_removes_the_failing_sites_and_suggests_relaxing_it(
 
     response = client.post(
         PREVIEW_URL,
-        _form_data(required_certifications=["eu-gmp"], must_haves=["certifications"]),
+        _form_data(
+            required_certifications=["eu-gmp"], must_have_required_certifications=["eu-gmp"]
+        ),
     )
 
     assert response.status_code == 200
@@ -98,7 +100,7 @@ def test_adding_a_must_have_removes_the_failing_sites_and_suggests_relaxing_it(
     assert (result.eligible, result.excluded) == (2, 2)
     page = response.content.decode()
     assert "2</strong> sites eligible, <strong>2</strong> excluded" in page
-    # Cork fails only the certifications must-have; Ganges does not make mAbs at all, so
+    # Cork fails only the EU GMP must-have; Ganges does not make mAbs at all, so
     # dropping the must-have would not admit it.
     assert "Dropping the EU GMP certificate must-have would admit 1 more site" in page
     assert "Cork Plant" not in page
@@ -158,7 +160,7 @@ def test_the_edit_page_shows_the_saved_briefs_preview_on_load(client, sponsor, c
         title="Phase 2 mAb",
         modality=Term.objects.get(slug="mab"),
         required_certifications=["eu-gmp"],
-        must_haves=["certifications"],
+        must_have_items={"required_certifications": ["eu-gmp"]},
     )
     client.force_login(sponsor)
 
