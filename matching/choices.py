@@ -1,4 +1,4 @@
-"""The matching app's fixed vocabularies: the ten criteria and a brief's batch units."""
+"""The matching app's fixed vocabularies: the criteria and a brief's batch units."""
 
 from django.db import models
 

@@ -59,7 +59,8 @@ def _relabel_blank(field: forms.Field, label: str) -> None:
 
 
 class BriefForm(forms.ModelForm):
-    """Create or edit a brief. Weights are ten number inputs, gathered into `Brief.weights`."""
+    """Create or edit a brief. Weights are a number input per criterion, gathered into
+    `Brief.weights`."""
 
     target_markets = forms.MultipleChoiceField(
         choices=MARKET_CHOICES,
@@ -100,7 +101,7 @@ class BriefForm(forms.ModelForm):
             "What",
             ["title", "modality", "dosage_forms", "services", "technologies", "development_needed"],
         ),
-        ("Scale and phase", ["phase", "batch_size", "batch_unit"]),
+        ("Scale and phase", ["phase", "batch_size", "batch_unit", "needed_by"]),
         (
             "Markets and quality",
             ["target_markets", "required_certifications", "max_oel_ug_m3", "dea_schedule"],
@@ -124,6 +125,7 @@ class BriefForm(forms.ModelForm):
             "phase",
             "batch_size",
             "batch_unit",
+            "needed_by",
             "target_markets",
             "required_certifications",
             "max_oel_ug_m3",
@@ -139,10 +141,12 @@ class BriefForm(forms.ModelForm):
             "technologies": forms.CheckboxSelectMultiple,
             "batch_size": forms.NumberInput(attrs={"min": "0", "step": "any"}),
             "max_oel_ug_m3": forms.NumberInput(attrs={"min": "0", "step": "any"}),
+            "needed_by": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
         labels = {
             "max_oel_ug_m3": "OEL to contain (µg/m³)",
             "development_needed": "Development needed",
+            "needed_by": "Needed by",
         }
         error_messages = {
             "modality": {
@@ -151,10 +155,13 @@ class BriefForm(forms.ModelForm):
             },
             "batch_size": {"invalid": "Enter the batch size as a number greater than 0."},
             "max_oel_ug_m3": {"invalid": "Enter the OEL as a number of µg/m³ greater than 0."},
+            "needed_by": {"invalid": "Enter the date as YYYY-MM-DD, such as 2027-03-31."},
         }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # The rules on the weights together (all 0), shown above them; set by clean().
+        self.weights_errors: list[str] = []
         terms = Term.objects.order_by("name")
         modality = cast("forms.ModelChoiceField[Term]", self.fields["modality"])
         modality.queryset = terms.filter(kind=TermKind.MODALITY)
@@ -290,10 +297,18 @@ class BriefForm(forms.ModelForm):
         # ModelForm.clean returns cleaned_data (the stubs allow an override to return None).
         super().clean()
         cleaned = self.cleaned_data
-        for field, messages in brief_errors(cleaned).items():
-            for message in messages:
-                self.add_error(field, message)
         weights = {c: cleaned.get(_weight_field_name(c)) for c in Criterion.values}
+        # Weights that did not validate are not checked together.
+        stated_weights = weights if all(w is not None for w in weights.values()) else {}
+        self.weights_errors = []
+        for field, messages in brief_errors({**cleaned, "weights": stated_weights}).items():
+            for message in messages:
+                if field == "weights":
+                    # Shown above the weights; the form's summary lists it too.
+                    self.weights_errors.append(message)
+                    self.add_error(None, message)
+                else:
+                    self.add_error(field, message)
         if all(weight is not None for weight in weights.values()):
             self.instance.weights = weights
         self._clean_must_have_items()

@@ -114,6 +114,7 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
             "country",
             "oel_ug_m3",
             "compliance_score",
+            "capacity_available_from",
         )
     )
     n = len(sites)
@@ -279,6 +280,9 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
         compliance=np.array([np.nan if s[7] is None else s[7] for s in sites], dtype=np.float64),
         market_authorities={market: str(a) for market, a in MARKET_AUTHORITY.items()},
         labels=labels,
+        available_from=np.array(
+            [np.nan if s[8] is None else s[8].toordinal() for s in sites], dtype=np.float64
+        ),
     )
 
 

@@ -15,11 +15,12 @@ from matching.choices import BatchUnit, Role, default_weights
 from matching.engine.criteria import BriefCriteria, brief_criteria
 from matching.querysets import BriefQuerySet
 from matching.validation import (
+    validate_batch_size,
     validate_certification_kinds,
     validate_country_codes,
     validate_market_codes,
     validate_must_haves,
-    validate_positive,
+    validate_oel,
     validate_regions,
     validate_weights,
 )
@@ -219,7 +220,10 @@ class Brief(TimeStamped):
     # Scale and phase
     phase = models.CharField(max_length=20, choices=PHASES, blank=True)
     batch_size = models.FloatField(
-        null=True, blank=True, validators=[validate_positive], help_text="Per batch, in the unit."
+        null=True,
+        blank=True,
+        validators=[validate_batch_size],
+        help_text="Per batch, in the unit: from 0.001 to 100,000.",
     )
     batch_unit = models.CharField(max_length=2, choices=BatchUnit.choices, default=BatchUnit.KG)
 
@@ -237,8 +241,9 @@ class Brief(TimeStamped):
         "OEL to contain (µg/m³)",
         null=True,
         blank=True,
-        validators=[validate_positive],
-        help_text="The product's occupational exposure limit; a site must contain down to it.",
+        validators=[validate_oel],
+        help_text="The product's occupational exposure limit, from 0.001 to 100,000 µg/m³; a "
+        "site must contain down to it.",
     )
     dea_schedule = models.CharField("DEA schedule", max_length=3, choices=DEA_SCHEDULES, blank=True)
 

@@ -14,9 +14,11 @@ urlpatterns = [
     path("briefs/<int:pk>/", views.brief_detail, name="brief"),
     path("briefs/<int:pk>/edit/", views.brief_edit, name="brief-edit"),
     path("briefs/<int:pk>/delete/", views.brief_delete, name="brief-delete"),
+    path("briefs/<int:pk>/duplicate/", views.brief_duplicate, name="brief-duplicate"),
     path("briefs/<int:pk>/runs/", views.run_start, name="run-start"),
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("runs/<int:pk>/progress/", views.run_progress, name="run-progress"),
+    path("runs/<int:pk>/compare/<int:other>/", views.run_compare, name="run-compare"),
     path("runs/<int:pk>/retry/", views.run_retry, name="run-retry"),
     path("runs/<int:pk>/acceptability/", views.acceptability_start, name="acceptability-start"),
     path(

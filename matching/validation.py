@@ -13,8 +13,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django_countries import countries
 
-from matching.choices import MAX_WEIGHT, MIN_WEIGHT, Criterion
-from matching.engine.criteria import ITEM_LISTS
+from matching.choices import DEFAULT_WEIGHT, MAX_WEIGHT, MIN_WEIGHT, Criterion
+from matching.engine.criteria import CRITERION_LABELS, ITEM_LISTS
 from partners.choices import MARKET_AUTHORITY, CertificationKind, Region
 
 
@@ -38,6 +38,38 @@ def _unknown(values: Iterable[str], known: Iterable[str], what: str) -> None:
 def validate_positive(value: float | None) -> None:
     if value is not None and not value > 0:
         raise ValidationError(f"Enter a number greater than 0; got {value:g}.", code="not_positive")
+
+
+# Physically sensible ranges. A batch: from a gram (a first toxicology batch of a potent
+# compound) to 100,000 kg or L, four times the largest single-use and stainless bioreactors
+# (about 25,000 L) and above the largest API reactors (tens of cubic metres). An OEL: from
+# 0.001 µg/m³ (1 ng/m³, beyond the most potent compounds handled: OEB 6 is below 0.1) to
+# 100,000 µg/m³ (100 mg/m³, far above the nuisance-dust limits of OEB 1). A value outside is a
+# typing slip (a unit mixed up, a missing decimal point), which would otherwise be scored.
+BATCH_SIZE_RANGE = (0.001, 100_000.0)
+OEL_RANGE = (0.001, 100_000.0)
+
+
+def _within(value: float | None, bounds: tuple[float, float], what: str, unit: str) -> None:
+    low, high = bounds
+    if value is None or low <= value <= high:
+        return
+    span = f"from {low:g} to {high:,g} {unit}"
+    if not value > 0:
+        message = f"{what} must be greater than 0 ({span}); got {value:g}."
+    else:
+        message = f"{what} must be {span}; got {value:g}."
+    raise ValidationError(message, code="out_of_range")
+
+
+def validate_batch_size(value: float | None) -> None:
+    """A batch from BATCH_SIZE_RANGE's low to its high, in kg or L (either unit)."""
+    _within(value, BATCH_SIZE_RANGE, "The batch size", "kg or L")
+
+
+def validate_oel(value: float | None) -> None:
+    """An OEL within OEL_RANGE, in µg/m³."""
+    _within(value, OEL_RANGE, "The OEL", "µg/m³")
 
 
 def validate_market_codes(value: object) -> None:
@@ -86,6 +118,33 @@ def validate_weights(value: object) -> None:
                 f"got {weight:g}.",
                 code="out_of_range",
             )
+
+
+# What each must-have tests, by the brief's fields: a must-have whose fields are all empty has
+# nothing to test, and would pass every site (or, for some, fail every site) silently.
+# Capability (the modality) and compliance (the record) are always tested.
+MUST_HAVE_NEEDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "phase": (("phase",), "no phase"),
+    "scale": (("batch_size",), "no batch size"),
+    "markets": (("target_markets",), "no target market"),
+    "certifications": (("required_certifications",), "no required certification"),
+    "containment": (("max_oel_ug_m3",), "no OEL to contain"),
+    "controlled_substances": (("dea_schedule",), "no DEA schedule"),
+    "geography": (("preferred_regions", "preferred_countries"), "no preferred region or country"),
+    "development": (("development_needed",), "no need for development"),
+    "availability": (("needed_by",), "no needed-by date"),
+}
+# The criteria a brief always states, whatever its fields.
+ALWAYS_STATED = ("capability", "compliance")
+
+
+def _stated(values: Mapping[str, Any]) -> set[str]:
+    """The criteria the brief states something for (BriefCriteria.is_asked, from field values)."""
+    stated = set(ALWAYS_STATED)
+    for criterion, (fields, _) in MUST_HAVE_NEEDS.items():
+        if any(values.get(name) not in (None, "", [], (), False) for name in fields):
+            stated.add(criterion)
+    return stated
 
 
 # The brief's lists whose items may each be a must-have (matching/engine/criteria.py, ITEM_LISTS),
@@ -158,9 +217,35 @@ def per_item_must_haves(values: Mapping[str, Any]) -> tuple[list[str], dict[str,
 def brief_errors(values: Mapping[str, Any]) -> dict[str, list[str]]:
     """Messages for the rules across fields, keyed by the field each belongs beside.
 
-    `values` holds a brief's already-valid fields by name; a missing field is not checked.
+    `values` holds a brief's already-valid fields by name; a missing field is not checked
+    (the must-haves are checked when `must_haves` is given, the weights when `weights` is).
     """
     errors: dict[str, list[str]] = {}
+    if "must_haves" in values:
+        stated = _stated(values)
+        for criterion in values.get("must_haves") or []:
+            if criterion not in MUST_HAVE_NEEDS or criterion in stated:
+                continue
+            # A field that did not validate (a form leaves it out) is reported on its own.
+            if all(name in values for name in MUST_HAVE_NEEDS[criterion][0]):
+                label = CRITERION_LABELS.get(criterion, criterion).capitalize()
+                errors.setdefault("must_haves", []).append(
+                    f"{label} is a must-have, but the brief states {MUST_HAVE_NEEDS[criterion][1]}"
+                    ": there is nothing to test a site on. State it, or untick the must-have."
+                )
+    weights = values.get("weights")
+    if isinstance(weights, Mapping) and weights:
+        stated = _stated(values)
+        if not any(
+            (weights.get(criterion, DEFAULT_WEIGHT) or 0) > 0
+            for criterion in Criterion.values
+            if criterion in stated
+        ):
+            listed = ", ".join(CRITERION_LABELS.get(c, c) for c in Criterion.values if c in stated)
+            errors.setdefault("weights", []).append(
+                "Every criterion the brief states weighs 0, so no site could score above another:"
+                f" give at least one of them ({listed}) a weight from 1 to {MAX_WEIGHT}."
+            )
     for message in must_have_item_errors(values):
         errors.setdefault("must_have_items", []).append(message)
     preferred = values.get("preferred_countries") or []
@@ -172,4 +257,29 @@ def brief_errors(values: Mapping[str, Any]) -> dict[str, list[str]]:
             f"{', '.join(f'{countries.name(code) or code} ({code})' for code in both)} {also}: "
             "a country cannot be both preferred and excluded."
         )
+    return errors
+
+
+def stored_brief_errors(brief: Any) -> dict[str, list[str]]:
+    """Every rule a saved brief (a `matching.models.Brief`) breaks, keyed by field: a brief saved
+    before a rule existed may break it. Such a brief still opens and can be edited; it is not
+    run until it is corrected (the brief's page says why)."""
+    errors: dict[str, list[str]] = {}
+    for name, validator in (("batch_size", validate_batch_size), ("max_oel_ug_m3", validate_oel)):
+        try:
+            validator(getattr(brief, name))
+        except ValidationError as error:
+            errors.setdefault(name, []).extend(error.messages)
+    values = {
+        name: getattr(brief, name, None)
+        for name in (
+            "preferred_countries",
+            "excluded_countries",
+            "must_haves",
+            "weights",
+            *{name for fields, _ in MUST_HAVE_NEEDS.values() for name in fields},
+        )
+    }
+    for name, messages in brief_errors(values).items():
+        errors.setdefault(name, []).extend(messages)
     return errors

@@ -21,7 +21,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,8 +30,18 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from core.choices import JobStatus
 from core.http import HtmxHttpRequest
-from matching import acceptability, invitations, members, results, roles, runs, tasks
+from matching import (
+    acceptability,
+    invitations,
+    members,
+    results,
+    roles,
+    run_comparison,
+    runs,
+    tasks,
+)
 from matching.choices import Criterion, Role
+from matching.duplicate import duplicate_brief
 from matching.engine.stability import TOP as STABILITY_TOP
 from matching.engine.stability import describe as describe_stability
 from matching.forms import BriefForm, InvitationForm, InvitedAccountForm, RunStartForm
@@ -47,6 +57,8 @@ from matching.models import (
 )
 from matching.must_haves import item_lists as brief_item_lists
 from matching.preview import preview
+from matching.summary import run_summary
+from matching.validation import stored_brief_errors
 from partners.choices import CertificationKind, Region
 
 # The runs a brief's page lists, newest first.
@@ -175,6 +187,7 @@ def brief_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "runs": brief.runs.select_related("created_by")[:RUNS_LISTED],
             "run_form": RunStartForm(),
             "can_change": roles.can_change(request.user),
+            "brief_problems": stored_brief_errors(brief),
         },
     )
 
@@ -196,6 +209,17 @@ def brief_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "matching/brief_form.html",
         {"form": form, "brief": brief, **_preview_context(form, brief)},
     )
+
+
+@login_required
+@require_POST
+def brief_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Copy the brief with every field and must-have, and open the copy in the edit form."""
+    brief = get_object_or_404(_briefs(request), pk=pk)
+    roles.require_change(request.user)
+    copy = duplicate_brief(brief, request.user)
+    messages.success(request, f"Brief copied as “{copy.title}”: change what you want to compare.")
+    return redirect("matching:brief-edit", pk=copy.pk)
 
 
 @login_required
@@ -230,6 +254,13 @@ def run_start(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, f"Ranking method: {error}")
         return redirect(brief)
     method = form.cleaned_data["method"]
+    problems = stored_brief_errors(brief)
+    if problems:
+        # A brief saved before a rule existed: it is not run until corrected.
+        for messages_of_field in problems.values():
+            for problem in messages_of_field:
+                messages.error(request, f"Not run: {problem}")
+        return redirect(brief)
     # A second click while the brief is being matched the same way follows that run.
     active = (
         brief.runs.filter(
@@ -276,8 +307,10 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "excluded_by": excluded_by,
             "catalogue_changed": results.catalogue_changed_since(run),
             "top_shown": min(results.TOP_COMPARED, run.eligible or 0),
+            "compare_with": run_comparison.other_done_run(run),
             "methods": RunMethod.choices,
             "stability": _stability(run),
+            "summary": run_summary(run),
         }
         context |= _acceptability_context(run)
     return render(request, "matching/run_detail.html", context)
@@ -289,6 +322,29 @@ def _stability(run: Run) -> dict | None:
         return None
     names = dict(run.results.filter(rank__lte=STABILITY_TOP).values_list("rank", "site_name"))
     return describe_stability(run.stability, names)
+
+
+@login_required
+@require_GET
+def run_compare(request: HttpRequest, pk: int, other: int) -> HttpResponse:
+    """Two runs of one brief: which sites entered, left or moved, and why."""
+    found = {run.pk: run for run in _runs(request).filter(pk__in=(pk, other))}
+    if pk not in found or other not in found:
+        raise Http404("No such run in your organisation.")
+    try:
+        comparison = run_comparison.compare_runs(found[pk], found[other])
+    except run_comparison.ComparisonError as error:
+        return render(
+            request,
+            "matching/run_comparison.html",
+            {"error": str(error), "run": found[pk], "other": found[other]},
+            status=400,
+        )
+    return render(
+        request,
+        "matching/run_comparison.html",
+        {"comparison": comparison, "run": found[pk], "shown": run_comparison.SHOWN},
+    )
 
 
 @login_required

@@ -10,6 +10,7 @@ from matching.engine.verdicts import VERDICTS
 from matching.models import Brief, Organisation, Result, Run, RunMethod
 from matching.results import stored_verdict
 from matching.validation import (
+    MUST_HAVE_NEEDS,
     brief_errors,
     per_item_must_haves,
     validate_certification_kinds,
@@ -43,6 +44,16 @@ def _codes(validator, help_text: str) -> serializers.ListField:
     return serializers.ListField(
         child=serializers.CharField(), required=False, validators=[validator], help_text=help_text
     )
+
+
+# The fields the rules across fields read (matching.validation.brief_errors).
+BRIEF_RULE_FIELDS = (
+    "preferred_countries",
+    "excluded_countries",
+    "must_haves",
+    "weights",
+    *sorted({name for fields, _ in MUST_HAVE_NEEDS.values() for name in fields}),
+)
 
 
 class BriefSerializer(serializers.ModelSerializer):
@@ -107,6 +118,7 @@ class BriefSerializer(serializers.ModelSerializer):
             "phase",
             "batch_size",
             "batch_unit",
+            "needed_by",
             "target_markets",
             "required_certifications",
             "max_oel_ug_m3",
@@ -149,7 +161,7 @@ class BriefSerializer(serializers.ModelSerializer):
         # On a partial update the rules see the stored values of the fields not sent.
         merged = {
             field: attrs.get(field, getattr(self.instance, field, None))
-            for field in ("preferred_countries", "excluded_countries")
+            for field in BRIEF_RULE_FIELDS
         }
         merged.update(self._must_have_item_values(attrs))
         errors = brief_errors(merged)
@@ -275,7 +287,6 @@ class RunSerializer(serializers.ModelSerializer):
         "three in order); per adjacent pair of the top ten, the smallest change of one weight "
         "that swaps them. Null until the run is done.",
     )
-
 
     class Meta:
         model = Run

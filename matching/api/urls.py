@@ -4,7 +4,7 @@ beside the catalogue's."""
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from matching.api import acceptability, organisation, views
+from matching.api import acceptability, organisation, run_comparison, views
 
 app_name = "matching-api"
 
@@ -20,5 +20,10 @@ urlpatterns = [
         "runs/<int:pk>/acceptability/",
         acceptability.RunAcceptabilityView.as_view(),
         name="run-acceptability",
+    ),
+    path(
+        "runs/<int:pk>/compare/<int:other>/",
+        run_comparison.RunComparisonView.as_view(),
+        name="run-compare",
     ),
 ]

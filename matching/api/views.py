@@ -50,7 +50,9 @@ from matching.api.serializers import (
     RunSerializer,
     RunStartSerializer,
 )
+from matching.duplicate import duplicate_brief
 from matching.models import Brief, Result, Run, organisation_of
+from matching.validation import stored_brief_errors
 from matching.views import NO_ORGANISATION
 
 FIELD_ERRORS = OpenApiResponse(
@@ -141,6 +143,10 @@ class BriefViewSet(ChangesNeedARole, viewsets.ModelViewSet):
         brief = self.get_object()
         start = RunStartSerializer(data=request.data)
         start.is_valid(raise_exception=True)
+        # A brief saved before a rule existed is not run until corrected: 400 naming the fields.
+        problems = stored_brief_errors(brief)
+        if problems:
+            return Response(problems, status=status.HTTP_400_BAD_REQUEST)
         run = runs.start_run(brief, request.user, start.validated_data["method"])
         tasks.send_run(run.pk)
         return accepted(run, request)
@@ -163,6 +169,19 @@ class BriefViewSet(ChangesNeedARole, viewsets.ModelViewSet):
         page = self.paginate_queryset(brief_runs)
         data = RunSerializer(page, many=True, context={"request": request}).data
         return self.get_paginated_response(data)
+
+    @extend_schema(
+        summary="Duplicate the brief",
+        description="A copy titled “Copy of …” with every field, term and must-have.",
+        request=None,
+        responses={201: BriefSerializer, 403: VIEWER_REFUSED, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], url_path="duplicate", url_name="duplicate")
+    def duplicate(self, request: Request, pk: str | None = None) -> Response:
+        copy = duplicate_brief(self.get_object(), request.user)
+        copy = self.get_queryset().get(pk=copy.pk)
+        data = self.get_serializer(copy).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
 
 
 def accepted(run: Run, request: Request) -> Response:

@@ -49,6 +49,9 @@ class CatalogueIndex:
     compliance: NDArray[np.float64]  # 0-100, NaN when unknown
     market_authorities: Mapping[str, str]  # a brief's target market -> its authority
     labels: Mapping[str, str] = field(default_factory=dict)  # slug or code -> display name
+    # The day capacity is free from, as a proleptic ordinal (date.toordinal()), NaN when the
+    # site does not say; None when the index holds no such column (all unknown).
+    available_from: NDArray[np.float64] | None = None
 
     @property
     def site_count(self) -> int:
@@ -78,6 +81,7 @@ class SiteFeatures:
     certifications: frozenset[str] = frozenset()
     standing: Mapping[str, int] = field(default_factory=dict)  # authority -> STANDING_*
     compliance: float | None = None
+    available_from: datetime.date | None = None  # capacity free from this day
 
 
 def catalogue_from_sites(
@@ -152,4 +156,8 @@ def catalogue_from_sites(
         ),
         market_authorities=dict(market_authorities),
         labels=dict(labels or {}),
+        available_from=np.array(
+            [np.nan if s.available_from is None else s.available_from.toordinal() for s in sites],
+            dtype=np.float64,
+        ),
     )

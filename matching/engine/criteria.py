@@ -4,6 +4,7 @@ No Django here: the engine and its tests build a `BriefCriteria` directly; `brie
 builds one from a brief, saved (`Brief.to_criteria`) or still a bound form (the live preview).
 """
 
+import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ CRITERIA = (
     "controlled_substances",
     "geography",
     "development",
+    "availability",
 )
 # Each criterion's name in a sentence ("drop the markets must-have"); the pages capitalise it
 # (matching.choices.Criterion). Defined here alone.
@@ -75,6 +77,7 @@ class BriefCriteria:
     preferred_countries: tuple[str, ...] = ()
     excluded_countries: tuple[str, ...] = ()
     development_needed: bool = False
+    needed_by: datetime.date | None = None  # when the first batch is needed
     # A criterion missing from the mapping weighs DEFAULT_WEIGHT.
     weights: Mapping[str, float] = field(default_factory=default_weights)
     must_haves: frozenset[str] = frozenset()
@@ -113,6 +116,7 @@ class BriefCriteria:
             "controlled_substances": self.dea_schedule is not None,
             "geography": bool(self.preferred_regions or self.preferred_countries),
             "development": self.development_needed,
+            "availability": self.needed_by is not None,
         }[criterion]
 
     def validate(self) -> dict[str, list[str]]:
@@ -193,6 +197,7 @@ def brief_criteria(
         preferred_countries=tuple(brief.preferred_countries),
         excluded_countries=tuple(brief.excluded_countries),
         development_needed=brief.development_needed,
+        needed_by=getattr(brief, "needed_by", None),
         weights={name: float(weight) for name, weight in brief.weights.items()},
         must_haves=frozenset(brief.must_haves),
         must_have_items={

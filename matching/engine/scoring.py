@@ -22,6 +22,9 @@ Sub-scores (a criterion the brief does not ask about scores 1 everywhere and wei
 - controlled_substances: 1 if the site is registered for the brief's DEA schedule, else 0.
 - geography: 1 in a preferred country or region, 0.5 elsewhere, 0 in an excluded country.
 - development: 1 if the provider is a CDMO (development offered), else 0.
+- availability: 1 if the site has capacity free by the brief's needed-by date; later, 1 less
+  1/AVAILABILITY_LATE_DAYS per day late, down to 0 at AVAILABILITY_LATE_DAYS (a year) late;
+  0.5 (NEUTRAL) when the site does not say. Asked only when the brief gives a needed-by date.
 
 A site *fails* a criterion when:
 
@@ -51,6 +54,7 @@ others say. The relaxation suggestion is the must-have whose removal
 admits the most sites: those failing it and no other constraint.
 """
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal, cast
@@ -82,6 +86,8 @@ from matching.engine.scales import (
 COMPLIANCE_FLOOR = 50.0
 # The sub-score of a site that gives no scale, or whose compliance record is unknown.
 NEUTRAL = 0.5
+# Availability: a site free this many days after the needed-by date scores 0 (linearly between).
+AVAILABILITY_LATE_DAYS = 365
 # Pseudo-constraints, always applied and never offered for relaxation: the brief's modality
 # (a site that does not make it is no candidate: DESIGN.md's hard constraints) and its
 # excluded countries.
@@ -403,6 +409,8 @@ def requirement(criterion: str, criteria: BriefCriteria, index: CatalogueIndex) 
         return f"containment to {criteria.max_oel_ug_m3:g} µg/m³"
     if criterion == "controlled_substances" and criteria.dea_schedule:
         return f"DEA schedule {criteria.dea_schedule}"
+    if criterion == "availability" and criteria.needed_by:
+        return f"capacity by {criteria.needed_by.isoformat()}"
     return CRITERION_LABELS[criterion]
 
 
@@ -567,6 +575,26 @@ def _development(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
     return index.provider_is_cdmo.astype(np.float64), ~index.provider_is_cdmo
 
 
+def _days_late(criteria: BriefCriteria, index: CatalogueIndex) -> NDArray[np.float64]:
+    """Days between the needed-by date and the day each site has capacity free (<= 0: in
+    time), NaN when the site does not say."""
+    # Scored only when the brief asks it, with a needed-by date.
+    assert criteria.needed_by is not None
+    if index.available_from is None:
+        return np.full(index.site_count, np.nan)
+    return index.available_from - criteria.needed_by.toordinal()
+
+
+def _availability(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
+    late = _days_late(criteria, index)
+    known = ~np.isnan(late)
+    on_scale = np.clip(1 - np.where(known, late, 0.0) / AVAILABILITY_LATE_DAYS, 0.0, 1.0)
+    sub = np.where(known, on_scale, NEUTRAL)
+    # Unknown does not pass an availability must-have: the sponsor asked for capacity shown
+    # to be free in time.
+    return sub, sub < 1
+
+
 _SCORERS: dict[str, Callable[[BriefCriteria, CatalogueIndex], Scored]] = {
     "capability": _capability,
     "phase": _phase,
@@ -578,6 +606,7 @@ _SCORERS: dict[str, Callable[[BriefCriteria, CatalogueIndex], Scored]] = {
     "controlled_substances": _controlled_substances,
     "geography": _geography,
     "development": _development,
+    "availability": _availability,
 }
 
 
@@ -729,6 +758,20 @@ def _development_sentence(outcome: MatchOutcome, row: int) -> str:
     return "belongs to a CMO, which offers no development"
 
 
+def _availability_sentence(outcome: MatchOutcome, row: int) -> str:
+    needed_by = outcome.criteria.needed_by
+    # The sentence is written only for an asked criterion: the brief gives a needed-by date.
+    assert needed_by is not None
+    late = float(_days_late(outcome.criteria, outcome.index)[row])
+    needed = f"the brief needs it by {needed_by.isoformat()}"
+    if np.isnan(late):
+        return f"does not say when it has capacity free; {needed}: scored as neutral"
+    free = datetime.date.fromordinal(int(needed_by.toordinal() + late)).isoformat()
+    if late <= 0:
+        return f"has capacity free from {free}; {needed}"
+    return f"has capacity free only from {free}, {late:.0f} days late; {needed}"
+
+
 # An item must-have's noun in its exclusion reason ("Must-have certificate: ...").
 _ITEM_NOUNS = {
     "dosage_forms": "dosage form",
@@ -766,4 +809,5 @@ _SENTENCES: dict[str, Callable[[MatchOutcome, int], str]] = {
     "controlled_substances": _controlled_substances_sentence,
     "geography": _geography_sentence,
     "development": _development_sentence,
+    "availability": _availability_sentence,
 }

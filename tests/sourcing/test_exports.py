@@ -262,8 +262,9 @@ def test_a_runs_results_as_csv_ranked_then_excluded_inert_and_unicode(member, ru
         ["3", "東京", "東京バイオ", "Japan", "ranked", "87.5"],
         ["", "'-Dusseldorf", "'@Rhein", "Germany", "excluded", ""],
     ]
-    assert rows[0][6:16] == [str(round(0.4 + n / 100, 2)) for n in range(10)]
-    assert rows[3][6:] == [""] * 10 + [
+    count = len(CRITERIA)
+    assert rows[0][6 : 6 + count] == [str(round(0.4 + n / 100, 2)) for n in range(count)]
+    assert rows[3][6:] == [""] * count + [
         "Markets",
         "'=1+2 It has no marketing authority the brief targets.",
     ]
