@@ -101,3 +101,28 @@ def test_the_brief_form_shows_the_guard_rails_beside_the_fields(live_server, pag
     expect(page.locator("#id_must_haves_errors")).to_contain_text("no OEL to contain")
     page.screenshot(path=f"{SHOTS}/brief-form-guard-rails.png", full_page=True)
     assert axe_violations(page) == []
+
+
+def test_a_brief_saved_before_the_rules_says_what_to_correct_and_can_be_duplicated(
+    live_server, page: Page, sponsor
+):
+    brief = Brief.objects.create(
+        organisation=sponsor.membership.organisation,
+        title="Old potent brief",
+        modality=Term.objects.get(slug="mab"),
+    )
+    # Written past the validators, as a brief saved before the rules was.
+    Brief.objects.filter(pk=brief.pk).update(
+        batch_size=1e30, batch_unit="L", must_haves=["containment"]
+    )
+
+    _sign_in(page, live_server, f"/briefs/{brief.pk}/")
+    notice = page.locator("#brief-problems")
+    expect(notice).to_contain_text("not run until it is corrected")
+    expect(notice).to_contain_text("no OEL to contain")
+    page.screenshot(path=f"{SHOTS}/brief-problems.png", full_page=True)
+    assert axe_violations(page) == []
+
+    page.get_by_role("button", name="Duplicate").click()
+    expect(page.get_by_role("heading", name="Edit “Copy of Old potent brief”")).to_be_visible()
+    assert Brief.objects.filter(title="Copy of Old potent brief").exists()
