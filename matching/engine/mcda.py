@@ -87,8 +87,16 @@ def topsis(
 
     # Distance of each value from the ideal (1 on a benefit criterion) and the anti-ideal.
     fit = np.where(is_benefit, values, 1 - values)
-    to_ideal = np.sqrt(np.sum((weight * (1 - fit)) ** 2, axis=1))
-    to_anti_ideal = np.sqrt(np.sum((weight * fit) ** 2, axis=1))
+    # Summed column by column, in the criteria's order: a reduction over each row may add in
+    # an order that depends on the array's shape, and a site's closeness must not change in its
+    # last digit with the number of other sites (that alone could reorder tied sites).
+    gap_squares = np.zeros(n_alternatives)
+    fit_squares = np.zeros(n_alternatives)
+    for column in range(n_criteria):
+        gap_squares += (weight[column] * (1 - fit[:, column])) ** 2
+        fit_squares += (weight[column] * fit[:, column]) ** 2
+    to_ideal = np.sqrt(gap_squares)
+    to_anti_ideal = np.sqrt(fit_squares)
     # The ideal and the anti-ideal are |w| apart, so by the triangle inequality the total is at
     # least |w| > 0: no alternative is ever undecided.
     closeness = to_anti_ideal / (to_ideal + to_anti_ideal)
