@@ -177,7 +177,9 @@ def test_sites_are_added_from_a_run_with_their_score_and_reported_when_already_l
         1,
         "longlisted",
     )
-    assert created["breakdown"] == breakdown
+    # As the API gives every breakdown line: the weight as a number, and the verdict (none
+    # recorded for this hand-made line).
+    assert created["breakdown"] == [{**breakdown[0], "weight": 3.0, "verdict": ""}]
     assert created["added_by"] == {"id": member.user.pk, "username": "bea"}
 
     again = api.post(url, {"sites": [milan.pk, basel.pk]}, format="json")
