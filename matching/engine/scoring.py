@@ -704,9 +704,14 @@ def _certifications_sentence(outcome: MatchOutcome, row: int) -> str:
         if has
     }
     required = list(dict.fromkeys(criteria.required_certifications))
-    missing = [index.label(kind) for kind in required if kind not in held]
+    must = set(criteria.must_have_items.get("required_certifications", ()))
+
+    def named(kind: str) -> str:
+        return index.label(kind) + (", a must-have" if kind in must else "")
+
+    missing = [named(kind) for kind in required if kind not in held]
     if not missing:
-        held_labels = _listing([index.label(kind) for kind in required])
+        held_labels = "; ".join(named(kind) for kind in required)
         return f"holds every required certification valid ({held_labels})"
     return f"holds no valid {_listing(missing)}"
 

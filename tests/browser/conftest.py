@@ -11,6 +11,30 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 
+
+def _serve_one_request_at_a_time_on_in_memory_sqlite() -> None:
+    """On SQLite the test database lives in memory, and the live server's threads all share the
+    test's one connection to it: two requests at once (htmx loads several fragments together)
+    can then fail with "database table is locked" when one writes while the other still reads.
+    A server that answers one request at a time, as each of those connections would anyway,
+    avoids it. PostgreSQL (CI) keeps the threaded server."""
+    from django.conf import settings
+    from django.core.servers.basehttp import WSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class OneAtATimeServer(WSGIServer):
+        # The live server thread has already put the test's connection in place for its own
+        # thread (LiveServerThread.run), which is the one that answers every request here.
+        def __init__(self, *args, connections_override=None, **kwargs):
+            super().__init__(*args, **kwargs)
+
+    database = settings.DATABASES["default"]
+    if "sqlite" in database["ENGINE"] and not database.get("TEST", {}).get("NAME"):
+        LiveServerThread.server_class = OneAtATimeServer
+
+
+_serve_one_request_at_a_time_on_in_memory_sqlite()
+
 # Playwright's sync API keeps an event loop in the test thread for the rest of the session,
 # which Django takes for async code; the ORM calls of tests and fixtures are synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

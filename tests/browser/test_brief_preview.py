@@ -71,8 +71,8 @@ def test_sponsor_writes_a_brief_previews_it_runs_the_match_and_reads_the_results
     expect(sites.first).to_contain_text("Rhine Biologics plant")
     expect(preview.locator(".preview-counts")).to_have_text("3 sites eligible, 0 excluded")
 
-    page.get_by_label("EU GMP certificate").check()
-    page.locator("input[name=must_haves][value=certifications]").check()
+    page.get_by_label("EU GMP certificate", exact=True).check()
+    page.get_by_label("Must-have: EU GMP certificate").check()
 
     expect(sites).to_have_count(2)
     expect(preview).not_to_contain_text("Cork Antibodies plant")
@@ -83,7 +83,10 @@ def test_sponsor_writes_a_brief_previews_it_runs_the_match_and_reads_the_results
 
     # The per-criterion lines of a site are one click away.
     sites.first.get_by_text("Why this score").click()
-    expect(sites.first.locator(".explanations")).to_contain_text("Certifications (must-have)")
+    expect(sites.first.locator(".explanations")).to_contain_text(
+        "Certifications: holds every required certification valid (EU GMP certificate, a "
+        "must-have)"
+    )
 
     # Saved, the brief is run. The task queue is held here so that the run stays queued
     # until this test plays the worker, one step at a time.
@@ -115,7 +118,7 @@ def test_sponsor_writes_a_brief_previews_it_runs_the_match_and_reads_the_results
     excluded = page.locator(".excluded-table tbody tr")
     expect(excluded).to_have_count(1)
     expect(excluded.first).to_contain_text("Cork Antibodies plant")
-    expect(page.locator(".funnel")).to_contain_text("Certifications \N{MINUS SIGN}1")
+    expect(page.locator(".funnel")).to_contain_text("EU GMP certificate \N{MINUS SIGN}1")
     expect(page.locator(".relaxation")).to_contain_text(
         "drop the EU GMP certificate must-have: +1 site"
     )

@@ -100,7 +100,8 @@ DEMO_BRIEFS = {
         "required_certifications": ["eu-gmp"],
         "preferred_regions": ["europe"],
         "excluded_countries": ["CN"],
-        "must_haves": ["certifications", "phase"],
+        "must_haves": ["phase"],
+        "must_have_items": {"required_certifications": ["eu-gmp"]},
     },
     "northwind-biologics": {
         "title": "Commercial HPAPI tablets for the US",
@@ -112,7 +113,8 @@ DEMO_BRIEFS = {
         "target_markets": ["US"],
         "max_oel_ug_m3": 1.0,
         "preferred_regions": ["north-america"],
-        "must_haves": ["containment", "markets"],
+        "must_haves": ["containment"],
+        "must_have_items": {"target_markets": ["US"]},
     },
 }
 
