@@ -84,8 +84,7 @@ def test_sponsor_writes_a_brief_previews_it_runs_the_match_and_reads_the_results
     # The per-criterion lines of a site are one click away.
     sites.first.get_by_text("Why this score").click()
     expect(sites.first.locator(".explanations")).to_contain_text(
-        "Certifications: holds every required certification valid (EU GMP certificate, a "
-        "must-have)"
+        "Certifications: holds every required certification valid (EU GMP certificate, a must-have)"
     )
 
     # Saved, the brief is run. The task queue is held here so that the run stays queued
