@@ -739,7 +739,7 @@ def test_each_ranked_site_of_a_run_loads_the_control(helen, vera, team):
     assert [slot["hx-get"] for slot in slots] == [
         f"/shortlists/add/control/?site={site.pk}&run={run.pk}" for site in (first, second)
     ]
-    assert all(slot["hx-trigger"] == "revealed" for slot in slots)
+    assert all(slot["hx-trigger"] == "intersect once" for slot in slots)
     assert as_viewer.select(".shortlist-slot") == []
 
 
