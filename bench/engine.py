@@ -18,6 +18,7 @@ from bench.timing import median_ms
 from matching.engine.catalogue import STANDING_ADVERSE, STANDING_GOOD, STANDING_NONE, CatalogueIndex
 from matching.engine.criteria import BriefCriteria
 from matching.engine.scoring import explain, score_catalogue
+from matching.engine.stability import outcome_stability
 
 TARGETS_MS = {20_000: 100, 100_000: 500}
 MODALITIES = (
@@ -109,16 +110,21 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
 
-    print(f"Matching engine on a synthetic warm index; medians of {args.runs} runs")
+    print(
+        f"Matching engine on a synthetic warm index, the ranking's stability included (as every "
+        f"run computes it); medians of {args.runs} runs"
+    )
     header = f"{'sites':>9}{'eligible':>10}{'weighted ms':>13}{'topsis ms':>11}"
     print(f"{header}{'explain 20 ms':>15}  target")
     for size in args.sizes:
         index = synthetic_index(size)
         outcome = score_catalogue(BRIEF, index)
-        weighted_ms = median_ms(lambda index=index: score_catalogue(BRIEF, index), args.runs)
-        topsis_ms = median_ms(
-            lambda index=index: score_catalogue(BRIEF, index, method="topsis"), args.runs
-        )
+
+        def scored_and_stability(index: CatalogueIndex = index, method: str = "weighted") -> None:
+            outcome_stability(score_catalogue(BRIEF, index, method=method))
+
+        weighted_ms = median_ms(scored_and_stability, args.runs)
+        topsis_ms = median_ms(lambda index=index: scored_and_stability(index, "topsis"), args.runs)
         page = outcome.ranking[:20]
         explain_ms = median_ms(
             lambda outcome=outcome, page=page: [explain(outcome, row) for row in page], args.runs
