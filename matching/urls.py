@@ -26,6 +26,7 @@ urlpatterns = [
         views.acceptability_progress,
         name="acceptability-progress",
     ),
+    path("methodology/ranking/", views.ranking_methodology, name="ranking-methodology"),
     path("organisation/", views.member_list, name="members"),
     path("organisation/members/<int:pk>/role/", views.member_role, name="member-role"),
     path("organisation/members/<int:pk>/remove/", views.member_remove, name="member-remove"),

@@ -46,6 +46,7 @@ from matching.engine.stability import TOP as STABILITY_TOP
 from matching.engine.stability import describe as describe_stability
 from matching.forms import BriefForm, InvitationForm, InvitedAccountForm, RunStartForm
 from matching.index import get_catalogue_index
+from matching.methodology import describe_ranking_methodology
 from matching.models import (
     Acceptability,
     Brief,
@@ -704,3 +705,10 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     context["form"] = form
     status = 400 if form.is_bound else 200
     return render(request, "matching/invitation_accept.html", context, status=status)
+
+
+def ranking_methodology(request: HttpRequest) -> HttpResponse:
+    """How a match run ranks sites, read from the engine's code: public, as the compliance
+    score's method is, so that sponsors and providers read the same published scales."""
+    context = {"method": describe_ranking_methodology()}
+    return render(request, "matching/ranking_methodology.html", context)
