@@ -49,7 +49,7 @@ Method = Literal["weighted", "topsis"]
 RANKS = (1, 3, 10)
 # Weightings drawn by one generator; sample i belongs to block i // SAMPLE_BLOCK.
 SAMPLE_BLOCK = 1000
-# Each weight of the "around" sampling varies by about sqrt((1 - m) / (C * k + 1)) of itself,
+# Each weight of the "around" sampling varies by about sqrt((1 - m) / (m * (C * k + 1))) of itself,
 # where m is its mean share, C the number of criteria and k this: about 0.3 for ten equal weights.
 AROUND_CONCENTRATION = 10.0
 # Scores held at once: chunk x sites of them (plus a few masks of the same shape), about 8 MB.
