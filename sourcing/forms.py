@@ -103,17 +103,25 @@ class ShortlistForm(PipelineForm):
         )
 
 
-class SiteIdsField(forms.Field):
-    """One or more site ids, as repeated `site` values."""
+class IdsField(forms.Field):
+    """Ids as repeated values (hidden inputs or checkboxes); `not_ids` says what a value that is
+    not a whole number is refused with."""
 
     widget = forms.MultipleHiddenInput
+    not_ids = "Ids are whole numbers."
 
     def to_python(self, value: Any) -> list[int]:
         values = value if isinstance(value, list | tuple) else [value] if value else []
         try:
             return [int(item) for item in values if str(item).strip()]
         except (TypeError, ValueError):
-            raise ValidationError("Site ids are whole numbers.", code="invalid") from None
+            raise ValidationError(self.not_ids, code="invalid") from None
+
+
+class SiteIdsField(IdsField):
+    """One or more site ids, as repeated `site` values."""
+
+    not_ids = "Site ids are whole numbers."
 
 
 class AddForm(PipelineForm):

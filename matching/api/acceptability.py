@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import FIELD_ERRORS
 from matching import acceptability, roles, tasks
 from matching.models import Acceptability, Run
 
@@ -104,13 +105,6 @@ class AcceptabilityStartSerializer(serializers.Serializer):
 
 
 NOT_FOUND = OpenApiResponse(description="No such run in your organisation, or no analysis yet.")
-FIELD_ERRORS = OpenApiResponse(
-    response={
-        "type": "object",
-        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-    },
-    description="Bad input: the messages for each offending field, keyed by its name.",
-)
 NOT_DONE = OpenApiResponse(
     response={"type": "object", "properties": {"detail": {"type": "string"}}},
     description="The run is not done: only a done run's ranking can be analysed.",

@@ -23,18 +23,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from core.api import FIELD_ERRORS
 from matching import invitations, members, roles
 from matching.choices import Role
 from matching.models import Invitation, Membership
 from matching.views import ADMINS_ONLY, NO_ORGANISATION
 
-FIELD_ERRORS = OpenApiResponse(
-    response={
-        "type": "object",
-        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-    },
-    description="Bad input: the messages for each offending field, keyed by its name.",
-)
 REFUSED = OpenApiResponse(
     description="You belong to no organisation, or are not an admin of it (changes)."
 )

@@ -16,7 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import field_error
+from core.api import FIELD_ERRORS, field_error
 from core.choices import JobStatus
 from matching.api.result_sites import with_sites
 from matching.api.serializers import ExcludedResultSerializer
@@ -32,13 +32,6 @@ EXCLUDED_BY = OpenApiParameter(
 NOT_DONE = OpenApiResponse(
     response={"type": "object", "properties": {"detail": {"type": "string"}}},
     description="The run is not done (yet): the detail says where it stands.",
-)
-FIELD_ERRORS = OpenApiResponse(
-    response={
-        "type": "object",
-        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-    },
-    description="Bad input: the messages for each offending parameter, keyed by its name.",
 )
 
 

@@ -29,6 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from core.api import FIELD_ERRORS
 from core.choices import JobStatus
 from core.pagination import CataloguePagination
 from matching import roles, runs, tasks
@@ -55,13 +56,6 @@ from matching.models import Brief, Result, Run, organisation_of
 from matching.validation import stored_brief_errors
 from matching.views import NO_ORGANISATION
 
-FIELD_ERRORS = OpenApiResponse(
-    response={
-        "type": "object",
-        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-    },
-    description="Bad input: the messages for each offending field, keyed by its name.",
-)
 NOT_FOUND = OpenApiResponse(description="No such brief in your organisation.")
 VIEWER_REFUSED = OpenApiResponse(description=roles.VIEWER_REFUSED)
 

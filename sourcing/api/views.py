@@ -35,7 +35,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import field_error
+from core.api import FIELD_ERRORS, field_error
 from core.pagination import CataloguePagination
 from matching.models import Membership
 from matching.roles import VIEWER_REFUSED, membership_of
@@ -66,13 +66,6 @@ NO_ORGANISATION = (
 CANDIDATE_RELATED = ("shortlist", "owner", "added_by", "site__provider")
 
 DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
-FIELD_ERRORS = OpenApiResponse(
-    response={
-        "type": "object",
-        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-    },
-    description="Bad input: the messages for each offending field, keyed by its name.",
-)
 REFUSED = OpenApiResponse(
     response=DETAIL,
     description="Not signed in, or a viewer (who may read but not change), or a user of no "

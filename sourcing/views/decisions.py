@@ -14,7 +14,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_date, parse_datetime
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from matching.roles import can_change, require_change
 from sourcing import decisions
 from sourcing.choices import EXITS
-from sourcing.forms import PipelineForm
+from sourcing.forms import IdsField, PipelineForm
 from sourcing.models import Decision, Shortlist
 
 # The brief's fields the record's page does not list as facts: its id, its title (the heading)
@@ -31,17 +30,10 @@ from sourcing.models import Decision, Shortlist
 HIDDEN_BRIEF_FIELDS = ("id", "title", "weights", "must_haves")
 
 
-class CandidateIdsField(forms.Field):
+class CandidateIdsField(IdsField):
     """Candidate ids, as repeated values (checkboxes, or hidden inputs)."""
 
-    widget = forms.MultipleHiddenInput
-
-    def to_python(self, value: Any) -> list[int]:
-        values = value if isinstance(value, list | tuple) else [value] if value else []
-        try:
-            return [int(item) for item in values if str(item).strip()]
-        except (TypeError, ValueError):
-            raise ValidationError("Candidates are named by their ids.", code="invalid") from None
+    not_ids = "Candidates are named by their ids."
 
 
 class DecisionForm(PipelineForm):
