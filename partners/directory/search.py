@@ -1,0 +1,330 @@
+"""Directory search: finds providers, and sites, by what buyers type.
+
+A query is read as a few units, every one of which must match (anywhere in the provider: its
+own text, any of its sites, any site's capabilities; for a site, the site, its provider or its
+capabilities):
+
+- a capability phrase: a term's name or one of its synonyms of several words ("monoclonal
+  antibody", "fill-finish", "oral solid dose"), matched whole;
+- a number of six digits or more: a site identifier (the FEI number; `SITE_IDENTIFIER_FIELDS`);
+- any other word: the provider's name and description, its sites' names and cities, and the
+  capability terms whose name or synonym (partners/vocabulary.py `TERM_SYNONYMS`) it starts, so
+  `mAb`, `monoclonal` and `antibod` all find the providers of monoclonal antibodies.
+
+Typos: a word of five letters or more that starts no word of the catalogue (provider and site
+names, cities, capability names and synonyms) is also searched as its closest catalogue words
+(difflib), so `sevrn` finds "Severn" and `monoclonl` finds "monoclonal". The catalogue's words
+are kept per process until the catalogue changes.
+
+PostgreSQL: names and cities by trigram word similarity (pg_trgm's `%>`, GIN trigram indexes of
+migration 0009), the description by full-text search (an expression GIN index), prefixes
+included. SQLite: the same fields by a word-start substring match.
+
+Relevance (the `search_rank` annotation): an exact name first, then names starting with the
+query, then names like it, then every other match by name.
+"""
+
+import bisect
+import difflib
+import re
+from dataclasses import dataclass
+from itertools import chain
+
+from django.db import connection
+from django.db.models import Case, FloatField, Q, QuerySet, Value, When
+from django.db.models.expressions import Combinable
+
+from partners.catalogue_version import CatalogueCache
+from partners.fei import normalize_fei
+from partners.models import Provider, Site, SiteCapability, Term
+from partners.vocabulary import CAPABILITY_TERMS, TERM_SYNONYMS
+
+# Site fields holding an identifier a buyer may paste whole. A DUNS number, once sites carry
+# one, is added here (its field name) and is then searched like the FEI.
+SITE_IDENTIFIER_FIELDS = ("fei_number",)
+# The fewest digits read as an identifier rather than a word (FEIs have 7 to 10, DUNS 9).
+IDENTIFIER_MIN_DIGITS = 6
+# Words this short are never corrected: too many words are one letter away from them.
+CORRECTION_MIN_LENGTH = 5
+CORRECTION_CUTOFF = 0.8  # difflib ratio: one wrong, missing or extra letter in five
+CORRECTIONS_PER_WORD = 3
+# A query is cut to its first units: a pasted paragraph must not build a huge query.
+MAX_UNITS = 8
+STOPWORDS = frozenset({"a", "an", "and", "by", "for", "in", "of", "or", "the", "to", "with"})
+
+_WORD = re.compile(r"[^\W_]+")
+_NUMBER = re.compile(r"\d[\d\s.\-/]*\d")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _term_phrases() -> tuple[dict[tuple[str, ...], set[str]], dict[str, set[str]]]:
+    """The shipped terms' names and synonyms: phrases of several words, and single words."""
+    phrases: dict[tuple[str, ...], set[str]] = {}
+    words: dict[str, set[str]] = {}
+    for terms in CAPABILITY_TERMS.values():
+        for slug, name in terms:
+            for text in (name, *TERM_SYNONYMS.get(slug, ())):
+                tokens = tuple(_words(text))
+                if len(tokens) > 1:
+                    phrases.setdefault(tokens, set()).add(slug)
+                if len(tokens) == 1 or text == name:
+                    # A name's words each find the term ("lipid" finds mRNA / lipid
+                    # nanoparticle); a synonym of several words is found only whole.
+                    for token in tokens:
+                        if token not in STOPWORDS:
+                            words.setdefault(token, set()).add(slug)
+    return phrases, words
+
+
+TERM_PHRASES, TERM_WORDS = _term_phrases()
+_PHRASES_LONGEST_FIRST = sorted(TERM_PHRASES, key=len, reverse=True)
+_SORTED_TERM_WORDS = sorted(TERM_WORDS)
+
+
+@dataclass(frozen=True)
+class SearchUnit:
+    """One thing the query asks for: all of a query's units must match."""
+
+    text: str  # the phrase or word, lower case
+    spellings: tuple[str, ...]  # `text` and its corrections, each searched as text
+    term_slugs: frozenset[str]  # shipped capability terms it names
+    identifier: str = ""  # digits, for a site identifier
+
+    @property
+    def is_phrase(self) -> bool:
+        return " " in self.text
+
+
+@dataclass(frozen=True)
+class CatalogueWords:
+    """The words of the catalogue's names, cities and capability terms, sorted."""
+
+    words: list[str]
+    by_length: dict[int, list[str]]
+
+    def starts_a_word(self, prefix: str) -> bool:
+        position = bisect.bisect_left(self.words, prefix)
+        return position < len(self.words) and self.words[position].startswith(prefix)
+
+    def corrections(self, word: str) -> list[str]:
+        """The catalogue's closest words to a word that starts none of them."""
+        if len(word) < CORRECTION_MIN_LENGTH or word.isdigit() or self.starts_a_word(word):
+            return []
+        candidates = chain.from_iterable(
+            self.by_length.get(length, ()) for length in range(len(word) - 2, len(word) + 3)
+        )
+        return difflib.get_close_matches(
+            word, list(candidates), n=CORRECTIONS_PER_WORD, cutoff=CORRECTION_CUTOFF
+        )
+
+
+def _build_catalogue_words(version: str, today) -> CatalogueWords:
+    texts = chain(
+        Provider.objects.order_by().values_list("name", flat=True),
+        Site.objects.order_by().values_list("name", flat=True).distinct(),
+        Site.objects.order_by().exclude(city="").values_list("city", flat=True).distinct(),
+        Term.objects.order_by().values_list("name", flat=True),
+    )
+    words = {word for text in texts for word in _words(text) if not word.isdigit()}
+    words.update(TERM_WORDS)
+    ordered = sorted(word for word in words if len(word) >= 3)
+    by_length: dict[int, list[str]] = {}
+    for word in ordered:
+        by_length.setdefault(len(word), []).append(word)
+    return CatalogueWords(ordered, by_length)
+
+
+_catalogue_words = CatalogueCache(_build_catalogue_words)
+
+
+def catalogue_words() -> CatalogueWords:
+    return _catalogue_words.get()
+
+
+def _terms_starting_with(word: str) -> set[str]:
+    """Slugs of the shipped terms one of whose words is `word` or, from four letters, starts
+    with it."""
+    slugs = set(TERM_WORDS.get(word, ()))
+    if len(word) >= 4:
+        position = bisect.bisect_left(_SORTED_TERM_WORDS, word)
+        while position < len(_SORTED_TERM_WORDS) and _SORTED_TERM_WORDS[position].startswith(word):
+            slugs |= TERM_WORDS[_SORTED_TERM_WORDS[position]]
+            position += 1
+    return slugs
+
+
+def parse_query(text: str) -> list[SearchUnit]:
+    """The units of a query (see the module's docstring), at most MAX_UNITS of them."""
+    units: list[SearchUnit] = []
+    for number in _NUMBER.findall(text):
+        digits = normalize_fei(number)
+        if len(re.sub(r"\D", "", number)) >= IDENTIFIER_MIN_DIGITS and digits:
+            units.append(SearchUnit(digits, (digits,), frozenset(), identifier=digits))
+            text = text.replace(number, " ", 1)
+    tokens = _words(text)
+    taken = [False] * len(tokens)
+    for phrase in _PHRASES_LONGEST_FIRST:
+        size = len(phrase)
+        for start in range(len(tokens) - size + 1):
+            span = range(start, start + size)
+            if tuple(tokens[start : start + size]) == phrase and not any(taken[i] for i in span):
+                for i in span:
+                    taken[i] = True
+                words = " ".join(phrase)
+                units.append(SearchUnit(words, (words,), frozenset(TERM_PHRASES[phrase])))
+    remaining = [token for token, done in zip(tokens, taken, strict=True) if not done]
+    meaningful = [token for token in remaining if token not in STOPWORDS] or remaining
+    vocabulary = catalogue_words() if meaningful else None
+    for word in dict.fromkeys(meaningful):  # each word once, in order
+        corrections = vocabulary.corrections(word) if vocabulary else []
+        slugs = _terms_starting_with(word)
+        for correction in corrections:
+            slugs |= _terms_starting_with(correction)
+        units.append(SearchUnit(word, (word, *corrections), frozenset(slugs)))
+    return units[:MAX_UNITS]
+
+
+def _postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _text_matches(fields: tuple[str, ...], unit: SearchUnit) -> Q:
+    """Any of the text fields contains one of the unit's spellings, at the start of a word (on
+    PostgreSQL, by trigram word similarity, which also forgives a letter or two)."""
+    condition = Q()
+    for field in fields:
+        for spelling in unit.spellings:
+            if _postgresql():
+                condition |= Q(**{f"{field}__trigram_word_similar": spelling})
+            else:
+                condition |= Q(**{f"{field}__istartswith": spelling})
+                condition |= Q(**{f"{field}__icontains": f" {spelling}"})
+    return condition
+
+
+def _description_matches(field: str, unit: SearchUnit) -> Q:
+    if not _postgresql():
+        return _text_matches((field,), unit)
+    from django.contrib.postgres.search import SearchQuery
+
+    if unit.is_phrase:
+        query = SearchQuery(unit.text, search_type="phrase", config="english")
+    else:
+        # Words are letters and digits only (`_WORD`), so they are safe in a raw tsquery.
+        raw = " | ".join(f"{spelling}:*" for spelling in unit.spellings)
+        query = SearchQuery(raw, search_type="raw", config="english")
+    return Q(**{f"{field}__search": query})
+
+
+def _identifier_matches(unit: SearchUnit, prefix: str = "") -> Q:
+    condition = Q()
+    for field in SITE_IDENTIFIER_FIELDS:
+        condition |= Q(**{f"{prefix}{field}": unit.identifier})
+    return condition
+
+
+def _sites_with_terms(unit: SearchUnit) -> QuerySet:
+    """Ids of the sites offering a capability the unit names: a shipped term by its slug, or a
+    term a curator added or renamed, by its name."""
+    terms = Q(slug__in=unit.term_slugs) | _text_matches(("name",), unit)
+    return SiteCapability.objects.filter(term__in=Term.objects.filter(terms).values("pk")).values(
+        "site_id"
+    )
+
+
+def _provider_text(unit: SearchUnit) -> Q:
+    return _text_matches(("name",), unit) | _description_matches("description", unit)
+
+
+def _site_text(unit: SearchUnit) -> Q:
+    if unit.identifier:
+        return _identifier_matches(unit)
+    return _text_matches(("name", "city"), unit) | Q(pk__in=_sites_with_terms(unit))
+
+
+def provider_search_condition(text: str) -> Q:
+    """Providers matching every unit of the query, by their own text or any of their sites."""
+    condition = Q()
+    for unit in parse_query(text):
+        found = Q(pk__in=Site.objects.filter(_site_text(unit)).values("provider_id"))
+        if not unit.identifier:
+            found |= _provider_text(unit)
+        condition &= found
+    return condition
+
+
+def site_search_condition(text: str) -> Q:
+    """Sites matching every unit of the query, by their own fields, their provider's name and
+    description, or their capabilities."""
+    condition = Q()
+    for unit in parse_query(text):
+        if unit.identifier:
+            condition &= _site_text(unit)
+            continue
+        providers = Provider.objects.filter(_provider_text(unit)).values("pk")
+        condition &= _site_text(unit) | Q(provider__in=providers)
+    return condition
+
+
+def _name_rank(field: str, text: str) -> Combinable:
+    """4 for the exact name, 3 for a name starting with the query, plus up to 1 for how alike."""
+    exact_or_prefix = Case(
+        When(**{f"{field}__iexact": text}, then=Value(4.0)),
+        When(**{f"{field}__istartswith": text}, then=Value(3.0)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    if _postgresql():
+        from django.contrib.postgres.search import TrigramWordSimilarity
+
+        return exact_or_prefix + TrigramWordSimilarity(text, field)
+    contains = Case(
+        When(**{f"{field}__icontains": text}, then=Value(1.0)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    return exact_or_prefix + contains
+
+
+def provider_relevance(text: str) -> Combinable:
+    """The relevance of a provider to the query (higher first), for `search_rank`."""
+    return _name_rank("name", text.strip())
+
+
+def search_providers(queryset: QuerySet, text: str) -> QuerySet:
+    """The providers of `queryset` matching the query, annotated with `search_rank`."""
+    if not text.strip():
+        return queryset
+    return queryset.filter(provider_search_condition(text)).annotate(
+        search_rank=provider_relevance(text)
+    )
+
+
+def search_sites(queryset: QuerySet, text: str) -> QuerySet:
+    """The sites of `queryset` matching the query, annotated with `search_rank`.
+
+    A site matches when every unit of the query (see the module's docstring) is found in the
+    site's name, city or FEI number, its capabilities (by name or synonym: `mAb`,
+    `monoclonal`), or its provider's name or description; typos are forgiven as in the
+    provider search. `search_rank` puts an exact site name or identifier first, then an exact
+    provider name or city, then names starting with the query; order by
+    `F("search_rank").desc()` then your usual order. A blank query returns `queryset` as it is
+    (without the annotation).
+    """
+    text = text.strip()
+    if not text:
+        return queryset
+    identifier = normalize_fei(text) if text.replace("-", "").replace(" ", "").isdigit() else ""
+    exact = Q(name__iexact=text)
+    if identifier:
+        exact |= _identifier_matches(SearchUnit(text, (), frozenset(), identifier))
+    rank = Case(
+        When(exact, then=Value(8.0)),
+        When(Q(provider__name__iexact=text) | Q(city__iexact=text), then=Value(6.0)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    ) + _name_rank("name", text)
+    return queryset.filter(site_search_condition(text)).annotate(search_rank=rank)
