@@ -8,11 +8,13 @@ provider is loaded.
 """
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 
 from partners.choices import PHASES, Authority, ProviderKind, TermKind
+from partners.directory.risk import RiskFlag, risk_flags, roll_up
 from partners.directory.timeline import Timeline, TimelineEvent, build_timeline, in_sentence
 from partners.models import (
     Certification,
@@ -20,6 +22,7 @@ from partners.models import (
     Inspection,
     Phase,
     Provider,
+    Published483,
     RegulatoryAction,
     Site,
     SiteCapability,
@@ -34,6 +37,20 @@ from partners.regulatory.compliance import (
 from partners.regulatory.stored_scores import action_events, inspection_events
 from partners.validity import CertificationState, certification_state
 
+# Up to this many sites, every site of a profile is shown open; beyond, each is closed and the
+# summary table at the top is the way in: a buyer scans the table, then opens the sites they
+# weigh (a link to #site-<id>, from the table or a run's results, opens its site).
+OPEN_SITES_UP_TO = 3
+
+# Certificate states the summary table counts as valid today.
+VALID_STATES = (CertificationState.VALID, CertificationState.EXPIRING)
+
+# The capability kinds the summary table names as a site's key capabilities.
+KEY_TERM_KINDS = (TermKind.MODALITY, TermKind.DOSAGE_FORM)
+
+# The timeline's lanes, in order: one per authority's inspections, then the actions.
+INSPECTION_LANES = {authority: f"{authority} inspections" for authority in Authority.values}
+
 KIND_HINTS: dict[str, str] = {
     ProviderKind.CDMO: "Contract development and manufacturing organisation: develops processes "
     "and manufactures.",
@@ -41,6 +58,7 @@ KIND_HINTS: dict[str, str] = {
 }
 
 ACTIONS_LANE = "Actions"
+TIMELINE_LANES = [*INSPECTION_LANES.values(), ACTIONS_LANE]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +89,11 @@ class PhaseStep:
 
 @dataclass(frozen=True, slots=True)
 class HistoryRow:
-    """An inspection or an action, in the shape of one row of the history table."""
+    """An inspection or an action, in the shape of one row of the history table.
+
+    FDA publishes an inspection as one row per project area: those of one inspection (same
+    authority, ID, date and classification) are one row here, listing their project areas.
+    """
 
     date: datetime.date
     authority: str
@@ -80,7 +102,7 @@ class HistoryRow:
     record_type: str  # "Inspection", "Warning letter", ...
     outcome: str  # NAI / VAI / OAI for inspections, the action type slug for actions
     record_id: str
-    project_area: str
+    project_areas: tuple[str, ...]
     product_type: str
     source: str
     retrieved_at: datetime.datetime | None
@@ -116,6 +138,21 @@ class SiteProfile:
     history: list[HistoryRow]
     timeline: Timeline | None
     compliance: ComplianceExplanation
+    flags: list[RiskFlag]
+    published_483s: list[Published483]
+    # For the summary table at the top of the profile.
+    key_capabilities: list[str]  # modalities, then dosage forms
+    scale: str  # the largest batch and volume of any capability: "12,000 L · 1,300 kg"
+    valid_certificates: list[str]  # kinds of the certificates valid today
+    open: bool  # shown open when the page loads
+
+
+class SiteProfiles(list[SiteProfile]):
+    """A provider's site profiles, in order, with the risk flags of all its sites together."""
+
+    def __init__(self, profiles: list[SiteProfile], flags: list[RiskFlag]) -> None:
+        super().__init__(profiles)
+        self.flags = flags
 
 
 def provider_for_profile() -> QuerySet[Provider]:
@@ -133,15 +170,24 @@ def provider_for_profile() -> QuerySet[Provider]:
             queryset=Inspection.objects.order_by("-end_date", "inspection_id", "project_area"),
         ),
         Prefetch("actions", queryset=RegulatoryAction.objects.order_by("-action_date", "case_id")),
+        Prefetch(
+            "published_483s",
+            queryset=Published483.objects.order_by("-publish_date", "record_id"),
+        ),
         Prefetch("phases", queryset=Phase.objects.order_by("rank")),
         Prefetch("dea_schedules", queryset=DeaSchedule.objects.order_by("rank")),
     )
     return Provider.objects.prefetch_related(Prefetch("sites", queryset=sites))
 
 
-def site_profiles(provider: Provider, today: datetime.date) -> list[SiteProfile]:
-    """What the profile shows for each of `provider`'s sites, as of `today`."""
-    return [_site_profile(site, today) for site in provider.sites.all()]
+def site_profiles(provider: Provider, today: datetime.date) -> SiteProfiles:
+    """What the profile shows for each of `provider`'s sites, as of `today` (one query, for
+    the sites' risk flags, besides the prefetched rows)."""
+    sites = list(provider.sites.all())
+    flags = risk_flags([site.pk for site in sites], today)
+    is_open = len(sites) <= OPEN_SITES_UP_TO
+    profiles = [_site_profile(site, today, flags.get(site.pk, []), is_open) for site in sites]
+    return SiteProfiles(profiles, roll_up(profile.flags for profile in profiles))
 
 
 def format_quantity(value: float) -> str:
@@ -151,28 +197,50 @@ def format_quantity(value: float) -> str:
     return f"{value:,.3f}".rstrip("0").rstrip(".")
 
 
-def _site_profile(site: Site, today: datetime.date) -> SiteProfile:
+def _site_profile(
+    site: Site, today: datetime.date, flags: list[RiskFlag], is_open: bool
+) -> SiteProfile:
     served = {phase.slug for phase in site.phases.all()}
     inspections = list(site.inspections.all())
     actions = list(site.actions.all())
+    capabilities = list(site.capabilities.all())
+    certifications = [
+        CertificationRow(certification, certification_state(certification, today))
+        for certification in site.certifications.all()
+    ]
+    grouped = _grouped_inspections(inspections)
     return SiteProfile(
         site=site,
         phase_steps=[PhaseStep(slug, name, slug in served) for slug, name in PHASES],
         dea_schedules=list(site.dea_schedules.all()),
         oel="" if site.oel_ug_m3 is None else f"{format_quantity(site.oel_ug_m3)} µg/m³",
-        capability_groups=_capability_groups(list(site.capabilities.all())),
-        certifications=[
-            CertificationRow(certification, certification_state(certification, today))
-            for certification in site.certifications.all()
-        ],
-        history=_history(inspections, actions),
+        capability_groups=_capability_groups(capabilities),
+        certifications=certifications,
+        history=_history(grouped, actions),
         timeline=build_timeline(
-            _timeline_events(inspections, actions),
+            _timeline_events(grouped, actions),
             today=today,
-            lanes=[f"{authority} inspections" for authority in Authority.values] + [ACTIONS_LANE],
+            lanes=TIMELINE_LANES,
             subject=site.name,
         ),
         compliance=compliance_explanation(site, inspections, actions, today),
+        flags=flags,
+        published_483s=list(site.published_483s.all()),
+        key_capabilities=[
+            capability.term.name
+            for kind in KEY_TERM_KINDS
+            for capability in capabilities
+            if capability.term.kind == kind
+        ],
+        scale=_largest_scale(capabilities),
+        valid_certificates=sorted(
+            {
+                row.certification.get_kind_display()
+                for row in certifications
+                if row.state in VALID_STATES
+            }
+        ),
+        open=is_open,
     )
 
 
@@ -214,23 +282,62 @@ def _scale(capability: SiteCapability) -> str:
     return " · ".join(parts)
 
 
-def _history(inspections: list[Inspection], actions: list[RegulatoryAction]) -> list[HistoryRow]:
+def _largest_scale(capabilities: list[SiteCapability]) -> str:
+    volumes = [c.max_volume_l for c in capabilities if c.max_volume_l is not None]
+    batches = [c.max_batch_kg for c in capabilities if c.max_batch_kg is not None]
+    parts = []
+    if volumes:
+        parts.append(f"{format_quantity(max(volumes))} L")
+    if batches:
+        parts.append(f"{format_quantity(max(batches))} kg")
+    return " · ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupedInspection:
+    """The rows of one inspection, one per project area: they share all but the area."""
+
+    first: Inspection
+    project_areas: tuple[str, ...]
+
+
+def _grouped_inspections(inspections: list[Inspection]) -> list[GroupedInspection]:
+    """Rows of one inspection (same authority, ID, end date and classification) as one, in the
+    order of their first row."""
+    groups: dict[tuple, list[Inspection]] = defaultdict(list)
+    for inspection in inspections:
+        key = (
+            inspection.authority,
+            inspection.inspection_id,
+            inspection.end_date,
+            inspection.classification,
+        )
+        groups[key].append(inspection)
+    return [
+        GroupedInspection(rows[0], tuple(row.project_area for row in rows if row.project_area))
+        for rows in groups.values()
+    ]
+
+
+def _history(
+    inspections: list[GroupedInspection], actions: list[RegulatoryAction]
+) -> list[HistoryRow]:
     """Inspections and actions in one list, newest first."""
     rows = [
         HistoryRow(
-            date=inspection.end_date,
-            authority=inspection.authority,
-            authority_name=inspection.get_authority_display(),
+            date=group.first.end_date,
+            authority=group.first.authority,
+            authority_name=group.first.get_authority_display(),
             is_inspection=True,
             record_type="Inspection",
-            outcome=inspection.classification,
-            record_id=inspection.inspection_id,
-            project_area=inspection.project_area,
-            product_type=inspection.product_type,
-            source=inspection.source,
-            retrieved_at=inspection.retrieved_at,
+            outcome=group.first.classification,
+            record_id=group.first.inspection_id,
+            project_areas=group.project_areas,
+            product_type=group.first.product_type,
+            source=group.first.source,
+            retrieved_at=group.first.retrieved_at,
         )
-        for inspection in inspections
+        for group in inspections
     ] + [
         HistoryRow(
             date=action.action_date,
@@ -240,7 +347,7 @@ def _history(inspections: list[Inspection], actions: list[RegulatoryAction]) -> 
             record_type=action.get_action_type_display(),
             outcome=action.action_type,
             record_id=action.case_id,
-            project_area="",
+            project_areas=(),
             product_type=action.product_type,
             source=action.source,
             retrieved_at=action.retrieved_at,
@@ -252,18 +359,21 @@ def _history(inspections: list[Inspection], actions: list[RegulatoryAction]) -> 
 
 
 def _timeline_events(
-    inspections: list[Inspection], actions: list[RegulatoryAction]
+    inspections: list[GroupedInspection], actions: list[RegulatoryAction]
 ) -> list[TimelineEvent]:
     events = []
-    for inspection in inspections:
-        area = f" ({inspection.project_area})" if inspection.project_area else ""
+    for group in inspections:
+        inspection = group.first
+        areas = f" ({'; '.join(group.project_areas)})" if group.project_areas else ""
         events.append(
             TimelineEvent(
                 date=inspection.end_date,
-                lane=f"{inspection.authority} inspections",
+                lane=INSPECTION_LANES.get(
+                    inspection.authority, f"{inspection.authority} inspections"
+                ),
                 symbol=inspection.classification,
                 title=f"{inspection.authority} inspection {inspection.inspection_id}, "
-                f"{inspection.end_date.isoformat()}: {inspection.classification}{area}",
+                f"{inspection.end_date.isoformat()}: {inspection.classification}{areas}",
             )
         )
     for action in actions:

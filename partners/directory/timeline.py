@@ -20,6 +20,13 @@ from partners.choices import ActionType, Classification
 # The viewBox: the SVG scales to its container's width, these are its internal units.
 WIDTH = 960
 LANE_LABEL_WIDTH = 150
+# Lane labels are drawn at 14 units, semibold; a line of label wider than this is split in two.
+LABEL_FONT_SIZE = 14
+LABEL_LINE_HEIGHT = 16
+_LABEL_ROOM = LANE_LABEL_WIDTH - 12 - 8  # from the plot's edge, less a margin on the left
+# Words join on one line up to this width: every authority's "inspections" lane then reads on
+# two lines alike, rather than some on one and some on two.
+_LABEL_JOIN = 100
 RIGHT_PADDING = 16
 TOP_PADDING = 24  # room for the "Today" label
 LANE_HEIGHT = 48
@@ -71,12 +78,21 @@ class TimelineEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class LabelLine:
+    text: str
+    y: float  # baseline
+
+
+@dataclass(frozen=True, slots=True)
 class Lane:
     label: str
     y: float  # top edge
     centre: float
     height: float
     label_y: float
+    # The label as drawn: "MHRA inspections" on two lines ("MHRA", "inspections"), each
+    # short enough to fit whole left of the plot, however wide its authority's name.
+    label_lines: tuple[LabelLine, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +202,7 @@ def build_timeline(
             centre=plot_top + (index + 0.5) * LANE_HEIGHT,
             height=LANE_HEIGHT,
             label_y=plot_top + (index + 0.5) * LANE_HEIGHT + 4.5,
+            label_lines=_label_lines(label, plot_top + (index + 0.5) * LANE_HEIGHT),
         )
         for index, label in enumerate(lane_order)
     ]
@@ -240,6 +257,35 @@ def build_timeline(
         markers=markers,
         legend=_legend({event.symbol for event in events}),
         summary=_summary(events, subject, start_year, end_year - 1),
+    )
+
+
+def label_width(text: str) -> float:
+    """A generous estimate of `text`'s width in viewBox units at the lane labels' font: capitals
+    and digits are counted wider than lower case, so the estimate errs on the wide side."""
+    wide = sum(1 for char in text if char.isupper() or char.isdigit() or char in "MW")
+    return LABEL_FONT_SIZE * (0.72 * wide + 0.56 * (len(text) - wide))
+
+
+def _label_lines(label: str, centre: float) -> tuple[LabelLine, ...]:
+    """`label` in as few lines as fit `_LABEL_ROOM`, centred on the lane: words are wrapped,
+    and a word still too wide is shortened with an ellipsis (the lane's records say the rest)."""
+    lines: list[str] = []
+    for word in label.split():
+        if lines and label_width(f"{lines[-1]} {word}") <= _LABEL_JOIN:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    lines = lines[:2] if len(lines) <= 2 else [lines[0], " ".join(lines[1:])]
+    fitted = []
+    for line in lines:
+        while label_width(line) > _LABEL_ROOM and len(line) > 2:
+            line = line[:-2] + "…"
+        fitted.append(line)
+    first_baseline = centre + 4.5 - (len(fitted) - 1) * LABEL_LINE_HEIGHT / 2
+    return tuple(
+        LabelLine(text, round(first_baseline + n * LABEL_LINE_HEIGHT, 2))
+        for n, text in enumerate(fitted)
     )
 
 

@@ -217,7 +217,7 @@ def test_site_without_records_gets_a_note_instead_of_a_chart(client):
 
 
 @pytest.mark.django_db
-def test_provider_header_links_the_sites_of_a_multi_site_provider(client):
+def test_summary_table_links_the_sites_of_a_multi_site_provider(client):
     provider = ProviderFactory(
         kind="cmo", website="https://example.com", verification_status="verified"
     )
@@ -226,7 +226,7 @@ def test_provider_header_links_the_sites_of_a_multi_site_provider(client):
 
     html = client.get(_profile_url(provider)).content.decode()
 
-    assert "On this page" in html
+    assert "Sites at a glance" in html
     assert f'href="#site-{first.pk}"' in html
     assert f'href="#site-{second.pk}"' in html
     assert 'rel="noopener noreferrer"' in html
@@ -242,23 +242,28 @@ def test_unknown_provider_is_a_404_page(client):
     assert client.get("/providers/not%20a%20slug/").status_code == 404
 
 
+# Provider, sites, capabilities with terms, certificates, inspections, actions, published 483s,
+# phases, DEA schedules, and the sites' risk flags.
+PROFILE_QUERIES = 10
+
+
 @pytest.mark.django_db
 def test_query_count_does_not_grow_with_the_number_of_sites(
     client, django_assert_num_queries, django_assert_max_num_queries
 ):
     small = ProviderFactory()
-    _site_with_history(small, "Only", "3000000001")
+    for n in range(2):
+        _site_with_history(small, f"Small {n}", f"300000000{n}")
     large = ProviderFactory()
-    for n in range(5):
-        _site_with_history(large, f"Site {n}", f"300000001{n}")
+    for n in range(10):
+        _site_with_history(large, f"Site {n}", f"30000001{n:02d}")
 
-    # Provider, sites, capabilities with terms, certificates, inspections, actions, phases, DEA.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(PROFILE_QUERIES):
         response = client.get(_profile_url(small))
     assert response.status_code == 200
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(PROFILE_QUERIES):
         response = client.get(_profile_url(large))
-    assert response.content.decode().count('<g class="marker') == 5 * 4
+    assert response.content.decode().count('<g class="marker') == 10 * 4
 
 
 # --- The compliance score and the records that explain it ---------------------------------------
@@ -438,8 +443,8 @@ def test_explanations_add_no_query_per_site(client, django_assert_num_queries):
     for n in range(5):
         _site_with_history(provider, f"Site {n}", f"300000002{n}")
 
-    # The same eight queries as without explanations: they read the prefetched records.
-    with django_assert_num_queries(8):
+    # The same queries as without explanations: they read the prefetched records.
+    with django_assert_num_queries(PROFILE_QUERIES):
         html = client.get(_profile_url(provider)).content.decode()
 
     assert html.count('<details class="why"') == 5
