@@ -69,11 +69,15 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # An htmx request whose session ended gets a 401, not the sign-in page drawn in a panel.
+    "core.middleware.HtmxSignedOutMiddleware",
     # Records the signed-in user on every history entry a request creates.
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
+# A form refused by the CSRF check: the app's "This page expired" page, or a 403 htmx understands.
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

@@ -1,0 +1,55 @@
+"""What an htmx request gets when its session has ended: a 401 it understands, never the
+sign-in page.
+
+A view behind `login_required` answers a signed-out request with a redirect to the sign-in page.
+The browser follows it inside the htmx request, and htmx would draw the whole sign-in page in
+the panel the request meant to refresh (the brief form's live preview). Here an htmx request
+redirected to sign in gets a 401 instead, naming where to sign in (`X-Login-URL`, with `next`
+back to the page the user is on); static/js/app.js shows a banner with that link and swaps
+nothing.
+"""
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
+
+from core.http import HtmxHttpRequest
+
+SIGNED_OUT_MESSAGE = "You were signed out — sign in again."
+
+
+def _is_redirect_to_sign_in(response: HttpResponse) -> bool:
+    if response.status_code not in (301, 302, 303, 307, 308):
+        return False
+    target = urlsplit(response.headers.get("Location", ""))
+    return target.path == urlsplit(resolve_url(settings.LOGIN_URL)).path
+
+
+def sign_in_url(request: HtmxHttpRequest) -> str:
+    """The sign-in page, with `next` back to the page the user is on (not to the fragment the
+    htmx request asked for)."""
+    page = request.htmx.current_url_abs_path or request.get_full_path()
+    return redirect_to_login(page).headers["Location"]
+
+
+class HtmxSignedOutMiddleware:
+    """An htmx request that a view sends to sign in gets a 401 and the sign-in URL instead.
+
+    Goes after django_htmx's HtmxMiddleware, which gives the request its `htmx` details."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HtmxHttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.htmx or not _is_redirect_to_sign_in(response):
+            return response
+        signed_out = HttpResponse(SIGNED_OUT_MESSAGE, status=401, content_type="text/plain")
+        signed_out["X-Login-URL"] = sign_in_url(request)
+        # Never kept: the next request, signed in, gets the real answer.
+        signed_out["Cache-Control"] = "no-store"
+        return signed_out
