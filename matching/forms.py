@@ -24,6 +24,7 @@ from matching.validation import (
 )
 from partners.choices import MARKET_AUTHORITY, CertificationKind, Region, TermKind
 from partners.models import Term
+from partners.regions import REGION_HELP
 
 MARKET_CHOICES = [
     (code, code if code == authority.value else f"{code}: {authority.label}")
@@ -72,7 +73,10 @@ class BriefForm(forms.ModelForm):
         choices=CertificationKind.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
     preferred_regions = forms.MultipleChoiceField(
-        choices=Region.choices, required=False, widget=forms.CheckboxSelectMultiple
+        choices=Region.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=REGION_HELP,
     )
     preferred_countries = forms.MultipleChoiceField(
         choices=list(countries),

@@ -25,6 +25,7 @@ from matching.validation import (
     validate_weights,
 )
 from partners.choices import DEA_SCHEDULES, PHASES, TermKind
+from partners.regions import REGION_HELP
 
 if TYPE_CHECKING:
     # The project keeps Django's user model (no AUTH_USER_MODEL of its own).
@@ -248,7 +249,9 @@ class Brief(TimeStamped):
     dea_schedule = models.CharField("DEA schedule", max_length=3, choices=DEA_SCHEDULES, blank=True)
 
     # Where
-    preferred_regions = models.JSONField(default=list, blank=True, validators=[validate_regions])
+    preferred_regions = models.JSONField(
+        default=list, blank=True, validators=[validate_regions], help_text=REGION_HELP
+    )
     preferred_countries = models.JSONField(
         default=list, blank=True, validators=[validate_country_codes]
     )
@@ -268,6 +271,14 @@ class Brief(TimeStamped):
         null=True,
         blank=True,
         help_text="When the first batch is needed: sites with capacity free by then score higher.",
+    )
+
+    # For the owners: a change of the product that altered what the brief asks (regions that
+    # now follow UN M49, migration 0011), shown on the brief's page.
+    notice = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="A dated note on a change that altered what the brief asks, for its owners.",
     )
 
     objects = BriefQuerySet.as_manager()

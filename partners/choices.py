@@ -103,8 +103,8 @@ class ComplianceState(models.TextChoices):
 
 
 class Region(models.TextChoices):
-    NORTH_AMERICA = "north-america", "North America"
-    LATIN_AMERICA = "latin-america", "Latin America"
+    NORTH_AMERICA = "north-america", "Northern America"
+    LATIN_AMERICA = "latin-america", "Latin America and the Caribbean"
     EUROPE = "europe", "Europe"
     ASIA_PACIFIC = "asia-pacific", "Asia-Pacific"
     MIDDLE_EAST_AFRICA = "middle-east-africa", "Middle East & Africa"

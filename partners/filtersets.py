@@ -43,7 +43,7 @@ from partners.models import (
     SiteCapability,
     Term,
 )
-from partners.regions import countries_in
+from partners.regions import REGION_HELP, countries_in
 
 # The vocabulary filters: parameter name -> kind of term.
 TERM_FILTERS = {
@@ -144,7 +144,7 @@ class ProviderFilterSet(django_filters.FilterSet):
     phase = django_filters.MultipleChoiceFilter(label="Phase", choices=PHASES, method=_noop)
     country = CountryFilter(label="Site country", choices=list(countries), method=_noop)
     region = django_filters.MultipleChoiceFilter(
-        label="Region", choices=Region.choices, method=_noop
+        label="Region", choices=Region.choices, method=_noop, help_text=REGION_HELP
     )
     certification = django_filters.MultipleChoiceFilter(
         label="Valid certification", choices=CertificationKind.choices, method=_noop

@@ -23,6 +23,7 @@ from matching.validation import (
 )
 from partners.choices import TermKind
 from partners.models import Term
+from partners.regions import REGION_HELP
 
 
 class TermSlugField(serializers.SlugRelatedField):
@@ -76,7 +77,9 @@ class BriefSerializer(serializers.ModelSerializer):
     required_certifications = _codes(
         validate_certification_kinds, "Certification kinds, as `/api/taxonomy/` lists them."
     )
-    preferred_regions = _codes(validate_regions, "Regions, as `/api/taxonomy/` lists them.")
+    preferred_regions = _codes(
+        validate_regions, f"Regions, as `/api/taxonomy/` lists them. {REGION_HELP}"
+    )
     preferred_countries = _codes(validate_country_codes, "ISO 3166 alpha-2 country codes.")
     excluded_countries = _codes(
         validate_country_codes, "ISO 3166 alpha-2 country codes; never both preferred and excluded."
