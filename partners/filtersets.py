@@ -11,14 +11,17 @@ two kinds:
 `provider_conditions` and `site_conditions` build those conditions and can leave one
 parameter out, which is how the facet counts (partners/directory/facets.py) count each facet over
 the list filtered by every other active filter.
+
+The search `q` (partners/directory/search.py) is a provider filter: a provider matches when
+each word of the query is found in it or in any of its sites. With a query, the list is
+ordered by relevance unless another order is chosen; without one, "Relevance" means by name.
 """
 
 import datetime
 
 import django_filters
 from django import forms
-from django.db import connection
-from django.db.models import Count, Exists, F, Max, OrderBy, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, Min, OrderBy, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django_countries import countries
 
@@ -34,6 +37,7 @@ from partners.choices import (
     TermKind,
     VerificationStatus,
 )
+from partners.directory.search import provider_relevance, provider_search_condition
 from partners.models import (
     Certification,
     Inspection,
@@ -68,12 +72,23 @@ SITE_FILTERS = (
 )
 
 ORDERINGS: dict[str, tuple[str, list[str | OrderBy]]] = {
+    # Offered only with a search query, and then the default (see ProviderFilterSet.__init__).
+    "relevance": ("Relevance (best match first)", [F("search_rank").desc(), "name", "slug"]),
     "name": ("Name (A to Z)", ["name", "slug"]),
     "-name": ("Name (Z to A)", ["-name", "-slug"]),
     "country": ("Headquarters country", ["country", "name", "slug"]),
     "-compliance": ("Best compliance record", [F("best_compliance").desc(nulls_last=True), "name"]),
+    "compliance": (
+        "Worst compliance record (lowest site score)",
+        [F("worst_compliance").asc(nulls_last=True), "name", "slug"],
+    ),
+    "-inspected": (
+        "Most recent inspection",
+        [F("last_inspected").desc(nulls_last=True), "name", "slug"],
+    ),
     "-sites": ("Most sites", ["-site_count", "name", "slug"]),
 }
+RELEVANCE = "relevance"
 
 
 def _term_choices(kind: str):
@@ -187,6 +202,18 @@ class ProviderFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
     def __init__(self, data=None, *args, **kwargs):
+        searching = bool(data and str(data.get("q") or "").strip())
+        if data is not None and (
+            (searching and not data.get("ordering"))
+            or (not searching and data.get("ordering") == RELEVANCE)
+        ):
+            # A search is shown best match first unless the user picked another order; without
+            # a query, relevance (say, left chosen after clearing the box) means the default.
+            data = data.copy()
+            if searching:
+                data["ordering"] = RELEVANCE
+            else:
+                data.pop("ordering")
         super().__init__(data, *args, **kwargs)
         for name in ("min_batch_kg", "min_volume_l", "max_oel"):
             field = self.form.fields[name]
@@ -195,6 +222,12 @@ class ProviderFilterSet(django_filters.FilterSet):
         self.form.fields["clean_since"].widget = forms.DateInput(attrs={"type": "date"})
         self.form.fields["verified"] = VerifiedField(label="Verified by a curator", required=False)
         self.form.fields["ordering"].required = False
+        if not searching:
+            self.form.fields["ordering"].choices = [
+                (key, label)
+                for key, label in self.form.fields["ordering"].choices
+                if key != RELEVANCE
+            ]
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         data = self.form.cleaned_data
@@ -202,7 +235,7 @@ class ProviderFilterSet(django_filters.FilterSet):
         sites = matching_sites(data)
         if sites is not None:
             queryset = queryset.filter(Exists(sites.filter(provider=OuterRef("pk"))))
-        return order_providers(queryset, data.get("ordering") or "name")
+        return order_providers(queryset, data.get("ordering") or "name", data.get("q") or "")
 
     @property
     def active(self) -> dict:
@@ -235,17 +268,8 @@ def provider_conditions(data: dict, exclude: str | None = None) -> list[Q]:
 
 
 def _search(text: str) -> Q:
-    """Name and description: full-text on PostgreSQL (plus a name prefix), substring on SQLite."""
-    text = text.strip()
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
-
-        document = SearchVector("name", weight="A") + SearchVector("description", weight="B")
-        matches = Provider.objects.annotate(document=document).filter(
-            pk=OuterRef("pk"), document=SearchQuery(text, search_type="websearch")
-        )
-        return Q(Exists(matches)) | Q(name__icontains=text)
-    return Q(name__icontains=text) | Q(description__icontains=text)
+    """Providers found by the directory search, in themselves or any of their sites."""
+    return provider_search_condition(text)
 
 
 def site_conditions(
@@ -318,9 +342,18 @@ def matching_sites(data: dict, exclude: str | None = None) -> QuerySet | None:
     return Site.objects.filter(*conditions)
 
 
-def order_providers(queryset: QuerySet, ordering: str) -> QuerySet:
-    if ordering == "-sites":
+def order_providers(queryset: QuerySet, ordering: str, text: str = "") -> QuerySet:
+    """Order by one of ORDERINGS; `text` is the search query, for "relevance"."""
+    if ordering == RELEVANCE and not text.strip():
+        ordering = "name"
+    if ordering == RELEVANCE:
+        queryset = queryset.annotate(search_rank=provider_relevance(text))
+    elif ordering == "-sites":
         queryset = queryset.annotate(site_count=Count("sites"))
     elif ordering == "-compliance":
         queryset = queryset.annotate(best_compliance=Max("sites__compliance_score"))
+    elif ordering == "compliance":
+        queryset = queryset.annotate(worst_compliance=Min("sites__compliance_score"))
+    elif ordering == "-inspected":
+        queryset = queryset.annotate(last_inspected=Max("sites__inspections__end_date"))
     return queryset.order_by(*ORDERINGS[ordering][1])
