@@ -24,6 +24,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
 from django_htmx.http import HttpResponseClientRefresh
@@ -61,6 +62,7 @@ from matching.preview import preview
 from matching.summary import run_summary
 from matching.validation import stored_brief_errors
 from partners.choices import CertificationKind, Region
+from partners.directory.risk import RiskFlag, risk_flags
 
 # The runs a brief's page lists, newest first.
 RUNS_LISTED = 10
@@ -314,7 +316,18 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "summary": run_summary(run),
         }
         context |= _acceptability_context(run)
+        context["ranked_rows"] = _ranked_rows(context["ranked"].object_list)
     return render(request, "matching/run_detail.html", context)
+
+
+def _ranked_rows(
+    ranked: list[results.RankedSite],
+) -> list[tuple[results.RankedSite, list[RiskFlag]]]:
+    """Each ranked site of the page with its risk flags (partners/directory/risk.py), in one
+    query. The flags are read from the catalogue when the page is shown, not stored with the
+    run: a warning letter issued after the run is one a sponsor must see beside the site."""
+    flags = risk_flags((site.result.site_id for site in ranked), timezone.localdate())
+    return [(site, flags.get(site.result.site_id, [])) for site in ranked]
 
 
 def _stability(run: Run) -> dict | None:
