@@ -1,31 +1,54 @@
 """Catalogue pages."""
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
 from core.http import HtmxHttpRequest
+from partners.directory.chips import filter_chips, last_applied, page_title
 from partners.directory.entries import directory_entries
 from partners.directory.facets import directory_facets
 from partners.directory.profile import KIND_HINTS, provider_for_profile, site_profiles
+from partners.directory.sites import matching_site_list, site_facets, site_rows
 from partners.filtersets import ProviderFilterSet
 from partners.models import Provider
 from partners.regulatory.methodology import describe_methodology
 
 DIRECTORY_PAGE_SIZE = 20
+# The directory's two views of the same filters: a card per provider, or a row per site.
+DIRECTORY_VIEWS = {"providers": "provider", "sites": "site"}
 
 
 def directory(request: HtmxHttpRequest) -> HttpResponse:
-    """The directory: filters with facet counts beside a sorted, paged list of providers.
+    """The directory: filters with facet counts beside a sorted, paged list of providers, or
+    of their sites (`?view=sites`).
 
     Every state is a URL (a GET form). HTMX requests get the directory fragment only.
     """
+    view = request.GET.get("view") or "providers"
     filterset = ProviderFilterSet(request.GET, queryset=Provider.objects.all())
-    context: dict = {"filterset": filterset, "page": None, "facets": [], "page_error": ""}
-    if filterset.is_valid():
-        paginator = Paginator(filterset.qs, DIRECTORY_PAGE_SIZE)
+    context: dict = {
+        "filterset": filterset,
+        "view": view,
+        "unit": DIRECTORY_VIEWS.get(view, "provider"),
+        "listed": False,
+        "page": None,
+        "facets": [],
+        "chips": [],
+        "page_error": "",
+        "view_error": "",
+        "total": None,
+    }
+    if view not in DIRECTORY_VIEWS:
+        context["view_error"] = "View: choose “providers” or “sites”."
+    elif filterset.is_valid():
+        listed: QuerySet = (
+            matching_site_list(filterset.form.cleaned_data) if view == "sites" else filterset.qs
+        )
+        paginator = Paginator(listed, DIRECTORY_PAGE_SIZE)
         try:
             page = paginator.page(request.GET.get("page") or 1)
         except PageNotAnInteger:
@@ -39,18 +62,47 @@ def directory(request: HtmxHttpRequest) -> HttpResponse:
         else:
             page.object_list = list(page.object_list)  # read once, however often it is used
             context["page"] = page
-            context["entries"] = directory_entries(page.object_list)
-        context["facets"] = directory_facets(filterset)
-        context["total_providers"] = paginator.count
-    query = request.GET.copy()
-    query.pop("page", None)
-    context["query"] = query.urlencode()
+            context["listed"] = True  # an empty page is falsy, yet its empty state is shown
+            if view == "sites":
+                context["rows"] = site_rows(page.object_list)
+            else:
+                context["entries"] = directory_entries(page.object_list)
+        context["facets"] = (
+            site_facets(filterset) if view == "sites" else directory_facets(filterset)
+        )
+        context["total"] = paginator.count
+        chips = filter_chips(request.GET, filterset, context["facets"])
+        context["chips"] = chips
+        previous_url = request.htmx.current_url if request.htmx else None
+        context["last_chip"] = last_applied(chips, previous_url)
+    context["page_title"] = page_title(context["chips"], context["total"], context["unit"])
+    context.update(_directory_links(request, view))
     # htmx asks for the fragment, except when restoring history it has no copy of.
-    fragment = request.htmx and not request.htmx.history_restore_request
+    fragment = bool(request.htmx and not request.htmx.history_restore_request)
+    context["fragment"] = fragment
     template = "partners/_directory.html" if fragment else "partners/directory.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _directory_links(request: HttpRequest, view: str) -> dict[str, str]:
+    """Query strings of the directory's links: the page's own without the page number (paging
+    adds it), the other view's, and "clear all" (which keeps the view)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    providers, sites = query.copy(), query.copy()
+    providers.pop("view", None)
+    sites["view"] = "sites"
+    cleared = QueryDict(mutable=True)
+    if view == "sites":
+        cleared["view"] = "sites"
+    return {
+        "query": query.urlencode(),
+        "providers_query": providers.urlencode(),
+        "sites_query": sites.urlencode(),
+        "clear_query": cleared.urlencode(),
+    }
 
 
 def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
