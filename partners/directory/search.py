@@ -50,7 +50,10 @@ CORRECTION_CUTOFF = 0.8  # difflib ratio: one wrong, missing or extra letter in 
 CORRECTIONS_PER_WORD = 3
 # A query is cut to its first units: a pasted paragraph must not build a huge query.
 MAX_UNITS = 8
-STOPWORDS = frozenset({"a", "an", "and", "by", "for", "in", "of", "or", "the", "to", "with"})
+# Words that find nothing on their own; the labels of identifiers ("FEI 3001234567") too.
+STOPWORDS = frozenset(
+    {"a", "an", "and", "by", "for", "in", "of", "or", "the", "to", "with", "fei", "duns"}
+)
 
 _WORD = re.compile(r"[^\W_]+")
 _NUMBER = re.compile(r"\d[\d\s.\-/]*\d")
@@ -176,7 +179,9 @@ def parse_query(text: str) -> list[SearchUnit]:
                 words = " ".join(phrase)
                 units.append(SearchUnit(words, (words,), frozenset(TERM_PHRASES[phrase])))
     remaining = [token for token, done in zip(tokens, taken, strict=True) if not done]
-    meaningful = [token for token in remaining if token not in STOPWORDS] or remaining
+    meaningful = [token for token in remaining if token not in STOPWORDS]
+    if not meaningful and not units:  # a query of stopwords alone ("the") is taken as typed
+        meaningful = remaining
     vocabulary = catalogue_words() if meaningful else None
     for word in dict.fromkeys(meaningful):  # each word once, in order
         corrections = vocabulary.corrections(word) if vocabulary else []
