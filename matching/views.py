@@ -109,6 +109,16 @@ def brief_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The brief form keeps an unsaved draft in the browser (static/js/brief-draft.js); a saved brief
+# names its draft in this cookie, and the next page the browser opens drops it.
+DRAFT_SAVED_COOKIE = "brief_draft_saved"
+
+
+def _drop_draft(response: HttpResponse, key: str) -> HttpResponse:
+    response.set_cookie(DRAFT_SAVED_COOKIE, key, max_age=300, samesite="Lax")
+    return response
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def brief_create(request: HttpRequest) -> HttpResponse:
@@ -125,7 +135,7 @@ def brief_create(request: HttpRequest) -> HttpResponse:
         brief.save()
         form.save_m2m()
         messages.success(request, f"Brief “{brief.title}” saved.")
-        return redirect(brief)
+        return _drop_draft(redirect(brief), "new")
     return render(
         request,
         "matching/brief_form.html",
@@ -206,7 +216,7 @@ def brief_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, f"Brief “{brief.title}” saved.")
-        return redirect(brief)
+        return _drop_draft(redirect(brief), str(brief.pk))
     return render(
         request,
         "matching/brief_form.html",

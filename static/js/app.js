@@ -46,3 +46,99 @@ window.addEventListener("pageshow", (event) => {
     for (const button of form.querySelectorAll("button[aria-disabled]")) button.removeAttribute("aria-disabled");
   }
 });
+
+// A background (htmx) request that meets an ended session, an expired page or a server error
+// swaps nothing: a banner above the page says what happened and what to do. Never is a whole
+// page (the sign-in page, an error page) drawn inside a panel.
+function signInHref(response) {
+  const fromServer = response.getResponseHeader("X-Login-URL");
+  if (fromServer) return fromServer;
+  const next = encodeURIComponent(window.location.pathname + window.location.search);
+  return `${document.body.dataset.loginUrl || "/accounts/login/"}?next=${next}`;
+}
+
+function showAlert(kind, message, action) {
+  const banner = document.getElementById("app-alert");
+  if (!banner) return;
+  // Several requests may meet the same problem: the banner is drawn once, so that a link in it
+  // is never replaced under the user's pointer.
+  if (!banner.hidden && banner.dataset.kind === kind) return;
+  banner.dataset.kind = kind;
+  banner.className = `app-alert app-alert-${kind}`;
+  banner.replaceChildren();
+  const text = document.createElement("p");
+  text.textContent = `${message} `;
+  if (action) text.append(action);
+  banner.append(text);
+  banner.hidden = false;
+}
+
+function link(href, label) {
+  const a = document.createElement("a");
+  a.href = href;
+  a.textContent = label;
+  return a;
+}
+
+function reloadButton(label) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "button";
+  button.textContent = label;
+  button.addEventListener("click", () => window.location.reload());
+  return button;
+}
+
+function isWholePage(body) {
+  return typeof body === "string" && /^\s*(<!doctype html|<html[\s>])/i.test(body);
+}
+
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const response = event.detail.xhr;
+  const intoBody = event.detail.target === document.body;
+  if (response.status === 401) {
+    event.detail.shouldSwap = false;
+    event.detail.isError = false;
+    showAlert("signed-out", "You were signed out —", link(signInHref(response), "sign in again"));
+  } else if (response.status === 403 && response.getResponseHeader("X-CSRF-Failure")) {
+    event.detail.shouldSwap = false;
+    event.detail.isError = false;
+    showAlert("expired", "This page expired —", reloadButton("Reload"));
+  } else if (response.status >= 500) {
+    showAlert("error", "Something went wrong on our side. Try again in a minute, or", reloadButton("Reload"));
+  } else if (response.status === 403) {
+    showAlert("error", "Your account may not do this.");
+  } else if (event.detail.shouldSwap && !intoBody && isWholePage(response.responseText)) {
+    // A fragment was asked for and a whole page came back (a sign-in page from a redirect the
+    // server did not mark): the page is not drawn inside the panel.
+    event.detail.shouldSwap = false;
+    const signIn = new URL(document.body.dataset.loginUrl || "/accounts/login/", window.location.href);
+    if (response.responseURL && new URL(response.responseURL).pathname === signIn.pathname) {
+      showAlert("signed-out", "You were signed out —", link(signInHref(response), "sign in again"));
+    } else {
+      showAlert("error", "This part of the page could not be updated —", reloadButton("Reload"));
+    }
+  }
+});
+
+document.addEventListener("htmx:sendError", () => {
+  showAlert("error", "The server could not be reached. Check your connection, then", reloadButton("Reload"));
+});
+
+// A link in an error summary moves the keyboard focus to the field it names, not only the view.
+document.addEventListener("click", (event) => {
+  const anchor = event.target.closest?.(".error-summary a[href^='#']");
+  if (!anchor) return;
+  const field = document.getElementById(anchor.getAttribute("href").slice(1));
+  if (!field) return;
+  event.preventDefault();
+  const label = field.closest(".field, fieldset") || field;
+  label.scrollIntoView({ block: "start" });
+  field.focus({ preventScroll: true });
+  history.replaceState(null, "", anchor.getAttribute("href"));
+});
+
+// An error summary takes the focus when the page opens, so it is read out first.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelector(".error-summary[tabindex='-1']")?.focus();
+});
