@@ -100,12 +100,142 @@ def test_every_page_passes_axe_with_no_serious_or_critical_violation(
         workspace["candidate"].get_absolute_url(),
     ]
     found = {}
+    titles = {}
     for path in public:
         page.goto(base + path)
         found[path] = axe_violations(page)
+        titles[path] = page.title()
     _sign_in(page, base)
     for path in signed_in:
         page.goto(base + path)
         found[path] = axe_violations(page)
+        titles[path] = page.title()
 
     assert {path: lines for path, lines in found.items() if lines} == {}
+    # Every page says what it is before the site's name; no two pages share a title (two views
+    # of one page, by their query string, may).
+    assert {path: title for path, title in titles.items() if not _names_the_page(title)} == {}
+    pages = {path: title for path, title in titles.items() if "?" not in path}
+    assert len(set(pages.values())) == len(pages), pages
+
+
+def _names_the_page(title: str) -> bool:
+    name, _, site = title.rpartition(" — ")
+    return site == "CDMO Match" and len(name) > 3
+
+
+# The directory, a profile, the brief form and a run page, at a desktop's and a phone's width.
+SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_four_main_pages_pass_axe_at_desktop_and_phone_sizes(
+    live_server, page: Page, workspace, size
+):
+    page.set_viewport_size(SIZES[size])
+    base = live_server.url
+    found = {}
+    page.goto(f"{base}/")
+    found["directory"] = axe_violations(page)
+    page.goto(f"{base}/providers/{workspace['provider']}/")
+    found["profile"] = axe_violations(page)
+    _sign_in(page, base)
+    page.goto(f"{base}/briefs/{workspace['brief'].pk}/edit/")
+    found["brief form"] = axe_violations(page)
+    page.goto(f"{base}/runs/{workspace['run'].pk}/")
+    found["run"] = axe_violations(page)
+
+    assert {name: lines for name, lines in found.items() if lines} == {}
+
+
+# Colours as the browser computed them: an element's own, and the first opaque background
+# behind it (what a focus ring drawn outside the element, or a text, is seen against).
+COLOURS = """(el) => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const opaque = (c) => c.length === 3 || c[3] > 0;
+  const behind = (from) => {
+    for (let node = from; node; node = node.parentElement) {
+      const bg = rgb(getComputedStyle(node).backgroundColor);
+      if (opaque(bg)) return bg.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const style = getComputedStyle(el);
+  return {
+    outline: rgb(style.outlineColor).slice(0, 3),
+    outlineStyle: style.outlineStyle,
+    outlineWidth: parseFloat(style.outlineWidth),
+    text: rgb(style.color).slice(0, 3),
+    background: behind(el),
+    around: behind(el.parentElement),
+  };
+}"""
+
+
+def _luminance(rgb: list[float]) -> float:
+    def channel(value: float) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(a: list[float], b: list[float]) -> float:
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_focus_ring_stands_out_three_to_one_from_what_surrounds_it(
+    live_server, page: Page, workspace
+):
+    page.set_viewport_size(SIZES["desktop"])
+    page.goto(f"{live_server.url}/")
+    page.keyboard.press("Tab")  # focus from the keyboard, as :focus-visible asks
+    targets = {
+        "skip link": page.locator(".skip-link").first,
+        "top bar link": page.locator(".topbar nav a").first,
+        "facet tick box": page.locator(".filters input[type=checkbox]").first,
+        "search box": page.locator("#id_q"),
+        "button": page.locator(".filters button[type=submit]"),
+        "provider link": page.locator(".results a[href^='/providers/']").first,
+    }
+    rings = {}
+    for name, target in targets.items():
+        target.focus()
+        colours = target.evaluate(COLOURS)
+        assert colours["outlineStyle"] != "none", name
+        assert colours["outlineWidth"] >= 2, name
+        rings[name] = round(_contrast(colours["outline"], colours["around"]), 2)
+
+    assert {name: ratio for name, ratio in rings.items() if ratio < 3} == {}
+
+
+def test_facet_options_no_provider_has_are_still_readable(live_server, page: Page, workspace):
+    page.goto(f"{live_server.url}/")
+    quiet = page.locator(".options li.zero label, .options li.zero .count")
+    assert quiet.count() > 0  # the catalogue has no site in most regions and countries
+
+    ratios = [
+        round(_contrast(colours["text"], colours["background"]), 2)
+        for colours in (quiet.nth(i).evaluate(COLOURS) for i in range(quiet.count()))
+    ]
+
+    assert min(ratios) >= 4.5, sorted(set(ratios))
+
+
+def test_on_a_phone_the_directorys_tick_boxes_are_at_least_24_pixels(
+    live_server, page: Page, workspace
+):
+    page.set_viewport_size(SIZES["phone"])
+    page.goto(f"{live_server.url}/")
+    boxes = page.locator(".filters input[type=checkbox]")
+    assert boxes.count() > 0
+
+    sizes = {
+        (round(box["width"]), round(box["height"]))
+        for box in (boxes.nth(i).bounding_box() for i in range(boxes.count()))
+    }
+    page.screenshot(path="/tmp/shots/a11y/directory-phone.png", full_page=False)
+
+    assert {size for size in sizes if min(size) < 24} == set()
