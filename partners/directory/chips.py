@@ -23,6 +23,7 @@ CHIP_NAMES = {
     "verified": "Verification",
     "country": "Country",
     "certification": "Certificate",
+    "phase": "Stage",
     "clean_since": "Clean record since",
     "min_batch_kg": "Batch of at least",
     "min_volume_l": "Volume of at least",
@@ -40,10 +41,6 @@ class FilterChip:
     label: str  # what is filtered on, "Country"
     value_label: str  # the value as a person reads it, "Germany"
     query: str  # the URL's query string without this value
-
-    @property
-    def removal_label(self) -> str:
-        return f"Remove filter: {self.label} {self.value_label}"
 
 
 def _number(value: Decimal | float) -> str:

@@ -15,17 +15,16 @@
   function applyFind(fieldset, input) {
     const query = fold(input.value);
     const items = [...fieldset.querySelectorAll(".options li")].filter((item) => item.querySelector("input"));
-    let shown = 0;
+    let matches = 0;
     for (const item of items) {
-      const label = fold(item.querySelector("label").textContent);
-      const visible = !query || label.includes(query) || item.querySelector("input").checked;
-      item.hidden = !visible;
-      if (visible) shown += 1;
+      const matching = !query || fold(item.querySelector("label").textContent).includes(query);
+      item.hidden = !matching && !item.querySelector("input").checked;
+      if (matching) matches += 1;
     }
     const status = fieldset.querySelector(".option-find-status");
     if (!query) status.textContent = "";
-    else if (!shown) status.textContent = `No option matches “${input.value.trim()}”.`;
-    else status.textContent = `${shown} of ${items.length} shown.`;
+    else if (!matches) status.textContent = `No option matches “${input.value.trim()}”.`;
+    else status.textContent = `${matches} of ${items.length} match.`;
   }
 
   function addFindBoxes(form) {
