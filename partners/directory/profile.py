@@ -12,8 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
-from partners.choices import PHASES, Authority, ProviderKind, TermKind
+from partners.choices import PHASES, Authority, Provenance, ProviderKind, TermKind
 from partners.directory.risk import RiskFlag, risk_flags, roll_up
 from partners.directory.timeline import Timeline, TimelineEvent, build_timeline, in_sentence
 from partners.models import (
@@ -61,10 +65,37 @@ ACTIONS_LANE = "Actions"
 TIMELINE_LANES = [*INSPECTION_LANES.values(), ACTIONS_LANE]
 
 
+# Who vouches for a capability, as templates/partners/_provenance_badge.html draws it: three
+# fixed badges, built once rather than by an include per capability of every site.
+PROVENANCE_BADGES: dict[str, SafeString] = {
+    Provenance.CURATOR_VERIFIED: format_html(
+        '<span class="badge prov prov-curator" title="Checked by a curator against documents">'
+        '<span aria-hidden="true">✓ </span>{}</span>',
+        Provenance.CURATOR_VERIFIED.label,
+    ),
+    Provenance.REGULATOR_RECORD: format_html(
+        '<span class="badge prov prov-regulator" title="Taken from a regulator\'s public record">'
+        "{}</span>",
+        Provenance.REGULATOR_RECORD.label,
+    ),
+    Provenance.SELF_REPORTED: format_html(
+        '<span class="badge prov prov-self" title="Stated by the provider, not yet checked">'
+        "{}</span>",
+        Provenance.SELF_REPORTED.label,
+    ),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class CapabilityRow:
     capability: SiteCapability
     scale: str  # "1,300 kg batch · 6,000 L", or "" when no scale is on record
+
+    @property
+    def provenance(self) -> SafeString:
+        return PROVENANCE_BADGES.get(
+            self.capability.provenance, PROVENANCE_BADGES[Provenance.SELF_REPORTED]
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +109,9 @@ class CapabilityGroup:
 class CertificationRow:
     certification: Certification
     state: CertificationState
+    issued: SafeString  # <time> or ""
+    valid_until: SafeString
+    source: SafeString
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +138,11 @@ class HistoryRow:
     record_id: str
     project_areas: tuple[str, ...]
     product_type: str
-    source: str
-    retrieved_at: datetime.datetime | None
+    source: SafeString  # the source and when it was read, as templates/partners/_source.html
+
+    @property
+    def day(self) -> SafeString:
+        return time_html(self.date)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +192,9 @@ class SiteProfiles(list[SiteProfile]):
         self.flags = flags
 
 
+RECORD_COLUMNS = ("site_id", "authority", "product_type", "source", "retrieved_at")
+
+
 def provider_for_profile() -> QuerySet[Provider]:
     """Providers with their sites and every row the profile shows, prefetched in fixed queries."""
     sites = Site.objects.order_by("name").prefetch_related(
@@ -165,14 +205,30 @@ def provider_for_profile() -> QuerySet[Provider]:
             ),
         ),
         Prefetch("certifications", queryset=Certification.objects.order_by("kind", "-issued_on")),
+        # Regulator records with only the columns the profile shows: a site can have scores of
+        # them, and each column not read is one not converted for every row.
         Prefetch(
             "inspections",
-            queryset=Inspection.objects.order_by("-end_date", "inspection_id", "project_area"),
+            queryset=Inspection.objects.order_by("-end_date", "inspection_id", "project_area").only(
+                *RECORD_COLUMNS, "inspection_id", "end_date", "classification", "project_area"
+            ),
         ),
-        Prefetch("actions", queryset=RegulatoryAction.objects.order_by("-action_date", "case_id")),
+        Prefetch(
+            "actions",
+            queryset=RegulatoryAction.objects.order_by("-action_date", "case_id").only(
+                *RECORD_COLUMNS, "action_type", "action_date", "case_id"
+            ),
+        ),
         Prefetch(
             "published_483s",
-            queryset=Published483.objects.order_by("-publish_date", "record_id"),
+            queryset=Published483.objects.order_by("-publish_date", "record_id").only(
+                *RECORD_COLUMNS,
+                "record_id",
+                "record_type",
+                "record_date",
+                "publish_date",
+                "download_url",
+            ),
         ),
         Prefetch("phases", queryset=Phase.objects.order_by("rank")),
         Prefetch("dea_schedules", queryset=DeaSchedule.objects.order_by("rank")),
@@ -205,7 +261,13 @@ def _site_profile(
     actions = list(site.actions.all())
     capabilities = list(site.capabilities.all())
     certifications = [
-        CertificationRow(certification, certification_state(certification, today))
+        CertificationRow(
+            certification,
+            certification_state(certification, today),
+            time_html(certification.issued_on),
+            time_html(certification.valid_until),
+            source_html(certification.source, certification.retrieved_at),
+        )
         for certification in site.certifications.all()
     ]
     grouped = _grouped_inspections(inspections)
@@ -282,6 +344,41 @@ def _scale(capability: SiteCapability) -> str:
     return " · ".join(parts)
 
 
+# A profile has a few hundred dates and sources: formatted here once each, in plain Python,
+# rather than by a template filter and an include per table row.
+
+
+def day_text(date: datetime.date) -> str:
+    """3 Mar 2026: the profile's date format ("j M Y")."""
+    return f"{date.day} {MONTHS_3[date.month].title()} {date.year}"
+
+
+def time_html(date: datetime.date | None) -> SafeString:
+    """A date as a <time> element, or "" when there is none."""
+    if date is None:
+        return SafeString("")
+    return format_html('<time datetime="{}">{}</time>', date.isoformat(), day_text(date))
+
+
+def source_html(source: str, retrieved_at: datetime.datetime | None) -> SafeString:
+    """Where a fact came from and when it was read there: templates/partners/_source.html."""
+    shown = (
+        format_html("{}", source)
+        if source
+        else SafeString('<span class="muted">source not recorded</span>')
+    )
+    as_of = SafeString("")
+    if retrieved_at is not None:
+        aware = timezone.is_aware(retrieved_at)
+        local = timezone.localtime(retrieved_at) if aware else retrieved_at
+        as_of = format_html(
+            '<span class="as-of">as of <time datetime="{}">{}</time></span>',
+            local.isoformat(),
+            day_text(local.date()),
+        )
+    return format_html('<span class="source">{}{}</span>', shown, as_of)
+
+
 def _largest_scale(capabilities: list[SiteCapability]) -> str:
     volumes = [c.max_volume_l for c in capabilities if c.max_volume_l is not None]
     batches = [c.max_batch_kg for c in capabilities if c.max_batch_kg is not None]
@@ -334,8 +431,7 @@ def _history(
             record_id=group.first.inspection_id,
             project_areas=group.project_areas,
             product_type=group.first.product_type,
-            source=group.first.source,
-            retrieved_at=group.first.retrieved_at,
+            source=source_html(group.first.source, group.first.retrieved_at),
         )
         for group in inspections
     ] + [
@@ -349,8 +445,7 @@ def _history(
             record_id=action.case_id,
             project_areas=(),
             product_type=action.product_type,
-            source=action.source,
-            retrieved_at=action.retrieved_at,
+            source=source_html(action.source, action.retrieved_at),
         )
         for action in actions
     ]
