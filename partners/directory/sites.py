@@ -27,18 +27,21 @@ from partners.directory.facets import (
 )
 from partners.directory.search import search_sites
 from partners.filtersets import ProviderFilterSet, provider_conditions, site_conditions
-from partners.models import Certification, Provider, Site, SiteCapability
+from partners.models import Certification, Inspection, Provider, Site, SiteCapability
 
 # The capability kinds a site row names as its key capabilities.
 KEY_TERM_KINDS = (TermKind.MODALITY, TermKind.DOSAGE_FORM)
 
-# The provider view's orderings, read per site. "Most sites" orders by the provider's number of
-# sites, so a large network's sites stay together.
+# The provider view's orderings, read per site: compliance is the site's own score, the latest
+# inspection the site's own; "Most sites" orders by the provider's number of sites, so a large
+# network's sites stay together.
 SITE_ORDERINGS: dict[str, list[str | OrderBy]] = {
     "name": ["provider__name", "provider_id", "name", "pk"],
     "-name": ["-provider__name", "-provider_id", "-name", "-pk"],
     "country": ["country", "provider__name", "name", "pk"],
     "-compliance": [F("compliance_score").desc(nulls_last=True), "provider__name", "name", "pk"],
+    "compliance": [F("compliance_score").asc(nulls_last=True), "provider__name", "name", "pk"],
+    "-inspected": [F("last_inspected").desc(nulls_last=True), "provider__name", "name", "pk"],
     "-sites": [F("provider_site_count").desc(), "provider__name", "name", "pk"],
 }
 
@@ -68,6 +71,9 @@ def matching_site_list(data: dict) -> QuerySet[Site]:
             .values("count")
         )
         sites = sites.annotate(provider_site_count=Subquery(per_provider))
+    elif ordering == "-inspected":
+        latest = Inspection.objects.filter(site=OuterRef("pk")).order_by("-end_date")
+        sites = sites.annotate(last_inspected=Subquery(latest.values("end_date")[:1]))
     return sites.order_by(*SITE_ORDERINGS[ordering])
 
 

@@ -212,6 +212,18 @@ def test_site_view_orders_by_compliance_worst_unknown_last(client, catalogue):
     assert len(names) == 5
 
 
+def test_site_view_orders_by_worst_compliance_and_latest_inspection(client, catalogue):
+    worst = _html(client.get("/providers/?view=sites&ordering=compliance"))
+    inspected = _html(client.get("/providers/?view=sites&ordering=-inspected"))
+
+    def names(html: str) -> list[str]:
+        return re.findall(r'<th scope="row" data-label="Site"><a [^>]*>([^<]*)</a>', html)
+
+    assert names(worst)[:2] == ["Hyderabad", "Leverkusen"]
+    # Osaka (last year), Leverkusen (2023), Hyderabad (2022), then the never inspected.
+    assert names(inspected) == ["Osaka", "Leverkusen", "Hyderabad", "Cork", "Dublin"]
+
+
 def test_site_view_counts_sites_in_its_facets(client, catalogue):
     providers_html = _html(client.get("/providers/"))
     sites_html = _html(client.get("/providers/?view=sites"))
