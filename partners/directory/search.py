@@ -16,22 +16,25 @@ names, cities, capability names and synonyms) is also searched as its closest ca
 (difflib), so `sevrn` finds "Severn" and `monoclonl` finds "monoclonal". The catalogue's words
 are kept per process until the catalogue changes.
 
-PostgreSQL: names and cities by trigram word similarity (pg_trgm's `%>`, GIN trigram indexes of
-migration 0009), the description by full-text search (an expression GIN index), prefixes
-included. SQLite: the same fields by a word-start substring match.
+PostgreSQL: full-text search over each table's words (provider name and description, site name
+and city; expression GIN indexes of migration 0009), a typed word as a prefix; a word the
+catalogue does not know at all is also looked for by trigram word similarity (pg_trgm, GIN
+trigram indexes), and names are ranked by it. SQLite: the same fields by a word-start substring
+match.
 
 Relevance (the `search_rank` annotation): an exact name first, then names starting with the
 query, then names like it, then every other match by name.
 """
 
 import bisect
+import dataclasses
 import difflib
 import re
 from dataclasses import dataclass
 from itertools import chain
 
 from django.db import connection
-from django.db.models import Case, FloatField, Q, QuerySet, Value, When
+from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.expressions import Combinable
 
 from partners.catalogue_version import CatalogueCache
@@ -95,6 +98,9 @@ class SearchUnit:
     spellings: tuple[str, ...]  # `text` and its corrections, each searched as text
     term_slugs: frozenset[str]  # shipped capability terms it names
     identifier: str = ""  # digits, for a site identifier
+    # A word that starts no catalogue word and is close to none: on PostgreSQL, names and
+    # cities are then also searched by trigram similarity, the net for what difflib missed.
+    unknown: bool = False
 
     @property
     def is_phrase(self) -> bool:
@@ -107,6 +113,11 @@ class CatalogueWords:
 
     words: list[str]
     by_length: dict[int, list[str]]
+    # Search conditions already built from this catalogue's words: (kind, query) -> Q. A list
+    # page builds the same one for its rows, its count and its facets.
+    memo: dict[tuple[str, str], Q] = dataclasses.field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def starts_a_word(self, prefix: str) -> bool:
         position = bisect.bisect_left(self.words, prefix)
@@ -159,7 +170,7 @@ def _terms_starting_with(word: str) -> set[str]:
     return slugs
 
 
-def parse_query(text: str) -> list[SearchUnit]:
+def parse_query(text: str, vocabulary: CatalogueWords | None = None) -> list[SearchUnit]:
     """The units of a query (see the module's docstring), at most MAX_UNITS of them."""
     units: list[SearchUnit] = []
     for number in _NUMBER.findall(text):
@@ -182,13 +193,15 @@ def parse_query(text: str) -> list[SearchUnit]:
     meaningful = [token for token in remaining if token not in STOPWORDS]
     if not meaningful and not units:  # a query of stopwords alone ("the") is taken as typed
         meaningful = remaining
-    vocabulary = catalogue_words() if meaningful else None
+    if meaningful and vocabulary is None:
+        vocabulary = catalogue_words()
     for word in dict.fromkeys(meaningful):  # each word once, in order
         corrections = vocabulary.corrections(word) if vocabulary else []
         slugs = _terms_starting_with(word)
         for correction in corrections:
             slugs |= _terms_starting_with(correction)
-        units.append(SearchUnit(word, (word, *corrections), frozenset(slugs)))
+        unknown = not corrections and not (vocabulary and vocabulary.starts_a_word(word))
+        units.append(SearchUnit(word, (word, *corrections), frozenset(slugs), unknown=unknown))
     return units[:MAX_UNITS]
 
 
@@ -197,31 +210,45 @@ def _postgresql() -> bool:
 
 
 def _text_matches(fields: tuple[str, ...], unit: SearchUnit) -> Q:
-    """Any of the text fields contains one of the unit's spellings, at the start of a word (on
-    PostgreSQL, by trigram word similarity, which also forgives a letter or two)."""
+    """Any of the text fields has one of the unit's spellings at the start of a word (SQLite;
+    and terms' names on both databases: the vocabulary is small)."""
     condition = Q()
     for field in fields:
         for spelling in unit.spellings:
-            if _postgresql():
-                condition |= Q(**{f"{field}__trigram_word_similar": spelling})
-            else:
-                condition |= Q(**{f"{field}__istartswith": spelling})
-                condition |= Q(**{f"{field}__icontains": f" {spelling}"})
+            condition |= Q(**{f"{field}__istartswith": spelling})
+            condition |= Q(**{f"{field}__icontains": f" {spelling}"})
     return condition
 
 
-def _description_matches(field: str, unit: SearchUnit) -> Q:
-    if not _postgresql():
-        return _text_matches((field,), unit)
-    from django.contrib.postgres.search import SearchQuery
+def _trigram_matches(fields: tuple[str, ...], unit: SearchUnit) -> Q:
+    """PostgreSQL: any of the fields has a word like the unit's (pg_trgm word similarity, `%>`,
+    answered by the GIN trigram indexes of migration 0009)."""
+    # The lookup's class, not `__trigram_word_similar`: that name is registered only when
+    # django.contrib.postgres is an installed app.
+    from django.contrib.postgres.lookups import TrigramWordSimilar
+
+    condition = Q()
+    for field in fields:
+        condition |= Q(TrigramWordSimilar(F(field), unit.text))
+    return condition
+
+
+def _full_text(queryset: QuerySet, fields: tuple[str, ...], unit: SearchUnit) -> QuerySet:
+    """PostgreSQL: rows whose fields' words (the `simple` configuration: no stemming, names are
+    not English) have the unit: a phrase whole, a word as a prefix, a correction as a prefix.
+
+    The document is the expression of a GIN index of migration 0009, written identically.
+    """
+    from django.contrib.postgres.search import SearchQuery, SearchVector
 
     if unit.is_phrase:
-        query = SearchQuery(unit.text, search_type="phrase", config="english")
+        query = SearchQuery(unit.text, search_type="phrase", config="simple")
     else:
         # Words are letters and digits only (`_WORD`), so they are safe in a raw tsquery.
         raw = " | ".join(f"{spelling}:*" for spelling in unit.spellings)
-        query = SearchQuery(raw, search_type="raw", config="english")
-    return Q(**{f"{field}__search": query})
+        query = SearchQuery(raw, search_type="raw", config="simple")
+    document = SearchVector(*fields, config="simple")
+    return queryset.annotate(search_document=document).filter(search_document=query)
 
 
 def _identifier_matches(unit: SearchUnit, prefix: str = "") -> Q:
@@ -231,46 +258,91 @@ def _identifier_matches(unit: SearchUnit, prefix: str = "") -> Q:
     return condition
 
 
-def _sites_with_terms(unit: SearchUnit) -> QuerySet:
-    """Ids of the sites offering a capability the unit names: a shipped term by its slug, or a
-    term a curator added or renamed, by its name."""
-    terms = Q(slug__in=unit.term_slugs) | _text_matches(("name",), unit)
-    return SiteCapability.objects.filter(term__in=Term.objects.filter(terms).values("pk")).values(
-        "site_id"
-    )
+def _capabilities_named(unit: SearchUnit) -> QuerySet:
+    """Capability rows of a term the unit names: a shipped term by its slug, or a term a curator
+    added or renamed, by its name."""
+    terms = Term.objects.filter(Q(slug__in=unit.term_slugs) | _text_matches(("name",), unit))
+    return SiteCapability.objects.filter(term__in=terms.values("pk"))
 
 
-def _provider_text(unit: SearchUnit) -> Q:
-    return _text_matches(("name",), unit) | _description_matches("description", unit)
+# Each way a unit can match is a subquery of its own, ORed as `id IN (...)` sets: PostgreSQL
+# computes each set once, through its index (full text, trigram, FEI, capability term), where
+# one OR over several tables' columns would compute text vectors and trigrams row by row.
+PROVIDER_TEXT_FIELDS = ("name", "description")
+SITE_TEXT_FIELDS = ("name", "city")
 
 
-def _site_text(unit: SearchUnit) -> Q:
+def _providers_by_own_text(unit: SearchUnit) -> list[QuerySet]:
+    """Ids of the providers whose name or description has the unit."""
+    if not _postgresql():
+        return [Provider.objects.filter(_text_matches(PROVIDER_TEXT_FIELDS, unit)).values("pk")]
+    found = [_full_text(Provider.objects.all(), PROVIDER_TEXT_FIELDS, unit).values("pk")]
+    if unit.unknown:
+        found.append(Provider.objects.filter(_trigram_matches(("name",), unit)).values("pk"))
+    return found
+
+
+def _sites_by_own_fields(unit: SearchUnit) -> list[QuerySet]:
+    """Sites whose name, city or identifier has the unit, or that offer a capability it names."""
     if unit.identifier:
-        return _identifier_matches(unit)
-    return _text_matches(("name", "city"), unit) | Q(pk__in=_sites_with_terms(unit))
+        return [Site.objects.filter(_identifier_matches(unit))]
+    by_capability = Site.objects.filter(pk__in=_capabilities_named(unit).values("site_id"))
+    if not _postgresql():
+        return [Site.objects.filter(_text_matches(SITE_TEXT_FIELDS, unit)), by_capability]
+    found = [_full_text(Site.objects.all(), SITE_TEXT_FIELDS, unit), by_capability]
+    if unit.unknown:
+        found.append(Site.objects.filter(_trigram_matches(SITE_TEXT_FIELDS, unit)))
+    return found
+
+
+MEMO_SIZE = 256
+
+
+def _memoized(kind: str, text: str, build) -> Q:
+    vocabulary = catalogue_words()
+    key = (kind, text.strip().lower())
+    condition = vocabulary.memo.get(key)
+    if condition is None:
+        if len(vocabulary.memo) >= MEMO_SIZE:
+            vocabulary.memo.clear()
+        condition = vocabulary.memo[key] = build(parse_query(key[1], vocabulary))
+    return condition
 
 
 def provider_search_condition(text: str) -> Q:
     """Providers matching every unit of the query, by their own text or any of their sites."""
-    condition = Q()
-    for unit in parse_query(text):
-        found = Q(pk__in=Site.objects.filter(_site_text(unit)).values("provider_id"))
-        if not unit.identifier:
-            found |= _provider_text(unit)
-        condition &= found
-    return condition
+    return _memoized("providers", text, _providers_matching)
 
 
 def site_search_condition(text: str) -> Q:
     """Sites matching every unit of the query, by their own fields, their provider's name and
     description, or their capabilities."""
+    return _memoized("sites", text, _sites_matching)
+
+
+def _providers_matching(units: list[SearchUnit]) -> Q:
     condition = Q()
-    for unit in parse_query(text):
-        if unit.identifier:
-            condition &= _site_text(unit)
-            continue
-        providers = Provider.objects.filter(_provider_text(unit)).values("pk")
-        condition &= _site_text(unit) | Q(provider__in=providers)
+    for unit in units:
+        found = Q()
+        for sites in _sites_by_own_fields(unit):
+            found |= Q(pk__in=sites.values("provider_id"))
+        if not unit.identifier:
+            for providers in _providers_by_own_text(unit):
+                found |= Q(pk__in=providers)
+        condition &= found
+    return condition
+
+
+def _sites_matching(units: list[SearchUnit]) -> Q:
+    condition = Q()
+    for unit in units:
+        found = Q()
+        for sites in _sites_by_own_fields(unit):
+            found |= Q(pk__in=sites.values("pk"))
+        if not unit.identifier:
+            for providers in _providers_by_own_text(unit):
+                found |= Q(provider__in=providers)
+        condition &= found
     return condition
 
 

@@ -1,10 +1,11 @@
 """The directory search's PostgreSQL side: pg_trgm, and the indexes its queries use.
 
-partners/directory/search.py matches provider names, site names and cities by trigram word
-similarity (`name %> 'sevrn'`), which a GIN trigram index answers, and provider descriptions by
-full-text search over `to_tsvector('english', description)`, which an expression GIN index
-answers. SQLite has neither (its search is a substring match), so these indexes exist on
-PostgreSQL only and the models do not declare them.
+partners/directory/search.py finds the words of provider names and descriptions, and of site
+names and cities, by full-text search over `to_tsvector('simple', ...)` documents, which
+expression GIN indexes answer; words the catalogue does not know are looked for in names and
+cities by trigram word similarity (`name %> 'sevrn'`), which GIN trigram indexes answer. SQLite
+has neither (its search is a substring match), so these indexes exist on PostgreSQL only and
+the models do not declare them.
 """
 
 from django.contrib.postgres.indexes import GinIndex
@@ -38,21 +39,28 @@ class Migration(migrations.Migration):
 
     operations = [
         TrigramExtension(),
-        # Search: providers by name (`name %> word`), and ranked by word similarity.
+        # Search: the words of providers' names and descriptions, of sites' names and cities;
+        # written as partners/directory/search.py `_full_text` writes them, or unused.
+        AddPostgresIndex(
+            "provider",
+            GinIndex(
+                SearchVector("name", "description", config="simple"),
+                name="partners_provider_search_doc",
+            ),
+        ),
+        AddPostgresIndex(
+            "site",
+            GinIndex(
+                SearchVector("name", "city", config="simple"), name="partners_site_search_doc"
+            ),
+        ),
+        # Search: a word the catalogue does not know, by trigram word similarity (`name %> w`).
         AddPostgresIndex(
             "provider",
             GinIndex(
                 fields=["name"], opclasses=["gin_trgm_ops"], name="partners_provider_name_trgm"
             ),
         ),
-        # Search: providers by a word or phrase of their description (full text, prefixes).
-        AddPostgresIndex(
-            "provider",
-            GinIndex(
-                SearchVector("description", config="english"), name="partners_provider_desc_fts"
-            ),
-        ),
-        # Search: sites by name and by city (`name %> word`, `city %> word`).
         AddPostgresIndex(
             "site",
             GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="partners_site_name_trgm"),
