@@ -9,9 +9,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from partners.choices import CertificationStatus
-from partners.directory.timeline import MARKER_STYLES, MIN_YEARS, TimelineEvent, build_timeline
-from partners.models import Certification, DeaSchedule, Phase, Site, Term
+from partners.choices import Authority, CertificationStatus
+from partners.directory.timeline import (
+    MARKER_STYLES,
+    MIN_YEARS,
+    TimelineEvent,
+    build_timeline,
+    label_width,
+)
+from partners.models import Certification, DeaSchedule, Phase, Published483, Site, Term
 from partners.regulatory.compliance import BASE, MINUS, InspectionEvent, compute_compliance
 from partners.regulatory.stored_scores import recompute_compliance_scores
 from partners.validity import CertificationState, certification_state
@@ -620,3 +626,142 @@ def test_summary_counts_records_by_classification_and_action_type():
 
 def test_no_records_means_no_timeline():
     assert build_timeline([], today=TODAY) is None
+
+
+# --- A buyer's reading: summary, closable sites, risk, 483s, one row per inspection -------------
+
+
+def _from(html: str, start: str, end: str) -> str:
+    """`html` from the first `start` to the first `end` after it."""
+    begin = html.index(start)
+    return html[begin : html.index(end, begin)]
+
+
+@pytest.mark.django_db
+def test_many_sites_get_a_summary_table_and_start_closed(client):
+    provider = ProviderFactory()
+    sites = [_site_with_history(provider, f"Plant {n}", f"300000030{n}") for n in range(5)]
+    SiteCapabilityFactory(site=sites[0], term=Term.objects.get(slug="mab"), max_volume_l=12000)
+
+    html = client.get(_profile_url(provider)).content.decode()
+
+    summary = _from(html, 'site-summary-table"', "</table>")
+    for site in sites:
+        assert f'<a href="#site-{site.pk}">{site.name}</a>' in summary
+    assert "Monoclonal antibody" in summary
+    assert "12,000 L" in summary
+    assert "EU GMP certificate" in summary
+    # Five sites: each closed, the table above being the way in.
+    assert html.count('<details class="site-card card"') == 5
+    assert f'id="site-{sites[0].pk}" open>' not in html
+
+
+@pytest.mark.django_db
+def test_up_to_three_sites_start_open_and_one_site_needs_no_summary(client):
+    three = ProviderFactory()
+    sites = [_site_with_history(three, f"Plant {n}", f"300000031{n}") for n in range(3)]
+    single = ProviderFactory()
+    only = _site_with_history(single, "Only", "3000000320")
+
+    html = client.get(_profile_url(three)).content.decode()
+    single_html = client.get(_profile_url(single)).content.decode()
+
+    for site in sites:
+        assert f'id="site-{site.pk}" open>' in html
+    assert "Sites at a glance" in html
+    assert f'id="site-{only.pk}" open>' in single_html
+    assert "Sites at a glance" not in single_html
+
+
+@pytest.mark.django_db
+def test_rows_of_one_fda_inspection_are_one_row_listing_their_project_areas(client):
+    site = SiteFactory(fei_number="3000000330")
+    for area in ("Drug Quality Assurance", "Pre-License/Pre-Approval Inspection"):
+        InspectionFactory(
+            fei_number="3000000330",
+            inspection_id="4400001",
+            classification="VAI",
+            end_date=datetime.date(2025, 3, 4),
+            project_area=area,
+        )
+    InspectionFactory(fei_number="3000000330", inspection_id="4400002", project_area="")
+
+    html = client.get(_profile_url(site.provider)).content.decode()
+
+    history = html[html.index(f'id="site-{site.pk}-history"') :]
+    history = history[: history.index("</table>")]
+    rows = [row for row in _cells(history) if row[3] == "4400001"]
+    assert len(rows) == 1
+    assert rows[0][4] == "Drug Quality Assurance; Pre-License/Pre-Approval Inspection"
+    # One marker on the timeline too, titled with both areas.
+    assert html.count("inspection 4400001, 2025-03-04") == 1
+    assert html.count('<g class="marker') == 2
+
+
+@pytest.mark.django_db
+def test_published_483s_show_their_date_record_type_fdas_link_and_source(client):
+    site = SiteFactory(fei_number="3000000340")
+    Published483.objects.create(
+        fei_number="3000000340",
+        record_id="483-9",
+        record_type="Form 483",
+        record_date=datetime.date(2025, 11, 20),
+        publish_date=datetime.date(2026, 1, 10),
+        download_url="https://www.fda.gov/media/483-9/download",
+        source="FDA 483 database",
+        retrieved_at=timezone.now(),
+    )
+
+    html = client.get(_profile_url(site.provider)).content.decode()
+
+    section = html[html.index(f'id="site-{site.pk}-483s"') :]
+    section = section[: section.index("</table>")]
+    (row,) = _cells(section)
+    assert row[0] == "20 Nov 2025published 10 Jan 2026"
+    assert row[1:3] == ["Form 483", "483-9"]
+    assert 'href="https://www.fda.gov/media/483-9/download"' in section
+    assert row[4].startswith("FDA 483 database")
+
+
+@pytest.mark.django_db
+def test_a_site_without_483s_says_so(client):
+    site = SiteFactory()
+
+    html = client.get(_profile_url(site.provider)).content.decode()
+
+    assert "No published 483 on record for this site." in html
+
+
+@pytest.mark.django_db
+def test_profile_flags_a_recent_warning_letter_in_its_header_summary_and_site(client):
+    provider = ProviderFactory()
+    flagged = _site_with_history(provider, "Dublin", "3000000350")
+    _site_with_history(provider, "Cork", "3000000351")
+    letter = RegulatoryActionFactory(
+        fei_number="3000000350", action_date=timezone.localdate() - datetime.timedelta(days=40)
+    )
+
+    html = client.get(_profile_url(provider)).content.decode()
+
+    label = f"Warning letter {letter.action_date.year}"
+    header = _from(html, 'class="profile-head', "</header>")
+    assert label in header
+    assert "(Dublin)" in header
+    summary = _from(html, 'site-summary-table"', "</table>")
+    assert summary.count(label) == 1
+    assert label in _from(html, f'id="site-{flagged.pk}"', "</summary>")
+
+
+def test_timeline_lane_labels_fit_whole_left_of_the_plot():
+    lanes = [f"{authority} inspections" for authority in Authority.values] + ["Actions"]
+    events = [TimelineEvent(datetime.date(2024, 1, 1), lane, "NAI", "") for lane in lanes]
+
+    chart = build_timeline(events, TODAY, lanes=lanes)
+
+    for lane in chart.lanes:
+        lines = [line.text for line in lane.label_lines]
+        assert " ".join(lines) == lane.label  # whole: nothing dropped or shortened
+        for line in lines:
+            assert label_width(line) <= chart.lane_label_x - 8
+    mhra = next(lane for lane in chart.lanes if lane.label == "MHRA inspections")
+    assert [line.text for line in mhra.label_lines] == ["MHRA", "inspections"]
