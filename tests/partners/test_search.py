@@ -11,6 +11,7 @@ from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
+from partners.demo.seeding import seed_catalogue
 from partners.directory.facets import facet_counts
 from partners.directory.search import parse_query, search_sites
 from partners.filtersets import ProviderFilterSet
@@ -283,3 +284,18 @@ def test_query_count_of_a_search_with_filters_does_not_grow_with_the_page(client
     assert len(response.context["page"].object_list) == 20
     assert len(many) == len(few)
     assert len(many) <= 16
+
+
+def test_the_demo_catalogue_answers_what_buyers_type():
+    # Given the demo catalogue (seed_demo's generator, small enough for a test)
+    seed_catalogue(60, 42, datetime.date(2025, 6, 30))
+    mab_makers = Provider.objects.filter(sites__capabilities__term__slug="mab").distinct()
+    mrna_makers = Provider.objects.filter(sites__capabilities__term__slug="mrna-lnp").distinct()
+    site = Site.objects.exclude(fei_number="").exclude(city="").order_by("pk").first()
+
+    # Then each query a buyer types finds its providers
+    assert _found("monoclonal") == sorted(mab_makers.values_list("slug", flat=True))
+    assert _found("mRNA") == sorted(mrna_makers.values_list("slug", flat=True))
+    assert site.provider.slug in _found(site.city)
+    assert _found(site.fei_number) == [site.provider.slug]
+    assert [Provider.objects.get(slug=slug).name for slug in _found("sevrn")] == ["Severn Peptides"]
