@@ -79,7 +79,7 @@ ORDERINGS: dict[str, tuple[str, list[str | OrderBy]]] = {
     "country": ("Headquarters country", ["country", "name", "slug"]),
     "-compliance": ("Best compliance record", [F("best_compliance").desc(nulls_last=True), "name"]),
     "compliance": (
-        "Worst compliance record (lowest site score)",
+        "Worst compliance record",
         [F("worst_compliance").asc(nulls_last=True), "name", "slug"],
     ),
     "-inspected": (

@@ -276,7 +276,9 @@ def _providers_by_own_text(unit: SearchUnit) -> list[QuerySet]:
     """Ids of the providers whose name or description has the unit."""
     if not _postgresql():
         return [Provider.objects.filter(_text_matches(PROVIDER_TEXT_FIELDS, unit)).values("pk")]
-    found = [_full_text(Provider.objects.all(), PROVIDER_TEXT_FIELDS, unit).values("pk")]
+    found: list[QuerySet] = [
+        _full_text(Provider.objects.all(), PROVIDER_TEXT_FIELDS, unit).values("pk")
+    ]
     if unit.unknown:
         found.append(Provider.objects.filter(_trigram_matches(("name",), unit)).values("pk"))
     return found
