@@ -118,3 +118,26 @@ def test_a_refused_save_leaves_the_draft_in_the_browser(signed_in):
 
     assert response.status_code == 200
     assert DRAFT_SAVED_COOKIE not in response.cookies
+
+
+@pytest.mark.django_db
+def test_every_field_refers_a_screen_reader_to_help_and_errors_that_exist(signed_in):
+    response = signed_in.post(
+        reverse("matching:brief-create"),
+        _form_data(title="", batch_size="-5", weight_capability="9"),
+    )
+
+    soup = BeautifulSoup(response.content, "html.parser")
+    described = soup.select("[aria-describedby]")
+    assert described
+    missing = {
+        element.get("id") or element.get("name"): ref
+        for element in described
+        for ref in element["aria-describedby"].split()
+        if soup.find(id=ref) is None
+    }
+    assert missing == {}
+    assert (
+        "greater than 0"
+        in soup.find(id=soup.find(id="id_batch_size")["aria-describedby"].split()[-1]).get_text()
+    )
