@@ -6,6 +6,7 @@ capabilities):
 
 - a capability phrase: a term's name or one of its synonyms of several words ("monoclonal
   antibody", "fill-finish", "oral solid dose"), matched whole;
+- a country's name ("Germany", "United Kingdom", "UK"): a site there, or headquarters there;
 - a number of six digits or more: a site identifier (the FEI number; `SITE_IDENTIFIER_FIELDS`);
 - any other word: the provider's name and description, its sites' names and cities, and the
   capability terms whose name or synonym (partners/vocabulary.py `TERM_SYNONYMS`) it starts, so
@@ -29,6 +30,7 @@ query, then names like it, then every other match by name.
 import bisect
 import dataclasses
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 from itertools import chain
@@ -36,6 +38,7 @@ from itertools import chain
 from django.db import connection
 from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.expressions import Combinable
+from django_countries import countries
 
 from partners.catalogue_version import CatalogueCache
 from partners.fei import normalize_fei
@@ -85,7 +88,33 @@ def _term_phrases() -> tuple[dict[tuple[str, ...], set[str]], dict[str, set[str]
     return phrases, words
 
 
+# What buyers call a country besides its name.
+COUNTRY_ALIASES = {
+    "uk": "GB",
+    "britain": "GB",
+    "great britain": "GB",
+    "usa": "US",
+    "united states": "US",
+    "america": "US",
+    "holland": "NL",
+    "czechia": "CZ",
+}
+
+
+@functools.cache
+def country_phrases() -> tuple[dict[tuple[str, ...], set[str]], list[tuple[str, ...]]]:
+    """Country names (and aliases) as word sequences -> ISO codes, and those sequences longest
+    first. Read on first use: the names are translations, ready once Django is."""
+    phrases: dict[tuple[str, ...], set[str]] = {}
+    for code, name in countries:
+        phrases.setdefault(tuple(_words(str(name))), set()).add(code)
+    for alias, code in COUNTRY_ALIASES.items():
+        phrases.setdefault(tuple(_words(alias)), set()).add(code)
+    return phrases, sorted(phrases, key=len, reverse=True)
+
+
 TERM_PHRASES, TERM_WORDS = _term_phrases()
+
 _PHRASES_LONGEST_FIRST = sorted(TERM_PHRASES, key=len, reverse=True)
 _SORTED_TERM_WORDS = sorted(TERM_WORDS)
 
@@ -98,6 +127,7 @@ class SearchUnit:
     spellings: tuple[str, ...]  # `text` and its corrections, each searched as text
     term_slugs: frozenset[str]  # shipped capability terms it names
     identifier: str = ""  # digits, for a site identifier
+    countries: frozenset[str] = frozenset()  # ISO codes of the country it names
     # A word that starts no catalogue word and is close to none: on PostgreSQL, names and
     # cities are then also searched by trigram similarity, the net for what difflib missed.
     unknown: bool = False
@@ -180,15 +210,27 @@ def parse_query(text: str, vocabulary: CatalogueWords | None = None) -> list[Sea
             text = text.replace(number, " ", 1)
     tokens = _words(text)
     taken = [False] * len(tokens)
-    for phrase in _PHRASES_LONGEST_FIRST:
+
+    def take(phrase: tuple[str, ...]) -> bool:
         size = len(phrase)
         for start in range(len(tokens) - size + 1):
             span = range(start, start + size)
             if tuple(tokens[start : start + size]) == phrase and not any(taken[i] for i in span):
                 for i in span:
                     taken[i] = True
-                words = " ".join(phrase)
-                units.append(SearchUnit(words, (words,), frozenset(TERM_PHRASES[phrase])))
+                return True
+        return False
+
+    for phrase in _PHRASES_LONGEST_FIRST:
+        if take(phrase):
+            words = " ".join(phrase)
+            units.append(SearchUnit(words, (words,), frozenset(TERM_PHRASES[phrase])))
+    country_codes, country_names = country_phrases()
+    for phrase in country_names:
+        if take(phrase):
+            words = " ".join(phrase)
+            codes = frozenset(country_codes[phrase])
+            units.append(SearchUnit(words, (words,), frozenset(), countries=codes))
     remaining = [token for token, done in zip(tokens, taken, strict=True) if not done]
     meaningful = [token for token in remaining if token not in STOPWORDS]
     if not meaningful and not units:  # a query of stopwords alone ("the") is taken as typed
@@ -273,21 +315,30 @@ SITE_TEXT_FIELDS = ("name", "city")
 
 
 def _providers_by_own_text(unit: SearchUnit) -> list[QuerySet]:
-    """Ids of the providers whose name or description has the unit."""
+    """Ids of the providers whose name or description has the unit (or whose headquarters are
+    in the country it names)."""
+    found: list[QuerySet] = []
+    if unit.countries:
+        found.append(Provider.objects.filter(country__in=unit.countries).values("pk"))
     if not _postgresql():
-        return [Provider.objects.filter(_text_matches(PROVIDER_TEXT_FIELDS, unit)).values("pk")]
-    found: list[QuerySet] = [
-        _full_text(Provider.objects.all(), PROVIDER_TEXT_FIELDS, unit).values("pk")
-    ]
+        found.append(
+            Provider.objects.filter(_text_matches(PROVIDER_TEXT_FIELDS, unit)).values("pk")
+        )
+        return found
+    found.append(_full_text(Provider.objects.all(), PROVIDER_TEXT_FIELDS, unit).values("pk"))
     if unit.unknown:
         found.append(Provider.objects.filter(_trigram_matches(("name",), unit)).values("pk"))
     return found
 
 
 def _sites_by_own_fields(unit: SearchUnit) -> list[QuerySet]:
-    """Sites whose name, city or identifier has the unit, or that offer a capability it names."""
+    """Sites whose name, city, country or identifier has the unit, or that offer a capability
+    it names."""
     if unit.identifier:
         return [Site.objects.filter(_identifier_matches(unit))]
+    if unit.countries:
+        in_country = Site.objects.filter(country__in=unit.countries)
+        return [in_country, Site.objects.filter(_text_matches(SITE_TEXT_FIELDS, unit))]
     by_capability = Site.objects.filter(pk__in=_capabilities_named(unit).values("site_id"))
     if not _postgresql():
         return [Site.objects.filter(_text_matches(SITE_TEXT_FIELDS, unit)), by_capability]

@@ -110,6 +110,11 @@ def catalogue():
         ("FEI 3005-551-234", ["severn"]),
         ("Severn", ["severn"]),
         ("synthesis", ["heron"]),
+        ("United Kingdom", ["severn"]),
+        ("UK", ["severn"]),
+        ("India", ["heron", "tern"]),
+        ("ADC Switzerland", ["kestrel"]),
+        ("mab Switzerland", []),
         # Every word must be found, though not in the same place.
         ("mab bristol", ["severn"]),
         ("mab boston", []),
