@@ -3,13 +3,16 @@
 `provider_for_profile` loads a provider and everything its profile shows in a fixed number of
 queries; `site_profiles` turns the prefetched rows into what the template lays out (capabilities
 grouped by kind, certificate states, one dated history of inspections and actions, the timeline,
-the compliance score with the lines that explain it). Nothing here queries the database once the
-provider is loaded.
+the compliance score with the lines that explain it). Once the provider is loaded, it reads the
+sites' risk flags and the catalogue version (the key of the sites' cached sections) in one query
+each, whatever the number of sites.
 """
 
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -17,6 +20,7 @@ from django.utils.dates import MONTHS_3
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from partners.catalogue_version import current_catalogue_version
 from partners.choices import PHASES, Authority, Provenance, ProviderKind, TermKind
 from partners.directory.risk import RiskFlag, risk_flags, roll_up
 from partners.directory.timeline import Timeline, TimelineEvent, build_timeline, in_sentence
@@ -40,6 +44,12 @@ from partners.regulatory.compliance import (
 )
 from partners.regulatory.stored_scores import action_events, inspection_events
 from partners.validity import CertificationState, certification_state
+
+CLASSIFICATION_TITLES = {
+    "NAI": "No Action Indicated",
+    "VAI": "Voluntary Action Indicated",
+    "OAI": "Official Action Indicated",
+}
 
 # Up to this many sites, every site of a profile is shown open; beyond, each is closed and the
 # summary table at the top is the way in: a buyer scans the table, then opens the sites they
@@ -144,6 +154,32 @@ class HistoryRow:
     def day(self) -> SafeString:
         return time_html(self.date)
 
+    def html(self) -> SafeString:
+        """The row as a table row of templates/partners/profile/_history.html: written here,
+        as a profile has scores of them and a template takes several times longer."""
+        if self.is_inspection:
+            record = format_html(
+                'Inspection <span class="badge cls-{}" title="{}">{}</span>',
+                self.outcome.lower(),
+                CLASSIFICATION_TITLES.get(self.outcome, ""),
+                self.outcome,
+            )
+        else:
+            record = format_html('<span class="badge badge-action">{}</span>', self.record_type)
+        areas = "; ".join(self.project_areas)
+        about = " · ".join(part for part in (areas, self.product_type) if part)
+        return format_html(
+            '<tr><td class="nowrap">{}</td><td><abbr title="{}">{}</abbr></td>'
+            '<td class="nowrap">{}</td><td class="mono nowrap">{}</td><td>{}</td><td>{}</td></tr>',
+            self.day,
+            self.authority_name,
+            self.authority,
+            record,
+            self.record_id or "—",
+            about or SafeString('<span class="muted">—</span>'),
+            self.source,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ComplianceExplanation:
@@ -162,34 +198,110 @@ class ComplianceExplanation:
     # The site's stored score (never computed, or computed on a day the record weighed
     # differently) is not today's: the page says so, with the stored value and its date.
     stored_differs: bool = False
+    # The numbers as shown, rounded half up like the template filter floatformat (formatted
+    # once here: a profile shows each several times, for every site).
+    score_shown: str = ""  # whole: "88"
+    score_tenths: str = ""  # "87.6"
+    base_shown: str = ""
+    rounded: bool = False  # the score is not whole at one decimal, so "shown rounded as 88"
+    as_of_shown: str = ""  # a <time> element, safe
 
 
-@dataclass(frozen=True, slots=True)
 class SiteProfile:
-    site: Site
-    phase_steps: list[PhaseStep]
-    dea_schedules: list[DeaSchedule]
-    oel: str  # "" when the site has no containment data
-    capability_groups: list[CapabilityGroup]
-    certifications: list[CertificationRow]
-    history: list[HistoryRow]
-    timeline: Timeline | None
-    compliance: ComplianceExplanation
-    flags: list[RiskFlag]
-    published_483s: list[Published483]
-    # For the summary table at the top of the profile.
-    key_capabilities: list[str]  # modalities, then dosage forms
-    scale: str  # the largest batch and volume of any capability: "12,000 L · 1,300 kg"
-    valid_certificates: list[str]  # kinds of the certificates valid today
-    open: bool  # shown open when the page loads
+    """What the profile shows of one site. The summary's facts are read at once; the site's
+    sections (capabilities, certificates, history, timeline) only when a template asks for
+    them, which it does not when it has the site's sections cached."""
+
+    def __init__(
+        self, site: Site, today: datetime.date, flags: list[RiskFlag], is_open: bool
+    ) -> None:
+        self.site = site
+        self.today = today
+        self.flags = flags
+        self.open = is_open
+        self._capabilities = list(site.capabilities.all())
+        self._inspections = list(site.inspections.all())
+        self._actions = list(site.actions.all())
+        self.certifications = [
+            CertificationRow(
+                certification,
+                certification_state(certification, today),
+                time_html(certification.issued_on),
+                time_html(certification.valid_until),
+                source_html(certification.source, certification.retrieved_at),
+            )
+            for certification in site.certifications.all()
+        ]
+        self.compliance = compliance_explanation(site, self._inspections, self._actions, today)
+        # For the summary table at the top of the profile.
+        self.key_capabilities = [
+            capability.term.name
+            for kind in KEY_TERM_KINDS
+            for capability in self._capabilities
+            if capability.term.kind == kind
+        ]
+        self.scale = _largest_scale(self._capabilities)
+        self.valid_certificates = sorted(
+            {
+                row.certification.get_kind_display()
+                for row in self.certifications
+                if row.state in VALID_STATES
+            }
+        )
+
+    @cached_property
+    def phase_steps(self) -> list[PhaseStep]:
+        served = {phase.slug for phase in self.site.phases.all()}
+        return [PhaseStep(slug, name, slug in served) for slug, name in PHASES]
+
+    @cached_property
+    def dea_schedules(self) -> list[DeaSchedule]:
+        return list(self.site.dea_schedules.all())
+
+    @cached_property
+    def oel(self) -> str:
+        """ "" when the site has no containment data."""
+        oel = self.site.oel_ug_m3
+        return "" if oel is None else f"{format_quantity(oel)} µg/m³"
+
+    @cached_property
+    def capability_groups(self) -> list[CapabilityGroup]:
+        return _capability_groups(self._capabilities)
+
+    @cached_property
+    def _grouped(self) -> list["GroupedInspection"]:
+        return _grouped_inspections(self._inspections)
+
+    @cached_property
+    def history(self) -> list[HistoryRow]:
+        return _history(self._grouped, self._actions)
+
+    @cached_property
+    def timeline(self) -> Timeline | None:
+        return build_timeline(
+            _timeline_events(self._grouped, self._actions),
+            today=self.today,
+            lanes=TIMELINE_LANES,
+            subject=self.site.name,
+        )
+
+    @cached_property
+    def published_483s(self) -> list[Published483]:
+        return list(self.site.published_483s.all())
 
 
 class SiteProfiles(list[SiteProfile]):
     """A provider's site profiles, in order, with the risk flags of all its sites together."""
 
-    def __init__(self, profiles: list[SiteProfile], flags: list[RiskFlag]) -> None:
+    def __init__(
+        self, profiles: list[SiteProfile], flags: list[RiskFlag], cache_key: str = ""
+    ) -> None:
         super().__init__(profiles)
         self.flags = flags
+        # A site's sections depend on the catalogue and on the day alone (compliance weighs
+        # records by age): cached under both, the page renders them again only after a
+        # catalogue change or at midnight.
+        self.cache_key = cache_key
 
 
 RECORD_COLUMNS = ("site_id", "authority", "product_type", "source", "retrieved_at")
@@ -242,8 +354,9 @@ def site_profiles(provider: Provider, today: datetime.date) -> SiteProfiles:
     sites = list(provider.sites.all())
     flags = risk_flags([site.pk for site in sites], today)
     is_open = len(sites) <= OPEN_SITES_UP_TO
-    profiles = [_site_profile(site, today, flags.get(site.pk, []), is_open) for site in sites]
-    return SiteProfiles(profiles, roll_up(profile.flags for profile in profiles))
+    profiles = [SiteProfile(site, today, flags.get(site.pk, []), is_open) for site in sites]
+    cache_key = f"{current_catalogue_version()}:{today.isoformat()}"
+    return SiteProfiles(profiles, roll_up(profile.flags for profile in profiles), cache_key)
 
 
 def format_quantity(value: float) -> str:
@@ -253,72 +366,32 @@ def format_quantity(value: float) -> str:
     return f"{value:,.3f}".rstrip("0").rstrip(".")
 
 
-def _site_profile(
-    site: Site, today: datetime.date, flags: list[RiskFlag], is_open: bool
-) -> SiteProfile:
-    served = {phase.slug for phase in site.phases.all()}
-    inspections = list(site.inspections.all())
-    actions = list(site.actions.all())
-    capabilities = list(site.capabilities.all())
-    certifications = [
-        CertificationRow(
-            certification,
-            certification_state(certification, today),
-            time_html(certification.issued_on),
-            time_html(certification.valid_until),
-            source_html(certification.source, certification.retrieved_at),
-        )
-        for certification in site.certifications.all()
-    ]
-    grouped = _grouped_inspections(inspections)
-    return SiteProfile(
-        site=site,
-        phase_steps=[PhaseStep(slug, name, slug in served) for slug, name in PHASES],
-        dea_schedules=list(site.dea_schedules.all()),
-        oel="" if site.oel_ug_m3 is None else f"{format_quantity(site.oel_ug_m3)} µg/m³",
-        capability_groups=_capability_groups(capabilities),
-        certifications=certifications,
-        history=_history(grouped, actions),
-        timeline=build_timeline(
-            _timeline_events(grouped, actions),
-            today=today,
-            lanes=TIMELINE_LANES,
-            subject=site.name,
-        ),
-        compliance=compliance_explanation(site, inspections, actions, today),
-        flags=flags,
-        published_483s=list(site.published_483s.all()),
-        key_capabilities=[
-            capability.term.name
-            for kind in KEY_TERM_KINDS
-            for capability in capabilities
-            if capability.term.kind == kind
-        ],
-        scale=_largest_scale(capabilities),
-        valid_certificates=sorted(
-            {
-                row.certification.get_kind_display()
-                for row in certifications
-                if row.state in VALID_STATES
-            }
-        ),
-        open=is_open,
-    )
-
-
 def compliance_explanation(
     site: Site, inspections: list[Inspection], actions: list[RegulatoryAction], today: datetime.date
 ) -> ComplianceExplanation:
     """Score `site`'s loaded records as of `today`, and say whether the stored score differs."""
     result = compute_compliance(inspection_events(inspections), action_events(actions), today)
     stored = (site.compliance_score, site.compliance_state)
+    score = result.score if result.score is not None else 0.0
     return ComplianceExplanation(
         as_of=today,
         result=result,
         record_lines=[line for line in result.lines if line.points is not None],
         notes=[line for line in result.lines if line.points is None],
         stored_differs=site.compliance_as_of is None or stored != (result.score, result.state),
+        score_shown=rounded(score, 0),
+        score_tenths=rounded(score, 1),
+        base_shown=rounded(BASE, 1),
+        rounded=Decimal(rounded(score, 1)) != Decimal(rounded(score, 0)),
+        as_of_shown=time_html(today),
     )
+
+
+def rounded(value: float, places: int) -> str:
+    """`value` to `places` decimals, half up: what floatformat shows (87.55 -> "87.6")."""
+    exponent = Decimal(1).scaleb(-places)
+    shown = Decimal(repr(value)).quantize(exponent, ROUND_HALF_UP)
+    return str(shown + 0)  # + 0 turns -0 into 0
 
 
 def _capability_groups(capabilities: list[SiteCapability]) -> list[CapabilityGroup]:

@@ -249,8 +249,8 @@ def test_unknown_provider_is_a_404_page(client):
 
 
 # Provider, sites, capabilities with terms, certificates, inspections, actions, published 483s,
-# phases, DEA schedules, and the sites' risk flags.
-PROFILE_QUERIES = 10
+# phases, DEA schedules, the sites' risk flags and the catalogue version.
+PROFILE_QUERIES = 11
 
 
 @pytest.mark.django_db
@@ -455,6 +455,18 @@ def test_explanations_add_no_query_per_site(client, django_assert_num_queries):
 
     assert html.count('<details class="why"') == 5
     assert html.count(">Base score<") == 5
+
+
+@pytest.mark.django_db
+def test_a_sites_cached_sections_follow_a_change_to_its_record(client):
+    site = _site_with_history(ProviderFactory(), "Plant", "3000000360")
+    first = client.get(_profile_url(site.provider)).content.decode()
+
+    InspectionFactory(fei_number="3000000360", inspection_id="7700001")
+    second = client.get(_profile_url(site.provider)).content.decode()
+
+    assert "7700001" not in first
+    assert "7700001" in second
 
 
 # --- Certification states, as plain functions ---------------------------------------------------
