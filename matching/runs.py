@@ -62,7 +62,7 @@ from core.choices import JobStatus
 from matching.engine.scoring import (
     MatchOutcome,
     Method,
-    explain_rows,
+    explanation_columns,
     score_catalogue,
 )
 from matching.engine.stability import outcome_stability
@@ -346,26 +346,7 @@ def result_rows(run_id: int, outcome: MatchOutcome) -> list[tuple]:
     JSONField would store)."""
     index = outcome.index
     ranking = outcome.ranking
-    breakdowns = [
-        json.dumps(
-            [
-                {
-                    "criterion": part.criterion,
-                    "sub_score": round(part.subscore, 4),
-                    "weight": part.weight,
-                    "must_have": part.must_have,
-                    "sentence": part.sentence,
-                    "verdict": verdict,
-                }
-                for part, verdict in zip(parts, verdicts, strict=True)
-            ]
-        )
-        for parts, verdicts in zip(
-            explain_rows(outcome, ranking.tolist()),
-            verdict_rows(outcome, ranking.tolist()),
-            strict=True,
-        )
-    ]
+    breakdowns = breakdown_texts(outcome, ranking.tolist())
     rows: list[tuple] = [
         (
             run_id,
@@ -419,6 +400,43 @@ def result_rows(run_id: int, outcome: MatchOutcome) -> list[tuple]:
         )
     ]
     return rows
+
+
+def breakdown_texts(outcome: MatchOutcome, rows: list[int]) -> list[str]:
+    """Each row's breakdown as JSON text, the very text json.dumps writes for its list of
+    {criterion, sub_score, weight, must_have, sentence, verdict}: written from pieces made once
+    per criterion, sentence and verdict rather than a dictionary encoded per site and criterion
+    (a run's eligible sites share most of their sentences)."""
+    columns = explanation_columns(outcome, rows)
+    verdicts = verdict_rows(outcome, rows)
+    subscores = outcome.subscores[rows].tolist()
+    encoded: dict[str, str] = {}
+
+    def text(value: str) -> str:
+        if value not in encoded:
+            encoded[value] = json.dumps(value)
+        return encoded[value]
+
+    heads = [f'{{"criterion": {text(column.criterion)}, "sub_score": ' for column in columns]
+    middles = [
+        f', "weight": {json.dumps(column.weight)}, "must_have": {json.dumps(column.must_have)}, '
+        '"sentence": '
+        for column in columns
+    ]
+    return [
+        "["
+        + ", ".join(
+            f"{head}{round(subscore, 4)!r}{middle}{text(column.sentences[position])}"
+            f', "verdict": {text(verdict)}}}'
+            for head, middle, column, subscore, verdict in zip(
+                heads, middles, columns, row_subscores, row_verdicts, strict=True
+            )
+        )
+        + "]"
+        for position, (row_subscores, row_verdicts) in enumerate(
+            zip(subscores, verdicts, strict=True)
+        )
+    ]
 
 
 def write_results(rows: Sequence[tuple]) -> None:

@@ -57,7 +57,7 @@ admits the most sites: those failing it and no other constraint.
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -326,34 +326,91 @@ def explain(outcome: MatchOutcome, row: int) -> list[CriterionExplanation]:
 
 def explain_rows(outcome: MatchOutcome, rows: list[int]) -> list[list[CriterionExplanation]]:
     """`explain` for each of `rows` (a whole run's): what does not depend on the site (weights,
-    must-haves, which criteria are asked) is worked out once."""
-    criteria = outcome.criteria
-    fixed = [
-        (
-            column,
-            name,
-            float(outcome.weights[column]),
-            name in criteria.must_haves,
-            _SENTENCES[name] if criteria.is_asked(name) else None,
-        )
-        for column, name in enumerate(CRITERIA)
-    ]
+    must-haves, which criteria are asked) is worked out once, and each sentence once per
+    distinct set of the facts it reads (`explanation_columns`)."""
+    columns = explanation_columns(outcome, rows)
     subscores = outcome.subscores[rows].tolist()
     fails = outcome.fails[rows].tolist()
     return [
         [
             CriterionExplanation(
-                criterion=name,
-                subscore=subscores[position][column],
-                weight=weight,
-                must_have=must_have,
-                failed=fails[position][column],
-                sentence=(write(outcome, row) if write else "Not asked.").rstrip(".") + ".",
+                criterion=column.criterion,
+                subscore=subscores[position][number],
+                weight=column.weight,
+                must_have=column.must_have,
+                failed=fails[position][number],
+                sentence=column.sentences[position],
             )
-            for column, name, weight, must_have, write in fixed
+            for number, column in enumerate(columns)
         ]
-        for position, row in enumerate(rows)
+        for position in range(len(rows))
     ]
+
+
+@dataclass(frozen=True)
+class ExplanationColumn:
+    """One criterion's explanations for a list of rows: what is the same for every site, and a
+    sentence per row."""
+
+    criterion: str
+    weight: float
+    must_have: bool
+    sentences: list[str]
+
+
+def explanation_columns(outcome: MatchOutcome, rows: list[int]) -> list[ExplanationColumn]:
+    """Per criterion (CRITERIA order), the sentence of each of `rows`.
+
+    A catalogue repeats itself: thousands of sites hold the same certificates, serve the same
+    phases, sit in the same country. So the rows are grouped by the facts a criterion's sentence
+    reads (`_SENTENCE_FACTS`) and the sentence is written once per group, then shared: a run
+    writes a few hundred sentences, not one per site and criterion."""
+    criteria = outcome.criteria
+    at = np.asarray(rows, dtype=np.intp)
+    columns = []
+    for column, name in enumerate(CRITERIA):
+        if not criteria.is_asked(name) or not len(at):
+            sentences = [_NOT_ASKED] * len(at)
+        else:
+            write = _SENTENCES[name]
+            first, group = _groups(_SENTENCE_FACTS[name](outcome, at))
+            written = [_sentence(write(outcome, int(at[position]))) for position in first]
+            sentences = [written[g] for g in group.tolist()]
+        columns.append(
+            ExplanationColumn(
+                criterion=name,
+                weight=float(outcome.weights[column]),
+                must_have=name in criteria.must_haves,
+                sentences=sentences,
+            )
+        )
+    return columns
+
+
+_NOT_ASKED = "Not asked."
+
+
+def _sentence(text: str) -> str:
+    return text.rstrip(".") + "."
+
+
+def _groups(facts: list[NDArray[Any]]) -> tuple[list[int], NDArray[np.intp]]:
+    """Rows grouped by equal facts (each array: one value, or one row of values, per row):
+    the first position of each group, and each row's group. Equal bytes are equal facts."""
+    count = len(facts[0])
+    group = np.zeros(count, dtype=np.int64)
+    for fact in facts:
+        values = np.ascontiguousarray(fact).reshape(count, -1)
+        if not values.shape[1]:
+            continue
+        as_bytes = values.view(np.dtype((np.void, values.dtype.itemsize * values.shape[1])))
+        _, codes = np.unique(as_bytes.reshape(count), return_inverse=True)
+        # Below count * count: the codes are renumbered after each fact.
+        _, group = np.unique(
+            group * (int(codes.max()) + 1) + codes.reshape(count), return_inverse=True
+        )
+    _, first, group = np.unique(group, return_index=True, return_inverse=True)
+    return first.tolist(), group.reshape(count)
 
 
 def _funnel(
@@ -815,4 +872,31 @@ _SENTENCES: dict[str, Callable[[MatchOutcome, int], str]] = {
     "geography": _geography_sentence,
     "development": _development_sentence,
     "availability": _availability_sentence,
+}
+
+
+# What each criterion's sentence reads of a site, vectorised over rows: two sites with equal
+# facts get the same sentence (`explanation_columns`). A sentence function that reads a new
+# fact must name it here; tests/matching/test_explanations.py checks the two agree.
+_SENTENCE_FACTS: dict[str, Callable[[MatchOutcome, NDArray[np.intp]], list[NDArray[Any]]]] = {
+    "capability": lambda o, at: [
+        o.index.capabilities[at][
+            :,
+            _columns(o.index.term_slugs, (o.criteria.modality, *_requested_terms(o.criteria))),
+        ]
+    ],
+    "phase": lambda o, at: [o.index.phase_mask[at], o.subscores[at, _COLUMN["phase"]]],
+    "scale": lambda o, at: [_site_maximum(o.criteria, o.index)[at]],
+    "markets": lambda o, at: [
+        o.index.standing[at][
+            :, [c for c in _market_authority_columns(o.criteria, o.index) if c is not None]
+        ]
+    ],
+    "certifications": lambda o, at: [o.index.certifications[at]],
+    "compliance": lambda o, at: [o.index.compliance[at]],
+    "containment": lambda o, at: [o.index.oel_ug_m3[at]],
+    "controlled_substances": lambda o, at: [o.subscores[at, _COLUMN["controlled_substances"]]],
+    "geography": lambda o, at: [o.index.countries[at], o.index.regions[at]],
+    "development": lambda o, at: [o.index.provider_is_cdmo[at]],
+    "availability": lambda o, at: [_days_late(o.criteria, o.index)[at]],
 }
