@@ -89,22 +89,16 @@ def _columns(queryset: QuerySet) -> list[list]:
     return [[row[i] for row in rows] for i in range(len(rows[0]))]
 
 
-def _codes(values: list) -> np.ndarray:
-    """Codes as a NumPy string array; a missing one (NULL) as ""."""
-    return np.array([value or "" for value in values], dtype=str)
-
-
-def _lookup(codes: np.ndarray, column_of: Mapping[str, int]) -> np.ndarray:
-    """Each code's column in `column_of`, -1 for a code it does not have: one look-up per
-    distinct code, none per row."""
-    distinct, inverse = np.unique(codes, return_inverse=True)
-    columns = np.array([column_of.get(code, -1) for code in distinct.tolist()], dtype=np.intp)
-    return columns[inverse.reshape(-1)]
+def _lookup(codes: list, column_of: Mapping[str, int]) -> np.ndarray:
+    """Each code's column in `column_of`, -1 for a code it does not have (or a NULL): one
+    dictionary look-up a row, cheaper than sorting the codes as strings."""
+    get = column_of.get
+    return np.array([get(code, -1) for code in codes], dtype=np.intp)
 
 
 def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueIndex:
     """Read the catalogue in a handful of queries (no per-site query) and index it."""
-    sites = list(
+    sites = _rows(
         Site.objects.order_by("pk").values_list(
             "pk",
             "provider_id",
@@ -119,7 +113,9 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
     )
     n = len(sites)
     site_ids = np.array([s[0] for s in sites], dtype=np.int64)
-    countries = np.array([str(s[5]) for s in sites], dtype="U2")
+    country_codes = [str(s[5]) for s in sites]
+    countries = np.array(country_codes, dtype="U2")
+    region = {code: region_of(code) for code in set(country_codes)}
 
     terms = list(Term.objects.order_by("pk").values_list("pk", "kind", "slug", "name"))
     term_slugs = tuple(t[2] for t in terms)
@@ -182,20 +178,19 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
     )
     if held:
         at, found = _positions(site_ids, held[0])
-        kinds = _codes(held[1])
+        kinds = held[1]
         kind_columns = _lookup(kinds, kind_column)
         placed = found & (kind_columns >= 0)
         certifications[at[placed], kind_columns[placed]] = True
         # A certificate naming no authority speaks for the one its kind implies.
-        authorities_named = _codes(held[2])
         implied_column = {
             str(kind): authority_column.get(authority, -1)
             for kind, authority in CERTIFICATION_AUTHORITY.items()
         }
         authority_columns = np.where(
-            authorities_named == "",
+            np.array([not authority for authority in held[2]], dtype=bool),
             _lookup(kinds, implied_column),
-            _lookup(authorities_named, authority_column),
+            _lookup(held[2], authority_column),
         )
         placed = found & (authority_columns >= 0)
         good[at[placed], authority_columns[placed]] = True
@@ -218,7 +213,7 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
     )
     if inspections:
         at, found = _positions(site_ids, inspections[0])
-        authority_columns = _lookup(_codes(inspections[1]), authority_column)
+        authority_columns = _lookup(inspections[1], authority_column)
         found &= authority_columns >= 0
         placed = found & (np.array(inspections[3]) == 1)
         adverse[at[placed], authority_columns[placed]] = True
@@ -237,7 +232,7 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
     )
     if actions:
         at, found = _positions(site_ids, actions[0])
-        authority_columns = _lookup(_codes(actions[1]), authority_column)
+        authority_columns = _lookup(actions[1], authority_column)
         placed = found & (authority_columns >= 0)
         adverse[at[placed], authority_columns[placed]] = True
     standing = np.where(
@@ -260,7 +255,7 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
         provider_ids=np.array([s[1] for s in sites], dtype=np.int64),
         provider_is_cdmo=np.array([s[2] == ProviderKind.CDMO for s in sites], dtype=bool),
         countries=countries,
-        regions=np.array([region_of(c) for c in countries.tolist()], dtype="U24"),
+        regions=np.array([region[c] for c in country_codes], dtype="U24"),
         site_names=np.array([s[4] for s in sites], dtype=object),
         provider_names=np.array([s[3] for s in sites], dtype=object),
         term_slugs=term_slugs,
