@@ -4,7 +4,12 @@
 
 Seeds the catalogue when it is smaller than asked (seed_demo is idempotent), then prints the
 median server time of each page, measured through the whole Django stack in-process, beside the
-median time of the bare SQL that fetches the same page of rows.
+median time of bare SQL:
+
+- the directory with three filters: the hand-written query that finds the same first page;
+- the directory with a search and three filters, and the site view: the same page of rows
+  fetched by their keys (the ids the page lists, read with what a card or row shows);
+- the profile of the provider with the most sites: its sites and their capabilities.
 """
 
 import argparse
@@ -13,12 +18,18 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection, reset_queries
+from django.db.models import Count
 from django.test import Client
 
 from bench.setup import median_ms, seeded_catalogue  # sets Django up first
+from partners.directory.sites import matching_site_list
+from partners.filtersets import ProviderFilterSet
 from partners.models import Provider
 
 DIRECTORY_QUERY = {"modality": "mab", "region": "europe", "certification": "eu-gmp"}
+SEARCH_QUERY = {**DIRECTORY_QUERY, "q": "monoclonal"}
+SITE_VIEW_QUERY = {**DIRECTORY_QUERY, "view": "sites"}
+PAGE_SIZE = 20
 
 # The same first page of providers, written by hand: the floor the directory is compared with.
 BARE_DIRECTORY_SQL = """
@@ -36,6 +47,18 @@ WHERE EXISTS (
                     AND (e.valid_until IS NULL OR e.valid_until >= CURRENT_DATE)))
 ORDER BY p.name, p.slug
 LIMIT 20
+"""
+# A page of providers by their keys, with their sites' countries and compliance scores.
+BARE_PROVIDERS_BY_KEY_SQL = """
+SELECT p.id, p.name, p.slug, p.kind, p.country, s.country, s.compliance_score
+FROM partners_provider p LEFT JOIN partners_site s ON s.provider_id = p.id
+WHERE p.id = ANY(%(ids)s)
+"""
+# A page of sites by their keys, with their providers' names.
+BARE_SITES_BY_KEY_SQL = """
+SELECT s.id, s.name, s.country, s.compliance_score, p.name, p.slug
+FROM partners_site s JOIN partners_provider p ON p.id = s.provider_id
+WHERE s.id = ANY(%(ids)s)
 """
 BARE_PROFILE_SQL = """
 SELECT s.id, s.name, c.max_batch_kg, c.max_volume_l, t.slug
@@ -96,11 +119,22 @@ def main() -> None:
     from partners.regions import countries_in
 
     providers = Provider.objects.count()
+    # The provider with the most sites: the heaviest profile.
     profile = (
-        Provider.objects.filter(sites__isnull=False)
-        .order_by("-sites__id")
-        .values_list("slug", "pk")
+        Provider.objects.annotate(site_count=Count("sites"))
+        .order_by("-site_count", "pk")
+        .values_list("slug", "pk", "site_count")
         .first()
+    )
+    search_ids = list(
+        ProviderFilterSet(SEARCH_QUERY, queryset=Provider.objects.all()).qs.values_list(
+            "pk", flat=True
+        )[:PAGE_SIZE]
+    )
+    filters = ProviderFilterSet(DIRECTORY_QUERY, queryset=Provider.objects.all())
+    assert filters.is_valid(), filters.errors
+    site_ids = list(
+        matching_site_list(filters.form.cleaned_data).values_list("pk", flat=True)[:PAGE_SIZE]
     )
     rows = [
         (
@@ -112,7 +146,19 @@ def main() -> None:
             150,
         ),
         (
-            "profile page",
+            "directory, search + 3 filters + facets",
+            median_ms(_page(client, "/providers/", SEARCH_QUERY), args.runs),
+            median_ms(_sql(BARE_PROVIDERS_BY_KEY_SQL, {"ids": search_ids}), args.runs),
+            None,
+        ),
+        (
+            "site view, 3 filters + facets",
+            median_ms(_page(client, "/providers/", SITE_VIEW_QUERY), args.runs),
+            median_ms(_sql(BARE_SITES_BY_KEY_SQL, {"ids": site_ids}), args.runs),
+            None,
+        ),
+        (
+            f"profile page ({profile[2]} sites)",
             median_ms(_page(client, f"/providers/{profile[0]}/"), args.runs),
             median_ms(_sql(BARE_PROFILE_SQL, {"provider_id": profile[1]}), args.runs),
             None,

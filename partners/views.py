@@ -15,6 +15,7 @@ from partners.directory.profile import KIND_HINTS, provider_for_profile, site_pr
 from partners.directory.sites import matching_site_list, site_facets, site_rows
 from partners.filtersets import ProviderFilterSet
 from partners.models import Provider
+from partners.regions import REGION_HELP, REGION_STANDARD
 from partners.regulatory.methodology import describe_methodology
 
 DIRECTORY_PAGE_SIZE = 20
@@ -40,6 +41,8 @@ def directory(request: HtmxHttpRequest) -> HttpResponse:
         "chips": [],
         "page_error": "",
         "view_error": "",
+        "region_standard": REGION_STANDARD,
+        "region_help": REGION_HELP,
         "total": None,
     }
     if view not in DIRECTORY_VIEWS:

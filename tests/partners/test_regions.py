@@ -224,3 +224,9 @@ def test_the_brief_page_shows_the_note_to_its_owners(client):
     assert "Mexico and Puerto Rico moved" in shown
     assert "Northern America" in shown  # the preferred region, by its new name
     assert "Changed since this brief was saved" not in not_shown
+
+
+@pytest.mark.django_db
+def test_the_directory_says_which_standard_its_regions_follow(client):
+    response = client.get("/providers/")
+    assert "Regions follow the UN M49 standard." in response.content.decode()
