@@ -467,3 +467,35 @@ def test_a_run_stored_without_sentences_past_its_200th_site_still_reads(
     response = api.get(f"/api/runs/{run.pk}/results/")
     assert response.status_code == 200
     assert "sentence" not in response.json()["results"][0]["breakdown"][0]
+
+
+def test_a_funnel_step_that_removes_no_site_says_none(helix, brief, catalogue):
+    run = RunFactory(
+        brief=brief,
+        status=JobStatus.DONE,
+        eligible=5,
+        excluded=0,
+        sites_scored=5,
+        funnel=[
+            {
+                "constraint": "modality",
+                "label": "modality",
+                "removed": 0,
+                "removed_alone": 0,
+                "relaxable": False,
+            },
+            {
+                "constraint": "phase",
+                "label": "phase",
+                "removed": 0,
+                "removed_alone": 2,
+                "relaxable": True,
+            },
+        ],
+    )
+
+    steps = [_text(li) for li in _soup(_client(helix).get(f"/runs/{run.pk}/")).select(".funnel li")]
+
+    assert "Modality none" in steps
+    assert "Phase none (2)" in steps
+    assert not any("−0" in step or "(0)" in step for step in steps)
