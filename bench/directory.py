@@ -15,10 +15,12 @@ median time of bare SQL:
 import argparse
 import warnings
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import connection, reset_queries
 from django.db.models import Count
+from django.http import QueryDict
 from django.test import Client
 
 from bench.setup import median_ms, seeded_catalogue  # sets Django up first
@@ -126,12 +128,10 @@ def main() -> None:
         .values_list("slug", "pk", "site_count")
         .first()
     )
-    search_ids = list(
-        ProviderFilterSet(SEARCH_QUERY, queryset=Provider.objects.all()).qs.values_list(
-            "pk", flat=True
-        )[:PAGE_SIZE]
-    )
-    filters = ProviderFilterSet(DIRECTORY_QUERY, queryset=Provider.objects.all())
+    providers_all = Provider.objects.all()
+    searched = ProviderFilterSet(QueryDict(urlencode(SEARCH_QUERY)), queryset=providers_all)
+    search_ids = list(searched.qs.values_list("pk", flat=True)[:PAGE_SIZE])
+    filters = ProviderFilterSet(QueryDict(urlencode(DIRECTORY_QUERY)), queryset=providers_all)
     assert filters.is_valid(), filters.errors
     site_ids = list(
         matching_site_list(filters.form.cleaned_data).values_list("pk", flat=True)[:PAGE_SIZE]
@@ -166,12 +166,12 @@ def main() -> None:
     ]
     rebuild_ms = median_ms(_rebuild_index, max(3, args.runs // 6))
     print(f"Catalogue: {providers:,} providers on PostgreSQL; medians of {args.runs} runs")
-    print(f"{'page':<32}{'server ms':>11}{'bare SQL ms':>13}{'ratio':>8}  target")
+    print(f"{'page':<40}{'server ms':>11}{'bare SQL ms':>13}{'ratio':>8}  target")
     for name, page_ms, sql_ms, target in rows:
         verdict = ""
         if target is not None:
             verdict = f"< {target} ms: {'met' if page_ms < target else 'MISSED'}"
-        print(f"{name:<32}{page_ms:>11.1f}{sql_ms:>13.2f}{page_ms / sql_ms:>8.1f}  {verdict}")
+        print(f"{name:<40}{page_ms:>11.1f}{sql_ms:>13.2f}{page_ms / sql_ms:>8.1f}  {verdict}")
     print(
         f"The first directory request after a catalogue change also rebuilds the facet index: "
         f"{rebuild_ms:.0f} ms (median)."
