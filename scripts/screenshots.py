@@ -7,8 +7,9 @@ in with that username and password through the sign-in page first.
 
     .venv/bin/python scripts/screenshots.py --readme docs/screenshots
 
-takes the README's pictures: the directory with two filters, the profile of the first provider it
-lists, a match run, and the procurement workspace as the demo's buyer works it: the shortlist's
+takes the README's pictures: the directory with two filters as providers and as sites, an empty
+list, the profile of the first provider it lists (its sites at a glance, one site's record), a
+match run, and the procurement workspace as the demo's buyer works it: the shortlist's
 board, the comparison of the three candidates with quotes, and a decision record. (It records
 that decision in the demo's database, as a buyer would: run it on a fresh `make demo`.)
 """
@@ -74,14 +75,30 @@ def _readme_screenshots(page, base: str, out_dir: Path) -> None:
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(out_dir / "directory.png"))
     print(out_dir / "directory.png")
-    # A profile with an inspection history: the largest FDA-inspected mAb provider in Europe.
+    # The same filters, a row per site.
+    page.goto(f"{base}/providers/?modality=mab&region=europe&view=sites")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(out_dir / "directory-sites.png"))
+    print(out_dir / "directory-sites.png")
+    # Filters that leave nothing: the empty state, one click from a list again.
+    page.goto(f"{base}/providers/?modality=mab&region=europe&dea_schedule=I&max_oel=0.01")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(out_dir / "directory-empty.png"))
+    print(out_dir / "directory-empty.png")
+    # A profile with an inspection history: the largest FDA-inspected mAb provider in Europe,
+    # its sites at a glance, then a site with its record opened.
     page.goto(f"{base}/providers/?modality=mab&region=europe&inspected_by=FDA&ordering=-sites")
     page.locator(".provider-card h2 a").first.click()
     page.wait_for_load_state("networkidle")
-    site = page.locator("section.site-card", has=page.locator("svg.timeline-chart")).first
+    page.set_viewport_size({"width": 1280, "height": 1100})
+    page.screenshot(path=str(out_dir / "profile-summary.png"))
+    print(out_dir / "profile-summary.png")
+    site = page.locator("details.site-card", has=page.locator("svg.timeline-chart")).first
+    site.evaluate("element => { element.open = true; }")
     site.scroll_into_view_if_needed()
     site.screenshot(path=str(out_dir / "profile.png"))
     print(out_dir / "profile.png")
+    page.set_viewport_size({"width": 1280, "height": 900})
     # A match run of the demo sponsor's example brief, with the best site's breakdown open.
     page.goto(f"{base}/accounts/login/?next=/briefs/")
     page.get_by_label("Username").fill("sponsor")
