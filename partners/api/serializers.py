@@ -22,6 +22,7 @@ from partners.models import (
     Inspection,
     Phase,
     Provider,
+    Published483,
     RegulatoryAction,
     Site,
     SiteCapability,
@@ -167,6 +168,25 @@ class RegulatoryActionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class Published483Serializer(serializers.ModelSerializer):
+    """A Form FDA 483 that FDA has published: its record, dates and FDA's download link."""
+
+    class Meta:
+        model = Published483
+        fields = [
+            "authority",
+            "record_id",
+            "record_type",
+            "record_date",
+            "publish_date",
+            "download_url",
+            "product_type",
+            "source",
+            "retrieved_at",
+        ]
+        read_only_fields = fields
+
+
 def site_profile_path(site: Site) -> str:
     """Where a site is on its provider's profile page: the page, at the site's section."""
     return f"{reverse('partners:provider', kwargs={'slug': site.provider.slug})}#site-{site.pk}"
@@ -188,6 +208,9 @@ class SiteSerializer(serializers.ModelSerializer):
     certifications = CertificationSerializer(many=True, read_only=True)
     inspections = InspectionSerializer(many=True, read_only=True)
     actions = RegulatoryActionSerializer(many=True, read_only=True)
+    published_483s = Published483Serializer(
+        many=True, read_only=True, help_text="Published Form FDA 483s, newest first."
+    )
 
     class Meta:
         model = Site
@@ -207,6 +230,7 @@ class SiteSerializer(serializers.ModelSerializer):
             "certifications",
             "inspections",
             "actions",
+            "published_483s",
         ]
         read_only_fields = fields
 

@@ -57,6 +57,7 @@ from partners.models import (
     Inspection,
     Phase,
     Provider,
+    Published483,
     RegulatoryAction,
     Site,
     SiteCapability,
@@ -218,6 +219,10 @@ class SiteDetail(RetrieveAPIView):
             Prefetch(
                 "actions",
                 queryset=RegulatoryAction.objects.order_by("-action_date", "case_id"),
+            ),
+            Prefetch(
+                "published_483s",
+                queryset=Published483.objects.order_by("-publish_date", "record_id"),
             ),
             Prefetch("phases", queryset=Phase.objects.order_by("rank")),
             Prefetch("dea_schedules", queryset=DeaSchedule.objects.order_by("rank")),

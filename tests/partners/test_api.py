@@ -21,7 +21,7 @@ from partners.choices import (
     Region,
 )
 from partners.filtersets import ProviderFilterSet
-from partners.models import Term
+from partners.models import Published483, Term
 from partners.vocabulary import CAPABILITY_TERMS
 from tests.factories import (
     CertificationFactory,
@@ -42,8 +42,8 @@ YEAR = datetime.timedelta(days=365)
 # Queries of one list page: the count, the providers, their sites, the sites' modalities.
 LIST_QUERIES = 4
 # Queries of one profile: the provider, then one per prefetch (sites, capabilities,
-# certifications, inspections, actions, phases, DEA schedules).
-DETAIL_QUERIES = 8
+# certifications, inspections, actions, published 483s, phases, DEA schedules).
+DETAIL_QUERIES = 9
 
 
 def _capability(site, slug, **fields):
@@ -360,6 +360,37 @@ def test_profile_query_count_does_not_grow_with_sites_or_records(
 
     assert len(response.json()["sites"]) == 6
     assert len(six_sites) == len(one_site)
+
+
+@pytest.mark.django_db
+def test_a_sites_published_483s_are_in_the_provider_and_site_endpoints(client):
+    site = SiteFactory(fei_number="3000000340")
+    Published483.objects.create(
+        fei_number="3000000340",
+        record_id="483-9",
+        record_type="Form 483",
+        record_date=datetime.date(2025, 11, 20),
+        publish_date=datetime.date(2026, 1, 10),
+        download_url="https://www.fda.gov/media/483-9/download",
+        source="FDA 483 database",
+    )
+    expected = {
+        "authority": "FDA",
+        "record_id": "483-9",
+        "record_type": "Form 483",
+        "record_date": "2025-11-20",
+        "publish_date": "2026-01-10",
+        "download_url": "https://www.fda.gov/media/483-9/download",
+        "product_type": "",
+        "source": "FDA 483 database",
+        "retrieved_at": None,
+    }
+
+    provider = client.get(f"/api/providers/{site.provider.slug}/").json()
+    alone = client.get(f"/api/sites/{site.pk}/").json()
+
+    assert provider["sites"][0]["published_483s"] == [expected]
+    assert alone["published_483s"] == [expected]
 
 
 def test_unknown_slug_is_a_json_404(client, catalogue):

@@ -22,8 +22,9 @@ pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
 # The site, its provider, the provider's sites and their modalities, then one per prefetch of
-# the site (capabilities, certifications, latest inspections, actions, phases, DEA schedules).
-SITE_QUERIES = 10
+# the site (capabilities, certifications, latest inspections, actions, published 483s, phases,
+# DEA schedules).
+SITE_QUERIES = 11
 
 
 @pytest.fixture
