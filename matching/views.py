@@ -336,8 +336,13 @@ def _ranked_rows(
     """Each ranked site of the page with its risk flags (partners/directory/risk.py), in one
     query. The flags are read from the catalogue when the page is shown, not stored with the
     run: a warning letter issued after the run is one a sponsor must see beside the site."""
-    flags = risk_flags((site.result.site_id for site in ranked), timezone.localdate())
-    return [(site, flags.get(site.result.site_id, [])) for site in ranked]
+    # A site deleted since the run keeps its result, unlinked: it has no record to flag.
+    site_ids = [site.result.site_id for site in ranked if site.result.site_id is not None]
+    flags = risk_flags(site_ids, timezone.localdate())
+    return [
+        (site, flags.get(site.result.site_id, []) if site.result.site_id is not None else [])
+        for site in ranked
+    ]
 
 
 def _stability(run: Run) -> dict | None:

@@ -42,7 +42,7 @@ def _years_ago(years: float, today: datetime.date = TODAY) -> datetime.date:
 
 
 def _site(provider=None, name: str = "", fei: str = "", score: float | None = None, **kwargs):
-    site = SiteFactory(
+    return SiteFactory(
         provider=provider or ProviderFactory(),
         name=name or "Site",
         fei_number=fei,
@@ -50,7 +50,6 @@ def _site(provider=None, name: str = "", fei: str = "", score: float | None = No
         compliance_state="scored" if score is not None else "unknown",
         **kwargs,
     )
-    return site
 
 
 def _soup(response) -> BeautifulSoup:
@@ -119,7 +118,8 @@ def test_a_providers_flags_gather_every_site_newest_first_and_name_the_site():
     (flag,) = provider_risk_flags([provider.pk], TODAY)[provider.pk]
 
     assert [event.site_name for event in flag.events] == ["Dublin", "Cork"]
-    assert "(Dublin)" in flag.describe_with_sites and "(Cork)" in flag.describe_with_sites
+    assert "(Dublin)" in flag.describe_with_sites
+    assert "(Cork)" in flag.describe_with_sites
     assert flag.year == _years_ago(0.5).year
 
 
@@ -154,7 +154,7 @@ def test_card_shows_the_range_of_its_sites_compliance_worst_first(client):
     card = _card(_soup(client.get(reverse("partners:directory"))), "Two Faces Pharma")
 
     score = card.find(class_="score")
-    assert score.find(string=True, recursive=False).strip() == "Compliance 0–88"
+    assert score.find(string=True, recursive=False).strip() == "Compliance 0\u201388"
     explanation = score.find(class_="visually-hidden").get_text()
     assert "range from 0, the worst, to 88" in explanation
     assert "Compliance 88" not in card.get_text()
@@ -247,8 +247,7 @@ def test_run_results_flag_a_site_with_a_recent_warning_letter(flagged_run):
     soup = _soup(client.get(run.get_absolute_url()))
 
     rows = {
-        row.select_one(".result-name strong").get_text(): row
-        for row in soup.select("li.result")
+        row.select_one(".result-name strong").get_text(): row for row in soup.select("li.result")
     }
     assert set(rows) == {"Letter plant", "Clean plant"}
     (flag,) = rows["Letter plant"].select(".risk-flag")
