@@ -124,9 +124,13 @@ FACET_ORDER = [
 ]
 
 
-def directory_facets(filterset: ProviderFilterSet) -> list[Facet]:
-    """The facets to show beside the list, each option with its count and whether it is ticked."""
-    counts = facet_counts(filterset)
+def directory_facets(
+    filterset: ProviderFilterSet, counts: dict[str, dict[str, int]] | None = None
+) -> list[Facet]:
+    """The facets to show beside the list, each option with its count and whether it is ticked:
+    by default the count of providers; the site view passes its counts of sites."""
+    if counts is None:
+        counts = facet_counts(filterset)
     data = filterset.form.cleaned_data
     facets = []
     for name in FACET_ORDER:
@@ -143,7 +147,7 @@ def directory_facets(filterset: ProviderFilterSet) -> list[Facet]:
             for value, label in field.choices
         ]
         if name == "country":
-            # Hundreds of countries exist; show those with providers, and any ticked one.
+            # Hundreds of countries exist; show those counted, and any ticked one.
             options = sorted(
                 (o for o in options if o.count or o.selected), key=lambda o: (-o.count, o.label)
             )

@@ -18,12 +18,11 @@ from django.utils import timezone
 from partners.choices import CertificationKind, TermKind
 from partners.directory.facet_index import INDEXED_SITE_FACETS, get_facet_index
 from partners.directory.facets import (
-    FACET_ORDER,
     Facet,
-    FacetOption,
     _all,
     _provider_filter_masks,
     _site_filter_masks,
+    directory_facets,
 )
 from partners.directory.search import search_sites
 from partners.filtersets import ProviderFilterSet, provider_conditions, site_conditions
@@ -162,26 +161,4 @@ def site_facet_counts(filterset: ProviderFilterSet) -> dict[str, dict[str, int]]
 
 def site_facets(filterset: ProviderFilterSet) -> list[Facet]:
     """The facets beside the site view, each option with its number of sites."""
-    counts = site_facet_counts(filterset)
-    data = filterset.form.cleaned_data
-    facets = []
-    for name in FACET_ORDER:
-        form_field = filterset.form.fields[name]
-        if name == "verified":
-            label = "Verified by a curator"
-            checked = data.get("verified") is True
-            options = [FacetOption("true", label, counts[name]["true"], checked)]
-            facets.append(Facet(name, "Verification", options))
-            continue
-        selected = set(data.get(name) or [])
-        options = [
-            FacetOption(str(value), str(label), counts[name].get(value, 0), value in selected)
-            for value, label in form_field.choices
-        ]
-        if name == "country":
-            # As in the provider view: the countries with sites, and any ticked one.
-            options = sorted(
-                (o for o in options if o.count or o.selected), key=lambda o: (-o.count, o.label)
-            )
-        facets.append(Facet(name, str(form_field.label), options))
-    return facets
+    return directory_facets(filterset, site_facet_counts(filterset))
