@@ -6,13 +6,15 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 
 from core.http import HtmxHttpRequest
+from partners.catalogue_version import current_catalogue_version
 from partners.directory.chips import filter_chips, last_applied, page_title
 from partners.directory.entries import directory_entries
-from partners.directory.facets import directory_facets
-from partners.directory.profile import KIND_HINTS, provider_for_profile, site_profiles
-from partners.directory.sites import matching_site_list, site_facets, site_rows
+from partners.directory.facets import directory_facets, directory_providers
+from partners.directory.profile import KIND_HINTS, profile_cache_key, site_profiles
+from partners.directory.sites import directory_sites, site_facets, site_rows
 from partners.filtersets import ProviderFilterSet
 from partners.models import Provider
 from partners.regions import REGION_HELP, REGION_STANDARD
@@ -49,7 +51,7 @@ def directory(request: HtmxHttpRequest) -> HttpResponse:
         context["view_error"] = "View: choose “providers” or “sites”."
     elif filterset.is_valid():
         listed: QuerySet = (
-            matching_site_list(filterset.form.cleaned_data) if view == "sites" else filterset.qs
+            directory_sites(filterset) if view == "sites" else directory_providers(filterset)
         )
         paginator = Paginator(listed, DIRECTORY_PAGE_SIZE)
         try:
@@ -109,12 +111,21 @@ def _directory_links(request: HttpRequest, view: str) -> dict[str, str]:
 
 
 def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """A provider's profile: per site, what it makes, under which certificates, and its record."""
-    provider = get_object_or_404(provider_for_profile(), slug=slug)
+    """A provider's profile: per site, what it makes, under which certificates, and its record.
+
+    The page is cached under the catalogue version and the day (and whether the viewer gets the
+    shortlist controls): its sites are read only when the cached page is stale. The version is
+    read first, so that whatever is read after it is at least as new as the key it is cached
+    under.
+    """
+    today = timezone.localdate()
+    cache_key = profile_cache_key(current_catalogue_version(), today)
+    provider = get_object_or_404(Provider, slug=slug)
     context = {
         "provider": provider,
         "kind_hint": KIND_HINTS.get(provider.kind, ""),
-        "site_profiles": site_profiles(provider, timezone.localdate()),
+        "site_profiles": SimpleLazyObject(lambda: site_profiles(provider, today)),
+        "cache_key": cache_key,
     }
     return render(request, "partners/provider_detail.html", context)
 

@@ -1,11 +1,14 @@
 """The provider profile page's reading of the catalogue: one `SiteProfile` per site.
 
-`provider_for_profile` loads a provider and everything its profile shows in a fixed number of
-queries; `site_profiles` turns the prefetched rows into what the template lays out (capabilities
-grouped by kind, certificate states, one dated history of inspections and actions, the timeline,
-the compliance score with the lines that explain it). Once the provider is loaded, it reads the
-sites' risk flags and the catalogue version (the key of the sites' cached sections) in one query
-each, whatever the number of sites.
+`site_profiles` loads a provider's sites and everything its profile shows in a fixed number of
+queries (`profile_sites`, also what `provider_for_profile` prefetches for the API), then turns
+the rows into what the template lays out (capabilities grouped by kind, certificate states, one
+dated history of inspections and actions, the timeline, the compliance score with the lines that
+explain it), with the sites' risk flags read in one more query, whatever the number of sites.
+
+The page shows the same to every viewer but for the "add to a shortlist" control, and depends on
+the catalogue and the day alone: templates/partners/provider_detail.html caches it under both
+(`profile_cache_key`), so `site_profiles` runs only when the catalogue or the day has changed.
 """
 
 import datetime
@@ -14,13 +17,12 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from partners.catalogue_version import current_catalogue_version
 from partners.choices import PHASES, Authority, Provenance, ProviderKind, TermKind
 from partners.directory.risk import RiskFlag, risk_flags, roll_up
 from partners.directory.timeline import Timeline, TimelineEvent, build_timeline, in_sentence
@@ -209,8 +211,7 @@ class ComplianceExplanation:
 
 class SiteProfile:
     """What the profile shows of one site. The summary's facts are read at once; the site's
-    sections (capabilities, certificates, history, timeline) only when a template asks for
-    them, which it does not when it has the site's sections cached."""
+    sections (capabilities, certificates, history, timeline) when the template asks for them."""
 
     def __init__(
         self, site: Site, today: datetime.date, flags: list[RiskFlag], is_open: bool
@@ -293,22 +294,16 @@ class SiteProfile:
 class SiteProfiles(list[SiteProfile]):
     """A provider's site profiles, in order, with the risk flags of all its sites together."""
 
-    def __init__(
-        self, profiles: list[SiteProfile], flags: list[RiskFlag], cache_key: str = ""
-    ) -> None:
+    def __init__(self, profiles: list[SiteProfile], flags: list[RiskFlag]) -> None:
         super().__init__(profiles)
         self.flags = flags
-        # A site's sections depend on the catalogue and on the day alone (compliance weighs
-        # records by age): cached under both, the page renders them again only after a
-        # catalogue change or at midnight.
-        self.cache_key = cache_key
 
 
 RECORD_COLUMNS = ("site_id", "authority", "product_type", "source", "retrieved_at")
 
 
-def provider_for_profile() -> QuerySet[Provider]:
-    """Providers with their sites and every row the profile shows, prefetched in fixed queries."""
+def profile_sites() -> Prefetch:
+    """A provider's sites with every row the profile shows, prefetched in fixed queries."""
     sites = Site.objects.order_by("name").prefetch_related(
         Prefetch(
             "capabilities",
@@ -345,18 +340,30 @@ def provider_for_profile() -> QuerySet[Provider]:
         Prefetch("phases", queryset=Phase.objects.order_by("rank")),
         Prefetch("dea_schedules", queryset=DeaSchedule.objects.order_by("rank")),
     )
-    return Provider.objects.prefetch_related(Prefetch("sites", queryset=sites))
+    return Prefetch("sites", queryset=sites)
+
+
+def provider_for_profile() -> QuerySet[Provider]:
+    """Providers with their sites and every row the profile shows, prefetched in fixed queries."""
+    return Provider.objects.prefetch_related(profile_sites())
+
+
+def profile_cache_key(catalogue_version: str, today: datetime.date) -> str:
+    """What a profile page is cached under besides its provider: it depends on the catalogue and
+    on the day alone (certificate states and the weight of records change with the day)."""
+    return f"{catalogue_version}:{today.isoformat()}"
 
 
 def site_profiles(provider: Provider, today: datetime.date) -> SiteProfiles:
-    """What the profile shows for each of `provider`'s sites, as of `today` (one query, for
-    the sites' risk flags, besides the prefetched rows)."""
+    """What the profile shows for each of `provider`'s sites, as of `today`: its sites and their
+    rows in fixed queries (none when `provider_for_profile` prefetched them), and one query for
+    the sites' risk flags."""
+    prefetch_related_objects([provider], profile_sites())
     sites = list(provider.sites.all())
     flags = risk_flags([site.pk for site in sites], today)
     is_open = len(sites) <= OPEN_SITES_UP_TO
     profiles = [SiteProfile(site, today, flags.get(site.pk, []), is_open) for site in sites]
-    cache_key = f"{current_catalogue_version()}:{today.isoformat()}"
-    return SiteProfiles(profiles, roll_up(profile.flags for profile in profiles), cache_key)
+    return SiteProfiles(profiles, roll_up(profile.flags for profile in profiles))
 
 
 def format_quantity(value: float) -> str:

@@ -458,7 +458,7 @@ def test_explanations_add_no_query_per_site(client, django_assert_num_queries):
 
 
 @pytest.mark.django_db
-def test_a_sites_cached_sections_follow_a_change_to_its_record(client):
+def test_a_cached_profile_follows_a_change_to_its_record(client):
     site = _site_with_history(ProviderFactory(), "Plant", "3000000360")
     first = client.get(_profile_url(site.provider)).content.decode()
 
@@ -467,6 +467,67 @@ def test_a_sites_cached_sections_follow_a_change_to_its_record(client):
 
     assert "7700001" not in first
     assert "7700001" in second
+
+
+@pytest.mark.django_db
+def test_a_cached_profile_follows_a_curators_edit_of_the_provider_and_its_sites(client):
+    site = _site_with_history(ProviderFactory(description="Sterile fill."), "Plant", "3000000361")
+    client.get(_profile_url(site.provider))
+
+    site.provider.description = "Sterile fill and lyophilisation."
+    site.provider.save()
+    site.city = "Ghent"
+    site.save()
+    html = client.get(_profile_url(site.provider)).content.decode()
+
+    assert "Sterile fill and lyophilisation." in html
+    assert "Ghent" in html
+
+
+# The catalogue version, then the provider: the rest of the page comes from the cache.
+CACHED_PROFILE_QUERIES = 2
+
+
+@pytest.mark.django_db
+def test_a_profile_seen_before_reads_only_the_catalogue_version_and_the_provider(
+    client, django_assert_num_queries
+):
+    provider = ProviderFactory()
+    for n in range(4):
+        _site_with_history(provider, f"Site {n}", f"300000003{n}")
+    first = client.get(_profile_url(provider)).content.decode()
+
+    with django_assert_num_queries(CACHED_PROFILE_QUERIES):
+        again = client.get(_profile_url(provider)).content.decode()
+
+    def main(html: str) -> str:  # the page but its CSRF token, masked anew for each request
+        return html[html.index('<main id="main">') : html.index("</main>")]
+
+    assert main(again) == main(first)
+    assert 'id="site-summary-title"' in main(again)
+
+
+@pytest.mark.django_db
+def test_a_cached_profile_is_built_again_the_next_day(client, monkeypatch):
+    today = timezone.localdate()
+    site = SiteFactory()
+    CertificationFactory(
+        site=site,
+        reference="LAST-DAY",
+        issued_on=today - datetime.timedelta(days=400),
+        valid_until=today,
+    )
+    first = client.get(_profile_url(site.provider)).content.decode()
+
+    monkeypatch.setattr(timezone, "localdate", lambda *args: today + datetime.timedelta(days=1))
+    next_day = client.get(_profile_url(site.provider)).content.decode()
+
+    def state_of(html: str) -> str:
+        row = re.search(r"LAST-DAY.*?</tr>", html, re.S).group(0)
+        return re.search(r'class="badge state-([\w-]+)"', row).group(1)
+
+    assert state_of(first) == "expiring"
+    assert state_of(next_day) == "expired"
 
 
 # --- Certification states, as plain functions ---------------------------------------------------
