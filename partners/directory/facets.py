@@ -10,14 +10,11 @@ whatever the number of options and whatever the page size.
 from dataclasses import dataclass
 
 import numpy as np
+from django.db.models import QuerySet
 
 from partners.directory.facet_index import INDEXED_SITE_FACETS, FacetIndex, get_facet_index
-from partners.filtersets import (
-    SITE_FILTERS,
-    ProviderFilterSet,
-    provider_conditions,
-    site_conditions,
-)
+from partners.directory.search import among, provider_search_ids, site_search_ids
+from partners.filtersets import SITE_FILTERS, ProviderFilterSet, order_providers, site_conditions
 from partners.models import Provider, Site
 
 
@@ -59,8 +56,7 @@ def _provider_filter_masks(index: FacetIndex, data: dict) -> dict[str, np.ndarra
     """For each active provider filter, which providers pass it (alone)."""
     masks = {}
     if data.get("q"):
-        found = Provider.objects.filter(*provider_conditions({"q": data["q"]}))
-        masks["q"] = index.providers_among(found.values_list("pk", flat=True))
+        masks["q"] = index.providers_among(provider_search_ids(data["q"]))
     if data.get("kind"):
         masks["kind"] = np.isin(index.provider_kind, list(data["kind"]))
     if data.get("verified") is not None:
@@ -76,12 +72,62 @@ def _all(masks: dict[str, np.ndarray], size: int, exclude: str | None = None) ->
     return combined
 
 
+@dataclass(frozen=True)
+class FilterMasks:
+    """Which sites and providers pass each active filter, over the facet index: what the
+    facet counts are counted from, and what the directory lists (the same answer, so a list
+    never disagrees with its counts)."""
+
+    index: FacetIndex
+    site_masks: dict[str, np.ndarray]
+    provider_masks: dict[str, np.ndarray]
+
+    def listed_providers(self) -> np.ndarray:
+        """A bool per provider: does it pass every provider filter and, when a site filter is
+        active, own a site passing every one of them."""
+        index = self.index
+        passing = _all(self.provider_masks, len(index.provider_ids))
+        if self.site_masks:
+            passing &= index.providers_with_site(_all(self.site_masks, index.site_count))
+        return passing
+
+    def listed_sites(self) -> np.ndarray:
+        """A bool per site: does it pass every site filter, and its provider every provider
+        filter."""
+        index = self.index
+        providers = _all(self.provider_masks, len(index.provider_ids))
+        return _all(self.site_masks, index.site_count) & providers[index.site_provider]
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.site_masks or self.provider_masks)
+
+
+def filter_masks(filterset: ProviderFilterSet, per_site: bool = False) -> FilterMasks:
+    """The masks of the filterset's active filters (read once per filterset and view).
+
+    `per_site`: the site view's reading, where the search text picks sites (a site matching it
+    by its own fields, capabilities or provider) rather than providers.
+    """
+    memo = filterset.__dict__.setdefault("_filter_masks", {})
+    if per_site not in memo:
+        data = filterset.form.cleaned_data
+        index = get_facet_index()
+        site_masks = _site_filter_masks(index, data)
+        if per_site:
+            provider_masks = _provider_filter_masks(index, {**data, "q": None})
+            if text := (data.get("q") or "").strip():
+                site_masks["q"] = index.sites_among(site_search_ids(text))
+        else:
+            provider_masks = _provider_filter_masks(index, data)
+        memo[per_site] = FilterMasks(index, site_masks, provider_masks)
+    return memo[per_site]
+
+
 def facet_counts(filterset: ProviderFilterSet) -> dict[str, dict[str, int]]:
     """For each facet, option value -> number of providers that option would leave."""
-    data = filterset.form.cleaned_data
-    index = get_facet_index()
-    site_masks = _site_filter_masks(index, data)
-    provider_masks = _provider_filter_masks(index, data)
+    masks = filter_masks(filterset)
+    index, site_masks, provider_masks = masks.index, masks.site_masks, masks.provider_masks
     providers_passing = _all(provider_masks, len(index.provider_ids))
     sites_of_passing_providers = providers_passing[index.site_provider]
 
@@ -106,6 +152,18 @@ def facet_counts(filterset: ProviderFilterSet) -> dict[str, dict[str, int]]:
         counts[facet] = {str(value): int((chosen == value).sum()) for value in set(chosen)}
     counts["verified"].setdefault("true", 0)
     return counts
+
+
+def directory_providers(filterset: ProviderFilterSet) -> QuerySet[Provider]:
+    """The providers the directory lists for the filterset, in its order: found over the facet
+    index (`FilterMasks.listed_providers`), then read and ordered in SQL by their ids."""
+    data = filterset.form.cleaned_data
+    providers = Provider.objects.all()
+    masks = filter_masks(filterset)
+    if masks.filtered:
+        ids = masks.index.provider_ids[masks.listed_providers()]
+        providers = providers.filter(among(tuple(ids.tolist())))
+    return order_providers(providers, data.get("ordering") or "name", data.get("q") or "")
 
 
 FACET_ORDER = [

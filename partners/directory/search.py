@@ -37,7 +37,7 @@ from itertools import chain
 
 from django.db import connection
 from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
-from django.db.models.expressions import Combinable
+from django.db.models.expressions import Combinable, RawSQL
 from django_countries import countries
 
 from partners.catalogue_version import CatalogueCache
@@ -143,9 +143,8 @@ class CatalogueWords:
 
     words: list[str]
     by_length: dict[int, list[str]]
-    # Search conditions already built from this catalogue's words: (kind, query) -> Q. A list
-    # page builds the same one for its rows, its count and its facets.
-    memo: dict[tuple[str, str], Q] = dataclasses.field(
+    # What a query found in this catalogue: (kind, query) -> ids (`_memoized`).
+    memo: dict[tuple[str, str], tuple[int, ...]] = dataclasses.field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -351,26 +350,62 @@ def _sites_by_own_fields(unit: SearchUnit) -> list[QuerySet]:
 MEMO_SIZE = 256
 
 
-def _memoized(kind: str, text: str, build) -> Q:
+def _memoized(kind: str, text: str, build) -> tuple[int, ...]:
+    """The ids a query finds, searched once per catalogue version and query.
+
+    A list page asks for the same search three times (its rows, its count, its facets), and
+    buyers page and refine under one query; each then reads the ids instead of searching again.
+    The memo lives with the catalogue's words, so a catalogue change empties it.
+    """
     vocabulary = catalogue_words()
     key = (kind, text.strip().lower())
-    condition = vocabulary.memo.get(key)
-    if condition is None:
+    ids = vocabulary.memo.get(key)
+    if ids is None:
         if len(vocabulary.memo) >= MEMO_SIZE:
             vocabulary.memo.clear()
-        condition = vocabulary.memo[key] = build(parse_query(key[1], vocabulary))
-    return condition
+        ids = vocabulary.memo[key] = build(parse_query(key[1], vocabulary))
+    return ids
+
+
+def among(ids: tuple[int, ...], field: str = "pk") -> Q:
+    """`field` is one of the ids: on PostgreSQL one array parameter, however many ids there
+    are; elsewhere `IN (...)`."""
+    if _postgresql():
+        return Q(**{f"{field}__in": RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))})
+    return Q(**{f"{field}__in": ids})
+
+
+def provider_search_ids(text: str) -> tuple[int, ...]:
+    """Ids of the providers matching every unit of the query, by their own text or any of their
+    sites, in id order."""
+    return _memoized("providers", text, _provider_ids)
+
+
+def site_search_ids(text: str) -> tuple[int, ...]:
+    """Ids of the sites matching every unit of the query, by their own fields, their provider's
+    name and description, or their capabilities, in id order."""
+    return _memoized("sites", text, _site_ids)
 
 
 def provider_search_condition(text: str) -> Q:
     """Providers matching every unit of the query, by their own text or any of their sites."""
-    return _memoized("providers", text, _providers_matching)
+    return among(provider_search_ids(text))
 
 
 def site_search_condition(text: str) -> Q:
     """Sites matching every unit of the query, by their own fields, their provider's name and
     description, or their capabilities."""
-    return _memoized("sites", text, _sites_matching)
+    return among(site_search_ids(text))
+
+
+def _provider_ids(units: list[SearchUnit]) -> tuple[int, ...]:
+    found = Provider.objects.filter(_providers_matching(units)).order_by("pk")
+    return tuple(found.values_list("pk", flat=True))
+
+
+def _site_ids(units: list[SearchUnit]) -> tuple[int, ...]:
+    found = Site.objects.filter(_sites_matching(units)).order_by("pk")
+    return tuple(found.values_list("pk", flat=True))
 
 
 def _providers_matching(units: list[SearchUnit]) -> Q:
@@ -439,22 +474,27 @@ def search_sites(queryset: QuerySet, text: str) -> QuerySet:
     A site matches when every unit of the query (see the module's docstring) is found in the
     site's name, city or FEI number, its capabilities (by name or synonym: `mAb`,
     `monoclonal`), or its provider's name or description; typos are forgiven as in the
-    provider search. `search_rank` puts an exact site name or identifier first, then an exact
-    provider name or city, then names starting with the query; order by
+    provider search. `search_rank` (`site_relevance`) puts an exact site name or identifier
+    first, then an exact provider name or city, then names starting with the query; order by
     `F("search_rank").desc()` then your usual order. A blank query returns `queryset` as it is
     (without the annotation).
     """
     text = text.strip()
     if not text:
         return queryset
+    return queryset.filter(site_search_condition(text)).annotate(search_rank=site_relevance(text))
+
+
+def site_relevance(text: str) -> Combinable:
+    """The relevance of a site to the query (higher first), for `search_rank`."""
+    text = text.strip()
     identifier = normalize_fei(text) if text.replace("-", "").replace(" ", "").isdigit() else ""
     exact = Q(name__iexact=text)
     if identifier:
         exact |= _identifier_matches(SearchUnit(text, (), frozenset(), identifier))
-    rank = Case(
+    return Case(
         When(exact, then=Value(8.0)),
         When(Q(provider__name__iexact=text) | Q(city__iexact=text), then=Value(6.0)),
         default=Value(0.0),
         output_field=FloatField(),
     ) + _name_rank("name", text)
-    return queryset.filter(site_search_condition(text)).annotate(search_rank=rank)

@@ -16,15 +16,9 @@ from django.db.models import Count, F, OrderBy, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from partners.choices import CertificationKind, TermKind
-from partners.directory.facet_index import INDEXED_SITE_FACETS, get_facet_index
-from partners.directory.facets import (
-    Facet,
-    _all,
-    _provider_filter_masks,
-    _site_filter_masks,
-    directory_facets,
-)
-from partners.directory.search import search_sites
+from partners.directory.facet_index import INDEXED_SITE_FACETS
+from partners.directory.facets import Facet, _all, directory_facets, filter_masks
+from partners.directory.search import among, site_relevance, site_search_condition
 from partners.filtersets import ProviderFilterSet, provider_conditions, site_conditions
 from partners.models import Certification, Inspection, Provider, Site, SiteCapability
 
@@ -46,17 +40,37 @@ SITE_ORDERINGS: dict[str, list[str | OrderBy]] = {
 
 
 def matching_site_list(data: dict) -> QuerySet[Site]:
-    """Sites meeting every site filter, of providers meeting every provider filter, ordered.
+    """Sites meeting every site filter, of providers meeting every provider filter, ordered,
+    found in SQL (the directory finds the same sites over the facet index: `directory_sites`).
 
     The search text is matched per site (its own name, city, identifiers and capabilities, or
     its provider's text), the most relevant first unless another order is asked for.
     """
-    sites = Site.objects.filter(*site_conditions(data)).select_related("provider")
+    sites = Site.objects.filter(*site_conditions(data))
     if conditions := provider_conditions(data, exclude="q"):
         sites = sites.filter(provider__in=Provider.objects.filter(*conditions))
+    if text := (data.get("q") or "").strip():
+        sites = sites.filter(site_search_condition(text))
+    return order_sites(sites, data)
+
+
+def directory_sites(filterset: ProviderFilterSet) -> QuerySet[Site]:
+    """The sites the directory's site view lists, in its order: found over the facet index
+    (`FilterMasks.listed_sites`, as the site counts are), then read and ordered in SQL."""
+    sites = Site.objects.all()
+    masks = filter_masks(filterset, per_site=True)
+    if masks.filtered:
+        sites = sites.filter(among(tuple(masks.index.site_ids[masks.listed_sites()].tolist())))
+    return order_sites(sites, filterset.form.cleaned_data)
+
+
+def order_sites(sites: QuerySet[Site], data: dict) -> QuerySet[Site]:
+    """Sites in the order the filters ask for: by relevance while searching unless another
+    order is chosen, else by one of SITE_ORDERINGS."""
+    sites = sites.select_related("provider")
     ordering = data.get("ordering") or ""
     if text := (data.get("q") or "").strip():
-        sites = search_sites(sites, text)
+        sites = sites.annotate(search_rank=site_relevance(text))
         if ordering not in SITE_ORDERINGS:
             return sites.order_by(F("search_rank").desc(), *SITE_ORDERINGS["name"])
     if ordering not in SITE_ORDERINGS:
@@ -130,14 +144,8 @@ def site_facet_counts(filterset: ProviderFilterSet) -> dict[str, dict[str, int]]
     Disjunctive like the provider counts (partners/directory/facets.py): each facet is counted
     over the sites passing every other active filter.
     """
-    data = filterset.form.cleaned_data
-    index = get_facet_index()
-    site_masks = _site_filter_masks(index, data)
-    # The search text picks sites here, as it does in the site list.
-    provider_masks = _provider_filter_masks(index, {**data, "q": None})
-    if text := (data.get("q") or "").strip():
-        found = search_sites(Site.objects.all(), text).values_list("pk", flat=True)
-        site_masks["q"] = index.sites_among(found)
+    masks = filter_masks(filterset, per_site=True)
+    index, site_masks, provider_masks = masks.index, masks.site_masks, masks.provider_masks
     provider_count = len(index.provider_ids)
     of_passing_providers = _all(provider_masks, provider_count)[index.site_provider]
 
