@@ -18,6 +18,7 @@ ordered by relevance unless another order is chosen; without one, "Relevance" me
 """
 
 import datetime
+import functools
 
 import django_filters
 from django import forms
@@ -89,6 +90,20 @@ ORDERINGS: dict[str, tuple[str, list[str | OrderBy]]] = {
     "-sites": ("Most sites", ["-site_count", "name", "slug"]),
 }
 RELEVANCE = "relevance"
+
+
+def _vocabulary() -> dict[str, list[tuple[str, str]]]:
+    """Every term's (slug, name) by kind, in name order."""
+    terms: dict[str, list[tuple[str, str]]] = {}
+    for kind, slug, name in Term.objects.order_by("name", "slug").values_list(
+        "kind", "slug", "name"
+    ):
+        terms.setdefault(kind, []).append((slug, name))
+    return terms
+
+
+def _choices_of(vocabulary, kind: str) -> list[tuple[str, str]]:
+    return vocabulary().get(kind, [])
 
 
 def _term_choices(kind: str):
@@ -222,6 +237,12 @@ class ProviderFilterSet(django_filters.FilterSet):
         self.form.fields["clean_since"].widget = forms.DateInput(attrs={"type": "date"})
         self.form.fields["verified"] = VerifiedField(label="Verified by a curator", required=False)
         self.form.fields["ordering"].required = False
+        # The vocabulary's choices, read at most once for the form's life, in one query for
+        # every kind: validation and each rendering of the options would otherwise read them
+        # again. Read only when asked for: an API list without such a filter never needs them.
+        vocabulary = functools.cache(_vocabulary)
+        for name, kind in TERM_FILTERS.items():
+            self.form.fields[name].choices = functools.partial(_choices_of, vocabulary, kind)
         if not searching:
             self.form.fields["ordering"].choices = [
                 (key, label)

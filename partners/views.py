@@ -1,12 +1,17 @@
 """Catalogue pages."""
 
+import hashlib
+
+from django.core.cache import cache
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import mark_safe
 
 from core.http import HtmxHttpRequest
 from partners.catalogue_version import current_catalogue_version
@@ -30,7 +35,55 @@ def directory(request: HtmxHttpRequest) -> HttpResponse:
     of their sites (`?view=sites`).
 
     Every state is a URL (a GET form). HTMX requests get the directory fragment only.
+
+    The list with its filters (`partners/_directory.html`) is the same for every viewer of a
+    URL but for the shortlist controls, and is built from the catalogue and the day alone: it
+    is cached under the catalogue version, the day and the request's query, and built only
+    when none of them changed. The version is read first, so whatever is read after it is at
+    least as new as the key it is cached under.
     """
+    # htmx asks for the fragment, except when restoring history it has no copy of.
+    fragment = bool(request.htmx and not request.htmx.history_restore_request)
+    key = _directory_cache_key(request, fragment)
+    cached = cache.get(key)
+    if cached is None:
+        context = _directory_context(request)
+        context["fragment"] = fragment
+        html = render_to_string("partners/_directory.html", context, request)
+        cached = (html, context["page_title"])
+        cache.set(key, cached, DIRECTORY_CACHE_SECONDS)
+    html, title = cached
+    if fragment:
+        response = HttpResponse(html)
+    else:
+        # Rendered by the template engine, so escaped already (a cache may return it as str).
+        page = {"directory_html": mark_safe(html), "page_title": title}
+        response = render(request, "partners/directory.html", page)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# A day at most: the key changes with the catalogue and the day anyway.
+DIRECTORY_CACHE_SECONDS = 24 * 60 * 60
+
+
+def _directory_cache_key(request: HtmxHttpRequest, fragment: bool) -> str:
+    """What the directory's list is cached under: the catalogue version and the day, the query,
+    whether it is a fragment, whether the viewer may shortlist, and the
+    page an htmx request came from (the empty state offers to undo the last filter added)."""
+    membership = getattr(request.user, "membership", None)
+    can_change = bool(membership and membership.can_change)
+    previous = (request.htmx.current_url or "") if request.htmx else ""
+    query = list(request.GET.lists())  # in the URL's order, which the page's links keep
+    what = repr((query, fragment, can_change, previous)).encode()
+    version = current_catalogue_version()
+    day = timezone.localdate().isoformat()
+    return f"directory:{version}:{day}:{hashlib.sha256(what).hexdigest()}"
+
+
+def _directory_context(request: HtmxHttpRequest) -> dict:
+    """What partners/_directory.html shows for the request's filters: the page of the list,
+    its facets, chips, links and title."""
     view = request.GET.get("view") or "providers"
     filterset = ProviderFilterSet(request.GET, queryset=Provider.objects.all())
     context: dict = {
@@ -82,13 +135,7 @@ def directory(request: HtmxHttpRequest) -> HttpResponse:
         context["last_chip"] = last_applied(chips, previous_url)
     context["page_title"] = page_title(context["chips"], context["total"], context["unit"])
     context.update(_directory_links(request, view))
-    # htmx asks for the fragment, except when restoring history it has no copy of.
-    fragment = bool(request.htmx and not request.htmx.history_restore_request)
-    context["fragment"] = fragment
-    template = "partners/_directory.html" if fragment else "partners/directory.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return context
 
 
 def _directory_links(request: HttpRequest, view: str) -> dict[str, str]:

@@ -42,3 +42,12 @@ def _eager_celery(request):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _empty_page_cache():
+    """Each test starts with an empty cache: pages cached by an earlier test's catalogue (the
+    directory, profiles) must not answer this one's."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -8,8 +8,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from partners.models import Site
-from tests.factories import CertificationFactory, ProviderFactory, SiteFactory
+from matching.choices import Role
+from partners.models import Provider, Site
+from tests.factories import (
+    CertificationFactory,
+    MembershipFactory,
+    ProviderFactory,
+    SiteFactory,
+    UserFactory,
+)
 from tests.partners.catalogue import _capability, build_small_catalogue
 
 pytestmark = pytest.mark.django_db
@@ -319,3 +326,52 @@ def test_provider_view_query_count_with_chips_is_pinned(
         response = client.get("/providers/", {"modality": "mab", "country": ["DE", "IE"]})
 
     assert len(response.context["chips"]) == 3
+
+
+def test_a_page_seen_before_is_served_from_the_cache_with_one_query(client, catalogue):
+    query = {"modality": "mab", "country": ["DE", "IE"]}
+    first = _html(client.get("/providers/", query))
+
+    with CaptureQueriesContext(connection) as queries:
+        again = _html(client.get("/providers/", query))
+
+    def listed(html: str) -> str:  # the page but its layout (a CSRF token masked anew)
+        return html[html.index('<form id="directory"') : html.index("</form>")]
+
+    assert "provider-card" in listed(again)
+    assert listed(again) == listed(first)
+    assert len(queries) == 1  # the catalogue version
+
+
+def test_a_curators_edit_shows_on_the_next_request(client, catalogue):
+    client.get("/providers/", {"modality": "mab"})
+    provider = Provider.objects.filter(sites__capabilities__term__slug="mab").first()
+    provider.name = "Renamed Biologics"
+    provider.save()
+
+    html = _html(client.get("/providers/", {"modality": "mab"}))
+
+    assert "Renamed Biologics" in html
+
+
+def test_the_cached_list_keeps_each_viewer_s_own_controls(client, catalogue):
+    member = UserFactory()
+    MembershipFactory(user=member, role=Role.MEMBER)
+    client.get("/providers/")  # cached for an anonymous visitor first
+
+    client.force_login(member)
+    as_member = _html(client.get("/providers/"))
+    client.logout()
+    anonymous = _html(client.get("/providers/"))
+
+    assert "shortlist-slot" in as_member
+    assert "shortlist-slot" not in anonymous
+
+
+def test_a_full_page_is_never_answered_with_the_htmx_fragment(client, catalogue):
+    fragment = client.get("/providers/", {"modality": "mab"}, headers={"HX-Request": "true"})
+    page = client.get("/providers/", {"modality": "mab"})
+
+    assert "<html" not in fragment.content.decode()
+    assert "<html" in page.content.decode()
+    assert page.content.decode().count('id="directory"') == 1
