@@ -18,7 +18,9 @@ A site's standing with an authority (what the `markets` criterion counts):
 """
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
+from operator import eq, itemgetter, not_
 
 import numpy as np
 from django.db import connection
@@ -58,13 +60,12 @@ CERTIFICATION_AUTHORITY = {
 }
 
 
-def _positions(site_ids: np.ndarray, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of `ids` in the sorted `site_ids`, and which ids were found there at all.
+def _positions(site_ids: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the site ids `wanted` in the sorted `site_ids`, and which were found there at all.
 
     A row of a site created after the sites were read (a concurrent write) is left out; the
     write bumped the catalogue version, so the next request rebuilds the index anyway.
     """
-    wanted = np.array(ids, dtype=np.int64)
     positions = np.searchsorted(site_ids, wanted)
     found = positions < len(site_ids)
     found[found] = site_ids[positions[found]] == wanted[found]
@@ -81,19 +82,26 @@ def _rows(queryset: QuerySet) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _columns(queryset: QuerySet) -> list[list]:
-    """A values_list query's rows as columns, a list per selected value ([] when no row)."""
-    rows = _rows(queryset)
-    if not rows:
-        return []
-    return [[row[i] for row in rows] for i in range(len(rows[0]))]
+# Rows become arrays a column at a time, each value visited once in C (map, itemgetter,
+# dict.get, np.fromiter) rather than by a Python loop or list comprehension a row.
 
 
-def _lookup(codes: list, column_of: Mapping[str, int]) -> np.ndarray:
+def _ints(rows: Sequence[tuple], column: int) -> np.ndarray:
+    """A column of integers that are never NULL (ids)."""
+    return np.fromiter(map(itemgetter(column), rows), dtype=np.int64, count=len(rows))
+
+
+def _floats(values: Iterable[float | None], count: int) -> np.ndarray:
+    """Numbers as floats, NULL as NaN."""
+    return np.fromiter(
+        (np.nan if value is None else value for value in values), dtype=np.float64, count=count
+    )
+
+
+def _lookup(codes: Iterable, column_of: Mapping[str, int], count: int) -> np.ndarray:
     """Each code's column in `column_of`, -1 for a code it does not have (or a NULL): one
     dictionary look-up a row, cheaper than sorting the codes as strings."""
-    get = column_of.get
-    return np.array([get(code, -1) for code in codes], dtype=np.intp)
+    return np.fromiter(map(column_of.get, codes, repeat(-1)), dtype=np.intp, count=count)
 
 
 def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueIndex:
@@ -112,9 +120,8 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
         )
     )
     n = len(sites)
-    site_ids = np.array([s[0] for s in sites], dtype=np.int64)
-    country_codes = [str(s[5]) for s in sites]
-    countries = np.array(country_codes, dtype="U2")
+    site_ids = _ints(sites, 0)
+    country_codes = list(map(str, map(itemgetter(5), sites)))
     region = {code: region_of(code) for code in set(country_codes)}
 
     terms = list(Term.objects.order_by("pk").values_list("pk", "kind", "slug", "name"))
@@ -135,20 +142,18 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
         )
     )
     if rows and len(terms):
-        positions, found = _positions(site_ids, [r[0] for r in rows])
-        term_ids = np.array([r[1] for r in rows], dtype=np.int64)
+        positions, found = _positions(site_ids, _ints(rows, 0))
+        term_ids = _ints(rows, 1)
         columns = np.minimum(np.searchsorted(term_pks, term_ids), len(terms) - 1)
         found &= term_pks[columns] == term_ids
         capabilities[positions[found], columns[found]] = True
         modality = np.where(found, modality_of_term[columns], -1)
-        scaled = modality >= 0
-        # None becomes NaN in a float array.
-        max_batch_kg[positions[scaled], modality[scaled]] = np.array(
-            [r[2] for r in rows], dtype=np.float64
-        )[scaled]
-        max_volume_l[positions[scaled], modality[scaled]] = np.array(
-            [r[3] for r in rows], dtype=np.float64
-        )[scaled]
+        # Only a modality's rows give a scale (a few rows in ten): their numbers alone are read.
+        scaled = np.flatnonzero(modality >= 0)
+        scaled_rows = list(map(rows.__getitem__, scaled.tolist()))
+        at, modality = positions[scaled], modality[scaled]
+        max_batch_kg[at, modality] = _floats(map(itemgetter(2), scaled_rows), len(scaled))
+        max_volume_l[at, modality] = _floats(map(itemgetter(3), scaled_rows), len(scaled))
 
     phase_slugs = tuple(slug for slug, _ in PHASES)
     phase_mask = _bitmask(
@@ -171,15 +176,14 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
     authority_column = {a: column for column, a in enumerate(authorities)}
     kind_column = {k: column for column, k in enumerate(certification_kinds)}
 
-    # Certificates, inspections and actions: a few rows a site, placed with array indexing
-    # (one dictionary look-up per distinct kind or authority, none per row).
-    held = _columns(
+    # Certificates, inspections and actions: a few rows a site, placed with array indexing.
+    held = _rows(
         Certification.objects.valid_on(today).order_by().values_list("site_id", "kind", "authority")
     )
     if held:
-        at, found = _positions(site_ids, held[0])
-        kinds = held[1]
-        kind_columns = _lookup(kinds, kind_column)
+        count = len(held)
+        at, found = _positions(site_ids, _ints(held, 0))
+        kind_columns = _lookup(map(itemgetter(1), held), kind_column, count)
         placed = found & (kind_columns >= 0)
         certifications[at[placed], kind_columns[placed]] = True
         # A certificate naming no authority speaks for the one its kind implies.
@@ -188,9 +192,9 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
             for kind, authority in CERTIFICATION_AUTHORITY.items()
         }
         authority_columns = np.where(
-            np.array([not authority for authority in held[2]], dtype=bool),
-            _lookup(kinds, implied_column),
-            _lookup(held[2], authority_column),
+            np.fromiter(map(not_, map(itemgetter(2), held)), dtype=bool, count=count),
+            _lookup(map(itemgetter(1), held), implied_column, count),
+            _lookup(map(itemgetter(2), held), authority_column, count),
         )
         placed = found & (authority_columns >= 0)
         good[at[placed], authority_columns[placed]] = True
@@ -200,7 +204,7 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
     # Per site and authority, in SQL: whether an inspection was good (NAI, VAI) and whether
     # a recent one was OAI.
     oai = Q(classification=Classification.OAI)
-    inspections = _columns(
+    inspections = _rows(
         Inspection.objects.filter(
             site__isnull=False, end_date__gte=evidence_since, end_date__lte=today
         )
@@ -212,14 +216,15 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
         )
     )
     if inspections:
-        at, found = _positions(site_ids, inspections[0])
-        authority_columns = _lookup(inspections[1], authority_column)
+        count = len(inspections)
+        at, found = _positions(site_ids, _ints(inspections, 0))
+        authority_columns = _lookup(map(itemgetter(1), inspections), authority_column, count)
         found &= authority_columns >= 0
-        placed = found & (np.array(inspections[3]) == 1)
+        placed = found & (_ints(inspections, 3) == 1)
         adverse[at[placed], authority_columns[placed]] = True
-        placed = found & (np.array(inspections[2]) == 1)
+        placed = found & (_ints(inspections, 2) == 1)
         good[at[placed], authority_columns[placed]] = True
-    actions = _columns(
+    actions = _rows(
         RegulatoryAction.objects.filter(
             site__isnull=False,
             action_type__in=ADVERSE_STANDING_ACTIONS,
@@ -231,8 +236,8 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
         .distinct()
     )
     if actions:
-        at, found = _positions(site_ids, actions[0])
-        authority_columns = _lookup(actions[1], authority_column)
+        at, found = _positions(site_ids, _ints(actions, 0))
+        authority_columns = _lookup(map(itemgetter(1), actions), authority_column, len(actions))
         placed = found & (authority_columns >= 0)
         adverse[at[placed], authority_columns[placed]] = True
     standing = np.where(
@@ -252,12 +257,14 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
         version=version,
         built_on=today,
         site_ids=site_ids,
-        provider_ids=np.array([s[1] for s in sites], dtype=np.int64),
-        provider_is_cdmo=np.array([s[2] == ProviderKind.CDMO for s in sites], dtype=bool),
-        countries=countries,
-        regions=np.array([region[c] for c in country_codes], dtype="U24"),
-        site_names=np.array([s[4] for s in sites], dtype=object),
-        provider_names=np.array([s[3] for s in sites], dtype=object),
+        provider_ids=_ints(sites, 1),
+        provider_is_cdmo=np.fromiter(
+            map(eq, map(itemgetter(2), sites), repeat(ProviderKind.CDMO)), dtype=bool, count=n
+        ),
+        countries=np.array(country_codes, dtype="U2"),
+        regions=np.array(list(map(region.__getitem__, country_codes)), dtype="U24"),
+        site_names=np.fromiter(map(itemgetter(4), sites), dtype=object, count=n),
+        provider_names=np.fromiter(map(itemgetter(3), sites), dtype=object, count=n),
         term_slugs=term_slugs,
         capabilities=capabilities,
         modality_slugs=modality_slugs,
@@ -265,18 +272,18 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
         max_volume_l=max_volume_l,
         phase_slugs=phase_slugs,
         phase_mask=phase_mask,
-        oel_ug_m3=np.array([np.nan if s[6] is None else s[6] for s in sites], dtype=np.float64),
+        oel_ug_m3=_floats(map(itemgetter(6), sites), n),
         dea_codes=dea_codes,
         dea_mask=dea_mask,
         certification_kinds=certification_kinds,
         certifications=certifications,
         authorities=authorities,
         standing=standing,
-        compliance=np.array([np.nan if s[7] is None else s[7] for s in sites], dtype=np.float64),
+        compliance=_floats(map(itemgetter(7), sites), n),
         market_authorities={market: str(a) for market, a in MARKET_AUTHORITY.items()},
         labels=labels,
-        available_from=np.array(
-            [np.nan if s[8] is None else s[8].toordinal() for s in sites], dtype=np.float64
+        available_from=_floats(
+            (None if day is None else day.toordinal() for day in map(itemgetter(8), sites)), n
         ),
     )
 
@@ -285,9 +292,11 @@ def _bitmask(site_ids: np.ndarray, pairs: QuerySet, vocabulary: tuple[str, ...])
     """(site id, code) rows -> a bit per code of `vocabulary`, per site."""
     mask = np.zeros(len(site_ids), dtype=np.uint32)
     rows = _rows(pairs)
-    bit_of = {code: np.uint32(1 << bit) for bit, code in enumerate(vocabulary)}
-    positions, found = _positions(site_ids, [r[0] for r in rows])
-    bits = np.array([bit_of.get(code, 0) for _, code in rows], dtype=np.uint32)
+    bit_of = {code: 1 << bit for bit, code in enumerate(vocabulary)}
+    positions, found = _positions(site_ids, _ints(rows, 0))
+    bits = np.fromiter(
+        map(bit_of.get, map(itemgetter(1), rows), repeat(0)), dtype=np.uint32, count=len(rows)
+    )
     found &= bits > 0
     # A site has several rows (a bit each): OR them in unbuffered, as a loop would.
     np.bitwise_or.at(mask, positions[found], bits[found])
