@@ -335,12 +335,18 @@ def _through_index(queryset: QuerySet) -> list[int]:
 
     The planner prices `to_tsvector` over every provider's description below the index and
     scans the table instead: about 100 ms at 5,000 providers where the index answers in 5.
-    Table scans are discouraged for this one statement (`SET LOCAL` ends with its transaction);
+    Table scans are discouraged for this one statement (and allowed again after it);
     the ids are read once per query and catalogue version (`_memoized`).
     """
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        return list(queryset.values_list("pk", flat=True))
+        # Restored after, for a caller's transaction (ATOMIC_REQUESTS, a test) goes on.
+        cursor.execute("SELECT current_setting('enable_seqscan')")
+        (before,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
+        try:
+            return list(queryset.values_list("pk", flat=True))
+        finally:
+            cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [before])
 
 
 def _sites_by_own_fields(unit: SearchUnit) -> list[QuerySet]:

@@ -307,3 +307,15 @@ def test_the_demo_catalogue_answers_what_buyers_type():
     assert site.provider.slug in _found(site.city)
     assert _found(site.fei_number) == [site.provider.slug]
     assert [Provider.objects.get(slug=slug).name for slug in _found("sevrn")] == ["Severn Peptides"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
+def test_the_indexed_provider_search_leaves_the_planner_as_it_found_it(catalogue):
+    from partners.directory.search import provider_search_ids
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_seqscan")
+        before = cursor.fetchone()[0]
+        assert provider_search_ids("monoclonal")
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone()[0] == before == "on"
