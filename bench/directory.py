@@ -213,7 +213,7 @@ def main() -> None:
             None,
         ),
         (
-            "profile page, first request",
+            "  first request",
             median_ms(_first_request(_page(client, f"/providers/{profile[0]}/")), args.runs),
             profile_sql_ms,
             None,
