@@ -48,7 +48,7 @@ import datetime
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
 import numpy as np
@@ -281,7 +281,6 @@ def _run(run_id: int, attempt: int) -> None:
     stability = outcome_stability(outcome).as_data()
     _step(run_id, attempt, 50)
 
-    rows = result_rows(run_id, outcome)
     _step(run_id, attempt, 80)
 
     with transaction.atomic():
@@ -295,7 +294,7 @@ def _run(run_id: int, attempt: int) -> None:
         if not mine:
             raise _TakenOver
         Result.objects.filter(run_id=run_id).delete()
-        write_results(rows)
+        write_results(result_rows(run_id, outcome))
         # A site deleted while the run scored it keeps its row, names and all, unlinked (the
         # link has no database constraint to refuse it).
         Result.objects.filter(run_id=run_id, site__isnull=False).exclude(
@@ -340,15 +339,27 @@ def _fail(run_id: int, attempt: int, error: str) -> None:
 # --- What is stored ------------------------------------------------------------------------------
 
 
-def result_rows(run_id: int, outcome: MatchOutcome) -> list[tuple]:
+def result_rows(run_id: int, outcome: MatchOutcome) -> Iterator[tuple]:
     """The run's result rows, unsaved, as tuples of RESULT_FIELDS: the eligible sites by rank,
     then the excluded ones. A breakdown is JSON text, exactly as json.dumps writes it (what the
-    JSONField would store)."""
+    JSONField would store).
+
+    Made as they are read: the COPY in `write_results` sends each batch of rows to the
+    database, which stores it while the next rows are made."""
     index = outcome.index
     ranking = outcome.ranking
-    breakdowns = breakdown_texts(outcome, ranking.tolist())
-    rows: list[tuple] = [
-        (
+    for rank, (site_id, site_name, provider_name, score, breakdown) in enumerate(
+        zip(
+            index.site_ids[ranking].tolist(),
+            index.site_names[ranking].tolist(),
+            index.provider_names[ranking].tolist(),
+            outcome.scores[ranking].tolist(),
+            _breakdown_texts(outcome, ranking.tolist()),
+            strict=True,
+        ),
+        start=1,
+    ):
+        yield (
             run_id,
             site_id,
             str(site_name),
@@ -360,25 +371,20 @@ def result_rows(run_id: int, outcome: MatchOutcome) -> list[tuple]:
             "",
             "",
         )
-        for rank, (site_id, site_name, provider_name, score, breakdown) in enumerate(
-            zip(
-                index.site_ids[ranking].tolist(),
-                index.site_names[ranking].tolist(),
-                index.provider_names[ranking].tolist(),
-                outcome.scores[ranking].tolist(),
-                breakdowns,
-                strict=True,
-            ),
-            start=1,
-        )
-    ]
     excluded = outcome.excluded_rows
     # Each excluded site fails at least one constraint: its first, in the funnel's order.
     first_failed = [
         outcome.constraints[column] for column in outcome.failures[excluded].argmax(axis=1).tolist()
     ]
-    rows += [
-        (
+    for site_id, site_name, provider_name, reason, constraint in zip(
+        index.site_ids[excluded].tolist(),
+        index.site_names[excluded].tolist(),
+        index.provider_names[excluded].tolist(),
+        outcome.exclusion_reasons(excluded),
+        first_failed,
+        strict=True,
+    ):
+        yield (
             run_id,
             site_id,
             str(site_name),
@@ -390,26 +396,21 @@ def result_rows(run_id: int, outcome: MatchOutcome) -> list[tuple]:
             reason or "",
             constraint,
         )
-        for site_id, site_name, provider_name, reason, constraint in zip(
-            index.site_ids[excluded].tolist(),
-            index.site_names[excluded].tolist(),
-            index.provider_names[excluded].tolist(),
-            outcome.exclusion_reasons(excluded),
-            first_failed,
-            strict=True,
-        )
-    ]
-    return rows
 
 
 def breakdown_texts(outcome: MatchOutcome, rows: list[int]) -> list[str]:
     """Each row's breakdown as JSON text, the very text json.dumps writes for its list of
-    {criterion, sub_score, weight, must_have, sentence, verdict}: written from pieces made once
-    per criterion, sentence and verdict rather than a dictionary encoded per site and criterion
-    (a run's eligible sites share most of their sentences)."""
+    {criterion, sub_score, weight, must_have, sentence, verdict}."""
+    return list(_breakdown_texts(outcome, rows))
+
+
+def _breakdown_texts(outcome: MatchOutcome, rows: list[int]) -> Iterator[str]:
+    """`breakdown_texts`, a row at a time. Written from pieces rather than a dictionary encoded
+    per site and criterion: a run's eligible sites share most of their parts (a criterion's
+    sub-score, sentence and verdict), so each distinct part is written once per criterion and
+    joined into every row that has it."""
     columns = explanation_columns(outcome, rows)
-    verdicts = verdict_rows(outcome, rows)
-    subscores = outcome.subscores[rows].tolist()
+    subscores = outcome.subscores[rows]
     encoded: dict[str, str] = {}
 
     def text(value: str) -> str:
@@ -423,23 +424,38 @@ def breakdown_texts(outcome: MatchOutcome, rows: list[int]) -> list[str]:
         '"sentence": '
         for column in columns
     ]
-    return [
-        "["
-        + ", ".join(
-            f"{head}{round(subscore, 4)!r}{middle}{text(column.sentences[position])}"
-            f', "verdict": {text(verdict)}}}'
-            for head, middle, column, subscore, verdict in zip(
-                heads, middles, columns, row_subscores, row_verdicts, strict=True
+    # Per criterion, each part written so far, by its sub-score's bits (0.0 and -0.0 print
+    # differently), sentence and verdict.
+    written: list[dict[tuple[int, str, str], str]] = [{} for _ in columns]
+
+    def write(number: int, key: tuple[int, str, str], subscore: float) -> str:
+        part = written[number][key] = (
+            f"{heads[number]}{round(subscore, 4)!r}{middles[number]}{text(key[1])}"
+            f', "verdict": {text(key[2])}}}'
+        )
+        return part
+
+    numbers = range(len(columns))
+    for row_bits, row_subscores, row_sentences, row_verdicts in zip(
+        subscores.view(np.int64).tolist(),
+        subscores.tolist(),
+        zip(*(column.sentences for column in columns), strict=True),
+        verdict_rows(outcome, rows),
+        strict=True,
+    ):
+        parts = [
+            written[number].get(key) or write(number, key, subscore)
+            for number, key, subscore in zip(
+                numbers,
+                zip(row_bits, row_sentences, row_verdicts, strict=True),
+                row_subscores,
+                strict=True,
             )
-        )
-        + "]"
-        for position, (row_subscores, row_verdicts) in enumerate(
-            zip(subscores, verdicts, strict=True)
-        )
-    ]
+        ]
+        yield "[" + ", ".join(parts) + "]"
 
 
-def write_results(rows: Sequence[tuple]) -> None:
+def write_results(rows: Iterable[tuple]) -> None:
     """Insert `result_rows` in the current transaction: one COPY on PostgreSQL (the rows are
     most of a run's time), bulk_create elsewhere. The ids come from the table's default."""
     # RESULT_FIELDS name Result's own columns, never a relation's reverse side.

@@ -189,7 +189,7 @@ def test_a_write_that_fails_leaves_the_previous_results_whole(memberless_brief, 
     result_rows = runs.result_rows
 
     def one_site_twice(run_id, outcome):
-        rows = result_rows(run_id, outcome)
+        rows = list(result_rows(run_id, outcome))
         return rows + rows[-1:]
 
     Run.objects.filter(pk=run.pk).update(status=JobStatus.QUEUED)
@@ -262,6 +262,7 @@ def test_a_site_deleted_while_the_run_scores_it_is_stored_unlinked(memberless_br
     write = runs.write_results
 
     def delete_then_write(rows):
+        rows = list(rows)
         doomed_id = doomed.pk
         doomed.delete()
         assert any(row[1] == doomed_id for row in rows)
