@@ -70,6 +70,7 @@ from matching.engine.verdicts import verdict_rows
 from matching.index import get_catalogue_index
 from matching.models import Brief, Result, Run, RunMethod
 from matching.signals import run_done
+from partners.catalogue_version import current_catalogue_version
 from partners.models import Site
 
 logger = logging.getLogger(__name__)
@@ -296,10 +297,13 @@ def _run(run_id: int, attempt: int) -> None:
         Result.objects.filter(run_id=run_id).delete()
         write_results(result_rows(run_id, outcome))
         # A site deleted while the run scored it keeps its row, names and all, unlinked (the
-        # link has no database constraint to refuse it).
-        Result.objects.filter(run_id=run_id, site__isnull=False).exclude(
-            site_id__in=Site.objects.values("pk")
-        ).update(site=None)
+        # link has no database constraint to refuse it). Deleting a site changes the catalogue
+        # version, as the index relies on: while it is still the index's, none was deleted
+        # since the index read the sites, and the run's rows need no look.
+        if current_catalogue_version() != index.version:
+            Result.objects.filter(run_id=run_id, site__isnull=False).exclude(
+                site_id__in=Site.objects.values("pk")
+            ).update(site=None)
         eligible = int(outcome.eligible.sum())
         finished = timezone.now()
         Run.objects.filter(pk=run_id).update(
