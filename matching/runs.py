@@ -280,8 +280,7 @@ def _run(run_id: int, attempt: int) -> None:
     outcome = score_catalogue(criteria, index, method=cast(Method, run.method))
     # How much the top of the ranking hangs on the weights: a few milliseconds.
     stability = outcome_stability(outcome).as_data()
-    _step(run_id, attempt, 50)
-
+    # Scored: what is left is writing the rows, made as they are written.
     _step(run_id, attempt, 80)
 
     with transaction.atomic():
