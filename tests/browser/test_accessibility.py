@@ -1,12 +1,15 @@
 """Every page a user reaches passes axe-core with no serious or critical violation: the
 directory (plain and filtered), a profile, the methodology, sign-in, a sponsor's briefs, brief
 form, brief and match run, the organisation's members, and the procurement workspace: the
-shortlists, a board, a table, a candidate and the activity log."""
+shortlists, a board, a table, a candidate and the activity log; and, at a desktop's and a phone's
+width, a run, a comparison of two runs and a brief with every table full, whose sideways-scrolling
+boxes are labelled regions one can tab to."""
 
 import pytest
 from playwright.sync_api import Page
 
 from core.choices import JobStatus
+from matching.acceptability import execute_analysis, start_analysis
 from matching.index import clear_catalogue_index
 from matching.runs import execute_run, start_run
 from partners.models import DeaSchedule, Phase, Term
@@ -23,6 +26,7 @@ from tests.factories import (
     SiteCapabilityFactory,
     SiteFactory,
 )
+from tests.matching.conftest import mab_site, phase2_mab_brief
 
 
 @pytest.fixture
@@ -146,6 +150,87 @@ def test_the_four_main_pages_pass_axe_at_desktop_and_phone_sizes(
     found["run"] = axe_violations(page)
 
     assert {name: lines for name, lines in found.items() if lines} == {}
+
+
+@pytest.fixture
+def two_runs(transactional_db):
+    """Two done runs of Helix's phase 2 mAb brief, the second without the phase must-have and
+    without France, over enough sites that every table of the run, comparison and brief pages
+    is full: sites that meet everything, moved, entered and left, and a rank acceptability
+    analysis of the second run."""
+    clear_catalogue_index()
+    helen = MembershipFactory(user__username="helen", organisation__name="Helix")
+    for name, country, phase, compliance, volume in [
+        ("Berlin", "DE", "phase2", 95, 2500),
+        ("Cork", "IE", "phase2", 70, 5000),
+        ("Munich", "DE", "phase2", 60, 2000),
+        ("Leiden", "NL", "phase2", 85, 3000),
+        ("Boston", "US", "phase2", 99, 12000),
+        ("Basel", "CH", "phase2", 75, 2500),
+        ("Lyon", "FR", "phase2", 80, 4000),
+        ("Ghent", "BE", "phase3", 90, 6000),
+        ("Turku", "FI", "phase1", 65, 1000),
+    ]:
+        mab_site(name, country, phase, compliance=compliance, max_volume_l=volume)
+    brief = phase2_mab_brief(helen.organisation, created_by=helen.user)
+    brief.excluded_countries = []
+    brief.preferred_countries = []
+    brief.batch_size = 2000
+    brief.batch_unit = "L"
+    brief.save()
+    first = start_run(brief, helen.user)
+    execute_run(first.pk)
+    brief.must_haves = []
+    brief.excluded_countries = ["FR"]
+    brief.weights = {**brief.weights, "scale": 5, "compliance": 5}
+    brief.save()
+    second = start_run(brief, helen.user)
+    execute_run(second.pk)
+    for run in (first, second):
+        run.refresh_from_db()
+        assert run.status == JobStatus.DONE, run.error
+    analysis = start_analysis(second, helen.user, samples=1000, seed=3)
+    assert execute_analysis(analysis.pk)
+    yield {"brief": brief, "first": first, "second": second}
+    clear_catalogue_index()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_run_comparison_and_brief_pages_pass_axe_with_their_tables_full(
+    live_server, page: Page, two_runs, size
+):
+    """Tables that scroll sideways on a phone (the run's, the comparison's, the brief's) can be
+    reached and scrolled from the keyboard: each scroll box is a labelled, focusable region."""
+    page.set_viewport_size(SIZES[size])
+    base = live_server.url
+    brief, first, second = two_runs["brief"], two_runs["first"], two_runs["second"]
+    _sign_in(page, base)
+    pages = {
+        "run": f"/runs/{second.pk}/",
+        "comparison": f"/runs/{first.pk}/compare/{second.pk}/",
+        "brief": f"/briefs/{brief.pk}/",
+    }
+    found = {}
+    unreachable = {}
+    for name, path in pages.items():
+        page.goto(base + path)
+        found[name] = axe_violations(page)
+        unreachable[name] = page.evaluate(SCROLL_BOXES_OUT_OF_REACH)
+    # Every table the pages are meant to show is there.
+    page.goto(base + pages["run"])
+    assert page.locator(".separated-table, .acceptability-table, .excluded-table").count() == 3
+    page.goto(base + pages["comparison"])
+    assert page.locator(".comparison-table").count() == 3
+
+    assert {name: lines for name, lines in found.items() if lines} == {}
+    assert {name: boxes for name, boxes in unreachable.items() if boxes} == {}
+
+
+# The scroll boxes of tables that are not a labelled region one can tab to.
+SCROLL_BOXES_OUT_OF_REACH = """() => [...document.querySelectorAll('.table-wrap, .table-scroll')]
+  .filter((box) => box.tabIndex !== 0 || box.getAttribute('role') !== 'region'
+    || !(box.getAttribute('aria-label') || box.getAttribute('aria-labelledby')))
+  .map((box) => box.querySelector('table').className)"""
 
 
 # Colours as the browser computed them: an element's own, and the first opaque background
