@@ -1,10 +1,13 @@
 """A done run's page on a phone (390 px wide): a ranked site's "Why this score" keeps each
-criterion's name whole and a rank of three digits clear of the site's name."""
+criterion's name whole and a rank of three digits clear of the site's name; the rank
+acceptability tables keep their titles within the page and each share on one line, the shares
+fitting the page and the central weights scrolling sideways, said so."""
 
 import pytest
 from playwright.sync_api import Page
 
 from core.choices import JobStatus
+from matching.acceptability import execute_analysis, start_analysis
 from matching.index import clear_catalogue_index
 from matching.models import Run
 from matching.runs import execute_run
@@ -38,6 +41,8 @@ def done_run(transactional_db):
     run.refresh_from_db()
     assert run.status == JobStatus.DONE, run.error
     assert run.eligible >= 101
+    analysis = start_analysis(run, helen.user, samples=1000, seed=1)
+    assert execute_analysis(analysis.pk)
     yield run
     clear_catalogue_index()
 
@@ -86,3 +91,48 @@ def test_why_this_score_keeps_names_whole_and_a_long_rank_apart(live_server, pag
 
     assert {name: words for name, words in broken.items() if words} == {}
     assert rank["x"] + rank["width"] <= body["x"]
+
+
+# Whether each element's text stays on one line.
+ONE_LINE = """(els) => els.map((el) => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size === 1;
+})"""
+
+
+def test_the_acceptability_tables_fit_a_phone_or_say_they_scroll(live_server, page: Page, done_run):
+    page.set_viewport_size(PHONE)
+    base = live_server.url
+    _sign_in(page, base)
+    page.goto(f"{base}/runs/{done_run.pk}/")
+    section = page.locator("#acceptability")
+    shares = section.locator("table.acceptability-table")
+    leaders = section.locator("table.acceptability-leaders")
+    assert shares.locator("tbody tr").count() == 20
+
+    titles = section.locator(".table-title")
+    title_boxes = [titles.nth(i).bounding_box() for i in range(titles.count())]
+    numbers = section.locator("td.num")
+    on_one_line = numbers.evaluate_all(ONE_LINE)
+    shares_overflow = shares.evaluate(
+        "t => t.parentElement.scrollWidth - t.parentElement.clientWidth"
+    )
+    leaders_overflow = leaders.evaluate(
+        "t => t.parentElement.scrollWidth - t.parentElement.clientWidth"
+    )
+    section.screenshot(path="/tmp/shots/a11y/run-acceptability-phone.png")
+
+    assert len(title_boxes) == 2
+    assert all(box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] for box in title_boxes)
+    assert len(on_one_line) > 60
+    assert all(on_one_line)
+    assert shares_overflow <= 0
+    # The central weights, a column per criterion, scroll sideways: the page says so, and the
+    # site's name stays in view as they do.
+    assert leaders_overflow > 0
+    assert section.locator(".scroll-hint").is_visible()
+    leaders.evaluate("t => { t.parentElement.scrollLeft = 200; }")
+    site = leaders.locator("tbody th[scope=row]").last.bounding_box()
+    box = leaders.evaluate("t => t.parentElement.getBoundingClientRect().left")
+    assert abs(site["x"] - box) < 2
