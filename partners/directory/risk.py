@@ -1,8 +1,11 @@
 """Risk flags: the regulatory events a buyer must see before anything else about a site.
 
 A site is flagged for each warning letter, OAI inspection or import alert of the last
-`RISK_WINDOW_YEARS` years, by any authority. The directory's cards, the provider profile and a
-run's ranked sites all read their flags here, so a flag means the same thing on every page.
+`RISK_WINDOW_YEARS` years, by any authority. An inspection that the regulator lists once per
+project area counts once: its rows share the site, authority, inspection ID and end date, as
+the profile's inspection history groups them (partners/directory/profile.py). The directory's
+cards, the provider profile and a run's ranked sites all read their flags here, so a flag means
+the same thing on every page.
 
 `risk_flags` reads the flags of a list of sites and `provider_risk_flags` those of a list of
 providers, rolled up per kind; each is one query of plain values, whatever the number of sites.
@@ -152,7 +155,7 @@ def _newest_first(event: RiskEvent) -> tuple:
 
 def _flagged_rows(where: Q, today: datetime.date) -> QuerySet:
     """Flagged inspections and actions in one UNION query of plain values: site id, site name,
-    provider id, kind, date, authority."""
+    provider id, kind, date, authority, and the inspection's ID (empty for an action)."""
     since = window_start(today)
     columns = ("site_id", "site__name", "site__provider_id")
     inspections = (
@@ -160,7 +163,13 @@ def _flagged_rows(where: Q, today: datetime.date) -> QuerySet:
             where, classification=Classification.OAI, end_date__gte=since, end_date__lte=today
         )
         .order_by()
-        .values_list(*columns, Value(OAI, output_field=CharField()), "end_date", "authority")
+        .values_list(
+            *columns,
+            Value(OAI, output_field=CharField()),
+            "end_date",
+            "authority",
+            "inspection_id",
+        )
     )
     actions = (
         RegulatoryAction.objects.filter(
@@ -170,25 +179,38 @@ def _flagged_rows(where: Q, today: datetime.date) -> QuerySet:
             action_date__lte=today,
         )
         .order_by()
-        .values_list(*columns, "action_type", "action_date", "authority")
+        .values_list(
+            *columns,
+            "action_type",
+            "action_date",
+            "authority",
+            Value("", output_field=CharField()),
+        )
     )
     return inspections.union(actions, all=True)
 
 
 def _events(where: Q, today: datetime.date) -> list[RiskEvent]:
-    return [
-        RiskEvent(site_id, site_name, kind, date, authority)
-        for site_id, site_name, _, kind, date, authority in _flagged_rows(where, today)
-    ]
+    return [event for _, event in _once_per_inspection(_flagged_rows(where, today))]
 
 
 def _provider_events(ids: list[int], today: datetime.date) -> list[tuple[int, RiskEvent]]:
-    return [
-        (provider_id, RiskEvent(site_id, site_name, kind, date, authority))
-        for site_id, site_name, provider_id, kind, date, authority in _flagged_rows(
-            Q(site__provider_id__in=ids), today
-        )
-    ]
+    return _once_per_inspection(_flagged_rows(Q(site__provider_id__in=ids), today))
+
+
+def _once_per_inspection(rows: Iterable[tuple]) -> list[tuple[int, RiskEvent]]:
+    """Each flagged row as (provider id, event), the rows of one inspection (one per project
+    area) as one event; every action is an event of its own."""
+    events = []
+    seen: set[tuple] = set()
+    for site_id, site_name, provider_id, kind, date, authority, inspection_id in rows:
+        if kind == OAI:
+            inspection = (site_id, authority, inspection_id, date)
+            if inspection in seen:
+                continue
+            seen.add(inspection)
+        events.append((provider_id, RiskEvent(site_id, site_name, kind, date, authority)))
+    return events
 
 
 def _day(date: datetime.date) -> str:

@@ -124,6 +124,59 @@ def test_a_providers_flags_gather_every_site_newest_first_and_name_the_site():
 
 
 @pytest.mark.django_db
+def test_an_inspection_listed_once_per_project_area_flags_once(client):
+    """FDA lists an inspection once per project area; the rows share the site, authority,
+    inspection ID and end date, and are one inspection, as the profile's history shows them."""
+    provider = ProviderFactory(name="Hudson Biologics")
+    _site(provider, "Rensselaer", "3000000021")
+    _site(provider, "Albany", "3000000022")
+    for area in ["Drug Quality Assurance", "Pre-License/Pre-Approval Inspection"]:
+        InspectionFactory(
+            fei_number="3000000021",
+            inspection_id="6496834",
+            classification="OAI",
+            end_date=_years_ago(1),
+            project_area=area,
+        )
+    # Another inspection of the same site, and one of another site the same day: each counts.
+    InspectionFactory(
+        fei_number="3000000021",
+        inspection_id="2004644",
+        classification="OAI",
+        end_date=_years_ago(2),
+    )
+    InspectionFactory(
+        fei_number="3000000022",
+        inspection_id="6496835",
+        classification="OAI",
+        end_date=_years_ago(1),
+    )
+    # Two warning letters of one day stay two.
+    for case in ["580001", "580002"]:
+        RegulatoryActionFactory(fei_number="3000000022", case_id=case, action_date=_years_ago(1))
+    day, earlier = f"{_years_ago(1):%-d %b %Y}", f"{_years_ago(2):%-d %b %Y}"
+
+    sites = risk_flags([site.pk for site in provider.sites.all()], TODAY)
+    (rensselaer,) = sites[provider.sites.get(name="Rensselaer").pk]
+    (letters, albany) = sites[provider.sites.get(name="Albany").pk]
+    letter, oai = provider_risk_flags([provider.pk], TODAY)[provider.pk]
+
+    assert rensselaer.describe == f"OAI inspection: FDA, {day}; FDA, {earlier}"
+    assert albany.describe == f"OAI inspection: FDA, {day}"
+    assert len(letters.events) == 2
+    assert oai.describe_with_sites == (
+        f"OAI inspection: FDA, {day} (Albany); FDA, {day} (Rensselaer); FDA, {earlier} (Rensselaer)"
+    )
+    assert len(letter.events) == 2
+    # The directory's card and the profile say the same.
+    card = _soup(client.get(reverse("partners:directory")))
+    assert card.get_text().count(f"FDA, {day} (Rensselaer)") >= 1
+    assert f"FDA, {day} (Rensselaer); FDA, {day} (Rensselaer)" not in str(card)
+    profile = client.get(reverse("partners:provider", args=[provider.slug]))
+    assert f"FDA, {day} (Rensselaer); FDA, {day} (Rensselaer)" not in profile.content.decode()
+
+
+@pytest.mark.django_db
 def test_flags_are_read_in_one_query_whatever_the_number_of_sites(django_assert_num_queries):
     sites = [_site(fei=f"30000001{n:02d}") for n in range(12)]
     for n in range(12):
