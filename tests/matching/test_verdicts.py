@@ -17,7 +17,7 @@ from matching.engine.scoring import score_catalogue
 from matching.engine.verdicts import DOES_NOT, MEETS, PARTLY, UNKNOWN, verdict_rows
 from matching.models import Brief, Result, Run
 from matching.results import stored_verdict
-from matching.summary import run_summary
+from matching.summary import SEPARATED_SHOWN, run_summary
 from partners.models import Term
 from tests.factories import BriefFactory, RunFactory
 from tests.matching.conftest import mab_site
@@ -201,6 +201,37 @@ def test_many_sites_meeting_everything_are_ordered_by_compliance_then_headroom(
         "Bremen",  # 70, however large
     ]
     assert summary.separated[0].headroom == 2.0
+
+
+def test_the_run_page_says_how_many_of_the_sites_meeting_everything_it_lists(helix, fit_catalogue):
+    meeting = SEPARATED_SHOWN + 5
+    # Four of the catalogue's sites meet everything already.
+    for number in range(meeting - 4):
+        mab_site(f"Essen {number}", "DE", "phase2", compliance=60, max_volume_l=3000)
+    run = _done_run(_soft_brief(helix.membership.organisation))
+    client = Client()
+    client.force_login(helix)
+
+    page = BeautifulSoup(client.get(f"/runs/{run.pk}/").content, "html.parser")
+
+    summary = _text(page.select_one(".run-summary"))
+    assert f"{meeting} of {meeting + 3} eligible sites meet every requirement" in summary
+    assert f"The first {SEPARATED_SHOWN} of {meeting}, ordered by compliance" in summary
+    assert len(page.select(".separated-table tbody tr")) == SEPARATED_SHOWN
+
+
+def test_the_run_page_lists_every_site_meeting_everything_when_they_are_few(helix, fit_catalogue):
+    mab_site("Essen", "DE", "phase2", compliance=90, max_volume_l=3000)
+    run = _done_run(_soft_brief(helix.membership.organisation))
+    client = Client()
+    client.force_login(helix)
+
+    page = BeautifulSoup(client.get(f"/runs/{run.pk}/").content, "html.parser")
+
+    summary = _text(page.select_one(".run-summary"))
+    assert "Ordered by compliance" in summary
+    assert "The first" not in summary
+    assert len(page.select(".separated-table tbody tr")) == 5
 
 
 def test_making_soft_phase_and_scale_must_haves_says_how_many_sites_each_would_exclude(
