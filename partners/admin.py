@@ -32,6 +32,7 @@ from partners.models import (
     Inspection,
     Provider,
     Published483,
+    Published483RecordId,
     RegulatorImport,
     RegulatoryAction,
     Site,
@@ -173,12 +174,28 @@ class RegulatoryActionAdmin(RegulatorRecordAdmin):
     date_hierarchy = "action_date"
 
 
+class Published483RecordIdInline(admin.TabularInline):
+    model = Published483RecordId
+    fields = ["record_id", "created_at"]
+    readonly_fields = ["created_at"]
+    extra = 0
+
+
 @admin.register(Published483)
 class Published483Admin(RegulatorRecordAdmin):
-    list_display = ["record_id", "legal_name", "record_date", "publish_date", "fei_number", "site"]
+    list_display = ["record_ids", "legal_name", "record_date", "publish_date", "fei_number", "site"]
     list_filter = ["authority", "record_type"]
-    search_fields = ["record_id", "fei_number", "legal_name", "site__name"]
+    search_fields = ["record_ids__record_id", "fei_number", "legal_name", "site__name"]
     date_hierarchy = "publish_date"
+    inlines = [Published483RecordIdInline]
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).prefetch_related("record_ids")
+
+    @admin.display(description="record IDs")
+    def record_ids(self, document: Published483) -> str:
+        # A document FDA renumbered has several.
+        return ", ".join(document.record_id_list)
 
 
 @admin.register(Citation)

@@ -20,6 +20,7 @@ from partners.models import (
     Inspection,
     Provider,
     Published483,
+    Published483RecordId,
     RegulatoryAction,
     Site,
     SiteCapability,
@@ -36,6 +37,7 @@ CATALOGUE_MODELS = [
     Inspection,
     RegulatoryAction,
     Published483,
+    Published483RecordId,
     Citation,
     Term,
 ]

@@ -171,11 +171,19 @@ class RegulatoryActionSerializer(serializers.ModelSerializer):
 class Published483Serializer(serializers.ModelSerializer):
     """A Form FDA 483 that FDA has published: its record, dates and FDA's download link."""
 
+    record_ids = serializers.ListField(
+        source="record_id_list",
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Every Record ID FDA has published the document under, in FDA's numbering "
+        "order: FDA has renumbered some documents.",
+    )
+
     class Meta:
         model = Published483
         fields = [
             "authority",
-            "record_id",
+            "record_ids",
             "record_type",
             "record_date",
             "publish_date",

@@ -222,7 +222,9 @@ class SiteDetail(RetrieveAPIView):
             ),
             Prefetch(
                 "published_483s",
-                queryset=Published483.objects.order_by("-publish_date", "record_id"),
+                queryset=Published483.objects.order_by("-publish_date", "pk").prefetch_related(
+                    "record_ids"
+                ),
             ),
             Prefetch("phases", queryset=Phase.objects.order_by("rank")),
             Prefetch("dea_schedules", queryset=DeaSchedule.objects.order_by("rank")),

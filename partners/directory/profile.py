@@ -33,6 +33,7 @@ from partners.models import (
     Phase,
     Provider,
     Published483,
+    Published483RecordId,
     RegulatoryAction,
     Site,
     SiteCapability,
@@ -338,13 +339,14 @@ def profile_sites() -> Prefetch:
         ),
         Prefetch(
             "published_483s",
-            queryset=Published483.objects.order_by("-publish_date", "record_id").only(
-                *RECORD_COLUMNS,
-                "record_id",
-                "record_type",
-                "record_date",
-                "publish_date",
-                "download_url",
+            queryset=Published483.objects.order_by("-publish_date", "pk")
+            .only(*RECORD_COLUMNS, "record_type", "record_date", "publish_date", "download_url")
+            .prefetch_related(
+                # Every Record ID of each document: FDA has renumbered some.
+                Prefetch(
+                    "record_ids",
+                    queryset=Published483RecordId.objects.only("document", "record_id"),
+                )
             ),
         ),
         Prefetch("phases", queryset=Phase.objects.order_by("rank")),

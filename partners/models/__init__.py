@@ -2,7 +2,8 @@
 
 catalogue.py   the vocabulary, providers, sites, capabilities and certificates; Historied, the
                base of every model whose changes are kept
-regulator.py   inspections, regulatory actions, published 483s and citations
+regulator.py   inspections, regulatory actions, published 483s (and their Record IDs) and
+               citations
 jobs.py        the catalogue version and uploaded regulator files
 """
 
@@ -21,6 +22,7 @@ from partners.models.regulator import (
     Citation,
     Inspection,
     Published483,
+    Published483RecordId,
     RegulatorRecord,
     RegulatoryAction,
 )
@@ -35,6 +37,7 @@ __all__ = [
     "Phase",
     "Provider",
     "Published483",
+    "Published483RecordId",
     "RegulatorImport",
     "RegulatorRecord",
     "RegulatoryAction",

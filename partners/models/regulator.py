@@ -1,5 +1,6 @@
-"""What regulators publish about a site: inspections, regulatory actions, published 483s and
-citations. Each names the regulator's FEI and is linked to the site carrying it, if any."""
+"""What regulators publish about a site: inspections, regulatory actions, published 483s (with
+the Record IDs FDA gave them) and citations. Each names the regulator's FEI and is linked to the
+site carrying it, if any."""
 
 from django.db import models
 from django.db.models import Q
@@ -130,8 +131,23 @@ class RegulatoryAction(RegulatorRecord):
         return f"{self.get_action_type_display()} {self.case_id} ({self.action_date})"
 
 
+def fda_numbering(record_id: str) -> tuple[int, int, str]:
+    """Where a Record ID comes in FDA's numbering, for sorting: FDA numbers the documents it
+    publishes in sequence, so a document it published again (renumbered) has a higher Record ID
+    than the one it first had. IDs that are not numbers (none of FDA's are) sort first, by text."""
+    if record_id.isdigit():
+        return (1, int(record_id), "")
+    return (0, 0, record_id)
+
+
 class Published483(RegulatorRecord):
     """A Form FDA 483 (inspectional observations) that FDA has published, with its download link.
+
+    One document, however many times FDA has published it: FDA has renumbered documents, giving
+    the same one (same FEI, record date and download URL) a new Record ID, so a document keeps
+    every Record ID it was given (Published483RecordId) and is identified by its FEI, record date
+    and download URL. A document without a download URL has nothing to tell it from another 483
+    of the same FEI and day, so it is identified by its Record IDs alone.
 
     Linked to a site through the FEI, like inspections; FDA publishes a few 483s without an FEI,
     which are kept unlinked.
@@ -141,7 +157,6 @@ class Published483(RegulatorRecord):
         Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="published_483s"
     )
     authority = models.CharField(max_length=8, choices=Authority.choices, default=Authority.FDA)
-    record_id = models.CharField("record ID", max_length=40)
     record_type = models.CharField(max_length=40, blank=True)
     record_date = models.DateField(null=True, blank=True)
     publish_date = models.DateField()
@@ -150,11 +165,20 @@ class Published483(RegulatorRecord):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["-publish_date", "record_id"]
+        ordering = ["-publish_date", "pk"]
         verbose_name = "published 483"
         constraints = [
+            # One document per FEI, record date and download URL. FDA leaves some record dates
+            # out, and NULLs never clash in a unique index, hence the undated twin.
             models.UniqueConstraint(
-                fields=["authority", "record_id"], name="%(app_label)s_%(class)s_unique_record"
+                fields=["fei_number", "record_date", "download_url"],
+                condition=~Q(download_url="") & Q(record_date__isnull=False),
+                name="%(app_label)s_%(class)s_unique_document",
+            ),
+            models.UniqueConstraint(
+                fields=["fei_number", "download_url"],
+                condition=~Q(download_url="") & Q(record_date__isnull=True),
+                name="%(app_label)s_%(class)s_unique_undated_document",
             ),
         ]
         indexes = [
@@ -165,7 +189,34 @@ class Published483(RegulatorRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.authority} {self.record_type or '483'} {self.record_id} ({self.legal_name})"
+        record_date = f", {self.record_date:%Y-%m-%d}" if self.record_date else ""
+        return f"{self.authority} {self.record_type or '483'} of {self.legal_name}{record_date}"
+
+    @property
+    def record_id_list(self) -> list[str]:
+        """Every Record ID FDA has given the document, in FDA's numbering order (prefetch
+        `record_ids` when listing documents)."""
+        return sorted((row.record_id for row in self.record_ids.all()), key=fda_numbering)
+
+
+class Published483RecordId(Historied):
+    """A Record ID under which FDA published a 483: a document FDA renumbered has several."""
+
+    document = models.ForeignKey(Published483, on_delete=models.CASCADE, related_name="record_ids")
+    record_id = models.CharField("record ID", max_length=40)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["document", "record_id"]
+        verbose_name = "published 483 record ID"
+        constraints = [
+            # A Record ID names one document; the importer finds documents by it.
+            models.UniqueConstraint(fields=["record_id"], name="%(app_label)s_%(class)s_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.record_id
 
 
 class Citation(RegulatorRecord):

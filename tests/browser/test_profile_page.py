@@ -68,14 +68,13 @@ def many_sites(transactional_db):
     )
     Published483.objects.create(
         fei_number=geneva.fei_number,
-        record_id="483-2026-01",
         record_type="Form 483",
         record_date=_days_ago(120),
         publish_date=_days_ago(90),
         download_url="https://www.fda.gov/media/483-2026-01/download",
         source="FDA 483 database",
         retrieved_at=timezone.now(),
-    )
+    ).record_ids.create(record_id="483-2026-01")
     recompute_compliance_scores()
     return provider, sites
 

@@ -60,12 +60,12 @@ def test_curators_group_holds_exactly_the_catalogue_permissions():
         content_type__model__in=[
             "term", "phase", "deaschedule", "provider", "site", "sitecapability",
             "certification", "inspection", "regulatoryaction", "regulatorimport",
-            "published483", "citation",
+            "published483", "published483recordid", "citation",
         ],
     )  # fmt: skip
 
     assert set(group.permissions.all()) == set(catalogue)
-    assert catalogue.count() == 12 * 4  # add, change, delete, view of each model
+    assert catalogue.count() == 13 * 4  # add, change, delete, view of each model
 
 
 def test_curator_edits_a_provider_and_its_sites_inline_and_history_keeps_who(client, curator):

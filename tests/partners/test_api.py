@@ -365,18 +365,18 @@ def test_profile_query_count_does_not_grow_with_sites_or_records(
 @pytest.mark.django_db
 def test_a_sites_published_483s_are_in_the_provider_and_site_endpoints(client):
     site = SiteFactory(fei_number="3000000340")
-    Published483.objects.create(
+    document = Published483.objects.create(
         fei_number="3000000340",
-        record_id="483-9",
         record_type="Form 483",
         record_date=datetime.date(2025, 11, 20),
         publish_date=datetime.date(2026, 1, 10),
         download_url="https://www.fda.gov/media/483-9/download",
         source="FDA 483 database",
     )
+    document.record_ids.create(record_id="483-9")
     expected = {
         "authority": "FDA",
-        "record_id": "483-9",
+        "record_ids": ["483-9"],
         "record_type": "Form 483",
         "record_date": "2025-11-20",
         "publish_date": "2026-01-10",

@@ -142,7 +142,10 @@ def test_real_published_483s_import_with_no_rejected_row(file_name, rows):
     out, err, error = run_import(FDA_DATA / file_name)
 
     assert error is None, err
-    assert f"Rows read: {rows:,}. Created: {rows:,}. Updated: 0. Unchanged: 0. Rejected: 0." in out
+    assert (
+        f"Rows read: {rows:,}. Created: {rows:,}. Updated: 0. Merged: 0. Unchanged: 0. Rejected: 0."
+        in out
+    )
     assert Published483.objects.count() == rows
     # Record dates and FEIs FDA left out ("-" in the workbook) are kept as unknown.
     assert Published483.objects.filter(record_date__isnull=True).exists()
@@ -160,7 +163,7 @@ def test_a_company_name_in_the_fei_column_of_a_real_483_is_kept_without_fei_and_
     out, _, error = run_import(FDA_DATA / "published_483s.csv")
 
     assert error is None
-    unico = Published483.objects.get(record_id="270222")
+    unico = Published483.objects.get(record_ids__record_id="270222")
     assert (unico.fei_number, unico.legal_name) == ("", "Unico Holdings, Inc.")
     assert "Note: line 55: FEI Number 'Unico Holdings, Inc.' is not an FEI number" in out
 
@@ -169,7 +172,7 @@ def test_a_company_name_in_the_fei_column_of_a_real_483_is_kept_without_fei_and_
 def test_real_workbook_fei_and_dates_become_numbers_and_days():
     run_import(FDA_DATA / "published_483s_2025.xlsx")
 
-    natco = Published483.objects.get(record_id="287101")
+    natco = Published483.objects.get(record_ids__record_id="287101")
     assert natco.fei_number == "3004540906"
     assert natco.record_date == datetime.date(2025, 6, 19)
     assert natco.publish_date == datetime.date(2025, 7, 10)
@@ -246,13 +249,21 @@ def test_workbook_dates_as_cells_or_serial_numbers_and_fei_as_float(tmp_path):
 
     assert error is None, err
     assert "(XLSX, header on row 2)" in out
-    first, second = Published483.objects.order_by("record_id")
-    assert (first.record_id, first.fei_number, first.record_type) == ("1", "3004540906", "483")
+    first, second = Published483.objects.order_by("record_ids__record_id")
+    assert (first.record_id_list, first.fei_number, first.record_type) == (
+        ["1"],
+        "3004540906",
+        "483",
+    )
     assert (first.record_date, first.publish_date) == (
         datetime.date(2025, 6, 19),
         datetime.date(2025, 7, 10),
     )
-    assert (second.record_id, second.fei_number, second.record_date) == ("2", "3004540906", None)
+    assert (second.record_id_list, second.fei_number, second.record_date) == (
+        ["2"],
+        "3004540906",
+        None,
+    )
 
 
 def test_windows_1252_text_with_or_without_a_byte_order_mark(tmp_path):

@@ -225,7 +225,10 @@ def test_site_without_records_gets_a_note_instead_of_a_chart(client):
 @pytest.mark.django_db
 def test_summary_table_links_the_sites_of_a_multi_site_provider(client):
     provider = ProviderFactory(
-        kind="cmo", website="https://example.com", verification_status="verified"
+        kind="cmo",
+        website="https://example.com",
+        verification_status="verified",
+        verified_on=datetime.date(2025, 1, 15),
     )
     first = SiteFactory(provider=provider, name="Alpha")
     second = SiteFactory(provider=provider, name="Beta")
@@ -774,9 +777,8 @@ def test_rows_of_one_fda_inspection_are_one_row_listing_their_project_areas(clie
 @pytest.mark.django_db
 def test_published_483s_show_their_date_record_type_fdas_link_and_source(client):
     site = SiteFactory(fei_number="3000000340")
-    Published483.objects.create(
+    document = Published483.objects.create(
         fei_number="3000000340",
-        record_id="483-9",
         record_type="Form 483",
         record_date=datetime.date(2025, 11, 20),
         publish_date=datetime.date(2026, 1, 10),
@@ -784,6 +786,7 @@ def test_published_483s_show_their_date_record_type_fdas_link_and_source(client)
         source="FDA 483 database",
         retrieved_at=timezone.now(),
     )
+    document.record_ids.create(record_id="483-9")
 
     html = client.get(_profile_url(site.provider)).content.decode()
 

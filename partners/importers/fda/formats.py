@@ -21,6 +21,7 @@ from partners.models import (
     Citation,
     Inspection,
     Published483,
+    Published483RecordId,
     RegulatorRecord,
     RegulatoryAction,
     Site,
@@ -282,6 +283,8 @@ class ExportFormat:
     # Whether its records feed the compliance score (partners/regulatory/compliance.py).
     scores: bool
     row_noun: str = field(default="record")
+    # Whether a row can be merged into a record it names by another key (a 483 FDA renumbered).
+    merges: bool = False
 
     def match(self, header: Iterable[str]) -> tuple[int, list[Column]]:
         """How many of this format's columns the header names, and which required ones lack."""
@@ -377,12 +380,19 @@ PUBLISHED_483S = ExportFormat(
             aliases=("Date Posted",),
         ),
         Column("Download", "download_url", text(Published483, "download_url"), required=False),
-        Column("Record ID", "record_id", text(Published483, "record_id", required="the key")),
+        Column(
+            "Record ID",
+            "record_id",
+            text(Published483RecordId, "record_id", required="the key"),
+        ),
     ),
+    # A document is found by any Record ID FDA gave it, or else by its FEI, record date and
+    # download URL (importer.py's _Published483Writer): FDA has renumbered documents.
     key=("record_id",),
     lookup="record_id",
     scores=False,
     row_noun="483",
+    merges=True,
 )
 
 CITATIONS = ExportFormat(

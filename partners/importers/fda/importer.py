@@ -8,8 +8,12 @@ the first rows; its records are upserted by their natural keys, so importing a f
 later export overlapping it, adds nothing twice:
 
 - inspections on (authority, inspection ID, project area); compliance actions on (FEI, case ID,
-  action type); published 483s on record ID; citations on (inspection ID, CFR number, short
-  description). The authority is FDA throughout.
+  action type); citations on (inspection ID, CFR number, short description). The authority is
+  FDA throughout.
+- published 483s on any Record ID FDA gave the document, else on its FEI, record date and
+  download URL: FDA has published documents again under a new Record ID, and such a row is
+  merged into the document (which keeps every Record ID) and counted as merged. A document's
+  values are those FDA gives under its latest Record ID, whichever export is imported first.
 - a record is written only when a field the file gives differs (a column the file lacks leaves
   its field alone); an unchanged record keeps its `source` and `retrieved_at`, which say where
   and when its current values were read. `retrieved_at` is the time of the import, not the
@@ -42,6 +46,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -64,7 +69,8 @@ from partners.importers.fda.formats import (
     closest_export,
     recognise_header,
 )
-from partners.models import RegulatorRecord, Site
+from partners.models import Historied, Published483, Published483RecordId, Site
+from partners.models.regulator import fda_numbering
 
 BATCH_SIZE = 2000
 # How many rejections, notes and unmatched FEIs a report lists (it counts them all), so that a
@@ -111,6 +117,9 @@ class FdaImportReport:
     blank_rows: int = 0
     created: int = 0
     updated: int = 0
+    # Rows merged into a record stored under another key (a 483 FDA renumbered); None for
+    # exports whose records have one key.
+    merged: int | None = None
     unchanged: int = 0
     rejected: int = 0
     rejections: list[Rejection] = field(default_factory=list)
@@ -132,21 +141,30 @@ class FdaImportReport:
 
     @property
     def written(self) -> int:
-        return self.created + self.updated
+        return self.created + self.updated + (self.merged or 0)
 
     def summary(self) -> list[str]:
         """The report as lines for a person; a file's error and rejected rows are `problems`."""
         if self.error:
             return []
         encoding = f", {self.encoding}" if self.encoding else ""
+        merged = f"Merged: {self.merged:,}. " if self.merged is not None else ""
         lines = [
             f"{self.name}: FDA {self.export} ({self.file_format}{encoding}, header on "
             f"{self.row_word} {self.header_line})",
             f"  Rows read: {self.rows_read:,}. Created: {self.created:,}. Updated: "
-            f"{self.updated:,}. Unchanged: {self.unchanged:,}. Rejected: {self.rejected:,}.",
-            f"  Linked to a site: {self.linked:,} rows. FEIs matching no site: "
-            f"{self.unmatched_feis:,}.",
+            f"{self.updated:,}. {merged}Unchanged: {self.unchanged:,}. Rejected: "
+            f"{self.rejected:,}.",
         ]
+        if self.merged:
+            lines.append(
+                "  Merged rows name a 483 already stored under another Record ID (FDA published "
+                "it again, renumbered): it keeps every Record ID."
+            )
+        lines.append(
+            f"  Linked to a site: {self.linked:,} rows. FEIs matching no site: "
+            f"{self.unmatched_feis:,}."
+        )
         if self.unmatched_examples:
             lines[-1] += " For example:"
             for unmatched in self.unmatched_examples:
@@ -244,7 +262,9 @@ class _FileImport:
         source = f"{SOURCE_PREFIX}: {export.title} ({self.report.name})"
         if len(source) > _SOURCE_LIMIT:
             source = source[: _SOURCE_LIMIT - 2] + "…)"
-        writer = _BatchWriter(
+        if export.merges:
+            self.report.merged = 0
+        writer = (_Published483Writer if export.model is Published483 else _BatchWriter)(
             layout,
             source=source,
             retrieved_at=self.now,
@@ -317,11 +337,14 @@ class _FileImport:
                 "(a value with an unquoted comma?)"
             )
         if reasons:
-            self.report.rejected += 1
-            if len(self.report.rejections) < LISTED_REJECTIONS:
-                self.report.rejections.append(Rejection(line, reasons))
+            self.reject(line, reasons)
             return None
         return values
+
+    def reject(self, line: int, reasons: list[str]) -> None:
+        self.report.rejected += 1
+        if len(self.report.rejections) < LISTED_REJECTIONS:
+            self.report.rejections.append(Rejection(line, reasons))
 
     def note(self, message: str) -> None:
         self.report.noted += 1
@@ -354,6 +377,9 @@ def _is_empty(cell: Cell) -> bool:
 
 class _BatchWriter:
     """Upserts checked rows of one export, a batch at a time."""
+
+    # The keys of a record's state (as `stored` and `write` keep it) that are no model fields.
+    not_fields: frozenset[str] = frozenset({"pk"})
 
     def __init__(
         self,
@@ -451,11 +477,13 @@ class _BatchWriter:
                 authority=Authority.FDA,
                 source=self.source,
                 retrieved_at=self.retrieved_at,
-                **{name: value for name, value in state.items() if name != "pk"},
+                **{name: value for name, value in state.items() if name not in self.not_fields},
             )
             for state in states
         ]
         created = self.model.objects.bulk_create(records, batch_size=BATCH_SIZE)
+        for state, record in zip(states, created, strict=True):
+            state["pk"] = record.pk
         if not _copy_into_history(self.model, [record.pk for record in created], **self.history):
             self.model.history.bulk_history_create(created, batch_size=BATCH_SIZE, **self.history)
 
@@ -482,12 +510,152 @@ class _BatchWriter:
             self.file_import.rescore.add(site_id)
 
 
+class _Published483Writer(_BatchWriter):
+    """Upserts published 483s. FDA has published some documents again under a new Record ID
+    (same FEI, record date and download URL), so a row names its document by its Record ID or,
+    failing that, by that identity; a new Record ID of a known document is merged into it.
+
+    A document's values are those FDA gives under its latest Record ID (in FDA's numbering,
+    partners.models.regulator.fda_numbering), so both exports give the same documents in either
+    order: a row under an earlier Record ID than the latest its document has adds its Record ID
+    and changes nothing else. A row without a download URL names its document by Record ID alone.
+    """
+
+    IDENTITY = ("fei_number", "record_date", "download_url")
+    not_fields = frozenset({"pk", "record_id", "record_ids"})
+
+    def identity(self, values: dict[str, Any]) -> tuple | None:
+        if not values.get("download_url") or any(name not in values for name in self.IDENTITY):
+            return None
+        return tuple(values[name] for name in self.IDENTITY)
+
+    def documents(self, batch: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+        """The stored documents that this batch's rows name, by Record ID or identity, each with
+        its "record_ids": three queries, for values rather than model instances."""
+        record_ids = {values["record_id"] for _, values in batch}
+        identities = [
+            identity for _, values in batch if (identity := self.identity(values)) is not None
+        ]
+        named = Published483RecordId.objects.filter(record_id__in=record_ids)
+        wanted = Q(pk__in=named.values("document_id"))
+        if identities:
+            wanted |= Q(
+                fei_number__in={fei for fei, _, _ in identities},
+                download_url__in={url for _, _, url in identities},
+            )
+        names = list(dict.fromkeys(["pk", "site_id", *self.IDENTITY, *self.compared]))
+        rows = Published483.objects.filter(wanted)
+        states = {row[0]: dict(zip(names, row, strict=True)) for row in rows.values_list(*names)}
+        for state in states.values():
+            state["record_ids"] = []
+        known = Published483RecordId.objects.filter(document_id__in=list(states))
+        for document_id, record_id in known.values_list("document_id", "record_id"):
+            states[document_id]["record_ids"].append(record_id)
+        return list(states.values())
+
+    def write(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
+        documents = self.documents(batch)
+        by_record_id = {
+            record_id: document for document in documents for record_id in document["record_ids"]
+        }
+        by_identity = {
+            key: document for document in documents if (key := self.identity(document)) is not None
+        }
+        site_of = self.sites(batch)
+        created: list[dict[str, Any]] = []
+        changed: dict[int, dict[str, Any]] = {}
+        changed_fields: set[str] = set()
+        # (document's state, Record ID) for every Record ID that is new to its document.
+        new_record_ids: list[tuple[dict[str, Any], str]] = []
+        for line, values in batch:
+            record_id = values["record_id"]
+            identity = self.identity(values)
+            named = by_record_id.get(record_id)
+            same = by_identity.get(identity) if identity is not None else None
+            state: dict[str, Any] | None = named or same
+            latest = state is None or fda_numbering(record_id) >= max(
+                map(fda_numbering, state["record_ids"]), default=(0, 0, "")
+            )
+            if named is not None and same is not None and named is not same and latest:
+                self.file_import.reject(line, [_two_documents(record_id, same)])
+                continue
+            fei = values["fei_number"]
+            site_id = site_of.get(fei)
+            self.file_import.saw_fei(fei, site_id, values)
+            if state is None:
+                state = {**values, "site_id": site_id, "pk": None, "record_ids": [record_id]}
+                created.append(state)
+                new_record_ids.append((state, record_id))
+                by_record_id[record_id] = state
+                if identity is not None:
+                    by_identity[identity] = state
+                self.report.created += 1
+                continue
+            if named is None:
+                state["record_ids"].append(record_id)
+                new_record_ids.append((state, record_id))
+                by_record_id[record_id] = state
+                self.report.merged = (self.report.merged or 0) + 1
+            differing = [name for name in self.compared if state[name] != values[name]]
+            relink = bool(fei) and state["site_id"] != site_id
+            if not latest or (not differing and not relink):
+                if named is not None:
+                    self.report.unchanged += 1
+                continue
+            if named is not None:
+                self.report.updated += 1
+            before = self.identity(state)
+            state.update((name, values[name]) for name in differing)
+            if relink:
+                state["site_id"] = site_id
+                differing.append("site_id")
+            if before != identity:
+                if before is not None:
+                    by_identity.pop(before, None)
+                if identity is not None:
+                    by_identity[identity] = state
+            if state["pk"] is not None:
+                changed[state["pk"]] = state
+                changed_fields.update(differing)
+        if created:
+            self.create(created)
+        if changed:
+            self.update(changed, changed_fields)
+        if new_record_ids:
+            self.add_record_ids(new_record_ids)
+
+    def add_record_ids(self, record_ids: list[tuple[dict[str, Any], str]]) -> None:
+        rows = Published483RecordId.objects.bulk_create(
+            [
+                Published483RecordId(document_id=state["pk"], record_id=record_id)
+                for state, record_id in record_ids
+            ],
+            batch_size=BATCH_SIZE,
+        )
+        pks = [row.pk for row in rows]
+        if not _copy_into_history(Published483RecordId, pks, **self.history):
+            Published483RecordId.history.bulk_history_create(
+                rows, batch_size=BATCH_SIZE, **self.history
+            )
+
+
+def _two_documents(record_id: str, other: dict[str, Any]) -> str:
+    others = ", ".join(sorted(other["record_ids"], key=fda_numbering))
+    return (
+        f"Record ID {record_id} names a stored 483 with another FEI, record date or download "
+        "URL; this row's are those of "
+        + (f"the 483 with Record ID {others}" if others else "another stored 483")
+        + ". If they are one document, give one of them both Record IDs in the admin and delete "
+        "the other"
+    )
+
+
 # The columns simple_history adds to a model's own in its historical table, the id aside.
 _HISTORY_COLUMNS = ("history_date", "history_change_reason", "history_type", "history_user_id")
 
 
 def _copy_into_history(
-    model: type[RegulatorRecord],
+    model: type[Historied],
     pks: list[int],
     *,
     default_user: Any,
