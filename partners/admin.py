@@ -274,7 +274,11 @@ class RegulatorImportAdmin(admin.ModelAdmin):
         if upload.status != JobStatus.DONE:
             return ""
         report = upload.report
-        return f"{report['created']:,} / {report['updated']:,} / {report['rejected']:,}"
+        outcome = f"{report['created']:,} / {report['updated']:,} / {report['rejected']:,}"
+        if report.get("merged"):
+            # A 483 FDA published again under a new Record ID, merged into the one stored.
+            outcome += f" ({report['merged']:,} merged)"
+        return outcome
 
     @admin.display(description="uploaded by", ordering="created_by__username")
     def uploaded_by(self, upload: RegulatorImport) -> str:

@@ -7,6 +7,8 @@ import io
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
@@ -14,7 +16,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
 from partners.importers.fda import importer as fda
-from partners.models import Published483, Published483RecordId
+from partners.models import Published483, Published483RecordId, RegulatorImport
 from tests.factories import SiteFactory
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -268,6 +270,26 @@ def test_a_known_record_id_moved_onto_another_documents_identity_is_rejected_wit
     assert "moved.csv, line 3: Record ID 1 names a stored 483 with another FEI" in err.getvalue()
     assert "those of the 483 with Record ID 2." in err.getvalue()
     assert document("1").fei_number == "3001234567"
+
+
+# -- The admin's import report -----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_uploaded_export_reports_how_many_483s_it_merged(client, django_user_model):
+    curator = django_user_model.objects.create_user("cora", password="pw", is_staff=True)
+    curator.groups.add(Group.objects.get(name="Curators"))
+    client.force_login(curator)
+    add = reverse("admin:partners_regulatorimport_add")
+    for path in (EARLIER, LATER):
+        client.post(add, {"file": SimpleUploadedFile(path.name, path.read_bytes()), "_save": "1"})
+
+    later = RegulatorImport.objects.get(file_name=LATER.name)
+    assert (later.report["created"], later.report["merged"]) == (3, 5)
+    page = client.get(reverse("admin:partners_regulatorimport_change", args=[later.pk]))
+    assert '<tr><th scope="row">Merged</th><td>5</td></tr>' in page.content.decode()
+    listing = client.get(reverse("admin:partners_regulatorimport_changelist")).content.decode()
+    assert "3 / 0 / 0 (5 merged)" in listing
 
 
 # -- The database's word -----------------------------------------------------------------------
