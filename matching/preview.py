@@ -68,7 +68,9 @@ class Preview:
             return ""
         label = self.relaxation.requirement or _label(self.relaxation.criterion)
         sites = "site" if self.relaxation.admitted == 1 else "sites"
-        return f"Dropping the {label} must-have would admit {self.relaxation.admitted} more {sites}"
+        return (
+            f"Dropping the {label} must-have would admit {self.relaxation.admitted:,} more {sites}"
+        )
 
 
 def preview(criteria: BriefCriteria, index: CatalogueIndex, limit: int = PREVIEW_SIZE) -> Preview:

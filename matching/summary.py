@@ -21,6 +21,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from core.choices import JobStatus
+from core.quantities import format_quantity
 from matching.choices import Criterion
 from matching.engine.verdicts import MEETS
 from matching.models import Result, Run
@@ -199,7 +200,7 @@ def _requirement(criterion: str, run: Run) -> str:
     brief = run.brief
     if criterion == "phase":
         return f"{brief.get_phase_display()}" if brief.phase else "the phase"
-    size = f"{brief.batch_size:,g}" if brief.batch_size else ""
+    size = format_quantity(brief.batch_size) if brief.batch_size else ""
     return f"{size} {brief.batch_unit} scale".strip()
 
 

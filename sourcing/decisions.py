@@ -31,6 +31,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django_countries import countries
 
+from core.quantities import format_quantity
 from matching.choices import Criterion as BriefCriterion
 from matching.engine.criteria import CRITERIA
 from matching.models import Brief, Run
@@ -108,7 +109,7 @@ def _field_value(brief: Brief, field: models.Field) -> tuple[Any, str]:
     elif value is None:
         text = ""
     else:
-        text = f"{value:g}" if isinstance(value, float) else str(value)
+        text = format_quantity(value) if isinstance(value, float) else str(value)
     if isinstance(value, datetime | date):
         value = value.isoformat()
     elif isinstance(value, Decimal):

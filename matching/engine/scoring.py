@@ -62,6 +62,7 @@ from typing import Any, Literal, cast
 import numpy as np
 from numpy.typing import NDArray
 
+from core.quantities import format_quantity
 from matching.engine.catalogue import STANDING_ADVERSE, STANDING_GOOD, CatalogueIndex
 from matching.engine.criteria import (
     CRITERIA,
@@ -121,7 +122,7 @@ class Relaxation:
     def __str__(self) -> str:
         sites = "site" if self.admitted == 1 else "sites"
         what = self.requirement or CRITERION_LABELS[self.criterion]
-        return f"drop the {what} must-have: +{self.admitted} {sites}"
+        return f"drop the {what} must-have: +{self.admitted:,} {sites}"
 
 
 @dataclass(frozen=True)
@@ -456,14 +457,14 @@ def requirement(criterion: str, criteria: BriefCriteria, index: CatalogueIndex) 
     if criterion == "phase" and criteria.phase:
         return index.label(criteria.phase)
     if criterion == "scale" and criteria.batch_size:
-        return f"{criteria.batch_size:g} {criteria.batch_unit} scale"
+        return f"{format_quantity(criteria.batch_size)} {criteria.batch_unit} scale"
     if criterion == "markets" and criteria.target_markets:
         markets = "market" if len(criteria.target_markets) == 1 else "markets"
         return f"{_listing(list(criteria.target_markets))} {markets}"
     if criterion == "certifications" and criteria.required_certifications:
         return _listing([index.label(kind) for kind in criteria.required_certifications])
     if criterion == "containment" and criteria.max_oel_ug_m3:
-        return f"containment to {criteria.max_oel_ug_m3:g} µg/m³"
+        return f"containment to {format_quantity(criteria.max_oel_ug_m3)} µg/m³"
     if criterion == "controlled_substances" and criteria.dea_schedule:
         return f"DEA schedule {criteria.dea_schedule}"
     if criterion == "availability" and criteria.needed_by:
@@ -717,20 +718,21 @@ def _scale_sentence(outcome: MatchOutcome, row: int) -> str:
     assert criteria.batch_size is not None
     unit = criteria.batch_unit
     maximum = float(_site_maximum(criteria, outcome.index)[row])
-    batch = f"{criteria.batch_size:g} {unit}"
+    batch = f"{format_quantity(criteria.batch_size)} {unit}"
+    most = format_quantity(maximum)
     if np.isnan(maximum):
         modality = outcome.index.label(criteria.modality)
         return f"gives no maximum in {unit} for {modality}: scale unknown"
     if maximum >= criteria.batch_size:
-        return f"handles up to {maximum:g} {unit}, enough for a {batch} batch"
+        return f"handles up to {most} {unit}, enough for a {batch} batch"
     if maximum <= 0:
-        return f"gives a maximum of {maximum:g} {unit}: cannot make a {batch} batch"
+        return f"gives a maximum of {most} {unit}: cannot make a {batch} batch"
     runs = runs_needed(maximum, criteria.batch_size)
     share = maximum / criteria.batch_size
     percent = f"{share:.0%}" if share >= 0.01 else "under 1%"
     return (
-        f"handles up to {maximum:g} {unit}, only {percent} of the {batch} batch: "
-        f"it would take {runs} runs to make one batch"
+        f"handles up to {most} {unit}, only {percent} of the {batch} batch: "
+        f"it would take {runs:,} runs to make one batch"
     )
 
 
@@ -783,12 +785,14 @@ def _compliance_sentence(outcome: MatchOutcome, row: int) -> str:
 
 
 def _containment_sentence(outcome: MatchOutcome, row: int) -> str:
+    # The sentence is written only for an asked criterion: the brief gives an OEL.
+    assert outcome.criteria.max_oel_ug_m3 is not None
     oel = outcome.index.oel_ug_m3[row]
-    asked = f"{outcome.criteria.max_oel_ug_m3:g} µg/m³"
+    asked = f"{format_quantity(outcome.criteria.max_oel_ug_m3)} µg/m³"
     if np.isnan(oel):
         return f"has demonstrated no containment level; the brief needs {asked}"
     verb = "contains" if oel <= outcome.criteria.max_oel_ug_m3 else "only contains"
-    return f"{verb} down to {oel:g} µg/m³; the brief needs {asked}"
+    return f"{verb} down to {format_quantity(oel)} µg/m³; the brief needs {asked}"
 
 
 def _controlled_substances_sentence(outcome: MatchOutcome, row: int) -> str:

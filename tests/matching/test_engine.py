@@ -151,11 +151,11 @@ def test_scale_below_the_batch_scores_by_the_runs_one_batch_would_take():
     # below 0.2 (0.2 x ratio / 0.5).
     assert subscores(outcome, "scale") == pytest.approx([1.0, 0.6, 0.4, 0.16, 0.04])
     assert sentence(outcome, 1, "scale") == (
-        "handles up to 1500 L, only 75% of the 2000 L batch: "
+        "handles up to 1,500 L, only 75% of the 2,000 L batch: "
         "it would take 2 runs to make one batch."
     )
     assert sentence(outcome, 4, "scale") == (
-        "handles up to 200 L, only 10% of the 2000 L batch: "
+        "handles up to 200 L, only 10% of the 2,000 L batch: "
         "it would take 10 runs to make one batch."
     )
 
