@@ -411,9 +411,11 @@ def _breakdown_texts(outcome: MatchOutcome, rows: list[int]) -> Iterator[str]:
     """`breakdown_texts`, a row at a time. Written from pieces rather than a dictionary encoded
     per site and criterion: a run's eligible sites share most of their parts (a criterion's
     sub-score, sentence and verdict), so each distinct part is written once per criterion and
-    joined into every row that has it."""
-    columns = explanation_columns(outcome, rows)
-    subscores = outcome.subscores[rows]
+    joined into every row that has it.
+
+    The sentences are written for a chunk of rows at a time, the first chunks small: the first
+    rows go to the database at once rather than after every sentence of the run is written (a
+    row's sentences are the same whatever rows are explained with it)."""
     encoded: dict[str, str] = {}
 
     def text(value: str) -> str:
@@ -421,15 +423,11 @@ def _breakdown_texts(outcome: MatchOutcome, rows: list[int]) -> Iterator[str]:
             encoded[value] = json.dumps(value)
         return encoded[value]
 
-    heads = [f'{{"criterion": {text(column.criterion)}, "sub_score": ' for column in columns]
-    middles = [
-        f', "weight": {json.dumps(column.weight)}, "must_have": {json.dumps(column.must_have)}, '
-        '"sentence": '
-        for column in columns
-    ]
+    heads: list[str] = []
+    middles: list[str] = []
     # Per criterion, each part written so far, by its sub-score's bits (0.0 and -0.0 print
     # differently), sentence and verdict.
-    written: list[dict[tuple[int, str, str], str]] = [{} for _ in columns]
+    written: list[dict[tuple[int, str, str], str]] = []
 
     def write(number: int, key: tuple[int, str, str], subscore: float) -> str:
         part = written[number][key] = (
@@ -438,24 +436,48 @@ def _breakdown_texts(outcome: MatchOutcome, rows: list[int]) -> Iterator[str]:
         )
         return part
 
-    numbers = range(len(columns))
-    for row_bits, row_subscores, row_sentences, row_verdicts in zip(
-        subscores.view(np.int64).tolist(),
-        subscores.tolist(),
-        zip(*(column.sentences for column in columns), strict=True),
-        verdict_rows(outcome, rows),
-        strict=True,
-    ):
-        parts = [
-            written[number].get(key) or write(number, key, subscore)
-            for number, key, subscore in zip(
-                numbers,
-                zip(row_bits, row_sentences, row_verdicts, strict=True),
-                row_subscores,
-                strict=True,
-            )
-        ]
-        yield "[" + ", ".join(parts) + "]"
+    for chunk in _chunks(rows):
+        columns = explanation_columns(outcome, chunk)
+        if not written:
+            # The same criteria, weights and must-haves in every chunk.
+            heads = [
+                f'{{"criterion": {text(column.criterion)}, "sub_score": ' for column in columns
+            ]
+            middles = [
+                f', "weight": {json.dumps(column.weight)}, '
+                f'"must_have": {json.dumps(column.must_have)}, "sentence": '
+                for column in columns
+            ]
+            written = [{} for _ in columns]
+        numbers = range(len(columns))
+        subscores = outcome.subscores[chunk]
+        for row_bits, row_subscores, row_sentences, row_verdicts in zip(
+            subscores.view(np.int64).tolist(),
+            subscores.tolist(),
+            zip(*(column.sentences for column in columns), strict=True),
+            verdict_rows(outcome, chunk),
+            strict=True,
+        ):
+            parts = [
+                written[number].get(key) or write(number, key, subscore)
+                for number, key, subscore in zip(
+                    numbers,
+                    zip(row_bits, row_sentences, row_verdicts, strict=True),
+                    row_subscores,
+                    strict=True,
+                )
+            ]
+            yield "[" + ", ".join(parts) + "]"
+
+
+def _chunks(rows: list[int], first: int = 64, largest: int = 1024) -> Iterator[list[int]]:
+    """`rows` in consecutive chunks, the first of `first` rows, each twice the last up to
+    `largest`."""
+    start, size = 0, first
+    while start < len(rows):
+        yield rows[start : start + size]
+        start += size
+        size = min(size * 2, largest)
 
 
 def write_results(rows: Iterable[tuple]) -> None:

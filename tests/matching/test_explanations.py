@@ -102,3 +102,19 @@ def test_a_stored_breakdown_is_the_json_of_the_explanation_and_verdicts(sites, c
         )
     ]
     assert breakdown_texts(outcome, rows) == expected
+
+
+@given(repetitive_catalogues(), briefs(), methods)
+def test_breakdowns_written_a_few_rows_at_a_time_are_the_same(sites, criteria, method):
+    """A run writes its breakdowns a chunk of rows at a time, so that its first rows reach the
+    database sooner: in chunks of one, two and three rows they are the texts written at once."""
+    from unittest import mock
+
+    from matching import runs
+
+    outcome = score_catalogue(criteria, make_index(*sites), method=method)
+    rows = outcome.ranking.tolist()
+    at_once = breakdown_texts(outcome, rows)
+    chunks = runs._chunks
+    with mock.patch.object(runs, "_chunks", lambda rows: chunks(rows, first=1, largest=3)):
+        assert breakdown_texts(outcome, rows) == at_once
