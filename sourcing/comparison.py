@@ -33,6 +33,7 @@ from django.utils import timezone
 from django_countries import countries
 
 from core.dates import years_before
+from core.quantities import format_quantity
 from matching.choices import Criterion
 from matching.engine.criteria import CRITERIA
 from matching.models import Brief
@@ -48,7 +49,6 @@ from partners.choices import (
     ProviderKind,
     TermKind,
 )
-from partners.directory.profile import format_quantity
 from partners.models import (
     Certification,
     DeaSchedule,

@@ -23,6 +23,7 @@ from django.utils.dates import MONTHS_3
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from core.quantities import format_quantity
 from partners.choices import PHASES, Authority, Provenance, ProviderKind, TermKind
 from partners.directory.risk import RiskFlag, risk_flags, roll_up
 from partners.directory.timeline import Timeline, TimelineEvent, build_timeline, in_sentence
@@ -376,13 +377,6 @@ def site_profiles(provider: Provider, today: datetime.date) -> SiteProfiles:
     is_open = len(sites) <= OPEN_SITES_UP_TO
     profiles = [SiteProfile(site, today, flags.get(site.pk, []), is_open) for site in sites]
     return SiteProfiles(profiles, roll_up(profile.flags for profile in profiles))
-
-
-def format_quantity(value: float) -> str:
-    """1300.0 -> "1,300"; 0.25 -> "0.25": thousands separated, no trailing zeros."""
-    if value == int(value):
-        return f"{int(value):,}"
-    return f"{value:,.3f}".rstrip("0").rstrip(".")
 
 
 def compliance_explanation(
