@@ -20,10 +20,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.choices import JobStatus
 from partners import tasks
+from partners.choices import VerificationStatus
 from partners.forms import RegulatorImportUploadForm
 from partners.importers.fda.uploads import BIG_FILE_BYTES, BIG_FILE_ROWS, runs_in_worker
 from partners.models import (
@@ -49,6 +51,31 @@ admin.site.site_title = "CDMO Match curation"
 admin.site.index_title = "Catalogue"
 
 
+class ProviderAdminForm(forms.ModelForm):
+    """Choosing "verified" with no date verifies the provider today (the page's script shows
+    the date as soon as "verified" is chosen; saving fills it in without the script too). The
+    admin makes it a form of Provider with the admin's fields."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        verified_on = self.fields["verified_on"]
+        verified_on.help_text = "Required when verified; left empty, it is today."
+        verified_on.widget.attrs["data-today"] = verified_on.widget.format_value(
+            timezone.localdate()
+        )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if (
+            cleaned.get("verification_status") == VerificationStatus.VERIFIED
+            and not cleaned.get("verified_on")
+            and "verified_on" not in self.errors  # a date mistyped is an error, not "today"
+        ):
+            cleaned["verified_on"] = timezone.localdate()
+        return cleaned
+
+
 class SiteInline(admin.TabularInline):
     model = Site
     fields = ["name", "country", "city", "fei_number"]
@@ -62,13 +89,25 @@ class _SiteCount(TypedDict):
 
 @admin.register(Provider)
 class ProviderAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "kind", "country", "site_count", "verification_status", "updated_at"]
+    list_display = [
+        "name",
+        "kind",
+        "country",
+        "site_count",
+        "verification_status",
+        "verified_on",
+        "updated_at",
+    ]
     list_filter = ["kind", "verification_status", "country"]
     search_fields = ["name", "slug", "sites__fei_number", "sites__name"]
     prepopulated_fields = {"slug": ["name"]}
+    form = ProviderAdminForm
     inlines = [SiteInline]
     show_facets = admin.ShowFacets.ALLOW
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    class Media:
+        js = ["js/admin-verification.js"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(site_count=Count("sites"))

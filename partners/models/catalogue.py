@@ -4,6 +4,7 @@ providers, their sites, what each site can do and the certificates it holds."""
 import datetime
 from typing import ClassVar
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -96,12 +97,24 @@ class Provider(Historied):
     verification_status = models.CharField(
         max_length=12, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED
     )
-    verified_on = models.DateField(null=True, blank=True)
+    verified_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day a curator last verified the profile; required when verified.",
+    )
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["name", "slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(verification_status=VerificationStatus.VERIFIED)
+                | Q(verified_on__isnull=False),
+                name="%(app_label)s_%(class)s_verified_has_date",
+                violation_error_message="A verified provider needs the date it was verified.",
+            ),
+        ]
         indexes = [
             # Directory: the default ordering of the provider list.
             models.Index(fields=["name", "slug"], name="partners_provider_name_idx"),
@@ -113,6 +126,15 @@ class Provider(Historied):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.verification_status == VerificationStatus.VERIFIED and self.verified_on is None:
+            raise ValidationError(
+                {"verified_on": "A verified provider needs the date it was verified."}
+            )
+        if self.verified_on is not None and self.verified_on > timezone.localdate():
+            raise ValidationError({"verified_on": "A provider cannot be verified in the future."})
 
     @property
     def is_verified(self) -> bool:

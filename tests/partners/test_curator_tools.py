@@ -1,0 +1,131 @@
+"""Curators' tools in the admin: a verified provider always has its verification date."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.urls import reverse
+from django.utils import timezone
+
+from partners.models import Provider
+from tests.factories import ProviderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def curator(django_user_model):
+    user = django_user_model.objects.create_user("cora", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Curators"))
+    return user
+
+
+def _provider_form(provider: Provider, **changes) -> dict:
+    return {
+        "name": provider.name,
+        "slug": provider.slug,
+        "kind": provider.kind,
+        "country": provider.country.code,
+        "website": provider.website,
+        "description": provider.description,
+        "verification_status": provider.verification_status,
+        "verified_on": provider.verified_on.isoformat() if provider.verified_on else "",
+        "sites-TOTAL_FORMS": "0",
+        "sites-INITIAL_FORMS": "0",
+        "sites-MIN_NUM_FORMS": "0",
+        "sites-MAX_NUM_FORMS": "1000",
+        "_save": "Save",
+    } | changes
+
+
+# -- "Verified" requires a date ---------------------------------------------------------------
+
+
+def test_database_refuses_a_verified_provider_without_a_date():
+    with pytest.raises(IntegrityError, match="partners_provider_verified_has_date"):
+        ProviderFactory(verification_status="verified", verified_on=None)
+
+
+def test_verified_provider_without_a_date_fails_validation():
+    provider = ProviderFactory.build(verification_status="verified", verified_on=None)
+
+    with pytest.raises(ValidationError) as error:
+        provider.full_clean()
+
+    assert error.value.message_dict["verified_on"] == [
+        "A verified provider needs the date it was verified."
+    ]
+
+
+def test_verification_date_cannot_be_in_the_future():
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    provider = ProviderFactory.build(verification_status="verified", verified_on=tomorrow)
+
+    with pytest.raises(ValidationError) as error:
+        provider.full_clean()
+
+    assert "verified_on" in error.value.message_dict
+
+
+def test_unverified_provider_keeps_the_date_of_an_earlier_verification():
+    provider = ProviderFactory.build(
+        verification_status="unverified", verified_on=datetime.date(2024, 5, 1)
+    )
+
+    provider.full_clean()  # no error
+
+
+def test_curator_choosing_verified_without_a_date_verifies_the_provider_today(client, curator):
+    provider = ProviderFactory()
+    client.force_login(curator)
+
+    response = client.post(
+        reverse("admin:partners_provider_change", args=[provider.pk]),
+        _provider_form(provider, verification_status="verified", verified_on=""),
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    provider.refresh_from_db()
+    assert provider.verification_status == "verified"
+    assert provider.verified_on == timezone.localdate()
+    assert provider.history.latest().history_user == curator
+
+
+def test_curator_keeps_a_verification_date_given(client, curator):
+    provider = ProviderFactory()
+    client.force_login(curator)
+
+    client.post(
+        reverse("admin:partners_provider_change", args=[provider.pk]),
+        _provider_form(provider, verification_status="verified", verified_on="2026-03-04"),
+    )
+
+    provider.refresh_from_db()
+    assert provider.verified_on == datetime.date(2026, 3, 4)
+
+
+def test_mistyped_verification_date_is_an_error_not_today(client, curator):
+    provider = ProviderFactory()
+    client.force_login(curator)
+
+    response = client.post(
+        reverse("admin:partners_provider_change", args=[provider.pk]),
+        _provider_form(provider, verification_status="verified", verified_on="2026-02-30"),
+    )
+
+    assert response.status_code == 200
+    assert "verified_on" in response.context["adminform"].form.errors
+    provider.refresh_from_db()
+    assert provider.verification_status == "unverified"
+
+
+def test_provider_form_offers_todays_date_to_its_script(client, curator):
+    provider = ProviderFactory()
+    client.force_login(curator)
+
+    html = client.get(reverse("admin:partners_provider_change", args=[provider.pk])).content
+
+    assert f'data-today="{timezone.localdate().isoformat()}"'.encode() in html
+    assert b"js/admin-verification.js" in html
