@@ -14,17 +14,20 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.utils import bulk_update_with_history
 
 from core.choices import JobStatus
 from partners import tasks
+from partners.catalogue_version import bump_catalogue_version
 from partners.choices import VerificationStatus
 from partners.forms import RegulatorImportUploadForm
 from partners.importers.fda.uploads import BIG_FILE_BYTES, BIG_FILE_ROWS, runs_in_worker
@@ -103,6 +106,7 @@ class ProviderAdmin(SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["name"]}
     form = ProviderAdminForm
     inlines = [SiteInline]
+    actions = ["mark_verified_today"]
     show_facets = admin.ShowFacets.ALLOW
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
@@ -115,6 +119,36 @@ class ProviderAdmin(SimpleHistoryAdmin):
     @admin.display(description="sites", ordering="site_count")
     def site_count(self, provider: "WithAnnotations[Provider, _SiteCount]") -> int:
         return provider.site_count
+
+    @admin.action(description="Mark verified today", permissions=["change"])
+    def mark_verified_today(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        """Verify the selected providers on today's date, each change kept in its history."""
+        today = timezone.localdate()
+        now = timezone.now()
+        providers = list(
+            queryset.exclude(verification_status=VerificationStatus.VERIFIED, verified_on=today)
+        )
+        for provider in providers:
+            provider.verification_status = VerificationStatus.VERIFIED
+            provider.verified_on = today
+            provider.updated_at = now
+        with transaction.atomic():
+            bulk_update_with_history(
+                providers,
+                Provider,
+                ["verification_status", "verified_on", "updated_at"],
+                default_user=request.user,
+                default_change_reason="Marked verified today",
+            )
+            if providers:
+                # A bulk update sends no signals: the directory's caches learn of it here.
+                bump_catalogue_version()
+        already = queryset.count() - len(providers)
+        marked = f"{len(providers):,} provider{'' if len(providers) == 1 else 's'}"
+        message = f"{marked} marked verified on {date_format(today, 'j F Y')}."
+        if already:
+            message += f" {already:,} already were."
+        self.message_user(request, message, messages.SUCCESS)
 
 
 class SiteCapabilityInline(admin.TabularInline):

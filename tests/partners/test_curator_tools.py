@@ -1,4 +1,5 @@
-"""Curators' tools in the admin: a verified provider always has its verification date."""
+"""Curators' tools in the admin: a verified provider always has its verification date, and a
+bulk action verifies providers today."""
 
 import datetime
 
@@ -9,6 +10,7 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
+from partners.catalogue_version import current_catalogue_version
 from partners.models import Provider
 from tests.factories import ProviderFactory
 
@@ -129,3 +131,66 @@ def test_provider_form_offers_todays_date_to_its_script(client, curator):
 
     assert f'data-today="{timezone.localdate().isoformat()}"'.encode() in html
     assert b"js/admin-verification.js" in html
+
+
+# -- Bulk action "Mark verified today" --------------------------------------------------------
+
+
+def _run_action(client, action: str, providers: list[Provider]):
+    return client.post(
+        reverse("admin:partners_provider_changelist"),
+        {"action": action, "_selected_action": [str(p.pk) for p in providers]},
+        follow=True,
+    )
+
+
+def test_mark_verified_today_verifies_the_selected_providers_with_history(client, curator):
+    today = timezone.localdate()
+    unverified = ProviderFactory(name="Alpha")
+    verified_long_ago = ProviderFactory(
+        name="Beta", verification_status="verified", verified_on=datetime.date(2023, 1, 9)
+    )
+    verified_today = ProviderFactory(
+        name="Gamma", verification_status="verified", verified_on=today
+    )
+    untouched = ProviderFactory(name="Delta")
+    version_before = current_catalogue_version()
+    history_before = verified_today.history.count()
+    client.force_login(curator)
+
+    response = _run_action(
+        client, "mark_verified_today", [unverified, verified_long_ago, verified_today]
+    )
+
+    for provider in (unverified, verified_long_ago, verified_today, untouched):
+        provider.refresh_from_db()
+    assert (unverified.verification_status, unverified.verified_on) == ("verified", today)
+    assert verified_long_ago.verified_on == today
+    assert untouched.verification_status == "unverified"
+    change = unverified.history.latest()
+    assert change.history_user == curator
+    assert change.history_change_reason == "Marked verified today"
+    assert [c.field for c in change.diff_against(change.prev_record).changes] == [
+        "verification_status",
+        "verified_on",
+    ]
+    assert verified_today.history.count() == history_before  # nothing to change
+    assert current_catalogue_version() != version_before
+    assert "2 providers marked verified on" in response.content.decode()
+    assert "1 already were." in response.content.decode()
+
+
+def test_mark_verified_today_needs_the_change_permission(client, django_user_model):
+    reader = django_user_model.objects.create_user("rita", password="pw", is_staff=True)
+    reader.user_permissions.add(
+        *Group.objects.get(name="Curators").permissions.filter(codename="view_provider")
+    )
+    provider = ProviderFactory()
+    client.force_login(reader)
+
+    page = client.get(reverse("admin:partners_provider_changelist")).content.decode()
+    _run_action(client, "mark_verified_today", [provider])
+
+    assert "mark_verified_today" not in page
+    provider.refresh_from_db()
+    assert provider.verification_status == "unverified"
