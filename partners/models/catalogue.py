@@ -7,6 +7,7 @@ from typing import ClassVar
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django_countries.fields import CountryField
 from simple_history.manager import HistoryManager
@@ -127,6 +128,10 @@ class Provider(Historied):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        """The public profile."""
+        return reverse("partners:provider", args=[self.slug])
+
     def clean(self) -> None:
         super().clean()
         if self.verification_status == VerificationStatus.VERIFIED and self.verified_on is None:
@@ -241,6 +246,10 @@ class Site(Historied):
         # Once saved, the site takes the regulator records of its FEI (partners/signals.py).
         self.fei_number = normalize_fei(self.fei_number)
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        """The site's section of its provider's public profile."""
+        return f"{self.provider.get_absolute_url()}#site-{self.pk}"
 
     @property
     def compliance_scored(self) -> bool:

@@ -1,5 +1,5 @@
-"""Curators' tools in the admin: a verified provider always has its verification date, and a
-bulk action verifies providers today."""
+"""Curators' tools in the admin: a verified provider always has its verification date, a bulk
+action verifies providers today, and provider and site pages link to the public profile."""
 
 import datetime
 
@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from partners.catalogue_version import current_catalogue_version
 from partners.models import Provider
-from tests.factories import ProviderFactory
+from tests.factories import ProviderFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -194,3 +194,47 @@ def test_mark_verified_today_needs_the_change_permission(client, django_user_mod
     assert "mark_verified_today" not in page
     provider.refresh_from_db()
     assert provider.verification_status == "unverified"
+
+
+# -- "View on site" ---------------------------------------------------------------------------
+
+
+def _view_on_site(client, change_url: str) -> str:
+    """Where the change page's "View on site" button leads, after the admin's redirect."""
+    html = client.get(change_url).content.decode()
+    marker = 'class="viewsitelink"'
+    assert marker in html, "no View on site button"
+    tag = html[: html.index(marker)]
+    href = tag[tag.rindex('href="') + len('href="') :].split('"', 1)[0]
+    response = client.get(href)
+    assert response.status_code == 302
+    return response["Location"]
+
+
+def test_provider_page_views_the_public_profile(client, curator):
+    provider = ProviderFactory(slug="rhine-valley-pharma")
+    client.force_login(curator)
+
+    target = _view_on_site(client, reverse("admin:partners_provider_change", args=[provider.pk]))
+
+    assert target.endswith("/providers/rhine-valley-pharma/")
+    assert client.get(target).status_code == 200
+
+
+def test_site_page_views_its_section_of_the_provider_profile(client, curator):
+    site = SiteFactory(provider__slug="rhine-valley-pharma")
+    client.force_login(curator)
+
+    target = _view_on_site(client, reverse("admin:partners_site_change", args=[site.pk]))
+
+    assert target.endswith(f"/providers/rhine-valley-pharma/#site-{site.pk}")
+    assert f'id="site-{site.pk}"' in client.get(target).content.decode()
+
+
+def test_provider_page_links_each_inline_site_to_the_profile(client, curator):
+    site = SiteFactory()
+    client.force_login(curator)
+
+    html = client.get(reverse("admin:partners_provider_change", args=[site.provider.pk]))
+
+    assert html.content.decode().count("View on site") == 2  # the provider's and the site's
