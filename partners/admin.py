@@ -5,6 +5,9 @@ who changed what and when, field by field.
 
 Regulator exports are uploaded as RegulatorImports: the change page of one shows its progress and
 report, and the list links to the FEIs that records name and no site carries.
+
+The review queues (partners/review_queues.py) are counted on the admin's front page and worked
+through as the "review queue" filter of the providers', sites' and certificates' lists.
 """
 
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -45,6 +48,7 @@ from partners.models import (
     Term,
 )
 from partners.regulatory.unmatched_feis import country_code, unmatched_feis
+from partners.review_queues import QUEUE_PARAMETER, queue_named, queues_of
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -52,6 +56,22 @@ if TYPE_CHECKING:
 admin.site.site_header = "CDMO Match curation"
 admin.site.site_title = "CDMO Match curation"
 admin.site.index_title = "Catalogue"
+
+
+class ReviewQueueFilter(admin.SimpleListFilter):
+    """The review queues of the listed model (partners/review_queues.py), as a list filter."""
+
+    title = "review queue"
+    parameter_name = QUEUE_PARAMETER
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [(queue.key, queue.title) for queue in queues_of(model_admin.model)]
+
+    def queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
+        queue = queue_named(self.value() or "")
+        if queue is None or queue.model is not queryset.model:
+            return queryset
+        return queryset.filter(queue.condition(timezone.localdate()))
 
 
 class ProviderAdminForm(forms.ModelForm):
@@ -101,7 +121,7 @@ class ProviderAdmin(SimpleHistoryAdmin):
         "verified_on",
         "updated_at",
     ]
-    list_filter = ["kind", "verification_status", "country"]
+    list_filter = [ReviewQueueFilter, "kind", "verification_status", "country"]
     search_fields = ["name", "slug", "sites__fei_number", "sites__name"]
     prepopulated_fields = {"slug": ["name"]}
     form = ProviderAdminForm
@@ -182,7 +202,7 @@ class RegulatoryActionInline(admin.TabularInline):
 @admin.register(Site)
 class SiteAdmin(SimpleHistoryAdmin):
     list_display = ["name", "provider", "country", "city", "fei_number", "oel_ug_m3"]
-    list_filter = ["country", "phases", "dea_schedules"]
+    list_filter = [ReviewQueueFilter, "country", "phases", "dea_schedules"]
     list_select_related = ["provider"]
     search_fields = ["name", "city", "fei_number", "provider__name"]
     autocomplete_fields = ["provider"]
@@ -211,7 +231,7 @@ class SiteCapabilityAdmin(SimpleHistoryAdmin):
 @admin.register(Certification)
 class CertificationAdmin(SimpleHistoryAdmin):
     list_display = ["site", "kind", "authority", "issued_on", "valid_until", "status"]
-    list_filter = ["kind", "authority", "status"]
+    list_filter = [ReviewQueueFilter, "kind", "authority", "status"]
     list_select_related = ["site__provider"]
     search_fields = ["reference", "site__name", "site__provider__name"]
     autocomplete_fields = ["site"]
