@@ -55,10 +55,12 @@ def excluded_constraint(request: Request, run: Run) -> str:
     constraint = request.query_params.get("excluded_by", "")
     constraints = [step["constraint"] for step in run.funnel]
     if constraint and constraint not in constraints:
-        known = ", ".join(constraints) or "none: nothing was excluded"
-        raise field_error(
-            "excluded_by", f"Unknown constraint “{constraint}”: this run's are {known}."
+        known = (
+            f"The criteria that excluded sites in this run are: {', '.join(constraints)}."
+            if constraints
+            else "No criterion excluded any site in this run."
         )
+        raise field_error("excluded_by", f"Unknown constraint “{constraint}”. {known}")
     return constraint
 
 

@@ -239,11 +239,27 @@ def test_the_excluded_pages_filter_by_constraint_and_refuse_an_unknown_one(helix
     unknown = client.get(f"/api/runs/{run.pk}/excluded/", {"excluded_by": "price"})
     assert unknown.status_code == 400
     assert unknown.json() == {
-        "excluded_by": ["Unknown constraint “price”: this run's are phase, excluded_countries."]
+        "excluded_by": [
+            "Unknown constraint “price”. The criteria that excluded sites in this run are: "
+            "phase, excluded_countries."
+        ]
     }
     past_the_end = client.get(f"/api/runs/{run.pk}/excluded/", {"page": 9})
     assert past_the_end.status_code == 400
     assert list(past_the_end.json()) == ["page"]
+
+
+def test_an_unknown_constraint_of_a_run_that_excluded_nothing_says_so(helix, brief):
+    run = _done_run(brief, ranked=2, by_phase=0, by_country=0)
+    run.funnel = []
+    run.save(update_fields=["funnel"])
+
+    unknown = _api(helix).get(f"/api/runs/{run.pk}/excluded/", {"excluded_by": "phase"})
+
+    assert unknown.status_code == 400
+    assert unknown.json() == {
+        "excluded_by": ["Unknown constraint “phase”. No criterion excluded any site in this run."]
+    }
 
 
 def test_the_excluded_sites_of_a_run_not_done_are_a_409(helix, brief):

@@ -341,6 +341,7 @@ def test_the_excluded_sites_come_nearest_misses_first_and_filter_by_constraint(
     assert unknown.status_code == 400
     assert unknown.json() == {
         "excluded_by": [
-            "Unknown constraint “price”: this run's are modality, excluded_countries, phase."
+            "Unknown constraint “price”. The criteria that excluded sites in this run are: "
+            "modality, excluded_countries, phase."
         ]
     }
