@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "core.middleware.HtmxSignedOutMiddleware",
     # Records the signed-in user on every history entry a request creates.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A view's 404 from get_object_or_404 says what the app's 404 page says.
+    "core.middleware.NotFoundMessageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -233,6 +235,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # A 404 from get_object_or_404 in the app's words, not "No Brief matches the given query.".
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CDMO Match API",

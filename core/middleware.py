@@ -1,5 +1,5 @@
 """What an htmx request gets when its session has ended: a 401 it understands, never the
-sign-in page.
+sign-in page; and a 404 in the app's words.
 
 A view behind `login_required` answers a signed-out request with a redirect to the sign-in page.
 The browser follows it inside the htmx request, and htmx would draw the whole sign-in page in
@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 
-from core.http import HtmxHttpRequest
+from core.http import NOT_FOUND_PAGE, HtmxHttpRequest, says_djangos_default
 
 SIGNED_OUT_MESSAGE = "You were signed out — sign in again."
 
@@ -53,3 +53,19 @@ class HtmxSignedOutMiddleware:
         # Never kept: the next request, signed in, gets the real answer.
         signed_out["Cache-Control"] = "no-store"
         return signed_out
+
+
+class NotFoundMessageMiddleware:
+    """A view's 404 in the app's words: one raised by get_object_or_404 ("No Brief matches the
+    given query.") says what the app's 404 page says. In production the page is the app's
+    404.html either way; with DEBUG on, Django's page for developers shows the message."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        if isinstance(exception, Http404) and says_djangos_default(exception):
+            raise Http404(NOT_FOUND_PAGE) from exception

@@ -46,6 +46,26 @@ def test_an_unknown_address_shows_the_apps_not_found_page(client):
 
 
 @pytest.mark.django_db
+def test_another_organisations_brief_is_not_found_in_the_apps_words(client, settings):
+    brief = BriefFactory()
+    client.force_login(MembershipFactory().user)
+
+    response = client.get(reverse("matching:brief", args=[brief.pk]))
+
+    assert response.status_code == 404
+    soup = _soup(response)
+    assert _in_app_layout(soup)
+    assert "There is no page at this address." in soup.get_text()
+    # Django's page for developers (DEBUG on, as the demo runs) says the same, not Django's
+    # "No Brief matches the given query."
+    settings.DEBUG = True
+    debug = client.get(reverse("matching:brief", args=[brief.pk]))
+    assert debug.status_code == 404
+    assert "There is no page at this address." in debug.content.decode()
+    assert "matches the given query" not in debug.content.decode()
+
+
+@pytest.mark.django_db
 def test_a_refused_change_shows_the_apps_not_allowed_page_with_the_reason(client):
     viewer = MembershipFactory(role="viewer")
     brief = BriefFactory(organisation=viewer.organisation)

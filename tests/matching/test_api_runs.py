@@ -262,6 +262,22 @@ def test_an_unknown_constraint_of_a_run_that_excluded_nothing_says_so(helix, bri
     }
 
 
+def test_another_organisations_brief_and_run_are_not_found_in_the_apps_words(
+    helix, northwind, brief
+):
+    run = _done_run(brief, ranked=1, by_phase=0, by_country=0)
+    client = _api(northwind)
+
+    for path in [f"/api/briefs/{brief.pk}/", f"/api/runs/{run.pk}/", "/api/runs/999999/"]:
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.json() == {"detail": "There is nothing at this address."}, path
+    # A 404 the app words itself keeps its words.
+    assert APIClient().get("/api/providers/no-such-slug/").json() == {
+        "detail": "No provider has the slug “no-such-slug”."
+    }
+
+
 def test_the_excluded_sites_of_a_run_not_done_are_a_409(helix, brief):
     run = RunFactory(brief=brief, status=JobStatus.RUNNING, progress=40)
 
