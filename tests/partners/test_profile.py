@@ -243,6 +243,21 @@ def test_summary_table_links_the_sites_of_a_multi_site_provider(client):
 
 
 @pytest.mark.django_db
+def test_a_site_named_after_its_city_names_the_city_once(client):
+    provider = ProviderFactory()
+    SiteFactory(provider=provider, name="Durham", city="Durham", country="US")
+    SiteFactory(provider=provider, name="Research Triangle", city="Durham", country="US")
+
+    html = client.get(_profile_url(provider)).content.decode()
+
+    places = [
+        " ".join(html_lib.unescape(place).split())
+        for place in re.findall(r'<span class="muted site-place">(.*?)</span>', html)
+    ]
+    assert sorted(places) == ["Durham, United States of America", "United States of America"]
+
+
+@pytest.mark.django_db
 def test_unknown_provider_is_a_404_page(client):
     response = client.get("/providers/no-such-provider/")
 
