@@ -1,0 +1,162 @@
+"""A curator's admin pages in Chromium on a 1366 x 768 screen: a provider's and a site's change
+pages fit its width with their inline tables (no sideways scrolling), and choosing "verified"
+fills in today's date."""
+
+import datetime
+import os
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from partners.models import Term
+from tests.browser.conftest import axe_violations
+from tests.factories import (
+    CertificationFactory,
+    InspectionFactory,
+    ProviderFactory,
+    RegulatoryActionFactory,
+    SiteCapabilityFactory,
+    SiteFactory,
+)
+
+# Screenshots land here when set (looked at by hand), else in the test's temporary folder.
+SHOTS = os.environ.get("ADMIN_SHOTS", "")
+PASSWORD = "curator-pass-2026"
+SCREEN = {"width": 1366, "height": 768}
+
+
+@pytest.fixture
+def curator(transactional_db, django_user_model):
+    """A curator: staff with the catalogue's permissions (the migrations' "Curators" group is
+    emptied with the tables after each live-server test)."""
+    user = django_user_model.objects.create_user("cora", password=PASSWORD, is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="partners"))
+    return user
+
+
+@pytest.fixture
+def busy_site(transactional_db):
+    """A provider of eight sites with long names; one site with every kind of inline row, each
+    with the longest values its columns meet (FDA's registration, EU non-compliance, FDA's
+    longest project area)."""
+    provider = ProviderFactory(
+        name="Northern Hemisphere Biologics and Sterile Manufacturing", slug="northern"
+    )
+    sites = [
+        SiteFactory(
+            provider=provider,
+            name=f"Biologics Drug Substance and Fill-Finish Campus {n}",
+            city="Saint-Rémy-lès-Chevreuse",
+            country="BA" if n % 2 else "GB",  # Bosnia and Herzegovina; the United Kingdom
+            fei_number=f"30012345{n:02d}",
+        )
+        for n in range(8)
+    ]
+    site = sites[0]
+    for slug in ["recombinant-protein", "sterile-injectable", "analytical-development", "mab"]:
+        SiteCapabilityFactory(
+            site=site,
+            term=Term.objects.get(slug=slug),
+            max_batch_kg=12500.5,
+            max_volume_l=20000,
+            provenance="curator-verified",
+        )
+    today = timezone.localdate()
+    for kind, authority, reference in [
+        ("fda-registration", "FDA", "DUNS 123456789 registration 2026"),
+        ("pmda-accreditation", "PMDA", "AG10400123 foreign manufacturer accreditation"),
+        ("eu-gmp", "EMA", "UK_MIA_12345_INS_GMP_2025_0001234"),
+    ]:
+        CertificationFactory(
+            site=site,
+            kind=kind,
+            authority=authority,
+            reference=reference,
+            status="suspended",
+            valid_until=today + datetime.timedelta(days=30),
+        )
+    for n, area in enumerate(["Pre-License/Pre-Approval Inspection", "Bioresearch Monitoring"]):
+        InspectionFactory(
+            fei_number=site.fei_number,
+            inspection_id=f"INS-GB-2026-{n:06d}",
+            classification="VAI",
+            project_area=area,
+        )
+    RegulatoryActionFactory(
+        fei_number=site.fei_number,
+        authority="EMA",
+        action_type="eu-non-compliance",
+        case_id="UK-NCR-2026-000123",
+        product_type="Biologics and human drugs",
+    )
+    return provider, site
+
+
+def _sign_in(page: Page, base: str) -> None:
+    page.goto(f"{base}/admin/login/")
+    page.get_by_label("Username").fill("cora")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/admin/")
+
+
+def _shot(page: Page, tmp_path, name: str) -> None:
+    folder = Path(SHOTS) if SHOTS else tmp_path
+    page.screenshot(path=folder / f"admin-{name}.png", full_page=True)
+
+
+def _page_width(page: Page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def test_provider_page_fits_a_1366_px_screen(live_server, page: Page, curator, busy_site, tmp_path):
+    provider, _ = busy_site
+    page.set_viewport_size(SCREEN)
+    _sign_in(page, live_server.url)
+
+    page.goto(f"{live_server.url}/admin/partners/provider/{provider.pk}/change/")
+
+    expect(page.locator("#sites-group tbody tr.has_original")).to_have_count(8)
+    _shot(page, tmp_path, "provider-1366")
+    assert _page_width(page) <= SCREEN["width"]
+    assert axe_violations(page) == []
+
+
+def test_site_page_fits_a_1366_px_screen(live_server, page: Page, curator, busy_site, tmp_path):
+    _, site = busy_site
+    page.set_viewport_size(SCREEN)
+    _sign_in(page, live_server.url)
+
+    page.goto(f"{live_server.url}/admin/partners/site/{site.pk}/change/")
+    # An added row takes the same widths.
+    page.locator("#certifications-group .add-row a").click()
+
+    for group, rows in [("capabilities", 4), ("certifications", 3), ("inspections", 2)]:
+        expect(page.locator(f"#{group}-group tbody tr.has_original")).to_have_count(rows)
+    expect(page.locator("#actions-group tbody tr.has_original")).to_have_count(1)
+    _shot(page, tmp_path, "site-1366")
+    assert _page_width(page) <= SCREEN["width"]
+    # Codes in the inline tables, the full names on the records' own pages.
+    authorities = page.locator("#certifications-group tr.has_original select[name$=-authority]")
+    expect(authorities.locator("option:checked")).to_have_text(["EMA", "FDA", "PMDA"])
+    assert axe_violations(page) == []
+
+
+def test_choosing_verified_fills_in_todays_date(live_server, page: Page, curator, busy_site):
+    provider, _ = busy_site
+    page.set_viewport_size(SCREEN)
+    _sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/admin/partners/provider/{provider.pk}/change/")
+    date = page.get_by_label("Verified on")
+    expect(date).to_have_value("")
+
+    page.get_by_label("Verification status").select_option("verified")
+
+    expect(date).to_have_value(timezone.localdate().isoformat())
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    provider.refresh_from_db()
+    assert provider.verified_on == timezone.localdate()
