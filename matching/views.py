@@ -43,8 +43,8 @@ from matching import (
 )
 from matching.choices import Criterion, Role
 from matching.duplicate import duplicate_brief
-from matching.engine.stability import TOP as STABILITY_TOP
 from matching.engine.stability import describe as describe_stability
+from matching.engine.stability import named_ranks as stability_ranks
 from matching.forms import BriefForm, InvitationForm, InvitedAccountForm, RunStartForm
 from matching.index import get_catalogue_index
 from matching.methodology import describe_ranking_methodology
@@ -346,10 +346,11 @@ def _ranked_rows(
 
 
 def _stability(run: Run) -> dict | None:
-    """The run's stability in sentences, its top ten sites named (one query)."""
+    """The run's stability in sentences, the sites they speak of named (one query)."""
     if not run.stability:
         return None
-    names = dict(run.results.filter(rank__lte=STABILITY_TOP).values_list("rank", "site_name"))
+    ranks = stability_ranks(run.stability)
+    names = dict(run.results.filter(rank__in=ranks).values_list("rank", "site_name"))
     return describe_stability(run.stability, names)
 
 

@@ -1,11 +1,15 @@
 """JSON shape of a brief: vocabulary slugs in and out, checked by the rules the form uses."""
 
+from typing import Any
+
 from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from matching.api.result_sites import RESULT_SITE_FIELDS, ResultSiteFields
 from matching.choices import default_weights
+from matching.engine.stability import BY_ROUNDING, BY_SITE_ID, DOWN, UP
+from matching.engine.stability import current as current_stability
 from matching.engine.verdicts import VERDICTS
 from matching.models import Brief, Organisation, Result, Run, RunMethod
 from matching.results import stored_verdict
@@ -230,14 +234,37 @@ class RelaxationSerializer(serializers.Serializer):
 class StabilityCriterionSerializer(serializers.Serializer):
     criterion = serializers.CharField()
     weight = serializers.FloatField(help_text="The brief's weight, 0 to 5.")
-    low = serializers.FloatField(help_text="The lowest weight keeping the top site first.")
-    high = serializers.FloatField(help_text="The highest weight keeping the top site first.")
+    low = serializers.FloatField(
+        help_text="The lowest weight at which no site is ahead of the top site (it may tie there)."
+    )
+    high = serializers.FloatField(help_text="The highest such weight.")
     top3_low = serializers.FloatField(
         allow_null=True,
-        help_text="The lowest weight keeping the top three in their order; null with fewer "
-        "than three eligible sites.",
+        help_text="The lowest weight keeping the top three in their order (none of them "
+        "overtaken); null with fewer than three eligible sites.",
     )
     top3_high = serializers.FloatField(allow_null=True)
+    low_by = serializers.IntegerField(
+        allow_null=True,
+        help_text="The rank of the site most ahead of the top site just below `low`; null "
+        "when `low` is the end of the scale (nothing overtakes it that way), or unknown (runs "
+        "stored before version 2).",
+    )
+    high_by = serializers.IntegerField(allow_null=True, help_text="The same above `high`.")
+    low_ties = serializers.IntegerField(
+        allow_null=True,
+        help_text="When `low` is the end of the scale: how many other eligible sites, behind "
+        "the top site now, score the same as it there (a tie, not an overtaking); 0 otherwise; "
+        "null when unknown (runs stored before version 2).",
+    )
+    high_ties = serializers.IntegerField(allow_null=True, help_text="The same at `high`.")
+    top3_low_ties = serializers.IntegerField(
+        allow_null=True,
+        help_text="When `top3_low` is the end of the scale: how many of the orders the top "
+        "three keep (#1 before #2, #2 before #3, #3 before each other site) become ties there; "
+        "null with fewer than three eligible sites, or when unknown.",
+    )
+    top3_high_ties = serializers.IntegerField(allow_null=True, help_text="The same at `top3_high`.")
 
 
 class StabilityPairSerializer(serializers.Serializer):
@@ -246,17 +273,43 @@ class StabilityPairSerializer(serializers.Serializer):
     criterion = serializers.CharField(
         allow_null=True,
         help_text="The criterion whose weight needs the smallest change for the lower site to "
-        "overtake the upper one; null when no change of one weight from 0 to 5 does.",
+        "overtake the upper one (score strictly more); null when no change of one weight from "
+        "0 to 5 does (reaching a tie is not overtaking).",
     )
     weight = serializers.FloatField(allow_null=True, help_text="That criterion's weight now.")
     swap_at = serializers.FloatField(
-        allow_null=True, help_text="The weight at which the two swap (they tie there)."
+        allow_null=True,
+        help_text="The weight at which the two tie; past it, in `direction`, the lower site is "
+        "ahead. Equal to `weight` when they tie now.",
+    )
+    direction = serializers.ChoiceField(
+        choices=[UP, DOWN],
+        allow_null=True,
+        help_text="Which way the weight moves for the lower site to overtake; null when none "
+        "does (or, for a tie now in a run stored before version 2, not recorded).",
+    )
+    tied = serializers.BooleanField(
+        help_text="The two score the same at the brief's weights; the engine lists equal "
+        "scores by site id, lowest first."
+    )
+    always_tied = serializers.BooleanField(
+        help_text="They tie under every weighting: the same sub-score on every criterion."
+    )
+    tie_break = serializers.ChoiceField(
+        choices=[BY_SITE_ID, BY_ROUNDING],
+        allow_null=True,
+        help_text="When tied, what put the upper one first: `site id` (equal scores), or "
+        "`rounding` (scores equal but for the last digits of the arithmetic); null otherwise.",
     )
 
 
 class StabilitySerializer(serializers.Serializer):
-    """How much the top of the ranking depends on the weights, one weight changed at a time."""
+    """How much the top of the ranking depends on the weights, one weight changed at a time.
 
+    A site overtakes another only by scoring strictly more; equal scores are a tie. Runs stored
+    before version 2 are given in today's form, what they did not record as null."""
+
+    version = serializers.IntegerField(help_text="The form of this data: 2.")
     method = serializers.ChoiceField(choices=RunMethod.choices)
     precision = serializers.FloatField(
         allow_null=True,
@@ -268,6 +321,9 @@ class StabilitySerializer(serializers.Serializer):
     )
     criteria = StabilityCriterionSerializer(many=True)
     pairs = StabilityPairSerializer(many=True, help_text="#1/#2, #2/#3, ... #9/#10.")
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return super().to_representation(current_stability(instance))
 
 
 class RunSerializer(serializers.ModelSerializer):
