@@ -19,7 +19,7 @@ A site's standing with an authority (what the `markets` criterion counts):
 
 import datetime
 import gc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import repeat
 from operator import eq, itemgetter, not_
@@ -74,18 +74,26 @@ def _positions(site_ids: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np
     return positions, found
 
 
-def _rows(queryset: QuerySet) -> list[tuple]:
-    """A values_list query's rows: its own SQL through a plain cursor, fetched whole. (The ORM
-    fetches a hundred rows at a time, which costs more than the read itself on the
-    catalogue's larger tables.)"""
+# Rows are fetched a batch at a time and each batch is made into arrays at once, while its
+# tuples are fresh in the processor's cache (walking hundreds of thousands of tuples again after
+# fetching them all is memory-bound), and dropped before the next is fetched. Within a batch each
+# column is visited once in C (map, itemgetter, dict.get, np.fromiter), not by a loop a row.
+BATCH_ROWS = 4096
+
+
+def _read(queryset: QuerySet, columns: Callable[[list[tuple]], Sequence[np.ndarray]]) -> list:
+    """A values_list query's rows as arrays, `columns(rows)` of each batch joined end to end.
+    The query's own SQL goes through a plain cursor (the ORM would make a model-level tuple of
+    each row, and fetch them a hundred at a time)."""
     sql, params = queryset.query.sql_with_params()
+    batches = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-# Rows become arrays a column at a time, each value visited once in C (map, itemgetter,
-# dict.get, np.fromiter) rather than by a Python loop or list comprehension a row.
+        while rows := cursor.fetchmany(BATCH_ROWS):
+            batches.append(columns(rows))
+    if not batches:
+        batches.append(columns([]))
+    return [np.concatenate(column) for column in zip(*batches, strict=True)]
 
 
 def _ints(rows: Sequence[tuple], column: int) -> np.ndarray:
@@ -130,7 +138,38 @@ def build_catalogue_index(today: datetime.date, version: str = "") -> CatalogueI
 
 
 def _build_catalogue_index(today: datetime.date, version: str) -> CatalogueIndex:
-    sites = _rows(
+    def site_columns(rows: list[tuple]) -> list[np.ndarray]:
+        count = len(rows)
+        return [
+            _ints(rows, 0),
+            _ints(rows, 1),
+            np.fromiter(
+                map(eq, map(itemgetter(2), rows), repeat(ProviderKind.CDMO)),
+                dtype=bool,
+                count=count,
+            ),
+            np.fromiter(map(itemgetter(3), rows), dtype=object, count=count),
+            np.fromiter(map(itemgetter(4), rows), dtype=object, count=count),
+            np.array(list(map(str, map(itemgetter(5), rows))), dtype="U2"),
+            _floats(map(itemgetter(6), rows), count),
+            _floats(map(itemgetter(7), rows), count),
+            _floats(
+                (None if day is None else day.toordinal() for day in map(itemgetter(8), rows)),
+                count,
+            ),
+        ]
+
+    (
+        site_ids,
+        provider_ids,
+        provider_is_cdmo,
+        provider_names,
+        site_names,
+        countries,
+        oel_ug_m3,
+        compliance,
+        available_from,
+    ) = _read(
         Site.objects.order_by("pk").values_list(
             "pk",
             "provider_id",
@@ -141,43 +180,62 @@ def _build_catalogue_index(today: datetime.date, version: str) -> CatalogueIndex
             "oel_ug_m3",
             "compliance_score",
             "capacity_available_from",
-        )
+        ),
+        site_columns,
     )
-    n = len(sites)
-    site_ids = _ints(sites, 0)
-    country_codes = list(map(str, map(itemgetter(5), sites)))
-    region = {code: region_of(code) for code in set(country_codes)}
+    n = len(site_ids)
+    codes, country_of_site = np.unique(countries, return_inverse=True)
+    regions = np.array([region_of(str(code)) for code in codes], dtype="U24")[country_of_site]
 
     terms = list(Term.objects.order_by("pk").values_list("pk", "kind", "slug", "name"))
     term_slugs = tuple(t[2] for t in terms)
     modality_slugs = tuple(t[2] for t in terms if t[1] == TermKind.MODALITY)
     term_pks = np.array([t[0] for t in terms], dtype=np.int64)  # sorted: ordered by pk
-    # Each term's column among the modalities, -1 for other kinds.
-    modality_of_term = np.full(len(terms), -1, dtype=np.intp)
-    modality_of_term[[t[1] == TermKind.MODALITY for t in terms]] = np.arange(len(modality_slugs))
+    # Each term's column among the modalities, -1 for other kinds; the last, -1, for no term.
+    modality_of_term = np.full(len(terms) + 1, -1, dtype=np.intp)
+    modality_of_term[:-1][[t[1] == TermKind.MODALITY for t in terms]] = np.arange(
+        len(modality_slugs)
+    )
+
+    def term_columns(term_ids: np.ndarray) -> np.ndarray:
+        """Each term id's column among the terms, -1 for an id that is none of them."""
+        if not terms:
+            return np.full(len(term_ids), -1, dtype=np.intp)
+        columns = np.minimum(np.searchsorted(term_pks, term_ids), len(terms) - 1)
+        return np.where(term_pks[columns] == term_ids, columns, -1)
+
+    def capability_columns(rows: list[tuple]) -> list[np.ndarray]:
+        term_ids = _ints(rows, 1)
+        # Only a modality's rows give a scale (a few rows in ten): their numbers alone are read.
+        scaled = np.flatnonzero(modality_of_term[term_columns(term_ids)] >= 0)
+        scaled_rows = list(map(rows.__getitem__, scaled.tolist()))
+        return [
+            _ints(rows, 0),
+            term_ids,
+            _ints(scaled_rows, 0),
+            term_ids[scaled],
+            _floats(map(itemgetter(2), scaled_rows), len(scaled)),
+            _floats(map(itemgetter(3), scaled_rows), len(scaled)),
+        ]
 
     capabilities = np.zeros((n, len(term_slugs)), dtype=bool)
     max_batch_kg = np.full((n, len(modality_slugs)), np.nan)
     max_volume_l = np.full((n, len(modality_slugs)), np.nan)
     # The bulk of the catalogue (about ten rows a site): placed with array indexing, no loop.
-    rows = _rows(
+    capability_sites, capability_terms, scaled_sites, scaled_terms, batch_kg, volume_l = _read(
         SiteCapability.objects.order_by().values_list(
             "site_id", "term_id", "max_batch_kg", "max_volume_l"
-        )
+        ),
+        capability_columns,
     )
-    if rows and len(terms):
-        positions, found = _positions(site_ids, _ints(rows, 0))
-        term_ids = _ints(rows, 1)
-        columns = np.minimum(np.searchsorted(term_pks, term_ids), len(terms) - 1)
-        found &= term_pks[columns] == term_ids
-        capabilities[positions[found], columns[found]] = True
-        modality = np.where(found, modality_of_term[columns], -1)
-        # Only a modality's rows give a scale (a few rows in ten): their numbers alone are read.
-        scaled = np.flatnonzero(modality >= 0)
-        scaled_rows = list(map(rows.__getitem__, scaled.tolist()))
-        at, modality = positions[scaled], modality[scaled]
-        max_batch_kg[at, modality] = _floats(map(itemgetter(2), scaled_rows), len(scaled))
-        max_volume_l[at, modality] = _floats(map(itemgetter(3), scaled_rows), len(scaled))
+    positions, found = _positions(site_ids, capability_sites)
+    columns = term_columns(capability_terms)
+    found &= columns >= 0
+    capabilities[positions[found], columns[found]] = True
+    positions, found = _positions(site_ids, scaled_sites)
+    modality = modality_of_term[term_columns(scaled_terms)]
+    max_batch_kg[positions[found], modality[found]] = batch_kg[found]
+    max_volume_l[positions[found], modality[found]] = volume_l[found]
 
     phase_slugs = tuple(slug for slug, _ in PHASES)
     phase_mask = _bitmask(
@@ -199,36 +257,51 @@ def _build_catalogue_index(today: datetime.date, version: str) -> CatalogueIndex
     adverse = np.zeros((n, len(authorities)), dtype=bool)
     authority_column = {a: column for column, a in enumerate(authorities)}
     kind_column = {k: column for column, k in enumerate(certification_kinds)}
+    # A certificate naming no authority speaks for the one its kind implies.
+    implied_column = {
+        str(kind): authority_column.get(authority, -1)
+        for kind, authority in CERTIFICATION_AUTHORITY.items()
+    }
+
+    def certification_columns(rows: list[tuple]) -> list[np.ndarray]:
+        count = len(rows)
+        return [
+            _ints(rows, 0),
+            _lookup(map(itemgetter(1), rows), kind_column, count),
+            np.where(
+                np.fromiter(map(not_, map(itemgetter(2), rows)), dtype=bool, count=count),
+                _lookup(map(itemgetter(1), rows), implied_column, count),
+                _lookup(map(itemgetter(2), rows), authority_column, count),
+            ),
+        ]
 
     # Certificates, inspections and actions: a few rows a site, placed with array indexing.
-    held = _rows(
-        Certification.objects.valid_on(today).order_by().values_list("site_id", "kind", "authority")
+    held_sites, kind_columns, authority_columns = _read(
+        Certification.objects.valid_on(today)
+        .order_by()
+        .values_list("site_id", "kind", "authority"),
+        certification_columns,
     )
-    if held:
-        count = len(held)
-        at, found = _positions(site_ids, _ints(held, 0))
-        kind_columns = _lookup(map(itemgetter(1), held), kind_column, count)
-        placed = found & (kind_columns >= 0)
-        certifications[at[placed], kind_columns[placed]] = True
-        # A certificate naming no authority speaks for the one its kind implies.
-        implied_column = {
-            str(kind): authority_column.get(authority, -1)
-            for kind, authority in CERTIFICATION_AUTHORITY.items()
-        }
-        authority_columns = np.where(
-            np.fromiter(map(not_, map(itemgetter(2), held)), dtype=bool, count=count),
-            _lookup(map(itemgetter(1), held), implied_column, count),
-            _lookup(map(itemgetter(2), held), authority_column, count),
-        )
-        placed = found & (authority_columns >= 0)
-        good[at[placed], authority_columns[placed]] = True
+    at, found = _positions(site_ids, held_sites)
+    placed = found & (kind_columns >= 0)
+    certifications[at[placed], kind_columns[placed]] = True
+    placed = found & (authority_columns >= 0)
+    good[at[placed], authority_columns[placed]] = True
+
+    def inspection_columns(rows: list[tuple]) -> list[np.ndarray]:
+        return [
+            _ints(rows, 0),
+            _lookup(map(itemgetter(1), rows), authority_column, len(rows)),
+            _ints(rows, 2),
+            _ints(rows, 3),
+        ]
 
     evidence_since = years_before(today, STANDING_EVIDENCE_YEARS)
     adverse_since = years_before(today, STANDING_ADVERSE_YEARS)
     # Per site and authority, in SQL: whether an inspection was good (NAI, VAI) and whether
     # a recent one was OAI.
     oai = Q(classification=Classification.OAI)
-    inspections = _rows(
+    inspected_sites, authority_columns, any_good, any_adverse = _read(
         Inspection.objects.filter(
             site__isnull=False, end_date__gte=evidence_since, end_date__lte=today
         )
@@ -237,18 +310,20 @@ def _build_catalogue_index(today: datetime.date, version: str) -> CatalogueIndex
         .annotate(
             any_good=Max(Case(When(~oai, then=1), default=0)),
             any_adverse=Max(Case(When(oai & Q(end_date__gte=adverse_since), then=1), default=0)),
-        )
+        ),
+        inspection_columns,
     )
-    if inspections:
-        count = len(inspections)
-        at, found = _positions(site_ids, _ints(inspections, 0))
-        authority_columns = _lookup(map(itemgetter(1), inspections), authority_column, count)
-        found &= authority_columns >= 0
-        placed = found & (_ints(inspections, 3) == 1)
-        adverse[at[placed], authority_columns[placed]] = True
-        placed = found & (_ints(inspections, 2) == 1)
-        good[at[placed], authority_columns[placed]] = True
-    actions = _rows(
+    at, found = _positions(site_ids, inspected_sites)
+    found &= authority_columns >= 0
+    placed = found & (any_adverse == 1)
+    adverse[at[placed], authority_columns[placed]] = True
+    placed = found & (any_good == 1)
+    good[at[placed], authority_columns[placed]] = True
+
+    def action_columns(rows: list[tuple]) -> list[np.ndarray]:
+        return [_ints(rows, 0), _lookup(map(itemgetter(1), rows), authority_column, len(rows))]
+
+    acted_sites, authority_columns = _read(
         RegulatoryAction.objects.filter(
             site__isnull=False,
             action_type__in=ADVERSE_STANDING_ACTIONS,
@@ -257,13 +332,12 @@ def _build_catalogue_index(today: datetime.date, version: str) -> CatalogueIndex
         )
         .order_by()
         .values_list("site_id", "authority")
-        .distinct()
+        .distinct(),
+        action_columns,
     )
-    if actions:
-        at, found = _positions(site_ids, _ints(actions, 0))
-        authority_columns = _lookup(map(itemgetter(1), actions), authority_column, len(actions))
-        placed = found & (authority_columns >= 0)
-        adverse[at[placed], authority_columns[placed]] = True
+    at, found = _positions(site_ids, acted_sites)
+    placed = found & (authority_columns >= 0)
+    adverse[at[placed], authority_columns[placed]] = True
     standing = np.where(
         adverse, STANDING_ADVERSE, np.where(good, STANDING_GOOD, STANDING_NONE)
     ).astype(np.int8)
@@ -281,14 +355,12 @@ def _build_catalogue_index(today: datetime.date, version: str) -> CatalogueIndex
         version=version,
         built_on=today,
         site_ids=site_ids,
-        provider_ids=_ints(sites, 1),
-        provider_is_cdmo=np.fromiter(
-            map(eq, map(itemgetter(2), sites), repeat(ProviderKind.CDMO)), dtype=bool, count=n
-        ),
-        countries=np.array(country_codes, dtype="U2"),
-        regions=np.array(list(map(region.__getitem__, country_codes)), dtype="U24"),
-        site_names=np.fromiter(map(itemgetter(4), sites), dtype=object, count=n),
-        provider_names=np.fromiter(map(itemgetter(3), sites), dtype=object, count=n),
+        provider_ids=provider_ids,
+        provider_is_cdmo=provider_is_cdmo,
+        countries=countries,
+        regions=regions,
+        site_names=site_names,
+        provider_names=provider_names,
         term_slugs=term_slugs,
         capabilities=capabilities,
         modality_slugs=modality_slugs,
@@ -296,31 +368,37 @@ def _build_catalogue_index(today: datetime.date, version: str) -> CatalogueIndex
         max_volume_l=max_volume_l,
         phase_slugs=phase_slugs,
         phase_mask=phase_mask,
-        oel_ug_m3=_floats(map(itemgetter(6), sites), n),
+        oel_ug_m3=oel_ug_m3,
         dea_codes=dea_codes,
         dea_mask=dea_mask,
         certification_kinds=certification_kinds,
         certifications=certifications,
         authorities=authorities,
         standing=standing,
-        compliance=_floats(map(itemgetter(7), sites), n),
+        compliance=compliance,
         market_authorities={market: str(a) for market, a in MARKET_AUTHORITY.items()},
         labels=labels,
-        available_from=_floats(
-            (None if day is None else day.toordinal() for day in map(itemgetter(8), sites)), n
-        ),
+        available_from=available_from,
     )
 
 
 def _bitmask(site_ids: np.ndarray, pairs: QuerySet, vocabulary: tuple[str, ...]) -> np.ndarray:
     """(site id, code) rows -> a bit per code of `vocabulary`, per site."""
-    mask = np.zeros(len(site_ids), dtype=np.uint32)
-    rows = _rows(pairs)
     bit_of = {code: 1 << bit for bit, code in enumerate(vocabulary)}
-    positions, found = _positions(site_ids, _ints(rows, 0))
-    bits = np.fromiter(
-        map(bit_of.get, map(itemgetter(1), rows), repeat(0)), dtype=np.uint32, count=len(rows)
-    )
+
+    def columns(rows: list[tuple]) -> list[np.ndarray]:
+        return [
+            _ints(rows, 0),
+            np.fromiter(
+                map(bit_of.get, map(itemgetter(1), rows), repeat(0)),
+                dtype=np.uint32,
+                count=len(rows),
+            ),
+        ]
+
+    mask = np.zeros(len(site_ids), dtype=np.uint32)
+    sites, bits = _read(pairs, columns)
+    positions, found = _positions(site_ids, sites)
     found &= bits > 0
     # A site has several rows (a bit each): OR them in unbuffered, as a loop would.
     np.bitwise_or.at(mask, positions[found], bits[found])
