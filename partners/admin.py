@@ -192,9 +192,15 @@ class ProviderAdmin(SimpleHistoryAdmin):
         """Verify the selected providers on today's date, each change kept in its history."""
         today = timezone.localdate()
         now = timezone.now()
-        providers = list(
-            queryset.exclude(verification_status=VerificationStatus.VERIFIED, verified_on=today)
-        )
+        selected = list(queryset)
+        providers = [
+            provider
+            for provider in selected
+            if (provider.verification_status, provider.verified_on)
+            != (VerificationStatus.VERIFIED, today)
+        ]
+        # Counted now: the selection may be a filtered list ("unverified") this action empties.
+        already = len(selected) - len(providers)
         for provider in providers:
             provider.verification_status = VerificationStatus.VERIFIED
             provider.verified_on = today
@@ -210,7 +216,6 @@ class ProviderAdmin(SimpleHistoryAdmin):
             if providers:
                 # A bulk update sends no signals: the directory's caches learn of it here.
                 bump_catalogue_version()
-        already = queryset.count() - len(providers)
         marked = f"{len(providers):,} provider{'' if len(providers) == 1 else 's'}"
         message = f"{marked} marked verified on {date_format(today, 'j F Y')}."
         if already:

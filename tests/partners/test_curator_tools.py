@@ -180,6 +180,24 @@ def test_mark_verified_today_verifies_the_selected_providers_with_history(client
     assert "1 already were." in response.content.decode()
 
 
+def test_mark_verified_today_from_the_unverified_queue_counts_the_selection(client, curator):
+    providers = ProviderFactory.create_batch(2)
+    verified = ProviderFactory(verification_status="verified", verified_on=timezone.localdate())
+    client.force_login(curator)
+
+    # The queue's filter stays on the list the action is run from, and the action empties it.
+    response = client.post(
+        f"{reverse('admin:partners_provider_changelist')}?review=unverified",
+        {"action": "mark_verified_today", "_selected_action": [str(p.pk) for p in providers]},
+        follow=True,
+    )
+
+    assert "2 providers marked verified on" in response.content.decode()
+    assert "already were" not in response.content.decode()
+    assert Provider.objects.filter(verification_status="verified").count() == 3
+    assert verified.history.count() == 1
+
+
 def test_mark_verified_today_needs_the_change_permission(client, django_user_model):
     reader = django_user_model.objects.create_user("rita", password="pw", is_staff=True)
     reader.user_permissions.add(
