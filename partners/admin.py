@@ -159,15 +159,7 @@ class _SiteCount(TypedDict):
 
 @admin.register(Provider)
 class ProviderAdmin(SimpleHistoryAdmin):
-    list_display = [
-        "name",
-        "kind",
-        "country",
-        "site_count",
-        "verification_status",
-        "verified_on",
-        "updated_at",
-    ]
+    list_display = ["name", "kind", "country", "site_count", "verification", "updated_at"]
     list_filter = [ReviewQueueFilter, "kind", "verification_status", "country"]
     search_fields = ["name", "slug", "sites__fei_number", "sites__name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -186,6 +178,12 @@ class ProviderAdmin(SimpleHistoryAdmin):
     @admin.display(description="sites", ordering="site_count")
     def site_count(self, provider: "WithAnnotations[Provider, _SiteCount]") -> int:
         return provider.site_count
+
+    @admin.display(description="verification", ordering="verified_on")
+    def verification(self, provider: Provider) -> str:
+        if provider.is_verified and provider.verified_on:
+            return f"Verified on {date_format(provider.verified_on, 'j M Y')}"
+        return provider.get_verification_status_display()
 
     @admin.action(description="Mark verified today", permissions=["change"])
     def mark_verified_today(self, request: HttpRequest, queryset: models.QuerySet) -> None:

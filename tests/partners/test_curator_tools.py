@@ -123,6 +123,17 @@ def test_mistyped_verification_date_is_an_error_not_today(client, curator):
     assert provider.verification_status == "unverified"
 
 
+def test_provider_list_shows_each_verification_with_its_date(client, curator):
+    ProviderFactory(verification_status="verified", verified_on=datetime.date(2026, 3, 4))
+    ProviderFactory()
+    client.force_login(curator)
+
+    html = client.get(reverse("admin:partners_provider_changelist")).content.decode()
+
+    assert "Verified on 4 Mar 2026" in html
+    assert '<td class="field-verification">Unverified</td>' in html
+
+
 def test_provider_form_offers_todays_date_to_its_script(client, curator):
     provider = ProviderFactory()
     client.force_login(curator)
