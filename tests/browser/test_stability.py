@@ -1,6 +1,6 @@
 """A sponsor reads on a done run's page how much its ranking hangs on the weights: the range of
-each weight keeping the leader first, the top three's, and the closest swaps first; with an
-accessibility check and a screenshot."""
+each weight keeping the leader first, the top three's, the neighbours that tie, and the closest
+swaps first; with an accessibility check and a screenshot."""
 
 import os
 
@@ -27,6 +27,8 @@ def sponsor(transactional_db, django_user_model):
     for name, country, phase, compliance in [
         ("Rhine Biologics", "DE", "phase2", 80),
         ("Cork Antibodies", "IE", "phase2", 95),
+        # Cork again, added later: the two score the same under every weighting.
+        ("Galway Antibodies", "IE", "phase2", 95),
         ("Basel Bio", "CH", "phase3", 85),
         ("Lyon Bioprocess", "FR", "phase1", 60),
     ]:
@@ -68,14 +70,35 @@ def test_sponsor_reads_how_stable_the_ranking_is(live_server, page: Page, sponso
     section = page.locator("section.run-stability")
     expect(section.get_by_role("heading", name="How stable the ranking is"))
     expect(section.locator(".stability-first")).to_have_text(expected["first"])
-    assert expected["first"].startswith("Rhine Biologics plant stays first while the geography ")
+    assert expected["first"].startswith(
+        "Rhine Biologics plant stays first while the geography weight is between "
+    )
+    expect(section.locator(".stability-first")).to_contain_text(
+        "#2 Cork Antibodies plant overtakes it below"
+    )
     expect(section.locator(".stability-top3")).to_have_text(expected["top3"])
+    # The twins tie, and the page says which comes first and why, rather than calling them
+    # a pair no weight can swap.
+    ties = section.locator(".stability-ties li")
+    expect(ties).to_have_text(expected["ties"])
+    expect(ties).to_have_text(
+        [
+            "#2 Cork Antibodies plant and #3 Galway Antibodies plant tie whatever the weights, "
+            "with the same sub-score on every criterion; Cork Antibodies plant comes first only "
+            "because the engine lists equal scores by site id, lowest first."
+        ]
+    )
     swaps = section.locator(".stability-swaps li")
     expect(swaps).to_have_text(expected["swaps"])
     expect(swaps.first).to_contain_text("#2 Cork Antibodies plant overtakes #1 Rhine Biologics")
+    expect(swaps.first).to_contain_text("if the geography weight drops from 3 to below")
+    expect(section).not_to_contain_text("Galway Antibodies plant ahead of #2")
+    expect(section).not_to_contain_text("Galway Antibodies plant overtakes")
     expect(section).to_contain_text("Exact: the weighted mean changes linearly with each weight.")
+    expect(section).to_contain_text("A site overtakes another only by scoring strictly more")
 
     section.scroll_into_view_if_needed()
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.screenshot(path=f"{SHOTS}/stability-run-page.png", full_page=True)
     section.screenshot(path=f"{SHOTS}/stability-section.png")
     assert axe_violations(page) == []
