@@ -21,12 +21,12 @@ import datetime
 import gc
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from itertools import repeat
-from operator import eq, itemgetter, not_
+from itertools import chain, repeat
+from operator import eq, itemgetter
 
 import numpy as np
 from django.db import connection
-from django.db.models import Case, Max, Q, QuerySet, When
+from django.db.models import Case, IntegerField, Max, Q, QuerySet, Value, When
 from django_countries import countries as country_names
 
 from core.dates import years_before
@@ -112,6 +112,23 @@ def _lookup(codes: Iterable, column_of: Mapping[str, int], count: int) -> np.nda
     """Each code's column in `column_of`, -1 for a code it does not have (or a NULL): one
     dictionary look-up a row, cheaper than sorting the codes as strings."""
     return np.fromiter(map(column_of.get, codes, repeat(-1)), dtype=np.intp, count=count)
+
+
+def _int_columns(rows: Sequence[tuple], width: int) -> list[np.ndarray]:
+    """Rows of `width` integers that are never NULL, as a column each: one pass over them."""
+    values = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=width * len(rows))
+    return list(values.reshape(len(rows), width).T)
+
+
+def _code(field: str, code_of: Mapping[str, int], default: int = -1) -> Case:
+    """`field`'s code, worked out in SQL: its value's entry in `code_of`, `default` for any
+    other value. The catalogue's codes (kinds, authorities, phases) come back as small integers,
+    made into arrays in one pass with the ids rather than looked up a row at a time."""
+    return Case(
+        *(When(**{field: value}, then=Value(code)) for value, code in code_of.items()),
+        default=Value(default),
+        output_field=IntegerField(),
+    )
 
 
 @contextmanager
@@ -238,16 +255,10 @@ def _build_catalogue_index(today: datetime.date, version: str) -> CatalogueIndex
     max_volume_l[positions[found], modality[found]] = volume_l[found]
 
     phase_slugs = tuple(slug for slug, _ in PHASES)
-    phase_mask = _bitmask(
-        site_ids,
-        Site.phases.through.objects.order_by().values_list("site_id", "phase_id"),
-        phase_slugs,
-    )
+    phase_mask = _bitmask(site_ids, Site.phases.through.objects.all(), "phase_id", phase_slugs)
     dea_codes = tuple(code for code, _ in DEA_SCHEDULES)
     dea_mask = _bitmask(
-        site_ids,
-        Site.dea_schedules.through.objects.order_by().values_list("site_id", "deaschedule_id"),
-        dea_codes,
+        site_ids, Site.dea_schedules.through.objects.all(), "deaschedule_id", dea_codes
     )
 
     certification_kinds = tuple(CertificationKind.values)
@@ -257,44 +268,32 @@ def _build_catalogue_index(today: datetime.date, version: str) -> CatalogueIndex
     adverse = np.zeros((n, len(authorities)), dtype=bool)
     authority_column = {a: column for column, a in enumerate(authorities)}
     kind_column = {k: column for column, k in enumerate(certification_kinds)}
-    # A certificate naming no authority speaks for the one its kind implies.
     implied_column = {
         str(kind): authority_column.get(authority, -1)
         for kind, authority in CERTIFICATION_AUTHORITY.items()
     }
 
-    def certification_columns(rows: list[tuple]) -> list[np.ndarray]:
-        count = len(rows)
-        return [
-            _ints(rows, 0),
-            _lookup(map(itemgetter(1), rows), kind_column, count),
-            np.where(
-                np.fromiter(map(not_, map(itemgetter(2), rows)), dtype=bool, count=count),
-                _lookup(map(itemgetter(1), rows), implied_column, count),
-                _lookup(map(itemgetter(2), rows), authority_column, count),
-            ),
-        ]
-
     # Certificates, inspections and actions: a few rows a site, placed with array indexing.
     held_sites, kind_columns, authority_columns = _read(
         Certification.objects.valid_on(today)
         .order_by()
-        .values_list("site_id", "kind", "authority"),
-        certification_columns,
+        .values_list(
+            "site_id",
+            _code("kind", kind_column),
+            # A certificate naming no authority speaks for the one its kind implies.
+            Case(
+                When(authority="", then=_code("kind", implied_column)),
+                default=_code("authority", authority_column),
+                output_field=IntegerField(),
+            ),
+        ),
+        lambda rows: _int_columns(rows, 3),
     )
     at, found = _positions(site_ids, held_sites)
     placed = found & (kind_columns >= 0)
     certifications[at[placed], kind_columns[placed]] = True
     placed = found & (authority_columns >= 0)
     good[at[placed], authority_columns[placed]] = True
-
-    def inspection_columns(rows: list[tuple]) -> list[np.ndarray]:
-        return [
-            _ints(rows, 0),
-            _lookup(map(itemgetter(1), rows), authority_column, len(rows)),
-            _ints(rows, 2),
-            _ints(rows, 3),
-        ]
 
     evidence_since = years_before(today, STANDING_EVIDENCE_YEARS)
     adverse_since = years_before(today, STANDING_ADVERSE_YEARS)
@@ -306,12 +305,13 @@ def _build_catalogue_index(today: datetime.date, version: str) -> CatalogueIndex
             site__isnull=False, end_date__gte=evidence_since, end_date__lte=today
         )
         .order_by()
-        .values_list("site_id", "authority")
+        .values("site_id", authority_code=_code("authority", authority_column))
         .annotate(
             any_good=Max(Case(When(~oai, then=1), default=0)),
             any_adverse=Max(Case(When(oai & Q(end_date__gte=adverse_since), then=1), default=0)),
-        ),
-        inspection_columns,
+        )
+        .values_list("site_id", "authority_code", "any_good", "any_adverse"),
+        lambda rows: _int_columns(rows, 4),
     )
     at, found = _positions(site_ids, inspected_sites)
     found &= authority_columns >= 0
@@ -319,9 +319,6 @@ def _build_catalogue_index(today: datetime.date, version: str) -> CatalogueIndex
     adverse[at[placed], authority_columns[placed]] = True
     placed = found & (any_good == 1)
     good[at[placed], authority_columns[placed]] = True
-
-    def action_columns(rows: list[tuple]) -> list[np.ndarray]:
-        return [_ints(rows, 0), _lookup(map(itemgetter(1), rows), authority_column, len(rows))]
 
     acted_sites, authority_columns = _read(
         RegulatoryAction.objects.filter(
@@ -331,9 +328,9 @@ def _build_catalogue_index(today: datetime.date, version: str) -> CatalogueIndex
             action_date__lte=today,
         )
         .order_by()
-        .values_list("site_id", "authority")
+        .values_list("site_id", _code("authority", authority_column))
         .distinct(),
-        action_columns,
+        lambda rows: _int_columns(rows, 2),
     )
     at, found = _positions(site_ids, acted_sites)
     placed = found & (authority_columns >= 0)
@@ -382,26 +379,22 @@ def _build_catalogue_index(today: datetime.date, version: str) -> CatalogueIndex
     )
 
 
-def _bitmask(site_ids: np.ndarray, pairs: QuerySet, vocabulary: tuple[str, ...]) -> np.ndarray:
-    """(site id, code) rows -> a bit per code of `vocabulary`, per site."""
-    bit_of = {code: 1 << bit for bit, code in enumerate(vocabulary)}
-
-    def columns(rows: list[tuple]) -> list[np.ndarray]:
-        return [
-            _ints(rows, 0),
-            np.fromiter(
-                map(bit_of.get, map(itemgetter(1), rows), repeat(0)),
-                dtype=np.uint32,
-                count=len(rows),
-            ),
-        ]
-
+def _bitmask(
+    site_ids: np.ndarray, pairs: QuerySet, field: str, vocabulary: tuple[str, ...]
+) -> np.ndarray:
+    """(site id, code) rows of the through table `pairs` -> a bit per code of `vocabulary`
+    (`field` holds the code), per site."""
     mask = np.zeros(len(site_ids), dtype=np.uint32)
-    sites, bits = _read(pairs, columns)
+    sites, bits = _read(
+        pairs.order_by().values_list(
+            "site_id", _code(field, {code: 1 << bit for bit, code in enumerate(vocabulary)}, 0)
+        ),
+        lambda rows: _int_columns(rows, 2),
+    )
     positions, found = _positions(site_ids, sites)
     found &= bits > 0
     # A site has several rows (a bit each): OR them in unbuffered, as a loop would.
-    np.bitwise_or.at(mask, positions[found], bits[found])
+    np.bitwise_or.at(mask, positions[found], bits[found].astype(np.uint32))
     return mask
 
 
