@@ -316,7 +316,7 @@ SITE_TEXT_FIELDS = ("name", "city")
 def _providers_by_own_text(unit: SearchUnit) -> list[QuerySet | list[int]]:
     """Ids of the providers whose name or description has the unit (or whose headquarters are
     in the country it names)."""
-    found: list[QuerySet] = []
+    found: list[QuerySet | list[int]] = []
     if unit.countries:
         found.append(Provider.objects.filter(country__in=unit.countries).values("pk"))
     if not _postgresql():
