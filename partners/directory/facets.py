@@ -82,14 +82,18 @@ class FilterMasks:
     site_masks: dict[str, np.ndarray]
     provider_masks: dict[str, np.ndarray]
 
-    def listed_providers(self) -> np.ndarray:
-        """A bool per provider: does it pass every provider filter and, when a site filter is
-        active, own a site passing every one of them."""
+    def with_matching_site(self) -> np.ndarray:
+        """A bool per provider: does it own a site passing every site filter (every provider
+        does when none is active: the list then asks for no site)."""
         index = self.index
-        passing = _all(self.provider_masks, len(index.provider_ids))
-        if self.site_masks:
-            passing &= index.providers_with_site(_all(self.site_masks, index.site_count))
-        return passing
+        if not self.site_masks:
+            return np.ones(len(index.provider_ids), dtype=bool)
+        return index.providers_with_site(_all(self.site_masks, index.site_count))
+
+    def listed_providers(self) -> np.ndarray:
+        """A bool per provider: does it pass every provider filter and own a site passing
+        every site filter."""
+        return _all(self.provider_masks, len(self.index.provider_ids)) & self.with_matching_site()
 
     def listed_sites(self) -> np.ndarray:
         """A bool per site: does it pass every site filter, and its provider every provider
@@ -138,11 +142,7 @@ def facet_counts(filterset: ProviderFilterSet) -> dict[str, dict[str, int]]:
             value: index.count_providers(candidates & sites)
             for value, sites in index.options[facet].items()
         }
-    # Without a site filter the list does not ask for a site: providers without one count too.
-    if site_masks:
-        with_matching_site = index.providers_with_site(_all(site_masks, index.site_count))
-    else:
-        with_matching_site = np.ones(len(index.provider_ids), dtype=bool)
+    with_matching_site = masks.with_matching_site()
     for facet, values in (
         ("kind", index.provider_kind),
         ("verified", np.where(index.provider_verified, "true", "false")),

@@ -478,15 +478,6 @@ def provider_relevance(text: str) -> Combinable:
     return _name_rank("name", text.strip())
 
 
-def search_providers(queryset: QuerySet, text: str) -> QuerySet:
-    """The providers of `queryset` matching the query, annotated with `search_rank`."""
-    if not text.strip():
-        return queryset
-    return queryset.filter(provider_search_condition(text)).annotate(
-        search_rank=provider_relevance(text)
-    )
-
-
 def search_sites(queryset: QuerySet, text: str) -> QuerySet:
     """The sites of `queryset` matching the query, annotated with `search_rank`.
 
