@@ -6,6 +6,20 @@ from django.db import models
 class ProviderKind(models.TextChoices):
     CMO = "cmo", "CMO"
     CDMO = "cdmo", "CDMO"
+    # A registrant imported from FDA's establishment registrations, until a curator says which.
+    NOT_CLASSIFIED = "unclassified", "Not classified"
+
+
+# The kinds the directory shows by default: contract manufacturers.
+CONTRACT_KINDS = (ProviderKind.CMO, ProviderKind.CDMO)
+
+
+class DataSource(models.TextChoices):
+    """Where a provider or site entered the catalogue."""
+
+    CURATED = "curated", "Curated"
+    DEMO = "demo", "Demo data"
+    FDA_REGISTRATION = "fda-registration", "FDA establishment registration"
 
 
 class VerificationStatus(models.TextChoices):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from django.db import transaction
 
 from partners.catalogue_version import bump_catalogue_version
+from partners.choices import DataSource
 from partners.demo.generator import (
     PlannedAction,
     PlannedCertification,
@@ -96,6 +97,7 @@ def seed_catalogue(providers: int, seed: int, as_of: datetime.date) -> SeedRepor
                     description=provider.description,
                     verification_status=provider.verification_status,
                     verified_on=provider.verified_on,
+                    source=DataSource.DEMO,
                 )
                 for provider in new_providers
             ],
@@ -116,6 +118,7 @@ def seed_catalogue(providers: int, seed: int, as_of: datetime.date) -> SeedRepor
                     fei_number=site.fei_number,
                     oel_ug_m3=site.oel_ug_m3,
                     capacity_available_from=site.capacity_available_from,
+                    source=DataSource.DEMO,
                 )
                 for site, (_, row) in zip(new_sites, owners, strict=True)
             ],

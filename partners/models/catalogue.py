@@ -19,11 +19,13 @@ from partners.choices import (
     CertificationKind,
     CertificationStatus,
     ComplianceState,
+    DataSource,
     Provenance,
     ProviderKind,
     TermKind,
     VerificationStatus,
 )
+from partners.duns import normalize_duns
 from partners.fei import normalize_fei
 from partners.querysets import CertificationQuerySet
 
@@ -91,7 +93,7 @@ class Provider(Historied):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
-    kind = models.CharField(max_length=4, choices=ProviderKind.choices)
+    kind = models.CharField(max_length=12, choices=ProviderKind.choices)
     country = CountryField(help_text="Country of the headquarters.")
     website = models.URLField(blank=True)
     description = models.TextField(blank=True)
@@ -102,6 +104,19 @@ class Provider(Historied):
         null=True,
         blank=True,
         help_text="The day a curator last verified the profile; required when verified.",
+    )
+    registrant_duns = models.CharField(
+        "registrant DUNS",
+        max_length=9,
+        blank=True,
+        help_text="The D-U-N-S number of the registrant in FDA's establishment registrations.",
+    )
+    source = models.CharField(
+        max_length=20,
+        choices=DataSource.choices,
+        default=DataSource.CURATED,
+        editable=False,
+        help_text="Where the provider entered the catalogue.",
     )
 
     history = HistoricalRecords()
@@ -114,6 +129,12 @@ class Provider(Historied):
                 | Q(verified_on__isnull=False),
                 name="%(app_label)s_%(class)s_verified_has_date",
                 violation_error_message="A verified provider needs the date it was verified.",
+            ),
+            models.UniqueConstraint(
+                fields=["registrant_duns"],
+                condition=~Q(registrant_duns=""),
+                name="%(app_label)s_%(class)s_unique_registrant_duns",
+                violation_error_message="Another provider already has this registrant DUNS.",
             ),
         ]
         indexes = [
@@ -141,6 +162,10 @@ class Provider(Historied):
         if self.verified_on is not None and self.verified_on > timezone.localdate():
             raise ValidationError({"verified_on": "A provider cannot be verified in the future."})
 
+    def save(self, *args, **kwargs) -> None:
+        self.registrant_duns = normalize_duns(self.registrant_duns)
+        super().save(*args, **kwargs)
+
     @property
     def is_verified(self) -> bool:
         return self.verification_status == VerificationStatus.VERIFIED
@@ -157,7 +182,31 @@ class Site(Historied):
         "FEI number",
         max_length=20,
         blank=True,
-        help_text="FDA Establishment Identifier; digits only, unique across the catalogue.",
+        help_text="FDA Establishment Identifier; digits only. Two establishments may share one.",
+    )
+    duns_number = models.CharField(
+        "DUNS number",
+        max_length=9,
+        blank=True,
+        help_text="The establishment's D-U-N-S number; nine digits, unique across the catalogue.",
+    )
+    registered_operations = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="What FDA's establishment registration lists the site for, as FDA words it.",
+    )
+    ancillary_only = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Registered only to supply medical gases, make animal feed, pack or label, or "
+        "analyse: hidden from the directory unless asked for.",
+    )
+    source = models.CharField(
+        max_length=20,
+        choices=DataSource.choices,
+        default=DataSource.CURATED,
+        editable=False,
+        help_text="Where the site entered the catalogue.",
     )
     oel_ug_m3 = models.FloatField(
         "lowest OEL (µg/m³)",
@@ -201,10 +250,10 @@ class Site(Historied):
         ordering = ["provider_id", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["fei_number"],
-                condition=~Q(fei_number=""),
-                name="%(app_label)s_%(class)s_unique_fei",
-                violation_error_message="Another site already has this FEI number.",
+                fields=["duns_number"],
+                condition=~Q(duns_number=""),
+                name="%(app_label)s_%(class)s_unique_duns",
+                violation_error_message="Another site already has this DUNS number.",
             ),
             models.UniqueConstraint(
                 fields=["provider", "name"],
@@ -232,6 +281,8 @@ class Site(Historied):
         indexes = [
             # Directory filters `country` and `region` (region expands to a list of countries).
             models.Index(fields=["country"], name="partners_site_country_idx"),
+            # Linking regulator records by FEI, and the directory's search by FEI.
+            models.Index(fields=["fei_number"], name="partners_site_fei_idx"),
             # Directory filter `max_oel`: sites containing at or below a given OEL.
             models.Index(fields=["oel_ug_m3"], name="partners_site_oel_idx"),
             # Directory ordering `-compliance`: providers by their best site's score,
@@ -245,6 +296,7 @@ class Site(Historied):
     def save(self, *args, **kwargs) -> None:
         # Once saved, the site takes the regulator records of its FEI (partners/signals.py).
         self.fei_number = normalize_fei(self.fei_number)
+        self.duns_number = normalize_duns(self.duns_number)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

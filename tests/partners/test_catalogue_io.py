@@ -587,7 +587,8 @@ def test_each_bad_line_is_reported_with_its_number_and_reason_and_good_lines_are
     [
         (
             {"kind": "cro"},
-            "kind: unknown provider kind 'cro' (did you mean 'cmo'? known: cdmo, cmo)",
+            "kind: unknown provider kind 'cro' "
+            "(did you mean 'cmo'? known: cdmo, cmo, unclassified)",
         ),
         ({"country": "uk"}, "country: unknown country code 'uk' (did you mean 'GB'"),
         ({"website": "not a url"}, "website: 'not a url' is not a web address"),

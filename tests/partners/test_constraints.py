@@ -28,23 +28,38 @@ def _violates(constraint_name: str, create, sqlite_columns: str = "") -> None:
         assert constraint_name in message
 
 
-def test_two_sites_cannot_share_an_fei():
-    SiteFactory(fei_number="3001234567")
+def test_two_establishments_may_share_an_fei_as_fda_registers_them():
+    # FDA's registrations give one FEI to two establishments now and then: DUNS tells them apart.
+    SiteFactory(fei_number="3001234567", duns_number="150483782")
+    SiteFactory(fei_number="0003001-234-567", duns_number="150483783")
+
+    assert Site.objects.filter(fei_number="3001234567").count() == 2
+
+
+def test_two_sites_cannot_share_a_duns_number():
+    SiteFactory(duns_number="150483782")
 
     _violates(
-        "partners_site_unique_fei",
-        lambda: SiteFactory(fei_number="3001234567"),
-        sqlite_columns="partners_site.fei_number",
+        "partners_site_unique_duns",
+        lambda: SiteFactory(duns_number="15-048-3782"),
+        sqlite_columns="partners_site.duns_number",
     )
 
 
-def test_an_fei_written_with_leading_zeros_is_the_same_fei():
-    SiteFactory(fei_number="3001234567")
+def test_many_sites_may_have_no_duns_number_and_zeros_are_none():
+    SiteFactory(duns_number="")
+    SiteFactory(duns_number="000000000")
+
+    assert Site.objects.filter(duns_number="").count() == 2
+
+
+def test_two_providers_cannot_share_a_registrant_duns():
+    ProviderFactory(registrant_duns="080136346")
 
     _violates(
-        "partners_site_unique_fei",
-        lambda: SiteFactory(fei_number="0003001-234-567"),
-        sqlite_columns="partners_site.fei_number",
+        "partners_provider_unique_registrant_duns",
+        lambda: ProviderFactory(registrant_duns="80136346"),
+        sqlite_columns="partners_provider.registrant_duns",
     )
 
 
