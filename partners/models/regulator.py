@@ -41,10 +41,10 @@ class RegulatorRecord(Historied):
     def save(self, *args, **kwargs) -> None:
         self.fei_number = normalize_fei(self.fei_number)
         if self.fei_number:
-            # A record naming an FEI belongs to the site carrying it, or to none yet.
-            self.site = (
-                Site.objects.exclude(fei_number="").filter(fei_number=self.fei_number).first()
-            )
+            # A record naming an FEI belongs to the site the linking rule gives, or to none yet.
+            from partners.regulatory.linking import site_for_record
+
+            self.site_id = site_for_record(self.fei_number, self.legal_name)
         super().save(*args, **kwargs)
 
 
