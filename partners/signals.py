@@ -1,11 +1,13 @@
 """Keep derived data current after ORM changes to the catalogue (a curator's edit in the admin,
 an import): every change bumps the catalogue version (partners/catalogue_version.py), a saved
-site takes the regulator records of its FEI, and a changed inspection or regulatory action has
-its site's compliance score recomputed.
+site takes the regulator records of its FEI (partners/regulatory/linking.py), and a site whose
+records change has its compliance score recomputed once the transaction commits.
 
-Bulk writes (`bulk_create`, queryset `update`, so also the relinking of records when a site's FEI
-changes) send no signals: their scores catch up with the nightly recompute, unless the writer
-recomputes itself, as `seed_demo` does.
+A saved site (or a renamed provider) relinks the records of its FEI in bulk, and the sites
+that gained or lost records are rescored after the commit, as for a saved record: the profile,
+the directory, the admin and the API then agree. Other bulk writes (`bulk_create`, queryset
+`update`) send no signals: their scores catch up with the nightly recompute, unless the writer
+recomputes itself, as `seed_demo` and the importers do.
 """
 
 from functools import partial
@@ -26,7 +28,7 @@ from partners.models import (
     SiteCapability,
     Term,
 )
-from partners.regulatory.linking import link_regulatory_records
+from partners.regulatory.linking import relink_after_commit, relink_regulatory_records
 from partners.tasks import recompute_compliance
 
 CATALOGUE_MODELS = [
@@ -54,12 +56,58 @@ def _catalogue_changed(sender, **kwargs) -> None:
     bump_catalogue_version()
 
 
-def _site_saved(sender, instance, raw: bool = False, **kwargs) -> None:
-    """A site that got, changed or lost its FEI takes the regulator records of its FEI, and
-    gives back those of its old one."""
+def _note_site_fei_before_save(sender, instance, raw: bool = False, **kwargs) -> None:
+    """Remember a site's FEI before this save: the other holders of its old FEI may take back
+    records it shared with them."""
+    if raw or instance.pk is None:
+        return
+    instance._fei_before_save = (
+        Site.objects.filter(pk=instance.pk).values_list("fei_number", flat=True).first() or ""
+    )
+
+
+def _site_saved(sender, instance, created: bool = False, raw: bool = False, **kwargs) -> None:
+    """A site that got, changed or lost its FEI (or its name, which decides between the holders
+    of a shared FEI) takes the regulator records of its FEI, and gives back those of its old one;
+    the sites that gained or lost records are rescored after the commit. A changed FEI is
+    relinked again after the commit, for the records an import committed meanwhile."""
     if raw:  # loading fixtures
         return
-    link_regulatory_records([instance.pk])
+    old_fei = instance.__dict__.pop("_fei_before_save", "")
+    _relink_sites([instance.pk], [old_fei])
+    if old_fei != instance.fei_number or (created and instance.fei_number):
+        relink_after_commit([instance.pk], [old_fei, instance.fei_number])
+
+
+def _site_deleted(sender, instance, **kwargs) -> None:
+    """The records of a deleted site are unlinked by the database; the other holders of its FEI
+    may take them."""
+    if instance.fei_number:
+        _relink_sites([], [instance.fei_number])
+
+
+def _note_provider_name_before_save(sender, instance, raw: bool = False, **kwargs) -> None:
+    if raw or instance.pk is None:
+        return
+    instance._name_before_save = (
+        Provider.objects.filter(pk=instance.pk).values_list("name", flat=True).first()
+    )
+
+
+def _provider_saved(sender, instance, raw: bool = False, **kwargs) -> None:
+    """A renamed provider's sites may now match, or no longer match, the firm named by records
+    of an FEI they share with other sites."""
+    before = instance.__dict__.pop("_name_before_save", None)
+    if raw or before is None or before == instance.name:
+        return
+    _relink_sites(list(instance.sites.exclude(fei_number="").values_list("pk", flat=True)))
+
+
+def _relink_sites(site_ids: list[int], feis: list[str] = ()) -> None:
+    """Relink these sites' records now; rescore, after the commit, the sites gaining or losing
+    records (the relink writes in bulk, so no record's signal does)."""
+    if site_ids or feis:
+        _recompute_after_commit(relink_regulatory_records(site_ids, feis).site_ids)
 
 
 def _site_sets_changed(sender, action: str, **kwargs) -> None:
@@ -114,7 +162,11 @@ def connect() -> None:
     for model in CATALOGUE_MODELS:
         post_save.connect(_catalogue_changed, sender=model, dispatch_uid=f"catalogue-{model}")
         post_delete.connect(_catalogue_changed, sender=model, dispatch_uid=f"catalogue-d-{model}")
+    pre_save.connect(_note_site_fei_before_save, sender=Site, dispatch_uid="site-relink-p")
     post_save.connect(_site_saved, sender=Site, dispatch_uid="site-relink")
+    post_delete.connect(_site_deleted, sender=Site, dispatch_uid="site-relink-d")
+    pre_save.connect(_note_provider_name_before_save, sender=Provider, dispatch_uid="prov-relink-p")
+    post_save.connect(_provider_saved, sender=Provider, dispatch_uid="provider-relink")
     for through in (Site.phases.through, Site.dea_schedules.through):
         m2m_changed.connect(_site_sets_changed, sender=through, dispatch_uid=f"catalogue-{through}")
     for model in SCORED_RECORD_MODELS:

@@ -3,14 +3,21 @@
 from celery import shared_task
 
 from partners.importers.fda import uploads
-from partners.regulatory.linking import link_regulatory_records as link_records
+from partners.regulatory.linking import relink_regulatory_records
 from partners.regulatory.stored_scores import recompute_compliance_scores
 
 
 @shared_task(acks_late=True, ignore_result=False)
-def link_regulatory_records(site_ids: list[int] | None = None) -> int:
-    """Re-link inspections and actions to sites by FEI. Idempotent, so safe to acknowledge late."""
-    return link_records(site_ids)
+def link_regulatory_records(
+    site_ids: list[int] | None = None, feis: list[str] | None = None
+) -> int:
+    """Re-link regulator records to sites by FEI (all records when neither `site_ids` nor `feis`
+    is given), then queue the recomputation of the scores of the sites that gained or lost
+    records. Idempotent, so safe to acknowledge late. Returns how many records were relinked."""
+    relinked = relink_regulatory_records(site_ids, feis or ())
+    if relinked.site_ids:
+        recompute_compliance.delay_on_commit(sorted(relinked.site_ids))
+    return relinked.records
 
 
 @shared_task(acks_late=True, ignore_result=False)

@@ -21,8 +21,9 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 
 from partners.catalogue_version import bump_catalogue_version
@@ -307,3 +308,43 @@ def fei_change_preview(site: Site, new_fei: str) -> FeiChangePreview:
     preview.detached_by_kind = dict(detached)
     preview.attached_by_kind = dict(attached)
     return preview
+
+
+# Where a database connection keeps what to relink once it next commits: site ids and FEIs, or
+# EVERYTHING.
+PENDING_RELINK = "_regulatory_records_to_relink"
+EVERYTHING = "everything"
+
+
+def relink_after_commit(site_ids: Iterable[int] | None = None, feis: Iterable[str] = ()) -> None:
+    """Relink these sites' records (all records when `site_ids` is None) again once the
+    transaction commits, and rescore the sites that gain or lose records.
+
+    The relink made inside a transaction sees only what was committed when it ran: an import
+    committing records of an FEI after a curator's transaction gave a site that FEI (or the
+    reverse) leaves them linked as the first to commit saw them. Of the two transactions, the
+    one committing last sees both, so each queues this. One task per transaction, however many
+    sites it saved.
+    """
+    connection = transaction.get_connection()
+    pending = connection.__dict__.setdefault(PENDING_RELINK, {"site_ids": set(), "feis": set()})
+    if site_ids is None:
+        pending[EVERYTHING] = True
+    else:
+        pending["site_ids"].update(site_ids)
+        pending["feis"].update(fei for fei in feis if fei)
+    # A flush per call, as partners/signals.py does for scores: a rolled-back savepoint drops
+    # the callbacks registered in it, and the first flush to run takes everything pending.
+    transaction.on_commit(partial(_flush_pending_relink, connection))
+
+
+def _flush_pending_relink(connection) -> None:
+    from partners.tasks import link_regulatory_records as link_task
+
+    pending = connection.__dict__.pop(PENDING_RELINK, None)
+    if not pending:
+        return
+    if pending.get(EVERYTHING):
+        link_task.delay()
+    elif pending["site_ids"] or pending["feis"]:
+        link_task.delay(sorted(pending["site_ids"]), sorted(pending["feis"]))

@@ -401,7 +401,8 @@ def test_import_recomputes_affected_sites_scores_and_bumps_the_version_once(
     assert report.created == 3
     assert report.sites_to_rescore == 1
     assert report.rescore_site_ids == [inspected.pk]
-    assert len(callbacks) == 1  # one batched recompute task
+    # One batched recompute task, and one relink for a site given an FEI while it ran.
+    assert len(callbacks) == 2
     assert len(bumps) == 1
     inspected.refresh_from_db()
     untouched.refresh_from_db()
@@ -437,7 +438,7 @@ def test_the_import_command_recomputes_the_scores_the_import_changed(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         call_command("import_fda", str(path), stdout=io.StringIO())
 
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # the recompute, and the relink after the import
     inspected.refresh_from_db()
     assert inspected.compliance_state == "scored"
 

@@ -116,11 +116,11 @@ def test_deleting_a_warning_letter_recomputes_the_sites_score(
 
 @pytest.mark.django_db
 def test_records_of_no_site_and_raw_saves_enqueue_nothing(django_capture_on_commit_callbacks):
+    site = SiteFactory(fei_number=FEI)
     with django_capture_on_commit_callbacks() as callbacks:
         # A record whose FEI no site carries yet
         InspectionFactory(fei_number="3009999999")
         # A fixture being loaded (`loaddata` saves raw)
-        site = SiteFactory(fei_number=FEI)
         now = timezone.now()
         raw = RegulatoryAction(
             site=site,

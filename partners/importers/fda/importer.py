@@ -18,8 +18,11 @@ later export overlapping it, adds nothing twice:
   its field alone); an unchanged record keeps its `source` and `retrieved_at`, which say where
   and when its current values were read. `retrieved_at` is the time of the import, not the
   file's modification time: a copied or downloaded file's time says nothing about FDA's data.
-- each record is linked to the site carrying its FEI, compared as a number; an FEI no site has
-  is kept and reported, with the legal name and country FDA gives, for curators to match.
+- each record is linked to the site carrying its FEI, compared as a number, or, when several
+  sites share the FEI, to the one named as the record's firm (partners/regulatory/linking.py);
+  an FEI no site has is kept and reported, with the legal name and country FDA gives, for
+  curators to match. Once the import commits, the records are relinked, for a site given one
+  of their FEIs while it ran.
 
 Rows stream in batches of BATCH_SIZE: each batch is checked, then written with one query for the
 records it may update, one for the sites its FEIs name, and bulk inserts and updates, so memory
@@ -69,8 +72,9 @@ from partners.importers.fda.formats import (
     closest_export,
     recognise_header,
 )
-from partners.models import Historied, Published483, Published483RecordId, Site
+from partners.models import Historied, Published483, Published483RecordId
 from partners.models.regulator import fda_numbering
+from partners.regulatory.linking import FeiHolders, relink_after_commit
 
 BATCH_SIZE = 2000
 # How many rejections, notes and unmatched FEIs a report lists (it counts them all), so that a
@@ -366,6 +370,8 @@ class _FileImport:
         if not self.report.written:
             return
         bump_catalogue_version()
+        # A site given one of these FEIs while the import ran saw none of its records.
+        relink_after_commit()
         if scores and self.rescore:
             self.report.rescore_site_ids = sorted(self.rescore)
             self.report.sites_to_rescore = len(self.rescore)
@@ -420,14 +426,9 @@ class _BatchWriter:
         states = (dict(zip(names, row, strict=True)) for row in rows)
         return {self.key(state): state for state in states}
 
-    def sites(self, batch: list[tuple[int, dict[str, Any]]]) -> dict[str, int]:
-        """FEI -> site for the FEIs of this batch: one query."""
-        feis = {values["fei_number"] for _, values in batch} - {""}
-        if not feis:
-            return {}
-        # Saying `fei_number <> ''` lets the databases use the partial unique index on the FEI.
-        carriers = Site.objects.exclude(fei_number="").filter(fei_number__in=feis)
-        return dict(carriers.values_list("fei_number", "pk"))
+    def sites(self, batch: list[tuple[int, dict[str, Any]]]) -> FeiHolders:
+        """The sites holding the FEIs of this batch, for the linking rule: one query."""
+        return FeiHolders.of(values["fei_number"] for _, values in batch)
 
     def write(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
         stored = self.stored(batch)
@@ -439,7 +440,7 @@ class _BatchWriter:
         for _, values in batch:
             key = self.key(values)
             fei = values["fei_number"]
-            site_id = site_of.get(fei)
+            site_id = site_of.site_for(fei, values.get("legal_name", ""))
             self.file_import.saw_fei(fei, site_id, values)
             # A key already met in this batch is compared with what the earlier row said.
             state = pending.get(key) or stored.get(key)
@@ -580,7 +581,7 @@ class _Published483Writer(_BatchWriter):
                 self.file_import.reject(line, [_two_documents(record_id, same)])
                 continue
             fei = values["fei_number"]
-            site_id = site_of.get(fei)
+            site_id = site_of.site_for(fei, values.get("legal_name", ""))
             self.file_import.saw_fei(fei, site_id, values)
             if state is None:
                 state = {**values, "site_id": site_id, "pk": None, "record_ids": [record_id]}
