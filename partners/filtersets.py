@@ -12,6 +12,13 @@ two kinds:
 parameter out, which is how the facet counts (partners/directory/facets.py) count each facet over
 the list filtered by every other active filter.
 
+What the directory lists at all (`scope`): by default contract manufacturers (providers of
+kind CMO or CDMO); `scope=registered` lists instead every establishment registered with FDA (a
+site of FDA's registration file, `registered_establishment`), whatever its provider's kind. Sites
+registered only for an ancillary trade (medical gases, medicated animal feed, packing or
+labelling, testing: `Site.ancillary_only`) are hidden in both unless `include_ancillary=true`;
+hiding them never hides a provider with no site on record.
+
 The search `q` (partners/directory/search.py) is a provider filter: a provider matches when
 each word of the query is found in it or in any of its sites. With a query, the list is
 ordered by relevance unless another order is chosen; without one, "Relevance" means by name.
@@ -27,12 +34,14 @@ from django.utils import timezone
 from django_countries import countries
 
 from partners.choices import (
+    CONTRACT_KINDS,
     DEA_SCHEDULES,
     NOT_CLEAN_ACTIONS,
     PHASES,
     Authority,
     CertificationKind,
     Classification,
+    DataSource,
     ProviderKind,
     Region,
     TermKind,
@@ -58,6 +67,16 @@ TERM_FILTERS = {
     "technology": TermKind.TECHNOLOGY,
 }
 PROVIDER_FILTERS = ("q", "kind", "verified")
+# What the directory lists (module docstring): its default, and the wider choice.
+SCOPE_CONTRACT = "contract"
+SCOPE_REGISTERED = "registered"
+SCOPES = [
+    (SCOPE_CONTRACT, "Contract manufacturers"),
+    (SCOPE_REGISTERED, "All FDA-registered establishments"),
+]
+INCLUDE_ANCILLARY_LABEL = (
+    "Include medical-gas, animal-feed, packing and labelling, and testing-only sites"
+)
 SITE_FILTERS = (
     *TERM_FILTERS,
     "phase",
@@ -156,6 +175,17 @@ class CountryFilter(django_filters.MultipleChoiceFilter):
 
 class ProviderFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search", method=_noop, max_length=200)
+    scope = django_filters.ChoiceFilter(
+        label="Show",
+        choices=SCOPES,
+        method=_noop,
+        empty_label=None,
+        help_text="Contract manufacturers (CMOs and CDMOs) by default, or every establishment "
+        "in FDA's drug establishment registrations.",
+    )
+    include_ancillary = django_filters.BooleanFilter(
+        label=INCLUDE_ANCILLARY_LABEL, method=_noop, widget=forms.CheckboxInput
+    )
     kind = django_filters.MultipleChoiceFilter(
         label="Provider type", choices=ProviderKind.choices, method=_noop
     )
@@ -236,6 +266,10 @@ class ProviderFilterSet(django_filters.FilterSet):
             field.widget.attrs.update({"min": "0", "step": "any", "inputmode": "decimal"})
         self.form.fields["clean_since"].widget = forms.DateInput(attrs={"type": "date"})
         self.form.fields["verified"] = VerifiedField(label="Verified by a curator", required=False)
+        self.form.fields["include_ancillary"] = VerifiedField(
+            label=INCLUDE_ANCILLARY_LABEL, required=False
+        )
+        self.form.fields["scope"].required = False
         self.form.fields["ordering"].required = False
         # The vocabulary's choices, read at most once for the form's life, in one query for
         # every kind: validation and each rendering of the options would otherwise read them
@@ -255,7 +289,11 @@ class ProviderFilterSet(django_filters.FilterSet):
         queryset = queryset.filter(*provider_conditions(data))
         sites = matching_sites(data)
         if sites is not None:
-            queryset = queryset.filter(Exists(sites.filter(provider=OuterRef("pk"))))
+            owns = Exists(sites.filter(provider=OuterRef("pk")))
+            if not site_conditions(data, exclude=INCLUDE_ANCILLARY):
+                # Only ancillary sites are hidden: a provider with no site at all stays.
+                owns |= ~Exists(Site.objects.filter(provider=OuterRef("pk")))
+            queryset = queryset.filter(owns)
         return order_providers(queryset, data.get("ordering") or "name", data.get("q") or "")
 
     @property
@@ -266,8 +304,28 @@ class ProviderFilterSet(django_filters.FilterSet):
         return {
             name: value
             for name, value in self.form.cleaned_data.items()
-            if name != "ordering" and value not in (None, "", [])
+            if name != "ordering" and value not in (None, "", []) and not is_default(name, value)
         }
+
+
+SCOPE = "scope"
+INCLUDE_ANCILLARY = "include_ancillary"
+
+
+def is_default(name: str, value) -> bool:
+    """Whether a parameter's value is what the directory does without it (no chip, no count
+    of active filters)."""
+    return (name == SCOPE and value == SCOPE_CONTRACT) or (name == INCLUDE_ANCILLARY and not value)
+
+
+def scope_of(data: dict) -> str:
+    return data.get(SCOPE) or SCOPE_CONTRACT
+
+
+def registered_establishment() -> Q:
+    """A site of FDA's drug establishment registrations: imported from them, or a site the
+    import matched (it then carries the establishment's DUNS number, FDA's key for it)."""
+    return Q(source=DataSource.FDA_REGISTRATION) | ~Q(duns_number="")
 
 
 def _positive(value) -> None:
@@ -280,6 +338,8 @@ def provider_conditions(data: dict, exclude: str | None = None) -> list[Q]:
     conditions = []
     if data.get("q") and exclude != "q":
         conditions.append(_search(data["q"]))
+    if scope_of(data) == SCOPE_CONTRACT and exclude != SCOPE:
+        conditions.append(Q(kind__in=CONTRACT_KINDS))
     if data.get("kind") and exclude != "kind":
         conditions.append(Q(kind__in=data["kind"]))
     if data.get("verified") is not None and exclude != "verified":
@@ -302,6 +362,11 @@ def site_conditions(
 
     def wanted(name: str):
         return data.get(name) if name != exclude else None
+
+    if scope_of(data) == SCOPE_REGISTERED and exclude != SCOPE:
+        conditions.append(registered_establishment())
+    if not data.get(INCLUDE_ANCILLARY) and exclude != INCLUDE_ANCILLARY:
+        conditions.append(Q(ancillary_only=False))
 
     for name, kind in TERM_FILTERS.items():
         if slugs := wanted(name):

@@ -20,6 +20,8 @@ from partners.filtersets import ProviderFilterSet
 # Shorter names than the form's labels where a chip reads better with them.
 CHIP_NAMES = {
     "q": "Search",
+    "scope": "Show",
+    "include_ancillary": "Including",
     "verified": "Verification",
     "country": "Country",
     "certification": "Certificate",
@@ -58,6 +60,8 @@ def _describe(
         return label, f"“{data['q'].strip()}”"
     if name == "verified":
         return label, "Verified by a curator" if data["verified"] else "Not verified"
+    if name == "include_ancillary":
+        return label, "medical-gas, animal-feed, packing and testing-only sites"
     if name == "clean_since":
         since: datetime.date = data["clean_since"]
         return label, dateformat.format(since, "j M Y")

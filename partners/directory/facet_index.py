@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from partners.catalogue_version import CatalogueCache
-from partners.choices import Region, VerificationStatus
+from partners.choices import DataSource, Region, VerificationStatus
 from partners.models import Certification, Inspection, Provider, Site, SiteCapability, Term
 from partners.regions import region_of
 
@@ -41,6 +41,8 @@ class FacetIndex:
     provider_ids: np.ndarray  # sorted ids of all providers
     provider_kind: np.ndarray  # each provider's kind
     provider_verified: np.ndarray  # bool per provider
+    site_registered: np.ndarray  # bool per site: in FDA's establishment registrations
+    site_ancillary: np.ndarray  # bool per site: registered only for an ancillary trade
     options: dict[str, dict[str, np.ndarray]]  # facet -> value -> bool per site
 
     @property
@@ -67,6 +69,10 @@ class FacetIndex:
         owners = np.zeros(len(self.provider_ids), dtype=bool)
         owners[self.site_provider[sites]] = True
         return int(owners.sum())
+
+    def providers_without_sites(self) -> np.ndarray:
+        """A bool per provider: does it have no site at all."""
+        return ~self.providers_with_site(np.ones(self.site_count, dtype=bool))
 
     def providers_with_site(self, sites: np.ndarray) -> np.ndarray:
         owners = np.zeros(len(self.provider_ids), dtype=bool)
@@ -103,8 +109,17 @@ def build_facet_index(version: str, today: datetime.date) -> FacetIndex:
         Provider.objects.order_by("pk").values_list("pk", "kind", "verification_status")
     )
     provider_ids = np.array([p[0] for p in providers], dtype=np.int64)
-    sites = list(Site.objects.order_by("pk").values_list("pk", "provider_id", "country"))
+    sites = list(
+        Site.objects.order_by("pk").values_list(
+            "pk", "provider_id", "country", "source", "duns_number", "ancillary_only"
+        )
+    )
     site_ids = np.array([s[0] for s in sites], dtype=np.int64)
+    # As partners.filtersets.registered_establishment says in SQL.
+    registered = np.array(
+        [s[3] == DataSource.FDA_REGISTRATION or bool(s[4]) for s in sites], dtype=bool
+    )
+    ancillary = np.array([s[5] for s in sites], dtype=bool)
 
     options = {
         "country": _option_masks(site_ids, ((s[0], s[2]) for s in sites)),
@@ -148,6 +163,7 @@ def build_facet_index(version: str, today: datetime.date) -> FacetIndex:
     owned[owned] = provider_ids[provider_position[owned]] == owners[owned]
     if not owned.all():
         site_ids, provider_position = site_ids[owned], provider_position[owned]
+        registered, ancillary = registered[owned], ancillary[owned]
         options = {
             facet: {value: mask[owned] for value, mask in masks.items()}
             for facet, masks in options.items()
@@ -162,6 +178,8 @@ def build_facet_index(version: str, today: datetime.date) -> FacetIndex:
         provider_verified=np.array(
             [p[2] == VerificationStatus.VERIFIED for p in providers], dtype=bool
         ),
+        site_registered=registered,
+        site_ancillary=ancillary,
         options=options,
     )
 

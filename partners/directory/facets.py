@@ -7,14 +7,26 @@ check and one per active filter the index cannot answer (search text, thresholds
 whatever the number of options and whatever the page size.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from django.db.models import QuerySet
 
+from partners.choices import CONTRACT_KINDS
 from partners.directory.facet_index import INDEXED_SITE_FACETS, FacetIndex, get_facet_index
 from partners.directory.search import among, provider_search_ids, site_search_ids
-from partners.filtersets import SITE_FILTERS, ProviderFilterSet, order_providers, site_conditions
+from partners.filtersets import (
+    INCLUDE_ANCILLARY,
+    SCOPE,
+    SCOPE_CONTRACT,
+    SCOPE_REGISTERED,
+    SCOPES,
+    SITE_FILTERS,
+    ProviderFilterSet,
+    order_providers,
+    scope_of,
+    site_conditions,
+)
 from partners.models import Provider, Site
 
 
@@ -31,6 +43,9 @@ class Facet:
     name: str
     label: str
     options: list[FacetOption]
+    # "radio" for a choice of one (the scope), else each option is a checkbox.
+    input_type: str = "checkbox"
+    help_text: str = ""
 
     @property
     def selected_count(self) -> int:
@@ -47,9 +62,27 @@ def _site_filter_masks(index: FacetIndex, data: dict) -> dict[str, np.ndarray]:
         if name in INDEXED_SITE_FACETS:
             masks[name] = index.sites_with_any(name, value)
         else:  # thresholds and dates: ask the database which sites pass
-            passing = Site.objects.filter(*site_conditions({name: value}))
+            alone = {name: value, INCLUDE_ANCILLARY: True}  # that one, not ancillary's too
+            passing = Site.objects.filter(*site_conditions(alone))
             masks[name] = index.sites_among(passing.values_list("pk", flat=True))
+    masks.update(_scope_site_masks(index, data))
     return masks
+
+
+def _scope_site_masks(index: FacetIndex, data: dict) -> dict[str, np.ndarray]:
+    """The site side of what the directory lists at all (partners/filtersets.py: `scope`)."""
+    masks = {}
+    if scope_of(data) == SCOPE_REGISTERED:
+        masks[SCOPE] = index.site_registered
+    if not data.get(INCLUDE_ANCILLARY):
+        masks[INCLUDE_ANCILLARY] = ~index.site_ancillary
+    return masks
+
+
+def _scope_provider_masks(index: FacetIndex, data: dict) -> dict[str, np.ndarray]:
+    if scope_of(data) == SCOPE_CONTRACT:
+        return {SCOPE: np.isin(index.provider_kind, list(CONTRACT_KINDS))}
+    return {}
 
 
 def _provider_filter_masks(index: FacetIndex, data: dict) -> dict[str, np.ndarray]:
@@ -61,6 +94,7 @@ def _provider_filter_masks(index: FacetIndex, data: dict) -> dict[str, np.ndarra
         masks["kind"] = np.isin(index.provider_kind, list(data["kind"]))
     if data.get("verified") is not None:
         masks["verified"] = index.provider_verified == data["verified"]
+    masks.update(_scope_provider_masks(index, data))
     return masks
 
 
@@ -88,7 +122,11 @@ class FilterMasks:
         index = self.index
         if not self.site_masks:
             return np.ones(len(index.provider_ids), dtype=bool)
-        return index.providers_with_site(_all(self.site_masks, index.site_count))
+        owners = index.providers_with_site(_all(self.site_masks, index.site_count))
+        if set(self.site_masks) == {INCLUDE_ANCILLARY}:
+            # Only ancillary sites are hidden: a provider with no site at all stays listed.
+            owners |= index.providers_without_sites()
+        return owners
 
     def listed_providers(self) -> np.ndarray:
         """A bool per provider: does it pass every provider filter and own a site passing
@@ -105,6 +143,23 @@ class FilterMasks:
     @property
     def filtered(self) -> bool:
         return bool(self.site_masks or self.provider_masks)
+
+    def scoped(self, data: dict) -> "FilterMasks":
+        """The same filters, but what the directory lists at all as `data` says (its scope
+        and whether ancillary sites are included)."""
+        site_masks = {
+            name: mask
+            for name, mask in self.site_masks.items()
+            if name not in (SCOPE, INCLUDE_ANCILLARY)
+        }
+        provider_masks = {name: mask for name, mask in self.provider_masks.items() if name != SCOPE}
+        site_masks.update(_scope_site_masks(self.index, data))
+        provider_masks.update(_scope_provider_masks(self.index, data))
+        return replace(self, site_masks=site_masks, provider_masks=provider_masks)
+
+    def listed_count(self, per_site: bool) -> int:
+        listed = self.listed_sites() if per_site else self.listed_providers()
+        return int(listed.sum())
 
 
 def filter_masks(filterset: ProviderFilterSet, per_site: bool = False) -> FilterMasks:
@@ -151,7 +206,22 @@ def facet_counts(filterset: ProviderFilterSet) -> dict[str, dict[str, int]]:
         chosen = values[candidates]
         counts[facet] = {str(value): int((chosen == value).sum()) for value in set(chosen)}
     counts["verified"].setdefault("true", 0)
+    counts.update(scope_counts(filterset))
     return counts
+
+
+def scope_counts(filterset: ProviderFilterSet, per_site: bool = False) -> dict[str, dict]:
+    """How many providers (or sites) each scope would list under the other filters, and how
+    many the list would hold with the ancillary establishments included."""
+    data = filterset.form.cleaned_data
+    masks = filter_masks(filterset, per_site)
+    included = bool(data.get(INCLUDE_ANCILLARY))
+    scopes = {
+        scope: masks.scoped({SCOPE: scope, INCLUDE_ANCILLARY: included}).listed_count(per_site)
+        for scope, _ in SCOPES
+    }
+    with_ancillary = masks.scoped({SCOPE: scope_of(data), INCLUDE_ANCILLARY: True})
+    return {SCOPE: scopes, INCLUDE_ANCILLARY: {"true": with_ancillary.listed_count(per_site)}}
 
 
 def directory_providers(filterset: ProviderFilterSet) -> QuerySet[Provider]:
@@ -167,6 +237,8 @@ def directory_providers(filterset: ProviderFilterSet) -> QuerySet[Provider]:
 
 
 FACET_ORDER = [
+    SCOPE,
+    INCLUDE_ANCILLARY,
     "kind",
     "verified",
     "modality",
@@ -193,6 +265,24 @@ def directory_facets(
     facets = []
     for name in FACET_ORDER:
         field = filterset.form.fields[name]
+        if name == SCOPE:
+            chosen = scope_of(data)
+            options = [
+                FacetOption(value, label, counts[name].get(value, 0), value == chosen)
+                for value, label in SCOPES
+            ]
+            facets.append(Facet(name, str(field.label), options, "radio"))
+            continue
+        if name == INCLUDE_ANCILLARY:
+            label = str(field.label)
+            checked = bool(data.get(name))
+            options = [FacetOption("true", label, counts[name]["true"], checked)]
+            help_text = (
+                "Establishments registered only to supply medical gases, make medicated animal "
+                "feed, pack or label, or test, hidden unless asked for."
+            )
+            facets.append(Facet(name, "Ancillary establishments", options, help_text=help_text))
+            continue
         if name == "verified":
             label = "Verified by a curator"
             checked = data.get("verified") is True

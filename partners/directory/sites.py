@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from partners.choices import CertificationKind, TermKind
 from partners.directory.facet_index import INDEXED_SITE_FACETS
-from partners.directory.facets import Facet, _all, directory_facets, filter_masks
+from partners.directory.facets import Facet, _all, directory_facets, filter_masks, scope_counts
 from partners.directory.search import among, site_relevance, site_search_condition
 from partners.filtersets import ProviderFilterSet, provider_conditions, site_conditions
 from partners.models import Certification, Inspection, Provider, Site, SiteCapability
@@ -164,6 +164,7 @@ def site_facet_counts(filterset: ProviderFilterSet) -> dict[str, dict[str, int]]
         chosen = values[index.site_provider[candidates]]
         counts[facet] = {str(value): int((chosen == value).sum()) for value in set(chosen)}
     counts["verified"].setdefault("true", 0)
+    counts.update(scope_counts(filterset, per_site=True))
     return counts
 
 
