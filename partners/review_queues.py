@@ -14,13 +14,16 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
-from partners.choices import CertificationStatus, VerificationStatus
+from partners.choices import CertificationKind, CertificationStatus, VerificationStatus
 from partners.models import Certification, Provider, Site
+from partners.regulatory.linking import ambiguous_fei_condition, ambiguous_records
 
 # How far ahead "expiring soon" looks.
 EXPIRY_NOTICE_DAYS = 90
 # The admin list's query parameter that selects a queue.
 QUEUE_PARAMETER = "review"
+# How many ambiguous FEIs the front page names.
+LISTED_FEIS = 5
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class ReviewQueue:
     title: str
     explanation: str
     condition: Callable[[datetime.date], Q]
+    # What the rows amount to, said under the queue's title when it is not just their number.
+    summary: Callable[[], str] | None = None
 
     def rows(self, today: datetime.date) -> models.QuerySet:
         return self.model._default_manager.filter(self.condition(today))
@@ -53,13 +58,35 @@ def _not_renewed() -> Q:
     return Q(status=CertificationStatus.ACTIVE) & ~Q(Exists(later))
 
 
+# FDA's establishment registrations have their own queue: every one of an import expires on
+# the same day, and they would bury the certificates a provider has to be asked for.
+_REGISTRATION = Q(kind=CertificationKind.FDA_REGISTRATION)
+
+
 def _expiring(today: datetime.date) -> Q:
     notice = today + datetime.timedelta(days=EXPIRY_NOTICE_DAYS)
-    return Q(valid_until__gte=today, valid_until__lte=notice) & _not_renewed()
+    return Q(valid_until__gte=today, valid_until__lte=notice) & ~_REGISTRATION & _not_renewed()
 
 
 def _expired(today: datetime.date) -> Q:
-    return Q(valid_until__lt=today) & _not_renewed()
+    return Q(valid_until__lt=today) & ~_REGISTRATION & _not_renewed()
+
+
+def _registration_expired(today: datetime.date) -> Q:
+    return Q(valid_until__lt=today) & _REGISTRATION & _not_renewed()
+
+
+def _ambiguous_summary() -> str:
+    """What the ambiguous records amount to, as "7 records of FEIs 3001234567, 3002345678"."""
+    records = ambiguous_records()
+    if not records:
+        return ""
+    total = sum(records.values())
+    feis = list(records)
+    named = ", ".join(feis[:LISTED_FEIS])
+    more = f" and {len(feis) - LISTED_FEIS:,} more" if len(feis) > LISTED_FEIS else ""
+    noun = "record" if total == 1 else "records"
+    return f"{total:,} {noun} of FEI{'s' if len(feis) > 1 else ''} {named}{more}."
 
 
 QUEUES: tuple[ReviewQueue, ...] = (
@@ -84,13 +111,31 @@ QUEUES: tuple[ReviewQueue, ...] = (
         explanation="Enter the renewal, or mark the certificate withdrawn.",
         condition=_expired,
     ),
-    # When sites carry a DUNS number, this becomes "sites without FEI or DUNS".
+    ReviewQueue(
+        key="registration_expired",
+        model=Certification,
+        title="FDA registrations past their expiry date",
+        explanation="Not renewed in the registration file imported last: re-import FDA's "
+        "current file, or ask whether the establishment still operates.",
+        condition=_registration_expired,
+    ),
     ReviewQueue(
         key="no_fei",
         model=Site,
-        title="Sites without an FEI",
-        explanation="No FDA establishment identifier: no inspection or action can link to them.",
-        condition=lambda today: Q(fei_number=""),
+        title="Sites without FEI or DUNS",
+        explanation="No FDA establishment identifier nor D-U-N-S number: no inspection or action "
+        "can link to them, and no registration import can find them.",
+        condition=lambda today: Q(fei_number="", duns_number=""),
+    ),
+    ReviewQueue(
+        key="ambiguous_fei",
+        model=Site,
+        title="Ambiguous FEIs",
+        explanation="Sites sharing an FEI whose records name a firm none of them is named after: "
+        "those records are linked to no site. Name the right site as FDA names the firm, or "
+        "correct an FEI.",
+        condition=lambda today: ambiguous_fei_condition(),
+        summary=_ambiguous_summary,
     ),
 )
 

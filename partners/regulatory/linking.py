@@ -348,3 +348,29 @@ def _flush_pending_relink(connection) -> None:
         link_task.delay()
     elif pending["site_ids"] or pending["feis"]:
         link_task.delay(sorted(pending["site_ids"]), sorted(pending["feis"]))
+
+
+def ambiguous_fei_condition() -> Q:
+    """Sites sharing an FEI of which some record is linked to none of them: FDA names a firm
+    none of the sites is named after (a condition on sites)."""
+    unlinked = Q()
+    for model in RECORD_MODELS:
+        unlinked |= Exists(
+            model.objects.filter(site__isnull=True, fei_number=OuterRef("fei_number"))
+        )
+    return Q(fei_number__in=shared_feis()) & unlinked
+
+
+def ambiguous_records() -> dict[str, int]:
+    """FEI -> how many of its records are linked to none of the sites sharing it, by FEI."""
+    counts: Counter[str] = Counter()
+    for model in RECORD_MODELS:
+        rows = (
+            model.objects.filter(site__isnull=True, fei_number__in=shared_feis())
+            .values("fei_number")
+            .annotate(records=Count("pk"))
+            .values_list("fei_number", "records")
+            .order_by()
+        )
+        counts.update(dict(rows))
+    return dict(sorted(counts.items()))

@@ -19,3 +19,9 @@ def review_queues(context: template.Context) -> list[tuple[ReviewQueue, int]]:
         if model_admin.has_view_permission(request):
             visible.append(queue)
     return queue_counts(visible, timezone.localdate())
+
+
+@register.simple_tag
+def review_queue_summary(queue: ReviewQueue) -> str:
+    """What a queue's rows amount to, for the queues that say it ("" for the others)."""
+    return queue.summary() if queue.summary else ""

@@ -11,7 +11,12 @@ from django.utils import timezone
 
 from partners.models import Certification, Provider, Site
 from partners.review_queues import QUEUES, queue_counts, queue_named
-from tests.factories import CertificationFactory, ProviderFactory, SiteFactory
+from tests.factories import (
+    CertificationFactory,
+    InspectionFactory,
+    ProviderFactory,
+    SiteFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +99,71 @@ def test_sites_without_fei_queue(catalogue):
     assert names == {"Ringaskiddy"}
 
 
+def test_sites_without_fei_or_duns_queue_leaves_out_a_site_known_by_its_duns(catalogue):
+    SiteFactory(name="Known by DUNS", fei_number="", duns_number="150483782")
+
+    names = set(_in_queue("no_fei").values_list("name", flat=True))
+
+    assert names == {"Ringaskiddy"}
+
+
+def test_registrations_past_their_expiry_have_their_own_queue():
+    expired = CertificationFactory(kind="fda-registration", valid_until=days(-1))
+    CertificationFactory(kind="fda-registration", valid_until=days(200))
+    renewed = CertificationFactory(kind="fda-registration", valid_until=days(-30))
+    CertificationFactory(site=renewed.site, kind="fda-registration", valid_until=days(335))
+    expired_certificate = CertificationFactory(kind="eu-gmp", valid_until=days(-1))
+    CertificationFactory(kind="fda-registration", valid_until=days(30))
+
+    assert list(_in_queue("registration_expired")) == [expired]
+    # ...and leave the certificates' queues to the certificates a provider is asked for.
+    assert list(_in_queue("expired")) == [expired_certificate]
+    assert not _in_queue("expiring").exists()
+
+
+@pytest.fixture
+def shared_fei():
+    """An FEI two sites share; of its three inspections, one names a firm neither is named
+    after. Another FEI one site holds has an inspection of any name."""
+    plant = SiteFactory(name="Acme Sterile Products", fei_number="3001234567")
+    labeller = SiteFactory(name="Acme Labelling", fei_number="3001234567")
+    InspectionFactory(fei_number="3001234567", legal_name="ACME STERILE PRODUCTS INC")
+    InspectionFactory(fei_number="3001234567", legal_name="Acme Labelling GmbH")
+    InspectionFactory(fei_number="3001234567", legal_name="Zenith Chemicals")
+    SiteFactory(name="Elsewhere", fei_number="3009999999")
+    InspectionFactory(fei_number="3009999999", legal_name="Zenith Chemicals")
+    return plant, labeller
+
+
+def test_ambiguous_fei_queue_lists_the_sites_sharing_an_fei_with_records_linked_to_none(
+    shared_fei,
+):
+    assert set(_in_queue("ambiguous_fei")) == set(shared_fei)
+    assert queue_named("ambiguous_fei").summary() == "1 record of FEI 3001234567."
+
+
+def test_ambiguous_fei_queue_empties_once_a_site_is_named_as_fda_names_the_firm(shared_fei):
+    plant, _ = shared_fei
+    SiteFactory(provider=plant.provider, name="Zenith Chemicals Ltd.", fei_number="3001234567")
+
+    assert not _in_queue("ambiguous_fei").exists()
+    assert queue_named("ambiguous_fei").summary() == ""
+
+
+def test_admin_front_page_says_how_many_records_of_which_feis_are_ambiguous(
+    client, curator, shared_fei
+):
+    InspectionFactory(fei_number="3001234567", legal_name="Someone Else")
+    client.force_login(curator)
+
+    html = client.get(reverse("admin:index")).content.decode()
+
+    row = re.search(r'<tr class="review-queue-ambiguous_fei">(.*?)</tr>', html, re.S).group(1)
+    assert "Ambiguous FEIs" in row
+    assert "2 records of FEI 3001234567." in row
+    assert re.search(r'<td class="review-queue-count">2</td>', row)
+
+
 def test_queue_counts_count_each_queue_in_one_query(catalogue, django_assert_num_queries):
     with django_assert_num_queries(len(QUEUES)):
         counts = queue_counts(QUEUES, TODAY)
@@ -102,7 +172,9 @@ def test_queue_counts_count_each_queue_in_one_query(catalogue, django_assert_num
         "unverified": 2,
         "expiring": 2,
         "expired": 1,
+        "registration_expired": 0,
         "no_fei": 1,
+        "ambiguous_fei": 0,
     }
 
 
@@ -111,7 +183,9 @@ def test_each_queue_opens_its_models_admin_list():
         "unverified": "/admin/partners/provider/?review=unverified",
         "expiring": "/admin/partners/certification/?review=expiring",
         "expired": "/admin/partners/certification/?review=expired",
+        "registration_expired": "/admin/partners/certification/?review=registration_expired",
         "no_fei": "/admin/partners/site/?review=no_fei",
+        "ambiguous_fei": "/admin/partners/site/?review=ambiguous_fei",
     }
     assert {queue.model for queue in QUEUES} == {Provider, Certification, Site}
 
@@ -141,10 +215,19 @@ def test_admin_front_page_counts_the_queues_and_links_them(client, curator):
     for queue in QUEUES:
         assert f'href="{queue.url}"' in html
     counts = re.findall(
-        r'<tr class="review-queue-(\w+)">.*?<td class="review-queue-count">(\d+)</td>', html, re.S
+        r'<tr class="review-queue-(\w+)">.*?<td class="review-queue-count[^"]*">(\d+)</td>',
+        html,
+        re.S,
     )
     # Three providers: "Unverified" and the two the sites' factory made, none verified.
-    assert dict(counts) == {"unverified": "3", "expiring": "1", "expired": "1", "no_fei": "1"}
+    assert dict(counts) == {
+        "unverified": "3",
+        "expiring": "1",
+        "expired": "1",
+        "registration_expired": "0",
+        "no_fei": "1",
+        "ambiguous_fei": "0",
+    }
 
 
 def test_admin_front_page_shows_queues_only_of_models_one_may_view(client, django_user_model):
@@ -156,7 +239,7 @@ def test_admin_front_page_shows_queues_only_of_models_one_may_view(client, djang
 
     html = client.get(reverse("admin:index")).content.decode()
 
-    assert "Sites without an FEI" in html
+    assert "Sites without FEI or DUNS" in html
     assert "Unverified providers" not in html
     assert "Certificates expiring" not in html
 
@@ -192,7 +275,7 @@ def test_admin_list_filter_offers_each_model_only_its_queues(client, curator):
     sites = client.get(reverse("admin:partners_site_changelist")).content.decode()
     providers = client.get(reverse("admin:partners_provider_changelist"), {"_facets": "1"})
 
-    assert "Sites without an FEI" in sites
+    assert "Sites without FEI or DUNS" in sites
     assert "Unverified providers" not in sites
     assert "Unverified providers" in providers.content.decode()
 
