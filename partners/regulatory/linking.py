@@ -49,20 +49,20 @@ LEGAL_FORMS = frozenset(
     pty gmbh mbh ag kg kgaa ohg se sa sas sarl srl spa sl slu sro as aps ab oy oyj bv nv kk ulc
     """.split()  # noqa: SIM905 (a list of words reads better as words)
 )
-_DOTS = re.compile(r"\.")
-_NON_WORD = re.compile(r"[^0-9a-z]+")
+_NON_WORD = re.compile(r"[\W_]+")
 
 
 def firm_name_key(name: str) -> str:
     """A firm name as compared by the linking rule: case, accents, punctuation, a leading "the"
     and trailing legal forms ("Inc", "Co., Ltd.", "GmbH & Co. KG") dropped.
 
-    "Acme Pharma, Inc." and "ACME PHARMA INC" both give "acme pharma". A name made only of legal
-    forms keeps them, so that it still compares to something.
+    "Acme Pharma, Inc." and "ACME PHARMA INC" both give "acme pharma"; names in other scripts
+    keep their letters. A name made only of legal forms keeps them, so that it still compares.
     """
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+    decomposed = unicodedata.normalize("NFKD", name)
+    text = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
     # "S.A." and "L.L.C." are one word each; other punctuation separates words.
-    words = _NON_WORD.sub(" ", _DOTS.sub("", text.replace("&", " "))).split()
+    words = _NON_WORD.sub(" ", text.replace(".", "").replace("&", " ")).split()
     if words and words[0] == "the" and len(words) > 1:
         words = words[1:]
     end = len(words)

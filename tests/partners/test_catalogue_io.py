@@ -58,6 +58,8 @@ def build_rich_catalogue() -> None:
         description='Small molecules & HPAPI.\nSays "we scale".',
         verification_status="verified",
         verified_on=datetime.date(2025, 2, 3),
+        registrant_duns="315123456",
+        source="fda-registration",
     )
     leverkusen = SiteFactory(
         provider=rhine,
@@ -65,6 +67,9 @@ def build_rich_catalogue() -> None:
         country="DE",
         city="Leverkusen",
         fei_number="3001234567",
+        duns_number="150483782",
+        registered_operations=["MANUFACTURE", "ANALYSIS", "PARTICLE SIZE REDUCTION"],
+        source="fda-registration",
         oel_ug_m3=0.05,
         capacity_available_from=datetime.date(2027, 1, 1),
         phases=phases("phase1", "phase2", "commercial"),
@@ -134,7 +139,17 @@ def build_rich_catalogue() -> None:
         case_id="",
         retrieved_at=None,
     )
-    zurich = SiteFactory(provider=rhine, name="Zürich Süd", country="CH", city="", fei_number="")
+    zurich = SiteFactory(
+        provider=rhine,
+        name="Zürich Süd",
+        country="CH",
+        city="",
+        fei_number="",
+        duns_number="004839201",
+        registered_operations=["PACK", "LABEL"],
+        ancillary_only=True,
+        source="demo",
+    )
     SiteCapabilityFactory(
         site=zurich, term=term("peptide"), max_batch_kg=12.75, provenance="regulator-record"
     )
@@ -311,6 +326,8 @@ def test_export_writes_every_key_in_a_stable_order_with_whole_floats_as_integers
         "description",
         "verification_status",
         "verified_on",
+        "registrant_duns",
+        "source",
         "sites",
     ]
     leverkusen, zurich = rhine["sites"]
@@ -520,6 +537,115 @@ def test_a_site_is_found_by_fei_even_when_renamed(tmp_path):
     assert "Sites: 0 created, 1 updated, 0 unchanged." in out
 
 
+@pytest.mark.django_db
+def test_a_site_is_found_by_duns_before_fei_and_name(tmp_path):
+    # Given two sites of a provider, one known by its DUNS number
+    provider = ProviderFactory(slug="acme")
+    by_duns = SiteFactory(provider=provider, name="Plant A", fei_number="3001", duns_number="1")
+    SiteFactory(provider=provider, name="Renamed plant", fei_number="3002")
+    line = provider_line("acme", fei="3009")
+    line["sites"][0] |= {"name": "Renamed plant A", "duns_number": "000000001"}
+
+    # When the file gives that DUNS number with a new name and FEI
+    out, err, error = run_import(write_lines(tmp_path / "c.jsonl", [line]))
+
+    # Then that site is updated, not another one nor a new one
+    assert error is None, err
+    by_duns.refresh_from_db()
+    assert (by_duns.name, by_duns.fei_number) == ("Renamed plant A", "3009")
+    assert provider.sites.count() == 2
+    assert "Sites: 0 created, 1 updated, 0 unchanged." in out
+
+
+@pytest.mark.django_db
+def test_an_fei_two_sites_share_finds_neither_and_the_name_decides(tmp_path):
+    # Given two establishments of a provider sharing an FEI
+    provider = ProviderFactory(slug="acme")
+    plant = SiteFactory(provider=provider, name="Plant", fei_number="3001")
+    annex = SiteFactory(provider=provider, name="Annex", fei_number="3001")
+    line = provider_line("acme", fei="3001")
+    line["sites"][0] |= {"name": "Annex", "city": "Basel"}
+
+    # When the file gives the shared FEI under one of their names
+    _out, err, error = run_import(write_lines(tmp_path / "c.jsonl", [line]))
+
+    # Then the site of that name is the one updated
+    assert error is None, err
+    annex.refresh_from_db()
+    plant.refresh_from_db()
+    assert annex.city == "Basel"
+    assert plant.city != "Basel"
+    assert provider.sites.count() == 2
+
+
+@pytest.mark.django_db
+def test_round_trip_keeps_two_establishments_of_one_fei_and_their_records_apart(tmp_path):
+    # Given an FEI FDA gave to two establishments of two registrants, each with its records
+    fei = "3009876543"
+    sterile = SiteFactory(
+        provider=ProviderFactory(slug="acme", registrant_duns="111111111"),
+        name="Acme Sterile Products, Inc.",
+        fei_number=fei,
+        duns_number="222222222",
+        registered_operations=["MANUFACTURE", "STERILIZE"],
+        source="fda-registration",
+    )
+    labeller = SiteFactory(
+        provider=ProviderFactory(slug="beta", registrant_duns="333333333"),
+        name="Beta Labelling",
+        fei_number=fei,
+        duns_number="444444444",
+        registered_operations=["LABEL"],
+        ancillary_only=True,
+        source="fda-registration",
+    )
+    InspectionFactory(fei_number=fei, inspection_id="1", legal_name="ACME STERILE PRODUCTS")
+    InspectionFactory(fei_number=fei, inspection_id="2", legal_name="Beta Labelling GmbH")
+    RegulatoryActionFactory(fei_number=fei, legal_name="acme sterile products inc")
+    assert sterile.inspections.count() == 1
+    assert labeller.inspections.count() == 1
+    before = catalogue_snapshot()
+    first = tmp_path / "catalogue.jsonl"
+    export(first)
+
+    # When everything is deleted and the file imported
+    delete_catalogue()
+    out, err, error = run_import(first)
+
+    # Then each establishment is back with its own records, and the file is the same again
+    assert error is None, err
+    assert catalogue_snapshot() == before
+    second = tmp_path / "again.jsonl"
+    export(second)
+    assert second.read_bytes() == first.read_bytes()
+    # And a second import changes nothing
+    out, err, error = run_import(first)
+    assert "Sites: 0 created, 0 updated, 2 unchanged." in out
+
+
+@pytest.mark.django_db
+def test_a_registrant_duns_of_another_provider_is_rejected(tmp_path):
+    ProviderFactory(slug="incumbent", registrant_duns="123456789")
+    lines = [
+        provider_line("newcomer", registrant_duns="123-456-789"),
+        provider_line("first", registrant_duns="987654321"),
+        provider_line("second", registrant_duns="987654321"),
+    ]
+
+    _out, err, error = run_import(write_lines(tmp_path / "c.jsonl", lines))
+
+    assert error is not None
+    assert (
+        "line 1: registrant_duns: DUNS 123456789 is already the registrant DUNS of provider "
+        "'incumbent'" in err
+    )
+    assert (
+        "line 3: registrant_duns: DUNS 987654321 is the registrant DUNS given to provider "
+        "'first' on line 2" in err
+    )
+    assert sorted(Provider.objects.values_list("slug", flat=True)) == ["first", "incumbent"]
+
+
 # -- Rejected lines ----------------------------------------------------------------------------
 
 
@@ -527,24 +653,31 @@ def test_a_site_is_found_by_fei_even_when_renamed(tmp_path):
 def test_each_bad_line_is_reported_with_its_number_and_reason_and_good_lines_are_imported(
     tmp_path,
 ):
-    # Given a provider in the catalogue holding FEI 3005550000
-    SiteFactory(provider=ProviderFactory(slug="incumbent"), fei_number="3005550000")
+    # Given a provider in the catalogue holding DUNS 300555000
+    SiteFactory(provider=ProviderFactory(slug="incumbent"), duns_number="300555000")
     bad_capability = provider_line("bad-capability")
     bad_capability["sites"][0]["capabilities"] = [{"slug": "small-molecule-api"}, {"slug": "mAb"}]
     negative_batch = provider_line("negative-batch")
     negative_batch["sites"][0]["capabilities"][0]["max_batch_kg"] = -5
-    twin_sites = provider_line("twin-sites", fei="3007770000")
+    twin_sites = provider_line("twin-sites")
+    twin_sites["sites"][0]["duns_number"] = "300777000"
     twin_sites["sites"].append(copy.deepcopy(twin_sites["sites"][0]) | {"name": "Annex"})
+    poacher = provider_line("poacher")
+    poacher["sites"][0]["duns_number"] = "300555000"
+    copycat = provider_line("copycat")
+    copycat["sites"][0]["duns_number"] = "300111000"
+    good_first = provider_line("good-first", fei="3001110000")
+    good_first["sites"][0]["duns_number"] = "30-011-1000"
     lines = [
-        provider_line("good-first", fei="3001110000"),
+        good_first,
         '{"name": "Broken", "slug": "broken",',
         bad_capability,
         provider_line("bad-country", country="Germany"),
         provider_line("bad-date", verified_on="2023-02-30"),
         negative_batch,
         twin_sites,
-        provider_line("poacher", fei="3005550000"),
-        provider_line("copycat", fei="3001110000"),
+        poacher,
+        copycat,
         "",
         provider_line("good-last"),
     ]
@@ -564,12 +697,12 @@ def test_each_bad_line_is_reported_with_its_number_and_reason_and_good_lines_are
     assert "line 4: country: unknown country code 'Germany' (did you mean 'DE' for Germany?)" in err
     assert "line 5: verified_on: '2023-02-30' is not a day of the calendar" in err
     assert "line 6: sites[0].capabilities[0].max_batch_kg: must be greater than zero" in err
-    assert "line 7: sites[1].fei_number: FEI 3007770000 is also given for sites[0]" in err
-    assert "line 8: sites[0].fei_number: FEI 3005550000 already belongs to site " in err
+    assert "line 7: sites[1].duns_number: DUNS 300777000 is also given for sites[0]" in err
+    assert "line 8: sites[0].duns_number: DUNS 300555000 already belongs to site " in err
     assert "of provider 'incumbent'" in err
     assert (
-        "line 9: sites[0].fei_number: FEI 3001110000 is given to provider 'good-first' on line 1"
-        in err
+        "line 9: sites[0].duns_number: DUNS 300111000 is given to provider 'good-first' on "
+        "line 1" in err
     )
     # And the good lines, and only they, are imported
     assert sorted(Provider.objects.values_list("slug", flat=True)) == [
@@ -595,6 +728,8 @@ def test_each_bad_line_is_reported_with_its_number_and_reason_and_good_lines_are
         ({"verified_on": "01/02/2023"}, "verified_on: expected a date as YYYY-MM-DD"),
         ({"name": ""}, "name: must not be empty"),
         ({"colour": "red"}, "colour: unknown key 'colour'"),
+        ({"registrant_duns": "DUNS"}, "registrant_duns: 'DUNS' is not a DUNS number"),
+        ({"source": "scraped"}, "source: unknown source 'scraped'"),
         ({"sites": {"name": "x"}}, "sites: expected a list of site objects, got an object"),
     ],
 )
@@ -621,6 +756,26 @@ def test_a_bad_provider_field_is_reported_with_its_reason(tmp_path, change, mess
         ({"oel_ug_m3": "1 µg"}, "sites[0].oel_ug_m3: expected a number, got the text '1 µg'"),
         ({"oel_ug_m3": 0}, "sites[0].oel_ug_m3: must be greater than zero"),
         ({"fei_number": "FEI-12"}, "sites[0].fei_number: 'FEI-12' is not an FEI number"),
+        (
+            {"duns_number": "15-048-378X"},
+            "sites[0].duns_number: '15-048-378X' is not a DUNS number (nine digits, such as",
+        ),
+        (
+            {"duns_number": "1504837821"},
+            "sites[0].duns_number: '1504837821' is not a DUNS number (10 digits; nine digits",
+        ),
+        ({"duns_number": "000000000"}, "sites[0].duns_number: '000000000' is not a DUNS number"),
+        ({"duns_number": 1.5}, "sites[0].duns_number: expected a DUNS number as text"),
+        (
+            {"registered_operations": "MANUFACTURE"},
+            "sites[0].registered_operations: expected a list of operations as text",
+        ),
+        (
+            {"registered_operations": ["PACK", "PACK"]},
+            "sites[0].registered_operations: item 1: the operation 'PACK' is listed twice",
+        ),
+        ({"source": "rumour"}, "sites[0].source: unknown source 'rumour'"),
+        ({"ancillary_only": "yes"}, "sites[0].ancillary_only: expected true or false"),
         (
             {"capabilities": [{"slug": "mab", "provenance": "rumour"}]},
             "sites[0].capabilities[0].provenance: unknown provenance 'rumour'",

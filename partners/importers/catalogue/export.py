@@ -46,7 +46,18 @@ if TYPE_CHECKING:
 CHUNK_SIZE = 500
 
 # The site keys that are columns of Site (the others are lists built from related tables).
-_SITE_COLUMNS = ("name", "country", "city", "fei_number", "oel_ug_m3", "capacity_available_from")
+_SITE_COLUMNS = (
+    "name",
+    "country",
+    "city",
+    "fei_number",
+    "duns_number",
+    "registered_operations",
+    "source",
+    "ancillary_only",
+    "oel_ug_m3",
+    "capacity_available_from",
+)
 
 
 @dataclass

@@ -16,6 +16,8 @@ PROVIDER_KEYS = (
     "description",
     "verification_status",
     "verified_on",
+    "registrant_duns",
+    "source",
     "sites",
 )
 SITE_KEYS = (
@@ -23,6 +25,10 @@ SITE_KEYS = (
     "country",
     "city",
     "fei_number",
+    "duns_number",
+    "registered_operations",
+    "source",
+    "ancillary_only",
     "phases",
     "oel_ug_m3",
     "dea_schedules",

@@ -3,8 +3,10 @@
 The file is a statement about the providers it names; importing it makes the catalogue agree
 with it and touches nothing else:
 
-- a provider is matched by slug; a site by its FEI when the file gives one (falling back to the
-  provider's site of the same name), else by (provider, name);
+- a provider is matched by slug; a site among the provider's sites by its DUNS number, then by
+  its FEI where only one of them has it (FDA has given one FEI to two establishments), then by
+  name. A DUNS number names one site, and a registrant DUNS one provider: a line giving one that
+  another provider has, in the file or stored, is rejected with the reason;
 - the phases, DEA schedules and capabilities of a site in the file become exactly the file's;
 - certifications, inspections and actions are upserted by their natural keys; sites and records
   the file does not mention are left alone;
@@ -30,7 +32,7 @@ from partners.importers.catalogue.checking import (
 )
 from partners.importers.catalogue.report import ImportReport, Rejection
 from partners.importers.catalogue.writing import CatalogueWriter
-from partners.models import Site
+from partners.models import Provider, Site
 
 # Recorded on each history row the import writes, so curators see where a change came from.
 DEFAULT_CHANGE_REASON = "catalogue import"
@@ -41,8 +43,8 @@ class _CatalogueImport:
         self.vocabulary = vocabulary
         self.report = report
         self.writer = CatalogueWriter(vocabulary, change_reason)
-        # FEI -> (line, provider slug) of the first line of this file that gave it.
-        self.fei_owners: dict[str, tuple[int, str]] = {}
+        # ("site" or "registrant", DUNS) -> (line, provider slug) of the first line that gave it.
+        self.duns_owners: dict[tuple[str, str], tuple[int, str]] = {}
 
     def run(self, lines: Iterable[bytes | str]) -> None:
         for number, raw in enumerate(lines, start=1):
@@ -86,43 +88,69 @@ class _CatalogueImport:
         checker = LineChecker(self.vocabulary)
         entry = checker.provider(text)
         if entry is not None:
-            self.check_feis(number, entry, checker)
+            self.check_duns(number, entry, checker)
         if checker.problems:
             raise LineRejected(checker.problems)
         return entry
 
-    def check_feis(self, number: int, entry: ProviderEntry, checker: LineChecker) -> None:
-        """An FEI names one site: not two in this line, nor another provider's, here or stored."""
-        in_line: dict[str, str] = {}
-        for site in entry.sites:
-            fei = site.fields.get("fei_number")
-            if not fei:
-                continue
-            path = f"{site.path}.fei_number"
-            if fei in in_line:
-                checker.add(path, f"FEI {fei} is also given for {in_line[fei]}")
-                continue
-            owner_line, owner_slug = self.fei_owners.setdefault(fei, (number, entry.slug))
+    def check_duns(self, number: int, entry: ProviderEntry, checker: LineChecker) -> None:
+        """A DUNS number names one establishment, and a registrant DUNS one provider: not two in
+        this line, nor another provider's, in this file or stored. (An FEI may be shared: FDA
+        has given one to two establishments.)"""
+        registrant = entry.fields.get("registrant_duns")
+        if registrant:
+            owner_line, owner_slug = self.duns_owners.setdefault(
+                ("registrant", registrant), (number, entry.slug)
+            )
+            other = (
+                Provider.objects.filter(registrant_duns=registrant)
+                .exclude(slug=entry.slug)
+                .values_list("slug", flat=True)
+                .first()
+            )
             if owner_slug != entry.slug:
                 checker.add(
-                    path, f"FEI {fei} is given to provider {owner_slug!r} on line {owner_line}"
+                    "registrant_duns",
+                    f"DUNS {registrant} is the registrant DUNS given to provider {owner_slug!r} "
+                    f"on line {owner_line}",
+                )
+            elif other:
+                checker.add(
+                    "registrant_duns",
+                    f"DUNS {registrant} is already the registrant DUNS of provider {other!r}",
+                )
+        in_line: dict[str, str] = {}
+        for site in entry.sites:
+            duns = site.fields.get("duns_number")
+            if not duns:
+                continue
+            path = f"{site.path}.duns_number"
+            if duns in in_line:
+                checker.add(path, f"DUNS {duns} is also given for {in_line[duns]}")
+                continue
+            owner_line, owner_slug = self.duns_owners.setdefault(
+                ("site", duns), (number, entry.slug)
+            )
+            if owner_slug != entry.slug:
+                checker.add(
+                    path, f"DUNS {duns} is given to provider {owner_slug!r} on line {owner_line}"
                 )
                 continue
-            in_line[fei] = site.path
+            in_line[duns] = site.path
         if not in_line:
             return
         taken = (
-            # Excluding "" lets the database use the partial unique index on FEIs.
-            Site.objects.filter(fei_number__in=in_line)
-            .exclude(fei_number="")
+            # Excluding "" lets the database use the partial unique index on DUNS numbers.
+            Site.objects.filter(duns_number__in=in_line)
+            .exclude(duns_number="")
             .exclude(provider__slug=entry.slug)
             .order_by()
-            .values_list("fei_number", "name", "provider__slug")
+            .values_list("duns_number", "name", "provider__slug")
         )
-        for fei, site_name, provider_slug in taken:
+        for duns, site_name, provider_slug in taken:
             checker.add(
-                f"{in_line[fei]}.fei_number",
-                f"FEI {fei} already belongs to site {site_name!r} of provider {provider_slug!r}",
+                f"{in_line[duns]}.duns_number",
+                f"DUNS {duns} already belongs to site {site_name!r} of provider {provider_slug!r}",
             )
 
 

@@ -22,10 +22,12 @@ from partners.choices import (
     CertificationKind,
     CertificationStatus,
     Classification,
+    DataSource,
     Provenance,
     ProviderKind,
     VerificationStatus,
 )
+from partners.duns import normalize_duns
 from partners.fei import normalize_fei
 from partners.importers.catalogue.format import action_key, certification_key, inspection_key
 from partners.models import Certification, Inspection, Provider, RegulatoryAction, Site
@@ -240,6 +242,52 @@ def _fei(value: Any) -> str:
     return fei
 
 
+_DUNS_CHARACTERS = re.compile(r"[0-9 \-]+")
+_DUNS_EXAMPLE = "nine digits, such as '150483782'"
+
+
+def _duns(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise Invalid(f"expected a DUNS number as text ({_DUNS_EXAMPLE}), got {describe(value)}")
+    if isinstance(value, str) and not _DUNS_CHARACTERS.fullmatch(value):
+        raise Invalid(f"{value!r} is not a DUNS number ({_DUNS_EXAMPLE})")
+    duns = normalize_duns(value)
+    if not duns:
+        raise Invalid(f"{value!r} is not a DUNS number (all zeros; {_DUNS_EXAMPLE})")
+    if len(duns) > 9:
+        raise Invalid(f"{value!r} is not a DUNS number ({len(duns)} digits; {_DUNS_EXAMPLE})")
+    return duns
+
+
+def _operations(value: Any) -> list[str]:
+    """The operations FDA registers an establishment for, as FDA words them, in its order."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise Invalid(f"expected a list of operations as text, got {describe(value)}")
+    operations: list[str] = []
+    for index, operation in enumerate(value):
+        if not isinstance(operation, str) or not operation.strip():
+            raise Invalid(f"item {index}: expected an operation as text, got {describe(operation)}")
+        if operation in operations:
+            raise Invalid(f"item {index}: the operation {operation!r} is listed twice")
+        operations.append(operation)
+    return operations
+
+
+def _boolean(value: Any) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise Invalid(f"expected true or false, got {describe(value)}")
+    return value
+
+
+_source = _choice(DataSource.values, "source", default=DataSource.CURATED)
+
+
 # Per object: file key -> (model field name, parser); keys listed separately are required.
 PROVIDER_FIELDS: dict[str, tuple[str, Parser]] = {
     "name": ("name", _text(_max_length(Provider, "name"), required=True)),
@@ -255,6 +303,8 @@ PROVIDER_FIELDS: dict[str, tuple[str, Parser]] = {
         ),
     ),
     "verified_on": ("verified_on", _date),
+    "registrant_duns": ("registrant_duns", _duns),
+    "source": ("source", _source),
 }
 PROVIDER_REQUIRED = ("name", "slug", "kind", "country")
 
@@ -263,6 +313,10 @@ SITE_FIELDS: dict[str, tuple[str, Parser]] = {
     "country": ("country", _country),
     "city": ("city", _text(_max_length(Site, "city"))),
     "fei_number": ("fei_number", _fei),
+    "duns_number": ("duns_number", _duns),
+    "registered_operations": ("registered_operations", _operations),
+    "source": ("source", _source),
+    "ancillary_only": ("ancillary_only", _boolean),
     "oel_ug_m3": ("oel_ug_m3", _positive_number),
     "capacity_available_from": ("capacity_available_from", _date),
 }

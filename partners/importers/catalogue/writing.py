@@ -101,15 +101,20 @@ class CatalogueWriter:
                     "actions",
                 )
             )
-        by_fei = {site.fei_number: site for site in existing if site.fei_number}
+        by_duns = {site.duns_number: site for site in existing if site.duns_number}
+        # An FEI finds a site only where one of the provider's sites has it: two establishments
+        # of one FEI are told apart by their DUNS numbers, or their names.
+        holders = Counter(site.fei_number for site in existing if site.fei_number)
+        by_fei = {site.fei_number: site for site in existing if holders[site.fei_number] == 1}
         by_name = {site.name: site for site in existing}
         matched: dict[int, str] = {}
         written: list[tuple[Site, str, SiteEntry]] = []
         # First the sites themselves: saving one may link regulator records to it by its FEI,
         # which the records pass below must see.
         for entry in entries:
-            fei, name = entry.fields.get("fei_number"), entry.fields["name"]
-            site = (fei and by_fei.get(fei)) or by_name.get(name)
+            duns, fei = entry.fields.get("duns_number"), entry.fields.get("fei_number")
+            name = entry.fields["name"]
+            site = (duns and by_duns.get(duns)) or (fei and by_fei.get(fei)) or by_name.get(name)
             if site is not None:
                 if site.pk in matched:
                     raise LineRejected(
@@ -118,9 +123,14 @@ class CatalogueWriter:
                 matched[site.pk] = entry.path
                 namesake = by_name.get(name)
                 if namesake is not None and namesake.pk != site.pk:
+                    known_by = (
+                        f"DUNS {site.duns_number}"
+                        if duns and site.duns_number == duns
+                        else f"FEI {site.fei_number}"
+                    )
                     raise LineRejected(
                         [
-                            f"{entry.path}.name: renames the site with FEI {site.fei_number} to "
+                            f"{entry.path}.name: renames the site with {known_by} to "
                             f"{name!r}, the name of another site of this provider"
                         ]
                     )
