@@ -1,7 +1,12 @@
 """The curators' admin: providers with their sites inline, each site with its records inline.
 
 Every model keeps a history (django-simple-history): the "History" button on a change page shows
-who changed what and when, field by field.
+who changed what and when, field by field, and why when the curator gave a reason ("Reason for
+this change", under the form). A provider's and a site's history include the records edited
+inline on their pages, each save one entry (partners/history.py).
+
+Changing a site's FEI moves regulator records between sites: the save first says how many it
+would detach and attach, and saves only once the curator confirms (every other edit kept).
 
 Regulator exports are uploaded as RegulatorImports: the change page of one shows its progress and
 report, and the list links to the FEIs that records name and no site carries.
@@ -10,17 +15,19 @@ The review queues (partners/review_queues.py) are counted on the admin's front p
 through as the "review queue" filter of the providers', sites' and certificates' lists.
 """
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models, transaction
 from django.db.models import Count
-from django.forms.models import BaseInlineFormSet
+from django.forms.models import BaseInlineFormSet, _get_foreign_key
+from django.forms.utils import ErrorList
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
@@ -35,7 +42,9 @@ from core.choices import JobStatus
 from partners import tasks
 from partners.catalogue_version import bump_catalogue_version
 from partners.choices import VerificationStatus
+from partners.fei import normalize_fei
 from partners.forms import RegulatorImportUploadForm
+from partners.history import CombinedHistory, HistorySource
 from partners.importers.fda.uploads import BIG_FILE_BYTES, BIG_FILE_ROWS, runs_in_worker
 from partners.models import (
     Certification,
@@ -50,6 +59,7 @@ from partners.models import (
     SiteCapability,
     Term,
 )
+from partners.regulatory.linking import FeiChangePreview, fei_change_preview
 from partners.regulatory.unmatched_feis import country_code, unmatched_feis
 from partners.review_queues import QUEUE_PARAMETER, queue_named, queues_of
 
@@ -77,7 +87,267 @@ class ReviewQueueFilter(admin.SimpleListFilter):
         return queryset.filter(queue.condition(timezone.localdate()))
 
 
-class ProviderAdminForm(forms.ModelForm):
+# -- History: who, when, why ---------------------------------------------------------------------
+
+
+class HistoriedAdminForm(forms.ModelForm):
+    """A change form whose save can say why: the reason is kept in the history of every record
+    the save writes (the page's object and its inline rows)."""
+
+    change_reason = forms.CharField(
+        label="Reason for this change",
+        required=False,
+        max_length=100,  # simple_history's history_change_reason column
+        help_text="Optional. Shown in the history beside the change, e.g. "
+        "“EU GMP certificate renewed, per the inspectorate's letter of 3 March”.",
+    )
+
+
+class HistoriedAdmin(SimpleHistoryAdmin):
+    """A model admin whose every save is one entry of history: the page's object and the inline
+    rows it writes share one history date, user and reason (partners/history.py groups them by
+    it), and an object left unchanged while its inline rows change writes no history row of its
+    own. The provider and site pages' history includes their inline records."""
+
+    form = HistoriedAdminForm
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        # The reason is shown under the inline tables, beside the save buttons.
+        return [name for name in super().get_fields(request, obj) if name != "change_reason"]
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        self._stamp(request, obj, form)
+        if change and not set(form.changed_data) - {"change_reason"}:
+            obj.skip_history_when_saving = True
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        for formset in formsets:
+            for inline_form in formset.forms:
+                self._stamp(request, inline_form.instance, form)
+        try:
+            super().save_related(request, form, formsets, change)
+        finally:
+            form.instance.__dict__.pop("skip_history_when_saving", None)
+
+    def _stamp(self, request: HttpRequest, instance: models.Model, form) -> None:
+        """Mark a record saved by this request with its date, user and reason."""
+        if not hasattr(request, "_history_date"):
+            request._history_date = timezone.now()  # type: ignore[attr-defined]
+        instance._history_date = request._history_date  # type: ignore[attr-defined]
+        instance._history_user = request.user  # type: ignore[attr-defined]
+        if reason := form.cleaned_data.get("change_reason"):
+            instance._change_reason = reason  # type: ignore[attr-defined]
+
+    def history_sources(self) -> list[HistorySource]:
+        """The object's own history, then that of each historied model edited inline."""
+        sources = [HistorySource(self.model)]
+        for inline in self.inlines:
+            if hasattr(inline.model, "history"):
+                parent = _get_foreign_key(self.model, inline.model, fk_name=inline.fk_name)
+                sources.append(HistorySource(inline.model, parent.name))
+        return sources
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        """The object's history with its inline records', one entry per save, newest first."""
+        if len(self.history_sources()) == 1:
+            return super().history_view(request, object_id, extra_context)
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            # A deleted object's history is simple_history's own (read from its last row).
+            return super().history_view(request, object_id, extra_context)
+        if not self.has_view_history_or_change_history_permission(request, obj):
+            raise PermissionDenied
+        history = CombinedHistory(self.history_sources(), obj.pk)
+        paginator = Paginator(history, self.history_list_per_page)
+        page_obj = paginator.get_page(request.GET.get("p"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"History: {obj}",
+            "object_history_list_template": "admin/partners/change_history_list.html",
+            "page_obj": page_obj,
+            "page_range": paginator.get_elided_page_range(page_obj.number),
+            "page_var": "p",
+            "pagination_required": paginator.num_pages > 1,
+            "module_name": capfirst(str(self.opts.verbose_name_plural)),
+            "object": obj,
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            # Reverting is per record, from its own history: a save here may span several.
+            "revert_disabled": True,
+            **(extra_context or {}),
+        }
+        return self.render_history_view(request, self.object_history_template, context)
+
+
+# -- FEI changes ------------------------------------------------------------------------------
+
+# The form field the confirmation posts: "site id:new FEI" of each FEI change it confirms.
+CONFIRM_FEI = "_confirm_fei"
+# The button that leaves the confirmation to go on editing, nothing saved.
+FEI_GO_BACK = "_fei_go_back"
+FEI_UNCONFIRMED = "fei_change_unconfirmed"
+
+
+@dataclass(frozen=True)
+class FeiChange:
+    """A site's FEI changed on a form and not yet confirmed, with what it would move."""
+
+    site: Site
+    old: str
+    new: str
+    preview: FeiChangePreview
+
+    @property
+    def token(self) -> str:
+        return f"{self.site.pk}:{self.new}"
+
+    def sentence(self, on_its_own_page: bool) -> str:
+        """ "Changing the FEI from 3001234567 to 3009876543 detaches 9 records (…) from this
+        site and attaches 3 (…)." """
+        preview = self.preview
+        where = "this site" if on_its_own_page else f"“{self.site.name}”"
+        if self.old and self.new:
+            change = f"Changing the FEI of {where} from {self.old} to {self.new}"
+        elif self.new:
+            change = f"Giving {where} the FEI {self.new}"
+        else:
+            change = f"Removing the FEI {self.old} from {where}"
+        parts = []
+        if preview.detached:
+            parts.append(
+                f"detaches {_records(preview.detached)} from it "
+                f"({_kinds(preview.detached_by_kind, preview.detached_oai)})"
+            )
+        if preview.attached:
+            attached = _records(preview.attached)
+            if not preview.detached:
+                attached += " to it"
+            parts.append(
+                f"attaches {attached} ({_kinds(preview.attached_by_kind, preview.attached_oai)})"
+            )
+        return f"{change} {' and '.join(parts)}."
+
+
+def _records(count: int) -> str:
+    return f"{count:,} regulator record{'' if count == 1 else 's'}"
+
+
+def _kinds(by_kind: dict[str, int], oai: int) -> str:
+    """ "2 inspections, 1 of them OAI; 1 regulatory action" """
+    kinds = []
+    for kind, count in sorted(by_kind.items()):
+        named = f"{count:,} {kind if count == 1 else _plural(kind)}"
+        if kind == "inspection" and oai:
+            named += ", OAI" if count == 1 else f", {oai:,} of them OAI"
+        kinds.append(named)
+    return "; ".join(kinds)
+
+
+def _plural(kind: str) -> str:
+    return {"published 483": "published 483s"}.get(kind, f"{kind}s")
+
+
+class FeiChangeConfirmation(forms.ModelForm):
+    """A form of a site whose FEI change, when it moves regulator records, waits for the
+    curator's confirmation: the form is invalid, nothing saved, until it is posted again with the
+    change confirmed. The admin shows
+    the pending changes above the form with Confirm and Go back (HistoriedAdmin)."""
+
+    fei_change: FeiChange | None = None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        self.fei_change = None
+        site = self.instance
+        if site.pk is None or "fei_number" not in cleaned or cleaned.get("DELETE"):
+            return cleaned
+        old, new = normalize_fei(site.fei_number), normalize_fei(cleaned["fei_number"])
+        if old == new:
+            return cleaned
+        change = FeiChange(site=site, old=old, new=new, preview=fei_change_preview(site, new))
+        if not change.preview.changes_anything:
+            return cleaned  # nothing to lose or gain: no question to ask
+        confirmed = " ".join(_posted(self.data, CONFIRM_FEI)).split()
+        if change.token in confirmed:
+            self.fei_confirmed = change.token
+            return cleaned
+        self.fei_change = change
+        self.add_error(
+            "fei_number",
+            ValidationError("Not saved yet: confirm the FEI change above.", code=FEI_UNCONFIRMED),
+        )
+        return cleaned
+
+
+def _posted(data, name: str) -> list[str]:
+    if hasattr(data, "getlist"):
+        return data.getlist(name)
+    value = data.get(name)
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+class SiteAdminForm(FeiChangeConfirmation, HistoriedAdminForm):
+    pass
+
+
+class SiteInlineForm(FeiChangeConfirmation):
+    pass
+
+
+class ConfirmsFeiChanges(admin.ModelAdmin):
+    """A change page whose form or inline rows edit sites' FEIs: an FEI change is saved once
+    confirmed. The page then shows what each pending change would move, above the form, with
+    "Confirm and save" (which posts the form again, every edit in it, the changes confirmed)
+    and "Go back" (which shows the form again, edits kept, nothing saved)."""
+
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], add=False, change=False, **kwargs
+    ) -> HttpResponse:
+        forms_ = [context["adminform"].form] + [
+            inline_form
+            for inline in context.get("inline_admin_formsets", [])
+            for inline_form in inline.formset.forms
+        ]
+        pending = [form.fei_change for form in forms_ if getattr(form, "fei_change", None)]
+        if pending:
+            # The confirmation is no error to correct.
+            context["errors"] = ErrorList(
+                [errors for errors in context.get("errors", []) if not _only_unconfirmed(errors)]
+            )
+        if pending and FEI_GO_BACK in request.POST:
+            # Back to the form as it was posted, without the confirmation's marks.
+            for form in forms_:
+                if getattr(form, "fei_change", None) is not None:
+                    _drop_unconfirmed(form)
+        elif pending:
+            on_its_own_page = self.model is Site
+            context["fei_changes"] = [change.sentence(on_its_own_page) for change in pending]
+            context["fei_confirmation"] = " ".join(change.token for change in pending)
+            # Confirming goes where the button first pressed would have gone.
+            context["fei_then"] = next(
+                (name for name in ("_continue", "_addanother") if name in request.POST), ""
+            )
+        # Changes confirmed in a post that other errors kept from saving stay confirmed.
+        context["fei_confirmed"] = [
+            form.fei_confirmed for form in forms_ if getattr(form, "fei_confirmed", None)
+        ]
+        return super().render_change_form(request, context, add, change, **kwargs)
+
+
+def _only_unconfirmed(errors: ErrorList) -> bool:
+    return all(error.code == FEI_UNCONFIRMED for error in errors.as_data())
+
+
+def _drop_unconfirmed(form: forms.Form) -> None:
+    remaining = [e for e in form.errors["fei_number"].as_data() if e.code != FEI_UNCONFIRMED]
+    if remaining:
+        form.errors["fei_number"] = form.error_class(remaining, renderer=form.renderer)
+    else:
+        del form.errors["fei_number"]
+
+
+class ProviderAdminForm(HistoriedAdminForm):
     """Choosing "verified" with no date verifies the provider today (the page's script shows
     the date as soon as "verified" is chosen; saving fills it in without the script too). The
     admin makes it a form of Provider with the admin's fields."""
@@ -148,6 +418,7 @@ class CompactInline(admin.TabularInline):
 
 class SiteInline(CompactInline):
     model = Site
+    form = SiteInlineForm
     fields = ["name", "country", "city", "fei_number"]
     extra = 0
     show_change_link = True  # capabilities, certifications and records are edited on the site
@@ -158,7 +429,7 @@ class _SiteCount(TypedDict):
 
 
 @admin.register(Provider)
-class ProviderAdmin(SimpleHistoryAdmin):
+class ProviderAdmin(ConfirmsFeiChanges, HistoriedAdmin):
     list_display = ["name", "kind", "country", "site_count", "verification", "updated_at"]
     list_filter = [ReviewQueueFilter, "kind", "verification_status", "country"]
     search_fields = ["name", "slug", "sites__fei_number", "sites__name"]
@@ -250,8 +521,9 @@ class RegulatoryActionInline(CompactInline):
 
 
 @admin.register(Site)
-class SiteAdmin(SimpleHistoryAdmin):
+class SiteAdmin(ConfirmsFeiChanges, HistoriedAdmin):
     list_display = ["name", "provider", "country", "city", "fei_number", "oel_ug_m3"]
+    form = SiteAdminForm
     list_filter = [ReviewQueueFilter, "country", "phases", "dea_schedules"]
     list_select_related = ["provider"]
     search_fields = ["name", "city", "fei_number", "provider__name"]
@@ -263,14 +535,14 @@ class SiteAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Term)
-class TermAdmin(SimpleHistoryAdmin):
+class TermAdmin(HistoriedAdmin):
     list_display = ["name", "slug", "kind"]
     list_filter = ["kind"]
     search_fields = ["name", "slug"]
 
 
 @admin.register(SiteCapability)
-class SiteCapabilityAdmin(SimpleHistoryAdmin):
+class SiteCapabilityAdmin(HistoriedAdmin):
     list_display = ["site", "term", "max_batch_kg", "max_volume_l", "provenance"]
     list_filter = ["provenance", "term__kind", "term"]
     list_select_related = ["site__provider", "term"]
@@ -279,7 +551,7 @@ class SiteCapabilityAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Certification)
-class CertificationAdmin(SimpleHistoryAdmin):
+class CertificationAdmin(HistoriedAdmin):
     list_display = ["site", "kind", "authority", "issued_on", "valid_until", "status"]
     list_filter = [ReviewQueueFilter, "kind", "authority", "status"]
     list_select_related = ["site__provider"]
@@ -288,7 +560,7 @@ class CertificationAdmin(SimpleHistoryAdmin):
     date_hierarchy = "valid_until"
 
 
-class RegulatorRecordAdmin(SimpleHistoryAdmin):
+class RegulatorRecordAdmin(HistoriedAdmin):
     list_select_related = ["site__provider"]
     autocomplete_fields = ["site"]
     readonly_fields = ["created_at", "updated_at"]
