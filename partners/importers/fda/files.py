@@ -9,6 +9,8 @@ Rows are read one at a time, so memory does not grow with the file.
 - Anything else must be text: UTF-8 with or without a byte-order mark, UTF-16 with one, or
   Windows-1252 (what Excel on Windows writes) when the file is not valid UTF-8. Its rows are
   numbered by the physical line they start on, so a quoted value spanning lines counts them all.
+- Text whose first line has more tabs than commas is tab-separated, as FDA ships its drug
+  establishment registrations (drls_reg.txt): no quoting there, so a `"` is part of the value.
 - A file that is neither (an image, a PDF, an old .xls workbook, a damaged workbook) raises
   UnreadableFile with a reason a curator can act on, before or while its rows are read.
 """
@@ -53,7 +55,7 @@ class UnreadableFile(Exception):
 class Table:
     """The rows of one file: `rows` yields (row number, cell values), from the first row."""
 
-    file_format: str  # "CSV" or "XLSX"
+    file_format: str  # "CSV", "tab-separated text" or "XLSX"
     encoding: str  # the text encoding of a CSV; "" for a workbook
     rows: Rows
     # Rows the file holds, when known without reading it (a workbook's stated size).
@@ -80,6 +82,8 @@ def open_table(file: IO[bytes]) -> Table:
         if head.startswith(magic):
             raise UnreadableFile(f"this is {what}, not a CSV or XLSX export")
     encoding = _text_encoding(file, head)
+    if _tab_separated(head, encoding):
+        return Table("tab-separated text", encoding, _csv_rows(file, encoding, tabs=True))
     return Table("CSV", encoding, _csv_rows(file, encoding))
 
 
@@ -138,10 +142,17 @@ def _decodes_as(file: IO[bytes], encoding: str) -> bool:
     return True
 
 
-def _csv_rows(file: IO[bytes], encoding: str) -> Rows:
+def _tab_separated(head: bytes, encoding: str) -> bool:
+    first_line = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[:1]
+    return bool(first_line) and first_line[0].count("\t") > first_line[0].count(",")
+
+
+def _csv_rows(file: IO[bytes], encoding: str, *, tabs: bool = False) -> Rows:
     text = io.TextIOWrapper(file, encoding=encoding, newline="")
     try:
-        reader = csv.reader(text)
+        reader = (
+            csv.reader(text, delimiter="\t", quoting=csv.QUOTE_NONE) if tabs else csv.reader(text)
+        )
         last_line = 0
         while True:
             try:

@@ -1,5 +1,6 @@
 """Import FDA Data Dashboard exports (DESIGN.md, "Regulator files"): inspections classification,
-compliance actions, published 483s and citations, as CSV or XLSX.
+compliance actions, published 483s and citations, as CSV or XLSX; and FDA's drug establishment
+registrations, which registrations.py imports as sites and providers once their header is read.
 
     report = import_fda_file("compliance_actions.csv")
 
@@ -47,8 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
@@ -72,7 +72,14 @@ from partners.importers.fda.formats import (
     closest_export,
     recognise_header,
 )
-from partners.models import Historied, Published483, Published483RecordId
+from partners.importers.fda.history import copy_into_history
+from partners.importers.fda.registrations import (
+    RegistrationLayout,
+    RegistrationReport,
+    import_registrations,
+    recognise_registration_header,
+)
+from partners.models import Published483, Published483RecordId
 from partners.models.regulator import fda_numbering
 from partners.regulatory.linking import FeiHolders, relink_after_commit
 
@@ -208,7 +215,7 @@ def import_fda_file(
     *,
     progress: Progress | None = None,
     user: Any = None,
-) -> FdaImportReport:
+) -> FdaImportReport | RegistrationReport:
     """Import one FDA export, a path or a binary file object (e.g. an upload), and report.
 
     Never raises for bad input: an unreadable file or an unknown header is the report's
@@ -229,7 +236,7 @@ def import_fda_file(
             report.encoding = _ENCODING_NAMES.get(table.encoding, table.encoding)
             report.row_word = table.row_word
             with transaction.atomic():
-                _FileImport(table, report, progress, user).run()
+                report = _FileImport(table, report, progress, user).run()
         except (UnreadableFile, _Unrecognised) as error:
             # Nothing was written (the transaction rolled back), so nothing is reported as such.
             _clear(report, str(error))
@@ -256,9 +263,19 @@ class _FileImport:
         self.unmatched: set[str] = set()
         self.rescore: set[int] = set()
 
-    def run(self) -> None:
+    def run(self) -> FdaImportReport | RegistrationReport:
         rows = self.table.rows
         layout, header_line = self.find_header(rows)
+        if isinstance(layout, RegistrationLayout):
+            # Establishment registrations become sites and providers, not regulator records.
+            return import_registrations(
+                self.table,
+                layout,
+                header_line,
+                self.report.name,
+                progress=self.progress,
+                user=self.user,
+            )
         export = layout.export
         self.report.export = export.title
         self.report.header_line = header_line
@@ -298,13 +315,14 @@ class _FileImport:
         if self.progress:
             self.progress(self.report.rows_read, self.report.rows_read)
         self.finish(export.scores)
+        return self.report
 
-    def find_header(self, rows: Rows) -> tuple[Layout, int]:
+    def find_header(self, rows: Rows) -> tuple[Layout | RegistrationLayout, int]:
         seen: list[list[Cell]] = []
         for line, cells in rows:
             if all(_is_empty(cell) for cell in cells):
                 continue
-            layout = recognise_header(cells)
+            layout = recognise_header(cells) or recognise_registration_header(cells)
             if layout is not None:
                 return layout, line
             seen.append(cells)
@@ -317,7 +335,8 @@ class _FileImport:
         raise _Unrecognised(
             "unknown header: no row among the first "
             f"{HEADER_SEARCH_ROWS} is the header of an FDA Data Dashboard export "
-            "(inspections classification, compliance actions, published 483s or citations)"
+            "(inspections classification, compliance actions, published 483s or citations) "
+            "or of FDA's drug establishment registrations"
             + (f"; {hint}" if hint else "")
             + f". The first row reads: {first[:200]!r}"
         )
@@ -485,7 +504,7 @@ class _BatchWriter:
         created = self.model.objects.bulk_create(records, batch_size=BATCH_SIZE)
         for state, record in zip(states, created, strict=True):
             state["pk"] = record.pk
-        if not _copy_into_history(self.model, [record.pk for record in created], **self.history):
+        if not copy_into_history(self.model, [record.pk for record in created], **self.history):
             self.model.history.bulk_history_create(created, batch_size=BATCH_SIZE, **self.history)
 
     def update(self, states: dict[int, dict[str, Any]], names: set[str]) -> None:
@@ -634,7 +653,7 @@ class _Published483Writer(_BatchWriter):
             batch_size=BATCH_SIZE,
         )
         pks = [row.pk for row in rows]
-        if not _copy_into_history(Published483RecordId, pks, **self.history):
+        if not copy_into_history(Published483RecordId, pks, **self.history):
             Published483RecordId.history.bulk_history_create(
                 rows, batch_size=BATCH_SIZE, **self.history
             )
@@ -649,45 +668,3 @@ def _two_documents(record_id: str, other: dict[str, Any]) -> str:
         + ". If they are one document, give one of them both Record IDs in the admin and delete "
         "the other"
     )
-
-
-# The columns simple_history adds to a model's own in its historical table, the id aside.
-_HISTORY_COLUMNS = ("history_date", "history_change_reason", "history_type", "history_user_id")
-
-
-def _copy_into_history(
-    model: type[Historied],
-    pks: list[int],
-    *,
-    default_user: Any,
-    default_change_reason: str,
-    default_date: datetime.datetime,
-) -> bool:
-    """Write the creation history rows ("+") of records just inserted, as one INSERT ... SELECT.
-
-    The database copies the rows it has just stored, where simple_history's
-    `bulk_history_create` would build each one again in Python and send it back: that was half
-    the time of an import. Writes nothing and returns False when history is switched off or the
-    historical table has columns this does not know (the caller then uses simple_history).
-    """
-    if not pks or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
-        return True
-    history = model.history.model
-    tracked = [field.column for field in history.tracked_fields]
-    extra = {field.column for field in history._meta.concrete_fields} - set(tracked)
-    if extra != {"history_id", *_HISTORY_COLUMNS}:
-        return False
-    quote = connection.ops.quote_name
-    own = ", ".join(quote(column) for column in tracked)
-    added = ", ".join(quote(column) for column in _HISTORY_COLUMNS)
-    date = history._meta.get_field("history_date").get_db_prep_value(default_date, connection)
-    user_id = default_user.pk if default_user is not None else None
-    ids = ", ".join(["%s"] * len(pks))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(history._meta.db_table)} ({own}, {added}) "
-            f"SELECT {own}, %s, %s, '+', %s FROM {quote(model._meta.db_table)} "
-            f"WHERE {quote(model._meta.pk.column)} IN ({ids})",
-            [date, default_change_reason, user_id, *pks],
-        )
-    return True
