@@ -86,7 +86,7 @@ def unmatched_feis(search: str = "") -> list[UnmatchedFeiRecords]:
 
 def _unmatched_by_fei(model, date, search: str) -> QuerySet:
     records = model.objects.exclude(fei_number="").exclude(
-        # Saying `fei_number <> ''` lets the databases use the partial unique index on the FEI.
+        # Sites without an FEI carry none of the records' FEIs.
         fei_number__in=Site.objects.exclude(fei_number="").values("fei_number")
     )
     if search:

@@ -77,6 +77,10 @@ def _save_site_in_admin(client, site: Site, django_capture_on_commit_callbacks, 
     # Celery runs in-process here; the callbacks run as the request's transaction commits.
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, data)
+        if response.status_code == 200 and response.context.get("fei_confirmation"):
+            # The admin first says what the FEI change moves; the curator confirms it.
+            confirmation = {"_confirm_fei": response.context["fei_confirmation"]}
+            response = client.post(url, data | confirmation)
     assert response.status_code == 302, response.context["adminform"].form.errors
     site.refresh_from_db()
     return site
