@@ -15,6 +15,7 @@ from partners.importers.fda.importer import import_fda_file
 from partners.models import Inspection, Site
 from partners.regulatory.linking import FeiHolders
 from partners.regulatory.stored_scores import recompute_compliance_scores
+from partners.tasks import link_regulatory_records as link_regulatory_records_task
 from tests.factories import InspectionFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -198,3 +199,23 @@ def test_a_site_given_an_fei_while_an_import_of_its_records_runs_ends_linked(
     site.refresh_from_db()
     assert Inspection.objects.filter(site=site).count() == 3
     assert site.compliance_state == "scored"
+
+
+def test_the_nightly_relink_rescores_the_sites_whose_records_it_moves(
+    django_capture_on_commit_callbacks,
+):
+    # Given a scored site whose FEI was changed behind the models' back (a bulk load)
+    site = _inspected_site()
+    Site.objects.filter(pk=site.pk).update(fei_number=NEW_FEI)
+
+    # When the nightly relink runs (twice: a task may be delivered again)
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = link_regulatory_records_task.delay().get()
+    with django_capture_on_commit_callbacks(execute=True) as again:
+        moved_again = link_regulatory_records_task.delay().get()
+
+    # Then the records are released and the site rescored, once
+    site.refresh_from_db()
+    assert (moved, moved_again) == (9, 0)
+    assert again == []
+    assert (site.compliance_state, site.compliance_score) == ("unknown", None)

@@ -231,3 +231,29 @@ def test_fei_change_preview_of_no_change_or_a_cleared_fei():
 
     assert not fei_change_preview(site, "0003001234567").changes_anything
     assert fei_change_preview(site, "").detached == 1
+
+
+def test_renaming_a_provider_after_the_firm_fda_names_gives_its_site_the_records():
+    provider = ProviderFactory(name="Old Holding Name")
+    site = SiteFactory(provider=provider, fei_number="3001234567", name="Boston")
+    SiteFactory(fei_number="3001234567", name="Other Plant")
+    inspection = InspectionFactory(fei_number="3001234567", legal_name="Acme Pharma Inc")
+    assert inspection.site is None
+
+    provider.name = "Acme Pharma"
+    provider.save()
+
+    inspection.refresh_from_db()
+    assert inspection.site == site
+
+
+def test_deleting_one_of_two_holders_of_an_fei_gives_the_other_its_records():
+    leaving = SiteFactory(fei_number="3001234567", name="Acme Sterile Products")
+    staying = SiteFactory(fei_number="3001234567", name="Acme Labelling")
+    inspection = InspectionFactory(fei_number="3001234567", legal_name="Acme Sterile Products")
+    assert inspection.site == leaving
+
+    leaving.delete()
+
+    inspection.refresh_from_db()
+    assert inspection.site == staying
