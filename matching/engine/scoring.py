@@ -46,11 +46,18 @@ anti-ideal 0 on every criterion: matching/engine/mcda.py), x 100. No sub-score i
 catalogue or to the eligible sites, so a site's score depends on the site and the brief alone:
 adding or removing other sites never changes it, nor reorders the rest.
 
-The exclusion funnel takes the constraints in order (EXCLUDED_COUNTRIES first, then the
-must-haves in CRITERIA order, each criterion's item must-haves after it, one step per item):
-each step's `removed` counts the sites it removes among those the previous steps left, so the
-steps add up to the excluded total; `removed_alone` counts every site failing it, whatever the
-others say. The relaxation suggestion is the must-have whose removal
+A site with no modality on record is *not profiled*: what it makes is not known (a site
+of FDA's establishment registrations is listed by its registered operations until a curator
+profiles it). It is excluded, and the funnel counts it apart (the NOT_PROFILED step, before the
+modality, which then counts only profiled sites that do not make the brief's modality), rather
+than as a site that fails the modality.
+
+The exclusion funnel takes the constraints in order (NOT_PROFILED when a site is not profiled,
+the modality, EXCLUDED_COUNTRIES, then the must-haves in CRITERIA order, each criterion's item
+must-haves after it, one step per item): each step's `removed` counts the sites it removes
+among those the previous steps left, so the steps add up to the excluded total;
+`removed_alone` counts every site failing it, whatever the others say. The relaxation
+suggestion is the must-have whose removal
 admits the most sites: those failing it and no other constraint.
 """
 
@@ -94,7 +101,13 @@ AVAILABILITY_LATE_DAYS = 365
 # excluded countries.
 MODALITY = "modality"
 EXCLUDED_COUNTRIES = "excluded_countries"
-HARD_CONSTRAINT_LABELS = {MODALITY: "modality", EXCLUDED_COUNTRIES: "excluded countries"}
+# Not a requirement of the brief: the sites with no modality on record (module docstring).
+NOT_PROFILED = "not_profiled"
+HARD_CONSTRAINT_LABELS = {
+    NOT_PROFILED: "not profiled",
+    MODALITY: "modality",
+    EXCLUDED_COUNTRIES: "excluded countries",
+}
 
 Method = Literal["weighted", "topsis"]
 _COLUMN = {name: column for column, name in enumerate(CRITERIA)}
@@ -193,7 +206,7 @@ class MatchOutcome:
                 reasons.append(None)
                 continue
             constraint = self.constraints[column]
-            if constraint == MODALITY:
+            if constraint in (MODALITY, NOT_PROFILED):
                 key = (constraint, "")
             elif constraint == EXCLUDED_COUNTRIES:
                 key = (constraint, str(self.index.countries[row]))
@@ -208,6 +221,8 @@ class MatchOutcome:
         return reasons
 
     def _reason(self, constraint: str, row: int) -> str:
+        if constraint == NOT_PROFILED:
+            return "Not profiled: no capability on record says what it makes."
         if constraint == MODALITY:
             modality = self.index.label(self.criteria.modality)
             return f"Modality: does not make {modality}, the brief's modality."
@@ -259,15 +274,18 @@ def score_catalogue(
         # than divide by zero.
         weights = asked.astype(np.float64)
 
+    profiled = _profiled(index)
     hard = {
-        MODALITY: ~_has_modality(criteria, index),
+        NOT_PROFILED: ~profiled,
+        MODALITY: profiled & ~_has_modality(criteria, index),
         EXCLUDED_COUNTRIES: np.isin(index.countries, list(criteria.excluded_countries)),
     }
     items = criteria.item_must_haves()
     for list_name, item in items:
         hard[item_constraint(list_name, item)] = _item_fails(list_name, item, criteria, index)
     constraints = (
-        (MODALITY,)
+        ((NOT_PROFILED,) if not profiled.all() else ())
+        + (MODALITY,)
         + ((EXCLUDED_COUNTRIES,) if criteria.excluded_countries else ())
         + tuple(
             constraint
@@ -493,6 +511,12 @@ def _has_modality(criteria: BriefCriteria, index: CatalogueIndex) -> NDArray[np.
     if not modality:
         return np.zeros(index.site_count, dtype=bool)
     return index.capabilities[:, modality[0]]
+
+
+def _profiled(index: CatalogueIndex) -> NDArray[np.bool_]:
+    """Which sites have a modality on record (module docstring: not profiled)."""
+    modalities = _columns(index.term_slugs, index.modality_slugs)
+    return _any_per_row(index.capabilities[:, modalities])
 
 
 def _capability(criteria: BriefCriteria, index: CatalogueIndex) -> Scored:
