@@ -73,6 +73,8 @@ KIND_HINTS: dict[str, str] = {
     ProviderKind.CDMO: "Contract development and manufacturing organisation: develops processes "
     "and manufactures.",
     ProviderKind.CMO: "Contract manufacturing organisation: runs established processes.",
+    ProviderKind.NOT_CLASSIFIED: "A registrant of establishments registered with FDA, not yet "
+    "classified by a curator as a contract manufacturer (CMO) or developer (CDMO).",
 }
 
 ACTIONS_LANE = "Actions"
