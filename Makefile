@@ -7,6 +7,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_PROVIDERS ?= 400
 DEMO_SEED ?= 42
+# Real FDA files loaded on top of the demo catalogue (partners/demo/fda/README.md says what each
+# is): the registrations first, so that the records after them link to their establishments.
+DEMO_FDA_FILES := $(addprefix partners/demo/fda/,drug_establishments.txt compliance_actions.csv \
+	warning_letters_2025.csv published_483s.csv published_483s_2025.xlsx)
 
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
@@ -30,6 +34,8 @@ demo: install
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py seed_demo --providers $(DEMO_PROVIDERS) --seed $(DEMO_SEED)
 	$(DEMO_ENV) $(PY) manage.py recompute_compliance
+	@start=$$(date +%s); $(DEMO_ENV) $(PY) manage.py import_fda $(DEMO_FDA_FILES) && \
+		echo "Real FDA files imported in $$(( $$(date +%s) - start )) s."
 	$(DEMO_ENV) $(PY) manage.py demo_accounts
 	$(DEMO_ENV) $(PY) manage.py demo_shortlist
 	@echo "Serving CDMO Match on http://127.0.0.1:8000/ (curators: http://127.0.0.1:8000/admin/)"
