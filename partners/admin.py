@@ -215,33 +215,28 @@ class FeiChange:
             change = f"Removing the FEI {self.old} from {where}"
         parts = []
         if preview.detached:
-            parts.append(
-                f"detaches {_records(preview.detached)} from it "
-                f"({_kinds(preview.detached_by_kind, preview.detached_oai)})"
-            )
+            moved = _moved(preview.detached, preview.detached_by_kind, preview.detached_oai)
+            parts.append(f"detaches {moved} from it")
         if preview.attached:
-            attached = _records(preview.attached)
-            if not preview.detached:
-                attached += " to it"
-            parts.append(
-                f"attaches {attached} ({_kinds(preview.attached_by_kind, preview.attached_oai)})"
-            )
+            moved = _moved(preview.attached, preview.attached_by_kind, preview.attached_oai)
+            parts.append(f"attaches {moved}" if preview.detached else f"attaches {moved} to it")
         return f"{change} {' and '.join(parts)}."
 
 
-def _records(count: int) -> str:
-    return f"{count:,} regulator record{'' if count == 1 else 's'}"
-
-
-def _kinds(by_kind: dict[str, int], oai: int) -> str:
-    """ "2 inspections, 1 of them OAI; 1 regulatory action" """
+def _moved(count: int, by_kind: dict[str, int], oai: int) -> str:
+    """The records an FEI change moves, e.g. 8 inspections (1 of them OAI), or 9 regulator
+    records (8 inspections, 1 of them OAI; 1 regulatory action) when of several kinds."""
+    alone = len(by_kind) == 1
     kinds = []
-    for kind, count in sorted(by_kind.items()):
-        named = f"{count:,} {kind if count == 1 else _plural(kind)}"
+    for kind, n in sorted(by_kind.items()):
+        named = f"{n:,} {kind if n == 1 else _plural(kind)}"
         if kind == "inspection" and oai:
-            named += ", OAI" if count == 1 else f", {oai:,} of them OAI"
+            of_them = "OAI" if n == 1 else f"{oai:,} of them OAI"
+            named += f" ({of_them})" if alone else f", {of_them}"
         kinds.append(named)
-    return "; ".join(kinds)
+    if alone:
+        return kinds[0]
+    return f"{count:,} regulator records ({'; '.join(kinds)})"
 
 
 def _plural(kind: str) -> str:
@@ -320,6 +315,7 @@ class ConfirmsFeiChanges(admin.ModelAdmin):
             for form in forms_:
                 if getattr(form, "fei_change", None) is not None:
                     _drop_unconfirmed(form)
+            messages.info(request, "Nothing is saved. Saving asks again about the FEI change.")
         elif pending:
             on_its_own_page = self.model is Site
             context["fei_changes"] = [change.sentence(on_its_own_page) for change in pending]
