@@ -18,8 +18,9 @@ class RegulatorImportUploadForm(forms.ModelForm):
         label="FDA Data Dashboard export",
         help_text=(
             "A CSV or XLSX file as downloaded from FDA's Data Dashboard: inspections "
-            "classification, compliance actions, published 483s or citations (recognised by "
-            f"its header row). Up to {filesizeformat(MAX_UPLOAD_BYTES)}."
+            "classification, compliance actions, published 483s or citations; or FDA's drug "
+            "establishment registrations (drls_reg.txt, tab-separated, or as XLSX). Recognised "
+            f"by its header row. Up to {filesizeformat(MAX_UPLOAD_BYTES)}."
         ),
         widget=forms.ClearableFileInput(
             attrs={"accept": ",".join(f".{extension}" for extension in UPLOAD_EXTENSIONS)}
@@ -40,7 +41,8 @@ class RegulatorImportUploadForm(forms.ModelForm):
         if extension not in UPLOAD_EXTENSIONS:
             raise forms.ValidationError(
                 "“%(name)s” is not a CSV or XLSX file. Upload the export as FDA's Data Dashboard "
-                "gives it (.csv or .xlsx); save an old .xls workbook as .xlsx first.",
+                "gives it (.csv or .xlsx), or FDA's registration file as it ships it (.txt); save "
+                "an old .xls workbook as .xlsx first.",
                 code="extension",
                 params={"name": upload.name},
             )

@@ -153,6 +153,7 @@ COLUMNS = (
     RegistrationColumn("REGISTRANT_NAME", "registrant_name"),
     RegistrationColumn("REGISTRANT_DUNS", "registrant_duns"),
 )
+_HEADERS = {column.field: column.header for column in COLUMNS}
 # Columns of FDA's file that name people: never read, so never stored.
 PERSONAL_COLUMNS = (
     "ESTABLISHMENT_CONTACT_NAME",
@@ -544,7 +545,7 @@ def _check(
         try:
             values[column] = parse(cell)
         except CellRejected as error:
-            reasons.append(f"{column.upper()}: {error}")
+            reasons.append(f"{_HEADERS[column]}: {error}")
 
     read("fei_number", _fei)
     read("duns_number", lambda cell: _identifier(cell, "the establishment's key"))
@@ -847,7 +848,7 @@ class _RegistrationWriter:
                     kind=CertificationKind.FDA_REGISTRATION,
                     authority=Authority.FDA,
                 )
-                .order_by("-pk")
+                .order_by("pk")
                 .values("pk", "site_id", "reference", "valid_until", "source")
             ):
                 held[state["site_id"]] = state  # the latest one, if a curator added several
@@ -855,14 +856,14 @@ class _RegistrationWriter:
         update: dict[int, dict[str, Any]] = {}
         for plan in plans:
             wanted = plan.registration()
-            state = held.get(plan.stored["pk"]) if plan.stored is not None else None
-            if state is None:
+            found = held.get(plan.stored["pk"]) if plan.stored is not None else None
+            if found is None:
                 create.append(plan)
                 plan.other_changes = True
                 continue
-            changes = {name: value for name, value in wanted.items() if state[name] != value}
+            changes = {name: value for name, value in wanted.items() if found[name] != value}
             if changes:
-                update[state["pk"]] = changes
+                update[found["pk"]] = changes
                 plan.other_changes = True
         return create, update
 
@@ -953,7 +954,7 @@ class _RegistrationWriter:
         sites = Site.objects.bulk_create(
             [
                 Site(
-                    provider_id=plan.provider.pk if plan.provider else None,
+                    provider_id=plan.provider_id,
                     name=plan.name,
                     source=DataSource.FDA_REGISTRATION,
                     **plan.target,
@@ -999,7 +1000,7 @@ class _RegistrationWriter:
             capabilities = SiteCapability.objects.bulk_create(
                 [
                     SiteCapability(
-                        site_id=plan.site_pk,
+                        site_id=plan.written_pk,
                         term_id=term_id,
                         provenance=Provenance.REGULATOR_RECORD,
                     )
@@ -1019,7 +1020,7 @@ class _RegistrationWriter:
         certifications = Certification.objects.bulk_create(
             [
                 Certification(
-                    site_id=plan.site_pk,
+                    site_id=plan.written_pk,
                     kind=CertificationKind.FDA_REGISTRATION,
                     authority=Authority.FDA,
                     retrieved_at=self.now,
@@ -1098,6 +1099,17 @@ class _SitePlan:
     def __post_init__(self) -> None:
         if self.stored is not None:
             self.site_pk = self.stored["pk"]
+
+    @property
+    def written_pk(self) -> int:
+        assert self.site_pk is not None, "sites are written before what they hold"
+        return self.site_pk
+
+    @property
+    def provider_id(self) -> int:
+        assert self.provider is not None, "a site the registrations own has a registrant"
+        assert self.provider.pk is not None, "providers are written before their sites"
+        return self.provider.pk
 
     def registration(self) -> dict[str, Any]:
         """The fields of the certification that shows the registration."""

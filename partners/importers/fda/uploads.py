@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from core.choices import JobStatus
 from partners.importers.fda.importer import FdaImportReport, import_fda_file
+from partners.importers.fda.registrations import RegistrationReport
 from partners.models import RegulatorImport
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ BIG_FILE_BYTES = 5 * 1024 * 1024
 BIG_FILE_ROWS = 20_000
 # The largest file the admin accepts.
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-UPLOAD_EXTENSIONS = ("csv", "xlsx")
+# FDA ships its drug establishment registrations as tab-separated text (drls_reg.txt).
+UPLOAD_EXTENSIONS = ("csv", "txt", "xlsx")
 # Progress is written at most this often (in rows): one cheap UPDATE each time.
 PROGRESS_EVERY_ROWS = 1000
 # The task's time limits (partners.tasks.run_regulator_import). The importer reads 100,000 rows
@@ -173,7 +175,7 @@ def sites_to_rescore(import_id: int) -> list[int]:
     return list((report or {}).get("rescore_site_ids", []))
 
 
-def report_as_data(report: FdaImportReport) -> dict[str, Any]:
+def report_as_data(report: FdaImportReport | RegistrationReport) -> dict[str, Any]:
     """The importer's report as JSON-serialisable data (what RegulatorImport.report holds)."""
     return {**dataclasses.asdict(report), "ok": report.ok}
 

@@ -1,4 +1,5 @@
-"""`manage.py import_fda FILE [FILE ...]`: import FDA Data Dashboard exports (CSV or XLSX)."""
+"""`manage.py import_fda FILE [FILE ...]`: import FDA Data Dashboard exports (CSV or XLSX) and
+FDA's drug establishment registrations (drls_reg.txt as FDA ships it, or its columns as XLSX)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -9,13 +10,17 @@ from partners.tasks import recompute_compliance
 class Command(BaseCommand):
     help = (
         "Create or update inspections, compliance actions, published 483s and citations from FDA "
-        "Data Dashboard exports (CSV or XLSX), recognised by their header row. Importing a file "
-        "again changes nothing. Bad rows are reported with their line number and skipped; the "
-        "command fails if any row was rejected or any file could not be read."
+        "Data Dashboard exports (CSV or XLSX), and sites and providers from FDA's drug "
+        "establishment registrations (tab-separated text or XLSX), recognised by their header "
+        "row. Importing a file again changes nothing. Bad rows are reported with their line "
+        "number and skipped; the command fails if any row was rejected or any file could not be "
+        "read."
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("files", nargs="+", metavar="FILE", help="an FDA export, CSV or XLSX")
+        parser.add_argument(
+            "files", nargs="+", metavar="FILE", help="an FDA file: CSV, tab-separated text or XLSX"
+        )
 
     def handle(self, *args, files: list[str], **options) -> None:
         failed = []
