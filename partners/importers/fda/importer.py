@@ -236,7 +236,7 @@ def import_fda_file(
             report.encoding = _ENCODING_NAMES.get(table.encoding, table.encoding)
             report.row_word = table.row_word
             with transaction.atomic():
-                report = _FileImport(table, report, progress, user).run()
+                return _FileImport(table, report, progress, user).run()
         except (UnreadableFile, _Unrecognised) as error:
             # Nothing was written (the transaction rolled back), so nothing is reported as such.
             _clear(report, str(error))
