@@ -207,3 +207,5 @@ def test_demo_data_and_fda_registrations_are_marked_where_they_show(client, mixe
     assert "Manufacture, analysis" in profile
     assert "650123451" in profile
     assert "not yet classified" in profile
+    directory = reverse("partners:directory")
+    assert f'href="{directory}?scope=registered">FDA-registered establishments</a>' in profile
