@@ -160,3 +160,68 @@ def test_choosing_verified_fills_in_todays_date(live_server, page: Page, curator
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
     provider.refresh_from_db()
     assert provider.verified_on == timezone.localdate()
+
+
+def test_fei_change_is_confirmed_before_it_is_saved(
+    live_server, page: Page, curator, busy_site, tmp_path
+):
+    _, site = busy_site
+    new_fei = "3009876543"
+    InspectionFactory(fei_number=new_fei, inspection_id="INS-NEW-1", classification="OAI")
+    page.set_viewport_size(SCREEN)
+    _sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/admin/partners/site/{site.pk}/change/")
+
+    page.locator("#id_fei_number").fill(new_fei)
+    page.locator("#id_city").fill("Cambridge")
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    warning = page.get_by_role("region", name="Confirm the FEI change")
+    expect(warning).to_contain_text(
+        f"Changing the FEI of this site from {site.fei_number} to {new_fei} detaches 3 "
+        "regulator records (2 inspections; 1 regulatory action) from it and attaches "
+        "1 inspection (OAI)."
+    )
+    expect(page.locator("#id_city")).to_have_value("Cambridge")
+    _shot(page, tmp_path, "fei-change-1366")
+    assert _page_width(page) <= SCREEN["width"]
+    assert axe_violations(page) == []
+    site.refresh_from_db()
+    assert (site.fei_number, site.city) == ("3001234500", "Saint-Rémy-lès-Chevreuse")
+
+    warning.get_by_role("button", name="Confirm and save").click()
+
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    site.refresh_from_db()
+    assert (site.fei_number, site.city) == (new_fei, "Cambridge")
+
+
+def test_site_history_shows_an_inline_edit_with_its_reason(
+    live_server, page: Page, curator, busy_site, tmp_path
+):
+    _, site = busy_site
+    page.set_viewport_size(SCREEN)
+    _sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/admin/partners/site/{site.pk}/change/")
+    pmda = page.locator("#certifications-group tr.has_original").filter(
+        has=page.locator("input[value^=AG10400123]")
+    )
+    before = pmda.locator("input[name$=-valid_until]").input_value()
+
+    pmda.locator("input[name$=-valid_until]").fill("2031-03-31")
+    page.get_by_label("Reason for this change").fill("PMDA renewed the accreditation")
+    page.get_by_role("button", name="Save and continue editing").click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    page.get_by_role("link", name="History").click()
+
+    newest = page.locator("#change-history tbody tr").first
+    expect(newest).to_contain_text("cora")
+    expect(newest).to_contain_text("PMDA renewed the accreditation")
+    expect(newest).to_contain_text(
+        "Certification PMDA foreign manufacturer accreditation AG10400123 foreign "
+        "manufacturer accreditation: "
+        f"valid until {before} → 2031-03-31"
+    )
+    _shot(page, tmp_path, "site-history-1366")
+    assert _page_width(page) <= SCREEN["width"]
+    assert axe_violations(page) == []
