@@ -325,6 +325,21 @@ def test_a_site_a_curator_created_is_matched_by_duns_then_by_fei(cut):
 
 
 @pytest.mark.django_db
+def test_a_site_a_curator_moved_to_their_provider_stays_there_on_the_next_import(tmp_path):
+    path = write_lines(tmp_path / "drls_reg.txt", [data_line(2104)])
+    import_fda_file(path)
+    cdmo = ProviderFactory(name="Endo Contract Services", slug="endo-contract-services")
+    site = Site.objects.get(duns_number="119190377")
+    site.provider, site.name = cdmo, "Rochester"
+    site.save()
+
+    report = import_fda_file(path)
+
+    site.refresh_from_db()
+    assert (report.unchanged, site.provider, site.name) == (1, cdmo, "Rochester")
+
+
+@pytest.mark.django_db
 def test_an_fei_two_sites_without_duns_share_matches_neither(cut):
     first = SiteFactory(fei_number="360", duns_number="")
     second = SiteFactory(fei_number="360", duns_number="")
@@ -444,6 +459,8 @@ def test_country_and_city_are_read_from_the_address(address, expected):
         (["ANALYSIS", "MANUFACTURE"], "Lonza Biologics Inc", False),
         (["PARTICLE SIZE REDUCTION"], "Micron Technologies", False),
         (["MANUFACTURE", "STERILIZE"], "Sterile Gas Products Inc", False),
+        (["ANALYSIS", "LABEL", "MANUFACTURE", "PACK"], "OXYGEN DEVELOPMENT, L.L.C.", False),
+        (["LABEL", "MANUFACTURE"], "Shenzhen Deshijian Medical Equipment Co., Ltd", False),
     ],
 )
 def test_ancillary_only_rule(operations, registrant, expected):

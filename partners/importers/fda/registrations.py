@@ -11,7 +11,8 @@ written with a few queries and bulk inserts and updates, in the importer's one t
   than duplicated: by its DUNS, or else by its FEI when exactly one site without a DUNS holds it.
   A matched curator's site keeps its provider, name and place; it takes the registration's DUNS,
   FEI, operations and capabilities. A site the registrations created follows the file: its FEI,
-  name, country, city and registrant.
+  name, country, city and registrant, unless a curator has moved it to a provider of their own
+  (a CDMO's profile): then it keeps that provider and its name.
 - A provider per registrant, keyed by the registrant's DUNS, "not classified" until a curator
   says CMO or CDMO. Its slug is its name's; a name another provider's slug has taken gets the
   registrant's DUNS after it, so the first registrant of a name in the file keeps it plain.
@@ -113,9 +114,15 @@ MAKING_OPERATIONS = frozenset(
         "PARTICLE SIZE REDUCTION",
     }
 )
-# What a medical-gas supplier never does: one registered for these is a drug maker after all.
+# What a medical-gas supplier does not do: one registered for these is a drug maker after all
+# ("Oxygen Development, L.L.C." makes over-the-counter drugs, and analyses them).
 NOT_MEDICAL_GAS_OPERATIONS = frozenset(
-    {"STERILIZE", "POSITRON EMISSION TOMOGRAPHY DRUG PRODUCTION", "PARTICLE SIZE REDUCTION"}
+    {
+        "STERILIZE",
+        "POSITRON EMISSION TOMOGRAPHY DRUG PRODUCTION",
+        "PARTICLE SIZE REDUCTION",
+        "ANALYSIS",
+    }
 )
 # Filling gas cylinders: only medical-gas suppliers register for it.
 TRANSFILL = "TRANSFILL"
@@ -126,7 +133,7 @@ TRANSFILL = "TRANSFILL"
 MEDICAL_GAS_REGISTRANT = re.compile(
     r"\b(?:gas|gases|oxygen|nitrogen|welding|welders|cryogenics?|respiratory|airgas|linde|"
     r"praxair|messer|matheson|air products|air liquide|nexair|oxarc|airweld|apria|aerocare|"
-    r"transox|home ?care|home medical|medical equipment)\b",
+    r"transox|carelinc|pur air|home ?care|home medical)\b",
     re.IGNORECASE,
 )
 
@@ -653,7 +660,7 @@ class _RegistrationWriter:
     def matched_sites(self, batch: list[Establishment]) -> dict[int, dict[str, Any]]:
         """Line -> the stored site the row names, as values: by DUNS, else by the FEI of exactly
         one site without a DUNS. Two queries."""
-        names = ["pk", "source", *_SITE_FIELDS]
+        names = ["pk", "source", "provider__source", *_SITE_FIELDS]
         by_duns = {
             state["duns_number"]: state
             for state in Site.objects.filter(duns_number__in={e.duns_number for e in batch}).values(
@@ -694,7 +701,7 @@ class _RegistrationWriter:
         wanted = {
             e.registrant_duns
             for e in batch
-            if e.line not in sites or sites[e.line]["source"] == DataSource.FDA_REGISTRATION
+            if e.line not in sites or _follows_registrant(sites[e.line])
         }
         plans = {
             duns: _ProviderPlan(pk=pk, name=name, source=source, new_name=name)
@@ -772,7 +779,7 @@ class _RegistrationWriter:
         else:
             target.update(country=establishment.country, city=establishment.city)
         plan = _SitePlan(establishment, stored, target, curated)
-        if not curated:
+        if stored is None or _follows_registrant(stored):
             plan.provider = providers[establishment.registrant_duns]
         if stored is not None:
             plan.site_changes = {
@@ -1124,6 +1131,15 @@ class _SitePlan:
             "valid_until": establishment.expires_on,
             "source": REGISTRATION_SOURCE,
         }
+
+
+def _follows_registrant(stored: dict[str, Any]) -> bool:
+    """Whether a stored site belongs to its registrant's provider as the file says: a site the
+    registrations created, unless a curator has moved it to a provider of their own."""
+    return (
+        stored["source"] == DataSource.FDA_REGISTRATION
+        and stored["provider__source"] == DataSource.FDA_REGISTRATION
+    )
 
 
 def _history_of_created(model: type[Historied], rows: list[Any], history: dict[str, Any]) -> None:
