@@ -15,7 +15,9 @@ written with a few queries and bulk inserts and updates, in the importer's one t
   (a CDMO's profile): then it keeps that provider and its name.
 - A provider per registrant, keyed by the registrant's DUNS, "not classified" until a curator
   says CMO or CDMO. Its slug is its name's; a name another provider's slug has taken gets the
-  registrant's DUNS after it, so the first registrant of a name in the file keeps it plain.
+  registrant's DUNS after it, so the first registrant of a name in the file keeps it plain. Its
+  country is that of its first establishment in the file (FDA gives no registrant address); a
+  later file renames it when FDA does, and keeps its slug.
 - A site's name is the firm's name. Several establishments of one registrant often share it (a
   medical-gas supplier registers hundreds under one name), so an establishment whose firm name
   its provider already has for another site is named "<firm> (<city>)", or "<firm> (DUNS <n>)"
@@ -34,7 +36,8 @@ written with a few queries and bulk inserts and updates, in the importer's one t
   analysis, distribution, salvage or acting as a foreign seller, or only medical gases.
 
 The personal columns (ESTABLISHMENT_CONTACT_NAME and _EMAIL, AGENT_DETAILS, REGISTRANT_CONTACT_NAME
-and _EMAIL) are never read: no field, history row, report or message holds them. A rejected row's
+and _EMAIL) are never read: no field, history row, report or message holds them. Nor is
+EXCLUSION_FLAG, "N" on every row of FDA's file. A rejected row's
 reasons therefore quote a cell's value only when it has no letters (a number or a date).
 
 A row is written only when something it gives differs; an unchanged establishment is counted as
