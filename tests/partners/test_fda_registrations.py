@@ -368,6 +368,20 @@ def test_regulator_records_of_an_imported_fei_link_at_once_and_are_rescored(cut)
 
 
 @pytest.mark.django_db
+def test_a_site_losing_records_to_an_establishment_sharing_its_fei_is_rescored(tmp_path):
+    curated = SiteFactory(name="Rochester", fei_number="2410861", duns_number="999999999")
+    inspection = InspectionFactory(site=curated, fei_number="2410861", legal_name="Endo USA, Inc.")
+    Site.objects.filter(pk=curated.pk).update(compliance_score=58, compliance_state="scored")
+
+    report = import_fda_file(write_lines(tmp_path / "drls_reg.txt", [data_line(2104)]))
+
+    inspection.refresh_from_db()
+    endo = Site.objects.get(duns_number="119190377")
+    assert inspection.site == endo  # its firm name is the record's legal name
+    assert set(report.rescore_site_ids) == {curated.pk, endo.pk}
+
+
+@pytest.mark.django_db
 def test_malformed_rows_are_rejected_with_their_line_and_reason(tmp_path):
     good = data_line(6)
     no_duns = data_line(7)

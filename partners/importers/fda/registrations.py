@@ -1061,17 +1061,23 @@ class _RegistrationWriter:
         )
 
     def finish(self) -> None:
-        """Link the regulator records of the sites' FEIs, and list the sites to rescore."""
-        rescore: list[int] = []
+        """Link the regulator records of the sites' FEIs, and list the sites to rescore: those
+        written and those sharing their FEIs (which may have lost records to them) that hold
+        inspections or actions now, or had a score."""
+        if not self.to_link:
+            return
+        # One call: past a few hundred sites, linking relinks every record at once.
+        self.report.linked = link_regulatory_records(self.to_link)
+        rescore: set[int] = set()
         for start in range(0, len(self.to_link), BATCH_SIZE):
             chunk = self.to_link[start : start + BATCH_SIZE]
-            self.report.linked += link_regulatory_records(chunk)
-            scored = Site.objects.filter(pk__in=chunk).filter(
+            feis = Site.objects.filter(pk__in=chunk).exclude(fei_number="").values("fei_number")
+            scored = Site.objects.filter(Q(pk__in=chunk) | Q(fei_number__in=feis)).filter(
                 Q(compliance_state=ComplianceState.SCORED)
                 | Exists(Inspection.objects.filter(site_id=OuterRef("pk")))
                 | Exists(RegulatoryAction.objects.filter(site_id=OuterRef("pk")))
             )
-            rescore.extend(scored.values_list("pk", flat=True))
+            rescore.update(scored.values_list("pk", flat=True))
         self.report.rescore_site_ids = sorted(rescore)
         self.report.sites_to_rescore = len(rescore)
 
