@@ -10,6 +10,7 @@ the directory, the admin and the API then agree. Other bulk writes (`bulk_create
 recomputes itself, as `seed_demo` and the importers do.
 """
 
+from collections.abc import Iterable
 from functools import partial
 
 from django.db import transaction
@@ -28,8 +29,8 @@ from partners.models import (
     SiteCapability,
     Term,
 )
-from partners.regulatory.linking import relink_after_commit, relink_regulatory_records
-from partners.tasks import recompute_compliance
+from partners.regulatory.linking import regulator_records_imported, relink_regulatory_records
+from partners.tasks import link_regulatory_records, recompute_compliance
 
 CATALOGUE_MODELS = [
     Provider,
@@ -76,7 +77,7 @@ def _site_saved(sender, instance, created: bool = False, raw: bool = False, **kw
     old_fei = instance.__dict__.pop("_fei_before_save", "")
     _relink_sites([instance.pk], [old_fei])
     if old_fei != instance.fei_number or (created and instance.fei_number):
-        relink_after_commit([instance.pk], [old_fei, instance.fei_number])
+        _relink_after_commit([instance.pk], [old_fei, instance.fei_number])
 
 
 def _site_deleted(sender, instance, **kwargs) -> None:
@@ -158,6 +159,48 @@ def _flush_pending_recomputes(connection) -> None:
         recompute_compliance.delay(sorted(site_ids))
 
 
+# Where a database connection keeps what to relink once it next commits: site ids and FEIs, or
+# EVERYTHING.
+PENDING_RELINK = "_regulatory_records_to_relink"
+EVERYTHING = "everything"
+
+
+def _relink_after_commit(site_ids: Iterable[int] | None = None, feis: Iterable[str] = ()) -> None:
+    """Relink these sites' records (all records when `site_ids` is None) again once the
+    transaction commits, and rescore the sites that gain or lose records.
+
+    The relink made inside a transaction sees only what was committed when it ran: an import
+    committing records of an FEI after a curator's transaction gave a site that FEI (or the
+    reverse) leaves them linked as the first to commit saw them. Of the two transactions, the
+    one committing last sees both, so each queues this. One task per transaction, however many
+    sites it saved.
+    """
+    connection = transaction.get_connection()
+    pending = connection.__dict__.setdefault(PENDING_RELINK, {"site_ids": set(), "feis": set()})
+    if site_ids is None:
+        pending[EVERYTHING] = True
+    else:
+        pending["site_ids"].update(site_ids)
+        pending["feis"].update(fei for fei in feis if fei)
+    # A flush per call, as for the scores above: a rolled-back savepoint drops
+    # the callbacks registered in it, and the first flush to run takes everything pending.
+    transaction.on_commit(partial(_flush_pending_relink, connection))
+
+
+def _flush_pending_relink(connection) -> None:
+    pending = connection.__dict__.pop(PENDING_RELINK, None)
+    if not pending:
+        return
+    if pending.get(EVERYTHING):
+        link_regulatory_records.delay()
+    elif pending["site_ids"] or pending["feis"]:
+        link_regulatory_records.delay(sorted(pending["site_ids"]), sorted(pending["feis"]))
+
+
+def _records_imported(sender, **kwargs) -> None:
+    _relink_after_commit()
+
+
 def connect() -> None:
     for model in CATALOGUE_MODELS:
         post_save.connect(_catalogue_changed, sender=model, dispatch_uid=f"catalogue-{model}")
@@ -173,3 +216,4 @@ def connect() -> None:
         pre_save.connect(_note_site_before_save, sender=model, dispatch_uid=f"compliance-p-{model}")
         post_save.connect(_record_saved, sender=model, dispatch_uid=f"compliance-{model}")
         post_delete.connect(_record_deleted, sender=model, dispatch_uid=f"compliance-d-{model}")
+    regulator_records_imported.connect(_records_imported, dispatch_uid="records-imported-relink")

@@ -10,6 +10,7 @@ from partners.choices import ActionType, Authority, Classification
 from partners.fei import normalize_fei
 from partners.models.catalogue import Historied, Site
 from partners.querysets import RegulatorRecordQuerySet
+from partners.regulatory.fei_rule import FeiHolders
 
 
 class RegulatorRecord(Historied):
@@ -42,9 +43,8 @@ class RegulatorRecord(Historied):
         self.fei_number = normalize_fei(self.fei_number)
         if self.fei_number:
             # A record naming an FEI belongs to the site the linking rule gives, or to none yet.
-            from partners.regulatory.linking import site_for_record
-
-            self.site_id = site_for_record(self.fei_number, self.legal_name)
+            holders = FeiHolders.of_sites(Site.objects.filter(fei_number=self.fei_number))
+            self.site_id = holders.site_for(self.fei_number, self.legal_name)
         super().save(*args, **kwargs)
 
 

@@ -1,8 +1,8 @@
 """Link regulator records (inspections, actions, published 483s, citations) to the sites that
 carry their FEI.
 
-The rule, applied alike by the relink below, by a record's own save and by the FDA importer
-(all through `FeiHolders.site_for`):
+The rule (partners/regulatory/fei_rule.py), applied alike by the relink below, by a record's own
+save and by the FDA importer, all through `FeiHolders.site_for`:
 
 - a record whose FEI no site carries is linked to no site (and listed as an unmatched FEI);
 - a record whose FEI exactly one site carries is linked to that site;
@@ -16,20 +16,31 @@ The rule, applied alike by the relink below, by a record's own save and by the F
 `fei_change_preview` tells, under the same rule, what changing a site's FEI would move.
 """
 
-import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import partial
 
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
+from django.dispatch import Signal
 
 from partners.catalogue_version import bump_catalogue_version
 from partners.choices import Classification
 from partners.fei import normalize_fei
 from partners.models import Citation, Inspection, Published483, RegulatoryAction, Site
+from partners.regulatory.fei_rule import FeiHolders, firm_name_key
+
+__all__ = [
+    "FeiChangePreview",
+    "FeiHolders",
+    "Relinked",
+    "fei_change_preview",
+    "fei_holders",
+    "firm_name_key",
+    "link_regulatory_records",
+    "regulator_records_imported",
+    "relink_regulatory_records",
+]
 
 RECORD_MODELS: tuple[type[models.Model], ...] = (
     Inspection,
@@ -41,94 +52,11 @@ RECORD_MODELS: tuple[type[models.Model], ...] = (
 # stays within SQLite's limit on query parameters).
 SCOPED_RELINK_LIMIT = 500
 
-# Words of a firm's legal form, dropped from the end of its name: "Acme Pharma, Inc." and
-# "ACME PHARMA" are the same firm to a curator, and FDA's files write names both ways.
-LEGAL_FORMS = frozenset(
-    """
-    inc incorporated corp corporation co company cos llc lc llp lp ltd limited plc pvt private
-    pty gmbh mbh ag kg kgaa ohg se sa sas sarl srl spa sl slu sro as aps ab oy oyj bv nv kk ulc
-    """.split()  # noqa: SIM905 (a list of words reads better as words)
-)
-_NON_WORD = re.compile(r"[\W_]+")
 
-
-def firm_name_key(name: str) -> str:
-    """A firm name as compared by the linking rule: case, accents, punctuation, a leading "the"
-    and trailing legal forms ("Inc", "Co., Ltd.", "GmbH & Co. KG") dropped.
-
-    "Acme Pharma, Inc." and "ACME PHARMA INC" both give "acme pharma"; names in other scripts
-    keep their letters. A name made only of legal forms keeps them, so that it still compares.
-    """
-    decomposed = unicodedata.normalize("NFKD", name)
-    text = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
-    # "S.A." and "L.L.C." are one word each; other punctuation separates words.
-    words = _NON_WORD.sub(" ", text.replace(".", "").replace("&", " ")).split()
-    if words and words[0] == "the" and len(words) > 1:
-        words = words[1:]
-    end = len(words)
-    while end > 1 and words[end - 1] in LEGAL_FORMS:
-        end -= 1
-    return " ".join(words[:end])
-
-
-@dataclass(frozen=True)
-class FeiHolder:
-    """A site carrying an FEI, with the names the rule compares a record's legal name to."""
-
-    site_id: int
-    site_name: str
-    provider_name: str
-
-
-class FeiHolders:
-    """The sites carrying some FEIs, and the site each record of those FEIs belongs to."""
-
-    def __init__(self, rows: Iterable[tuple[str, int, str, str]]) -> None:
-        """`rows`: (FEI, site id, site name, provider name) for every site carrying the FEIs."""
-        self.by_fei: dict[str, list[FeiHolder]] = defaultdict(list)
-        for fei, site_id, site_name, provider_name in rows:
-            if fei:
-                self.by_fei[fei].append(
-                    FeiHolder(site_id, firm_name_key(site_name), firm_name_key(provider_name))
-                )
-
-    @classmethod
-    def of(cls, feis: Iterable[str]) -> "FeiHolders":
-        """The holders of these FEIs (normalised already): one query."""
-        feis = set(feis) - {""}
-        if not feis:
-            return cls([])
-        return cls(_holder_rows(Site.objects.filter(fei_number__in=feis)))
-
-    def is_shared(self, fei: str) -> bool:
-        return len(self.by_fei.get(fei, ())) > 1
-
-    def site_for(self, fei: str, legal_name: str) -> int | None:
-        """The site a record naming `fei` under `legal_name` belongs to, or None."""
-        holders = self.by_fei.get(fei, ())
-        if len(holders) == 1:
-            return holders[0].site_id
-        key = firm_name_key(legal_name)
-        if not holders or not key:
-            return None
-        for name in ("site_name", "provider_name"):
-            matching = [holder for holder in holders if getattr(holder, name) == key]
-            if len(matching) == 1:
-                return matching[0].site_id
-            if matching:  # several holders of that name: none can be told apart
-                return None
-        return None
-
-
-def _holder_rows(sites: models.QuerySet) -> models.QuerySet:
-    # Saying `fei_number <> ''` lets the databases use the index on the FEI.
-    return sites.exclude(fei_number="").values_list("fei_number", "pk", "name", "provider__name")
-
-
-def site_for_record(fei_number: str, legal_name: str) -> int | None:
-    """The site a single record belongs to (a record's own save): one query."""
-    fei = normalize_fei(fei_number)
-    return FeiHolders.of([fei]).site_for(fei, legal_name) if fei else None
+def fei_holders(feis: Iterable[str]) -> FeiHolders:
+    """The holders of these FEIs (normalised already): one query."""
+    feis = set(feis) - {""}
+    return FeiHolders.of_sites(Site.objects.filter(fei_number__in=feis)) if feis else FeiHolders([])
 
 
 def shared_feis() -> models.QuerySet:
@@ -209,7 +137,7 @@ def relink_regulatory_records(
 
     # An FEI several sites share: decided here by the records' legal names; few records.
     if shared:
-        holders_of_shared = FeiHolders(_holder_rows(Site.objects.filter(fei_number__in=shared)))
+        holders_of_shared = FeiHolders.of_sites(Site.objects.filter(fei_number__in=shared))
         for model in RECORD_MODELS:
             targets: dict[int | None, list[int]] = defaultdict(list)
             records = (
@@ -278,7 +206,9 @@ def fei_change_preview(site: Site, new_fei: str) -> FeiChangePreview:
     # An unsaved site stands in the rule under an id no stored site has.
     me = site.pk if site.pk is not None else -1
     feis = {old_fei, new_fei} - {""}
-    rows = [row for row in _holder_rows(Site.objects.filter(fei_number__in=feis)) if row[1] != me]
+    rows = [
+        row for row in FeiHolders.rows_of(Site.objects.filter(fei_number__in=feis)) if row[1] != me
+    ]
     if new_fei:
         provider_name = site.provider.name if site.provider_id else ""
         rows.append((new_fei, me, site.name, provider_name))
@@ -310,44 +240,10 @@ def fei_change_preview(site: Site, new_fei: str) -> FeiChangePreview:
     return preview
 
 
-# Where a database connection keeps what to relink once it next commits: site ids and FEIs, or
-# EVERYTHING.
-PENDING_RELINK = "_regulatory_records_to_relink"
-EVERYTHING = "everything"
-
-
-def relink_after_commit(site_ids: Iterable[int] | None = None, feis: Iterable[str] = ()) -> None:
-    """Relink these sites' records (all records when `site_ids` is None) again once the
-    transaction commits, and rescore the sites that gain or lose records.
-
-    The relink made inside a transaction sees only what was committed when it ran: an import
-    committing records of an FEI after a curator's transaction gave a site that FEI (or the
-    reverse) leaves them linked as the first to commit saw them. Of the two transactions, the
-    one committing last sees both, so each queues this. One task per transaction, however many
-    sites it saved.
-    """
-    connection = transaction.get_connection()
-    pending = connection.__dict__.setdefault(PENDING_RELINK, {"site_ids": set(), "feis": set()})
-    if site_ids is None:
-        pending[EVERYTHING] = True
-    else:
-        pending["site_ids"].update(site_ids)
-        pending["feis"].update(fei for fei in feis if fei)
-    # A flush per call, as partners/signals.py does for scores: a rolled-back savepoint drops
-    # the callbacks registered in it, and the first flush to run takes everything pending.
-    transaction.on_commit(partial(_flush_pending_relink, connection))
-
-
-def _flush_pending_relink(connection) -> None:
-    from partners.tasks import link_regulatory_records as link_task
-
-    pending = connection.__dict__.pop(PENDING_RELINK, None)
-    if not pending:
-        return
-    if pending.get(EVERYTHING):
-        link_task.delay()
-    elif pending["site_ids"] or pending["feis"]:
-        link_task.delay(sorted(pending["site_ids"]), sorted(pending["feis"]))
+# Sent inside an import's transaction once it has written regulator records: partners/signals.py
+# relinks every record when that transaction commits, for a site given one of their FEIs while
+# the import ran (the import's lookups could not see it; the site's relink could not see them).
+regulator_records_imported = Signal()
 
 
 def ambiguous_fei_condition() -> Q:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from partners.importers.fda import importer as fda
 from partners.importers.fda.importer import import_fda_file
 from partners.models import Inspection, Site
-from partners.regulatory.linking import FeiHolders
+from partners.regulatory.linking import fei_holders
 from partners.regulatory.stored_scores import recompute_compliance_scores
 from partners.tasks import link_regulatory_records as link_regulatory_records_task
 from tests.factories import InspectionFactory, SiteFactory
@@ -178,7 +178,7 @@ def test_a_site_given_an_fei_while_an_import_of_its_records_runs_ends_linked(
             for n in range(3)
         )
     )
-    looked_up = FeiHolders.of
+    looked_up = fei_holders
 
     def holders_then_the_curators_save(feis):
         # The import looks the FEI up (no site has it yet); a curator's transaction then
@@ -189,7 +189,7 @@ def test_a_site_given_an_fei_while_an_import_of_its_records_runs_ends_linked(
             site.save()
         return holders
 
-    monkeypatch.setattr(fda.FeiHolders, "of", holders_then_the_curators_save)
+    monkeypatch.setattr(fda, "fei_holders", holders_then_the_curators_save)
     with django_capture_on_commit_callbacks(execute=True):
         report = import_fda_file(path)
 

@@ -81,7 +81,8 @@ from partners.importers.fda.registrations import (
 )
 from partners.models import Published483, Published483RecordId
 from partners.models.regulator import fda_numbering
-from partners.regulatory.linking import FeiHolders, relink_after_commit
+from partners.regulatory.fei_rule import FeiHolders
+from partners.regulatory.linking import fei_holders, regulator_records_imported
 
 BATCH_SIZE = 2000
 # How many rejections, notes and unmatched FEIs a report lists (it counts them all), so that a
@@ -390,7 +391,7 @@ class _FileImport:
             return
         bump_catalogue_version()
         # A site given one of these FEIs while the import ran saw none of its records.
-        relink_after_commit()
+        regulator_records_imported.send(sender=_FileImport)
         if scores and self.rescore:
             self.report.rescore_site_ids = sorted(self.rescore)
             self.report.sites_to_rescore = len(self.rescore)
@@ -447,7 +448,7 @@ class _BatchWriter:
 
     def sites(self, batch: list[tuple[int, dict[str, Any]]]) -> FeiHolders:
         """The sites holding the FEIs of this batch, for the linking rule: one query."""
-        return FeiHolders.of(values["fei_number"] for _, values in batch)
+        return fei_holders(values["fei_number"] for _, values in batch)
 
     def write(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
         stored = self.stored(batch)
