@@ -150,7 +150,8 @@ class HistoriedAdmin(SimpleHistoryAdmin):
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context=None):
         """The object's history with its inline records', one entry per save, newest first."""
-        if len(self.history_sources()) == 1:
+        sources = self.history_sources()
+        if len(sources) == 1:
             return super().history_view(request, object_id, extra_context)
         obj = self.get_object(request, object_id)
         if obj is None:
@@ -158,7 +159,7 @@ class HistoriedAdmin(SimpleHistoryAdmin):
             return super().history_view(request, object_id, extra_context)
         if not self.has_view_history_or_change_history_permission(request, obj):
             raise PermissionDenied
-        history = CombinedHistory(self.history_sources(), obj.pk)
+        history = CombinedHistory(sources, obj.pk)
         paginator = Paginator(history, self.history_list_per_page)
         page_obj = paginator.get_page(request.GET.get("p"))
         context = {
@@ -203,8 +204,8 @@ class FeiChange:
         return f"{self.site.pk}:{self.new}"
 
     def sentence(self, on_its_own_page: bool) -> str:
-        """ "Changing the FEI from 3001234567 to 3009876543 detaches 9 records (…) from this
-        site and attaches 3 (…)." """
+        """What the change moves, in a sentence: Changing the FEI of this site from 3001234567
+        to 3009876543 detaches 9 regulator records (…) from it and attaches 3 inspections."""
         preview = self.preview
         where = "this site" if on_its_own_page else f"“{self.site.name}”"
         if self.old and self.new:
@@ -246,10 +247,11 @@ def _plural(kind: str) -> str:
 class FeiChangeConfirmation(forms.ModelForm):
     """A form of a site whose FEI change, when it moves regulator records, waits for the
     curator's confirmation: the form is invalid, nothing saved, until it is posted again with the
-    change confirmed. The admin shows
-    the pending changes above the form with Confirm and Go back (HistoriedAdmin)."""
+    change confirmed (ConfirmsFeiChanges shows what the change moves, with the buttons)."""
 
+    # The change waiting for confirmation, or the token of the one this post confirmed.
     fei_change: FeiChange | None = None
+    fei_confirmed: str = ""
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -263,7 +265,7 @@ class FeiChangeConfirmation(forms.ModelForm):
         change = FeiChange(site=site, old=old, new=new, preview=fei_change_preview(site, new))
         if not change.preview.changes_anything:
             return cleaned  # nothing to lose or gain: no question to ask
-        confirmed = " ".join(_posted(self.data, CONFIRM_FEI)).split()
+        confirmed = " ".join(self.data.getlist(CONFIRM_FEI)).split()
         if change.token in confirmed:
             self.fei_confirmed = change.token
             return cleaned
@@ -273,13 +275,6 @@ class FeiChangeConfirmation(forms.ModelForm):
             ValidationError("Not saved yet: confirm the FEI change above.", code=FEI_UNCONFIRMED),
         )
         return cleaned
-
-
-def _posted(data, name: str) -> list[str]:
-    if hasattr(data, "getlist"):
-        return data.getlist(name)
-    value = data.get(name)
-    return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
 class SiteAdminForm(FeiChangeConfirmation, HistoriedAdminForm):
