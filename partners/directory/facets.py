@@ -267,8 +267,14 @@ def directory_facets(
         field = filterset.form.fields[name]
         if name == SCOPE:
             chosen = scope_of(data)
+            # The default is sent as an empty value, so that a URL says only what it changes.
             options = [
-                FacetOption(value, label, counts[name].get(value, 0), value == chosen)
+                FacetOption(
+                    "" if value == SCOPE_CONTRACT else value,
+                    label,
+                    counts[name].get(value, 0),
+                    value == chosen,
+                )
                 for value, label in SCOPES
             ]
             facets.append(Facet(name, str(field.label), options, "radio"))

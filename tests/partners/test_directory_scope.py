@@ -162,7 +162,7 @@ def test_the_default_scope_is_no_active_filter(mixed_catalogue):
 
 def test_the_scope_is_offered_with_counts_and_shown_as_a_removable_chip(client, mixed_catalogue):
     page = client.get("/").content.decode()
-    assert 'type="radio" name="scope" value="contract"' in page
+    assert 'type="radio" name="scope" value="" id="f-scope-" checked' in page
     assert 'type="radio" name="scope" value="registered"' in page
     assert "All FDA-registered establishments" in page
     assert 'class="filter-chip"' not in page
