@@ -219,3 +219,31 @@ def test_the_nightly_relink_rescores_the_sites_whose_records_it_moves(
     assert (moved, moved_again) == (9, 0)
     assert again == []
     assert (site.compliance_state, site.compliance_score) == ("unknown", None)
+
+
+def test_an_import_links_rows_of_a_shared_fei_by_firm_name_and_reports_the_rest(tmp_path):
+    plant = SiteFactory(fei_number=NEW_FEI, name="Acme Sterile Products")
+    SiteFactory(fei_number=NEW_FEI, name="Acme Labelling")
+    end_date = _days_ago(200).isoformat()
+    path = tmp_path / "inspections.csv"
+    path.write_text(
+        INSPECTIONS_CSV
+        + "".join(
+            f'{NEW_FEI},"{name}",Basel,-,4000,Switzerland,2025,{2000000 + n},No,'
+            f"{end_date},Voluntary Action Indicated (VAI),Drug Quality Assurance,Drugs,,\n"
+            for n, name in enumerate(["ACME STERILE PRODUCTS, INC.", "Zenith Chemicals"])
+        )
+    )
+
+    report = import_fda_file(path)
+
+    assert report.ok, report.rejections
+    assert list(Inspection.objects.filter(site=plant).values_list("inspection_id", flat=True)) == [
+        "2000000"
+    ]
+    assert Inspection.objects.get(inspection_id="2000001").site is None
+    assert (report.linked, report.unmatched_feis, report.ambiguous_feis) == (1, 0, 1)
+    assert (
+        "FEIs several sites share, with rows naming none of them: 1 (see the review queue"
+        in "\n".join(report.summary())
+    )

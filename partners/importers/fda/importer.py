@@ -139,6 +139,9 @@ class FdaImportReport:
     noted: int = 0
     linked: int = 0
     unmatched_feis: int = 0
+    # FEIs several sites share whose rows name a firm none of them is named after: linked to
+    # none, and listed in the curators' review queue "Ambiguous FEIs".
+    ambiguous_feis: int = 0
     unmatched_examples: list[UnmatchedFei] = field(default_factory=list)
     sites_to_rescore: int = 0
     # The sites whose compliance scores the records written change: the caller queues their
@@ -182,6 +185,11 @@ class FdaImportReport:
             for unmatched in self.unmatched_examples:
                 country = f" ({unmatched.country_area})" if unmatched.country_area else ""
                 lines.append(f"    {unmatched.fei_number}  {unmatched.legal_name}{country}")
+        if self.ambiguous_feis:
+            lines.append(
+                f"  FEIs several sites share, with rows naming none of them: "
+                f'{self.ambiguous_feis:,} (see the review queue "Ambiguous FEIs").'
+            )
         if self.sites_to_rescore:
             lines.append(
                 f"  Compliance scores queued for recomputation: {self.sites_to_rescore:,} sites."
@@ -262,6 +270,7 @@ class _FileImport:
         self.user = user
         self.now = timezone.now()
         self.unmatched: set[str] = set()
+        self.ambiguous: set[str] = set()
         self.rescore: set[int] = set()
 
     def run(self) -> FdaImportReport | RegistrationReport:
@@ -375,9 +384,13 @@ class _FileImport:
         if len(self.report.notes) < LISTED_NOTES:
             self.report.notes.append(message)
 
-    def saw_fei(self, fei: str, site_id: int | None, values: dict[str, Any]) -> None:
+    def saw_fei(
+        self, fei: str, site_id: int | None, values: dict[str, Any], *, shared: bool = False
+    ) -> None:
         if site_id is not None:
             self.report.linked += 1
+        elif shared:
+            self.ambiguous.add(fei)
         elif fei and fei not in self.unmatched:
             self.unmatched.add(fei)
             if len(self.report.unmatched_examples) < LISTED_UNMATCHED:
@@ -387,6 +400,7 @@ class _FileImport:
 
     def finish(self, scores: bool) -> None:
         self.report.unmatched_feis = len(self.unmatched)
+        self.report.ambiguous_feis = len(self.ambiguous)
         if not self.report.written:
             return
         bump_catalogue_version()
@@ -461,7 +475,7 @@ class _BatchWriter:
             key = self.key(values)
             fei = values["fei_number"]
             site_id = site_of.site_for(fei, values.get("legal_name", ""))
-            self.file_import.saw_fei(fei, site_id, values)
+            self.file_import.saw_fei(fei, site_id, values, shared=site_of.is_shared(fei))
             # A key already met in this batch is compared with what the earlier row said.
             state = pending.get(key) or stored.get(key)
             if state is None:
@@ -602,7 +616,7 @@ class _Published483Writer(_BatchWriter):
                 continue
             fei = values["fei_number"]
             site_id = site_of.site_for(fei, values.get("legal_name", ""))
-            self.file_import.saw_fei(fei, site_id, values)
+            self.file_import.saw_fei(fei, site_id, values, shared=site_of.is_shared(fei))
             if state is None:
                 state = {**values, "site_id": site_id, "pk": None, "record_ids": [record_id]}
                 created.append(state)
