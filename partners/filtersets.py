@@ -289,10 +289,10 @@ class ProviderFilterSet(django_filters.FilterSet):
         queryset = queryset.filter(*provider_conditions(data))
         sites = matching_sites(data)
         if sites is not None:
-            owns = Exists(sites.filter(provider=OuterRef("pk")))
+            owns = Q(Exists(sites.filter(provider=OuterRef("pk"))))
             if not site_conditions(data, exclude=INCLUDE_ANCILLARY):
                 # Only ancillary sites are hidden: a provider with no site at all stays.
-                owns |= ~Exists(Site.objects.filter(provider=OuterRef("pk")))
+                owns |= ~Q(Exists(Site.objects.filter(provider=OuterRef("pk"))))
             queryset = queryset.filter(owns)
         return order_providers(queryset, data.get("ordering") or "name", data.get("q") or "")
 
