@@ -7,7 +7,8 @@ capabilities):
 - a capability phrase: a term's name or one of its synonyms of several words ("monoclonal
   antibody", "fill-finish", "oral solid dose"), matched whole;
 - a country's name ("Germany", "United Kingdom", "UK"): a site there, or headquarters there;
-- a number of six digits or more: a site identifier (the FEI number; `SITE_IDENTIFIER_FIELDS`);
+- a number of six digits or more: a site identifier (its FEI or DUNS number;
+  `SITE_IDENTIFIER_FIELDS`);
 - any other word: the provider's name and description, its sites' names and cities, and the
   capability terms whose name or synonym (partners/vocabulary.py `TERM_SYNONYMS`) it starts, so
   `mAb`, `monoclonal` and `antibod` all find the providers of monoclonal antibodies.
@@ -41,13 +42,13 @@ from django.db.models.expressions import Combinable, RawSQL
 from django_countries import countries
 
 from partners.catalogue_version import CatalogueCache
+from partners.duns import normalize_duns
 from partners.fei import normalize_fei
 from partners.models import Provider, Site, SiteCapability, Term
 from partners.vocabulary import CAPABILITY_TERMS, TERM_SYNONYMS
 
-# Site fields holding an identifier a buyer may paste whole. A DUNS number, once sites carry
-# one, is added here (its field name) and is then searched like the FEI.
-SITE_IDENTIFIER_FIELDS = ("fei_number",)
+# Site fields holding an identifier a buyer may paste whole, each with how it is stored.
+SITE_IDENTIFIER_FIELDS = {"fei_number": normalize_fei, "duns_number": normalize_duns}
 # The fewest digits read as an identifier rather than a word (FEIs have 7 to 10, DUNS 9).
 IDENTIFIER_MIN_DIGITS = 6
 # Words this short are never corrected: too many words are one letter away from them.
@@ -294,8 +295,9 @@ def _full_text(queryset: QuerySet, fields: tuple[str, ...], unit: SearchUnit) ->
 
 def _identifier_matches(unit: SearchUnit, prefix: str = "") -> Q:
     condition = Q()
-    for field in SITE_IDENTIFIER_FIELDS:
-        condition |= Q(**{f"{prefix}{field}": unit.identifier})
+    for field, stored_as in SITE_IDENTIFIER_FIELDS.items():
+        if value := stored_as(unit.identifier):
+            condition |= Q(**{f"{prefix}{field}": value})
     return condition
 
 

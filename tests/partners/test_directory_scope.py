@@ -209,3 +209,9 @@ def test_demo_data_and_fda_registrations_are_marked_where_they_show(client, mixe
     assert "not yet classified" in profile
     directory = reverse("partners:directory")
     assert f'href="{directory}?scope=registered">FDA-registered establishments</a>' in profile
+
+
+def test_an_establishment_is_found_by_its_duns_number_as_written_anywhere(client, mixed_catalogue):
+    assert _listed_page(client, "scope=registered&q=650123451") == ["halol-pharma"]
+    assert _listed_page(client, "scope=registered&q=65-012-3451") == ["halol-pharma"]
+    assert _listed_sites("scope=registered&q=DUNS+650123453") == ["Mixed Plant"]
