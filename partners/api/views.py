@@ -112,7 +112,11 @@ def _provider_summaries() -> QuerySet[Provider]:
         description=(
             "The directory as JSON. Values of one parameter are ORed, different parameters "
             "ANDed; site filters (capabilities, phase, place, certification, inspections, "
-            "containment, scale, DEA schedule) must all hold at one and the same site."
+            "containment, scale, DEA schedule) must all hold at one and the same site. "
+            "Contract manufacturers (CMOs and CDMOs) are listed by default; `scope=registered` "
+            "lists every FDA-registered establishment instead. Establishments registered only "
+            "for medical gases, medicated animal feed, packing or labelling, or testing are "
+            "left out unless `include_ancillary=true`."
         ),
         responses={200: ProviderSummarySerializer(many=True), 400: FIELD_ERRORS},
     )
