@@ -54,7 +54,10 @@ def catalogue():
     ]
     for site in sites:
         SiteCapabilityFactory(site=site, term=mab, max_volume_l=2000)
-    sites.append(SiteFactory(name="No mAb\tat all", country="DE", phases=[phase2]))
+    # It makes something else: a site with no modality at all is not profiled, not failing.
+    no_mab = SiteFactory(name="No mAb\tat all", country="DE", phases=[phase2])
+    SiteCapabilityFactory(site=no_mab, term=Term.objects.get(slug="small-molecule-api"))
+    sites.append(no_mab)
     return sites
 
 
