@@ -205,6 +205,7 @@ def ranked_page(run: Run, number: Any, comparison: MethodComparison | None = Non
             "breakdown",
             "site__country",
             "site__compliance_score",
+            "site__source",
             "site__provider__slug",
         )
         .prefetch_related(

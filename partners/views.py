@@ -20,7 +20,7 @@ from partners.directory.entries import directory_entries
 from partners.directory.facets import directory_facets, directory_providers
 from partners.directory.profile import KIND_HINTS, profile_cache_key, site_profiles
 from partners.directory.sites import directory_sites, site_facets, site_rows
-from partners.filtersets import ProviderFilterSet
+from partners.filtersets import SCOPE_REGISTERED, ProviderFilterSet
 from partners.models import Provider
 from partners.regions import REGION_HELP, REGION_STANDARD
 from partners.regulatory.methodology import describe_methodology
@@ -57,7 +57,11 @@ def directory(request: HtmxHttpRequest) -> HttpResponse:
         response = HttpResponse(html)
     else:
         # Rendered by the template engine, so escaped already (a cache may return it as str).
-        page = {"directory_html": mark_safe(html), "page_title": title}
+        page = {
+            "directory_html": mark_safe(html),
+            "page_title": title,
+            "heading": directory_heading(request.GET.get("scope", "")),
+        }
         response = render(request, "partners/directory.html", page)
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -134,8 +138,16 @@ def _directory_context(request: HtmxHttpRequest) -> dict:
         previous_url = request.htmx.current_url if request.htmx else None
         context["last_chip"] = last_applied(chips, previous_url)
     context["page_title"] = page_title(context["chips"], context["total"], context["unit"])
+    context["heading"] = directory_heading(request.GET.get("scope", ""))
     context.update(_directory_links(request, view))
     return context
+
+
+def directory_heading(scope: str) -> str:
+    """The directory's heading: what it lists (partners/filtersets.py, `scope`)."""
+    return (
+        "FDA-registered establishments" if scope == SCOPE_REGISTERED else "Contract manufacturers"
+    )
 
 
 def _directory_links(request: HttpRequest, view: str) -> dict[str, str]:

@@ -94,6 +94,7 @@ def test_a_buyer_widens_the_directory_to_registered_establishments(live_server, 
     page.get_by_label("All FDA-registered establishments").check()
 
     expect(page).to_have_url(re.compile(r"scope=registered"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("FDA-registered establishments")
     expect(cards).to_have_count(1)
     expect(cards.first).to_contain_text("Halol Pharma")
     expect(cards.first).to_contain_text("FDA registration")

@@ -172,6 +172,14 @@ def test_the_scope_is_offered_with_counts_and_shown_as_a_removable_chip(client, 
     assert chips[("Show", "All FDA-registered establishments")] == "include_ancillary=true"
     assert ("Including", "medical-gas, animal-feed, packing and testing-only sites") in chips
     assert response.context["page_title"].startswith("All FDA-registered establishments, ")
+    assert (
+        '<h1 id="directory-heading">FDA-registered establishments</h1>' in response.content.decode()
+    )
+    fragment = client.get("/?scope=registered", headers={"HX-Request": "true"}).content.decode()
+    assert (
+        '<h1 id="directory-heading" hx-swap-oob="true">FDA-registered establishments</h1>'
+        in fragment
+    )
 
 
 def test_an_unknown_scope_is_an_error_not_a_guess(client, mixed_catalogue):
