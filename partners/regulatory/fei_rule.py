@@ -20,6 +20,8 @@ LEGAL_FORMS = frozenset(
     """.split()  # noqa: SIM905 (a list of words reads better as words)
 )
 _NON_WORD = re.compile(r"[\W_]+")
+# A parenthesised ending that tells apart two sites of one firm: "Tyson Foods, Inc (Oglethorpe)".
+_TRAILING_PARENTHESIS = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 def firm_name_key(name: str) -> str:
@@ -48,6 +50,8 @@ class FeiHolder:
     site_id: int
     site_name: str
     provider_name: str
+    # The site's name without a parenthesised ending, when it has one: the firm's name.
+    site_firm_name: str = ""
 
 
 class FeiHolders:
@@ -58,8 +62,14 @@ class FeiHolders:
         self.by_fei: dict[str, list[FeiHolder]] = defaultdict(list)
         for fei, site_id, site_name, provider_name in rows:
             if fei:
+                without_ending = _TRAILING_PARENTHESIS.sub("", site_name)
                 self.by_fei[fei].append(
-                    FeiHolder(site_id, firm_name_key(site_name), firm_name_key(provider_name))
+                    FeiHolder(
+                        site_id,
+                        firm_name_key(site_name),
+                        firm_name_key(provider_name),
+                        firm_name_key(without_ending) if without_ending != site_name else "",
+                    )
                 )
 
     @staticmethod
@@ -86,7 +96,7 @@ class FeiHolders:
         key = firm_name_key(legal_name)
         if not holders or not key:
             return None
-        for name in ("site_name", "provider_name"):
+        for name in ("site_name", "site_firm_name", "provider_name"):
             matching = [holder for holder in holders if getattr(holder, name) == key]
             if len(matching) == 1:
                 return matching[0].site_id

@@ -118,6 +118,25 @@ def test_a_record_of_a_shared_fei_links_to_the_site_named_as_its_firm():
     assert action.site == labeller
 
 
+def test_a_site_named_firm_and_city_matches_the_firm_fda_names():
+    # Two establishments of one registrant are told apart by a parenthesised ending.
+    plant = SiteFactory(fei_number="3001234567", name="Tyson Foods, Inc (Oglethorpe)")
+    SiteFactory(fei_number="3001234567", name="Tyson Labelling LLC")
+
+    inspection = InspectionFactory(fei_number="3001234567", legal_name="TYSON FOODS INC")
+
+    assert inspection.site == plant
+
+
+def test_two_sites_of_one_firm_told_apart_only_by_city_cannot_take_its_records():
+    SiteFactory(fei_number="3001234567", name="Tyson Foods, Inc (Oglethorpe)")
+    SiteFactory(fei_number="3001234567", name="Tyson Foods, Inc (Dakota City)")
+
+    inspection = InspectionFactory(fei_number="3001234567", legal_name="Tyson Foods, Inc")
+
+    assert inspection.site is None
+
+
 def test_a_shared_fei_matches_the_providers_name_when_no_site_name_does():
     acme = ProviderFactory(name="Acme Pharma Inc.")
     acme_site = SiteFactory(provider=acme, fei_number="3001234567", name="Boston")
