@@ -33,6 +33,7 @@ from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
@@ -144,7 +145,9 @@ class HistoriedAdmin(SimpleHistoryAdmin):
         sources = [HistorySource(self.model)]
         for inline in self.inlines:
             if hasattr(inline.model, "history"):
-                parent = _get_foreign_key(self.model, inline.model, fk_name=inline.fk_name)
+                parent = _get_foreign_key(
+                    self.model, inline.model, fk_name=inline.fk_name, can_fail=False
+                )
                 sources.append(HistorySource(inline.model, parent.name))
         return sources
 
@@ -255,6 +258,9 @@ class FeiChangeConfirmation(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if cleaned is None:
+            # A clean() that returns nothing keeps the form's cleaned data (as Django does).
+            cleaned = self.cleaned_data
         self.fei_change = None
         site = self.instance
         if site.pk is None or "fei_number" not in cleaned or cleaned.get("DELETE"):
@@ -265,7 +271,12 @@ class FeiChangeConfirmation(forms.ModelForm):
         change = FeiChange(site=site, old=old, new=new, preview=fei_change_preview(site, new))
         if not change.preview.changes_anything:
             return cleaned  # nothing to lose or gain: no question to ask
-        confirmed = " ".join(self.data.getlist(CONFIRM_FEI)).split()
+        # A posted form's data holds every value a name was posted with; a plain mapping, one.
+        if isinstance(self.data, MultiValueDict):
+            posted = self.data.getlist(CONFIRM_FEI)
+        else:
+            posted = [self.data.get(CONFIRM_FEI, "")]
+        confirmed = " ".join(posted).split()
         if change.token in confirmed:
             self.fei_confirmed = change.token
             return cleaned
@@ -292,7 +303,13 @@ class ConfirmsFeiChanges(admin.ModelAdmin):
     and "Go back" (which shows the form again, edits kept, nothing saved)."""
 
     def render_change_form(
-        self, request: HttpRequest, context: dict[str, Any], add=False, change=False, **kwargs
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any | None = None,
     ) -> HttpResponse:
         forms_ = [context["adminform"].form] + [
             inline_form
@@ -323,7 +340,7 @@ class ConfirmsFeiChanges(admin.ModelAdmin):
         context["fei_confirmed"] = [
             form.fei_confirmed for form in forms_ if getattr(form, "fei_confirmed", None)
         ]
-        return super().render_change_form(request, context, add, change, **kwargs)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 def _only_unconfirmed(errors: ErrorList) -> bool:

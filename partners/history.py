@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import models
 from django.utils import timezone
@@ -38,7 +38,9 @@ class HistorySource:
     parent_field: str | None = None
 
     @property
-    def history_model(self) -> type[models.Model]:
+    def history_model(self) -> Any:
+        # simple_history builds the historical model at run time: its fields (history_date,
+        # history_user_id, the parent's id) and its `objects` are unknown to the type checker.
         return self.model.history.model  # type: ignore[attr-defined]
 
 
@@ -111,7 +113,7 @@ class CombinedHistory(Sequence):
     def __len__(self) -> int:
         return len(self.keys)
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         if isinstance(index, slice):
             return self.entries(self.keys[index])
         return self.entries([self.keys[index]])[0]
@@ -249,6 +251,9 @@ def describe_delta(model: type[models.Model], changes: Iterable[ModelChange]) ->
     described = []
     for change in changes:
         model_field = model._meta.get_field(change.field)
+        # A delta compares a model's own fields, many-to-many ones included: never a reverse
+        # relation or a generic foreign key.
+        assert isinstance(model_field, models.Field)
         described.append(
             FieldChange(
                 field=str(model_field.verbose_name),
@@ -264,7 +269,9 @@ def _display(model_field: Any, value: Any) -> str:
         # The related rows as the history keeps them: {"site": 1, "phase": "phase2"}.
         target = get_m2m_reverse_field_name(model_field)
         pks = [row[target] for row in value]
-        named = model_field.related_model._default_manager.in_bulk(pks)
+        # Resolved from "self" or "app.Model" once the apps are loaded.
+        related_model = cast(type[models.Model], model_field.related_model)
+        named = related_model._default_manager.in_bulk(pks)
         return ", ".join(str(named.get(pk, pk)) for pk in pks) or EMPTY
     if value is None or value == "" or value == []:
         return EMPTY

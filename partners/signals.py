@@ -10,7 +10,7 @@ the directory, the admin and the API then agree. Other bulk writes (`bulk_create
 recomputes itself, as `seed_demo` and the importers do.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import partial
 
 from django.db import transaction
@@ -104,7 +104,7 @@ def _provider_saved(sender, instance, raw: bool = False, **kwargs) -> None:
     _relink_sites(list(instance.sites.exclude(fei_number="").values_list("pk", flat=True)))
 
 
-def _relink_sites(site_ids: list[int], feis: list[str] = ()) -> None:
+def _relink_sites(site_ids: list[int], feis: Sequence[str] = ()) -> None:
     """Relink these sites' records now; rescore, after the commit, the sites gaining or losing
     records (the relink writes in bulk, so no record's signal does)."""
     if site_ids or feis:
@@ -137,15 +137,15 @@ def _record_deleted(sender, instance, **kwargs) -> None:
     _recompute_after_commit({instance.site_id})
 
 
-def _recompute_after_commit(site_ids: set[int | None]) -> None:
+def _recompute_after_commit(site_ids: Iterable[int | None]) -> None:
     """Recompute these sites' scores once the transaction commits (so the task reads the saved
     records, and nothing runs if it rolls back): one task per transaction, however many records
     it saved, since a catalogue import saves hundreds in one."""
-    site_ids.discard(None)
-    if not site_ids:
+    pending = {site_id for site_id in site_ids if site_id is not None}
+    if not pending:
         return
     connection = transaction.get_connection()
-    connection.__dict__.setdefault(PENDING, set()).update(site_ids)
+    connection.__dict__.setdefault(PENDING, set()).update(pending)
     # A flush per save rather than per transaction: a rolled-back savepoint discards the
     # callbacks registered in it, and a later save's flush must still run. The first flush
     # takes every pending site; ids left over from a rolled-back transaction are recomputed at

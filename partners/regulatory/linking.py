@@ -42,7 +42,9 @@ __all__ = [
     "relink_regulatory_records",
 ]
 
-RECORD_MODELS: tuple[type[models.Model], ...] = (
+# The regulator records that name an FEI; each has `fei_number`, `legal_name` and `site`.
+RecordModel = type[Inspection] | type[RegulatoryAction] | type[Published483] | type[Citation]
+RECORD_MODELS: tuple[RecordModel, ...] = (
     Inspection,
     RegulatoryAction,
     Published483,
@@ -251,8 +253,8 @@ def ambiguous_fei_condition() -> Q:
     none of the sites is named after (a condition on sites)."""
     unlinked = Q()
     for model in RECORD_MODELS:
-        unlinked |= Exists(
-            model.objects.filter(site__isnull=True, fei_number=OuterRef("fei_number"))
+        unlinked |= Q(
+            Exists(model.objects.filter(site__isnull=True, fei_number=OuterRef("fei_number")))
         )
     return Q(fei_number__in=shared_feis()) & unlinked
 
