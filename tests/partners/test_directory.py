@@ -211,7 +211,10 @@ def test_directory_answers_htmx_with_the_fragment_only(client, catalogue):
 
     html = response.content.decode()
     assert not html.lstrip().startswith("<!doctype")
-    assert html.lstrip().startswith('<form id="directory"')
+    # The list's form, and the page heading swapped out of band: it names what is listed.
+    assert html.lstrip().startswith('<h1 id="directory-heading" hx-swap-oob="true">')
+    assert html.count('<form id="directory"') == 1
+    assert "<body" not in html
     assert "Ganges Fine Chemicals" in html
 
 
