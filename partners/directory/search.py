@@ -32,6 +32,7 @@ import bisect
 import dataclasses
 import difflib
 import functools
+import json
 import re
 from dataclasses import dataclass
 from itertools import chain
@@ -388,11 +389,18 @@ def _memoized(kind: str, text: str, build) -> tuple[int, ...]:
     return ids
 
 
+# Up to this many ids, SQLite gets them as `IN (%s, ...)`.
+SQLITE_INLINE_IDS = 500
+
+
 def among(ids: tuple[int, ...], field: str = "pk") -> Q:
-    """`field` is one of the ids: on PostgreSQL one array parameter, however many ids there
-    are; elsewhere `IN (...)`."""
+    """`field` is one of the ids, as one parameter however many ids there are: an array on
+    PostgreSQL, a JSON list on SQLite past a few hundred ids (SQLite refuses a statement with
+    more than 32,766 parameters, and a directory of every registered establishment lists more)."""
     if _postgresql():
         return Q(**{f"{field}__in": RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))})
+    if len(ids) > SQLITE_INLINE_IDS:
+        return Q(**{f"{field}__in": RawSQL("SELECT value FROM json_each(%s)", (json.dumps(ids),))})
     return Q(**{f"{field}__in": ids})
 
 

@@ -5,6 +5,7 @@ similarity and full-text search): every expectation here holds on both.
 """
 
 import datetime
+import sqlite3
 
 import pytest
 from django.core.cache import cache
@@ -14,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from partners.demo.seeding import seed_catalogue
 from partners.directory.facets import facet_counts
-from partners.directory.search import parse_query, search_sites
+from partners.directory.search import among, parse_query, search_sites
 from partners.filtersets import ProviderFilterSet
 from partners.models import Provider, Site, Term
 from tests.factories import InspectionFactory, ProviderFactory, SiteCapabilityFactory, SiteFactory
@@ -319,3 +320,21 @@ def test_the_indexed_provider_search_leaves_the_planner_as_it_found_it(catalogue
         assert provider_search_ids("monoclonal")
         cursor.execute("SHOW enable_seqscan")
         assert cursor.fetchone()[0] == before == "on"
+
+
+@pytest.mark.django_db
+def test_a_list_of_more_ids_than_a_statement_may_have_parameters_still_filters():
+    # Every registered establishment can be listed at once: 40,000 ids in one filter, past
+    # SQLite's default limit of 32,766 parameters (some builds raise it: hold it at the default).
+    site = SiteFactory()
+    ids = (*range(10_000_000, 10_040_000), site.pk)
+    limit = None
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        limit = connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 32_766)
+    try:
+        assert list(Site.objects.filter(among(ids)).values_list("pk", flat=True)) == [site.pk]
+        assert Site.objects.filter(among(ids[:3])).count() == 0
+    finally:
+        if limit is not None:
+            connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, limit)
