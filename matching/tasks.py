@@ -47,7 +47,14 @@ def send_run(run_id: int) -> None:
     transaction.on_commit(send)
 
 
-@shared_task(acks_late=True, time_limit=60)
+# The sweeps run every minute: a minute at most each, warned ten seconds before. Both limits are
+# set, since a soft limit inherited from the settings (25 minutes) above a hard limit of one
+# minute makes Celery refuse to send the task at all.
+SWEEP_TIME_LIMIT = 60
+SWEEP_SOFT_TIME_LIMIT = 50
+
+
+@shared_task(acks_late=True, time_limit=SWEEP_TIME_LIMIT, soft_time_limit=SWEEP_SOFT_TIME_LIMIT)
 def requeue_stale_runs() -> int:
     """Send again the runs that stayed queued (the broker was down). Idempotent. Returns how
     many were sent."""
@@ -57,7 +64,7 @@ def requeue_stale_runs() -> int:
     return len(to_send)
 
 
-@shared_task(acks_late=True, time_limit=60)
+@shared_task(acks_late=True, time_limit=SWEEP_TIME_LIMIT, soft_time_limit=SWEEP_SOFT_TIME_LIMIT)
 def recover_stuck_runs() -> list[int]:
     """Restart, or fail once out of attempts, the runs whose worker died. Idempotent. Returns
     [requeued, failed]."""

@@ -4,6 +4,7 @@ Runs when REDIS_URL is set (CI sets it, with DATABASE_URL on PostgreSQL); skippe
 reason shown, otherwise.
 """
 
+import datetime
 import os
 import subprocess
 import sys
@@ -13,11 +14,17 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.utils import timezone
 
 from config.celery import app
-from partners.models import Inspection, Site
+from core.choices import JobStatus
+from matching import runs
+from matching.models import Run
+from matching.tasks import requeue_stale_runs
+from partners.models import DeaSchedule, Inspection, Phase, Site, Term
 from partners.tasks import link_regulatory_records
-from tests.factories import InspectionFactory, SiteFactory
+from partners.vocabulary import install_vocabulary
+from tests.factories import InspectionFactory, RunFactory, SiteFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,3 +98,22 @@ def test_real_worker_links_records_sent_through_redis(celery_worker_process):
 
     # Then the worker's write shows up in the database
     assert _wait_for(lambda: Inspection.objects.get(pk=inspection.pk).site_id == site.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_scheduled_sweep_sent_as_beat_sends_it_gets_a_stranded_run_done(
+    celery_worker_process,
+):
+    # Given a run left queued past the requeue threshold (its message was lost: broker down),
+    # of a brief on the vocabulary the migrations install (a test before may have flushed it)
+    install_vocabulary(Term, Phase, DeaSchedule)
+    run = RunFactory()
+    Run.objects.filter(pk=run.pk).update(
+        queued_at=timezone.now() - runs.REQUEUE_AFTER - datetime.timedelta(seconds=5)
+    )
+
+    # When beat's every-minute sweep goes through Redis to the worker, with the settings' limits
+    requeue_stale_runs.apply_async()
+
+    # Then the worker sends the run again and runs it to the end
+    assert _wait_for(lambda: Run.objects.get(pk=run.pk).status == JobStatus.DONE, timeout=60)
