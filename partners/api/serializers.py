@@ -76,6 +76,7 @@ class ProviderSummarySerializer(ProviderLinksMixin, serializers.ModelSerializer)
             "website",
             "verification_status",
             "verified_on",
+            "source",
             "site_count",
             "site_countries",
             "modalities",
@@ -219,6 +220,12 @@ class SiteSerializer(serializers.ModelSerializer):
     published_483s = Published483Serializer(
         many=True, read_only=True, help_text="Published Form FDA 483s, newest first."
     )
+    registered_operations = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="What FDA's establishment registration lists the site for, as FDA words it "
+        '("MANUFACTURE", "ANALYSIS"…); empty for a site not registered.',
+    )
 
     class Meta:
         model = Site
@@ -227,6 +234,9 @@ class SiteSerializer(serializers.ModelSerializer):
             "country",
             "city",
             "fei_number",
+            "duns_number",
+            "registered_operations",
+            "source",
             "phases",
             "oel_ug_m3",
             "dea_schedules",
@@ -260,6 +270,8 @@ class ProviderDetailSerializer(ProviderLinksMixin, serializers.ModelSerializer):
             "description",
             "verification_status",
             "verified_on",
+            "registrant_duns",
+            "source",
             "url",
             "html_url",
             "sites",

@@ -16,6 +16,7 @@ from partners.choices import (
     Authority,
     CertificationKind,
     Classification,
+    DataSource,
     Provenance,
     ProviderKind,
     Region,
@@ -91,6 +92,7 @@ def test_list_gives_each_provider_in_the_directory_shape(client, catalogue):
         "website": "",
         "verification_status": "unverified",
         "verified_on": None,
+        "source": "curated",
         "site_count": 2,
         "site_countries": [{"code": "IE", "name": "Ireland"}],
         "modalities": ["mab"],
@@ -98,6 +100,33 @@ def test_list_gives_each_provider_in_the_directory_shape(client, catalogue):
         "html_url": "http://testserver/providers/split/",
     }
     assert body["results"][0]["verified_on"] == "2025-01-15"
+
+
+def test_the_api_says_where_a_provider_and_its_sites_come_from(client):
+    provider = ProviderFactory(
+        slug="registrant", source=DataSource.FDA_REGISTRATION, registrant_duns="080136346"
+    )
+    SiteFactory(
+        provider=provider,
+        source=DataSource.FDA_REGISTRATION,
+        duns_number="150483782",
+        registered_operations=["MANUFACTURE", "ANALYSIS"],
+    )
+    ProviderFactory(slug="demo-one", source=DataSource.DEMO)
+
+    listed = {
+        p["slug"]: p["source"]
+        for p in client.get("/api/providers/?scope=registered").json()["results"]
+    }
+    detail = client.get("/api/providers/registrant/").json()
+
+    assert listed == {"registrant": "fda-registration"}
+    assert client.get("/api/providers/demo-one/").json()["source"] == "demo"
+    assert (detail["source"], detail["registrant_duns"]) == ("fda-registration", "080136346")
+    site = detail["sites"][0]
+    assert site["source"] == "fda-registration"
+    assert site["duns_number"] == "150483782"
+    assert site["registered_operations"] == ["MANUFACTURE", "ANALYSIS"]
 
 
 def test_list_links_resolve_to_the_profile_and_the_page(client, catalogue):
