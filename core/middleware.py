@@ -10,11 +10,11 @@ nothing.
 """
 
 from collections.abc import Callable
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import resolve_url
 
 from core.http import NOT_FOUND_PAGE, HtmxHttpRequest, says_djangos_default
@@ -69,3 +69,24 @@ class NotFoundMessageMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         if isinstance(exception, Http404) and says_djangos_default(exception):
             raise Http404(NOT_FOUND_PAGE) from exception
+
+
+NUL_MESSAGE = "The address holds a NUL character (%00), which no field accepts."
+
+
+class RefuseNulMiddleware:
+    """A request whose path or query string holds a NUL character gets a 400 saying so.
+
+    No field of the app accepts one, and PostgreSQL refuses it in any text it is sent, so a
+    lookup by a slug or a search with one would otherwise end in a server error."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = unquote_plus(request.META.get("QUERY_STRING", ""))
+        if "\x00" in request.path or "\x00" in query:
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": NUL_MESSAGE}, status=400)
+            return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
