@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "partners",
     "matching",
     "sourcing",
+    "accounts",
 ]
 
 MIDDLEWARE = [

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("config", "core", "partners", "matching", "sourcing")
+APPS = ("config", "core", "partners", "matching", "sourcing", "accounts")
 SKIPPED_FOLDERS = {"migrations", "__pycache__"}
 
 
