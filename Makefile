@@ -18,7 +18,7 @@ export UV_PYTHON_DOWNLOADS := never
 # The demo always runs embedded: SQLite and in-process tasks, whatever the shell exports.
 DEMO_ENV := env -u DATABASE_URL -u REDIS_URL DEBUG=true
 
-.PHONY: install demo test bench screenshots lint format clean
+.PHONY: install demo test bench loadtest screenshots lint format clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -62,6 +62,11 @@ bench: install
 	$(BENCH_ENV) $(PY) -m bench.acceptability --providers 5000
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_100K_DATABASE_URL) $(PY) -m bench.run --providers 24500
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_100K_DATABASE_URL) $(PY) -m bench.acceptability --providers 24500
+
+# Requests per second and p50/p99 latencies under load: gunicorn with production settings, a real
+# Celery worker and a Redis server of its own, driven by wrk (Debian's package) on 127.0.0.1.
+loadtest: install
+	$(BENCH_ENV) $(PY) -m bench.loadtest
 
 # The README's screenshots, taken from the app that `make demo` serves.
 screenshots: install
