@@ -3,6 +3,9 @@
 import re
 
 _NON_DIGITS = re.compile(r"\D")
+# How FDA's exports and curators write an FEI: digits, with spaces, dashes or dots between groups.
+# Anything else ("=1+1", "1/2") is not an FEI, however many digits it holds.
+FEI_TEXT = re.compile(r"[\d\s.\-]+")
 
 
 def normalize_fei(value: object) -> str:

@@ -118,8 +118,10 @@ def _text_encoding(file: IO[bytes], head: bytes) -> str:
     and leaves it at its start: a file valid as UTF-8 in its first megabyte may not be later."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    # A stray NUL is a damaged row, reported with its line (`nul_columns`); a file full of
+    # control bytes is not text at all.
     controls = sum(head.count(byte) for byte in _CONTROL_BYTES)
-    if b"\x00" in head or controls > _MAX_CONTROL_SHARE * len(head):
+    if controls > _MAX_CONTROL_SHARE * len(head):
         raise UnreadableFile("this is a binary file, not a CSV or XLSX export")
     try:
         for encoding in ("utf-8-sig", "cp1252"):
@@ -140,6 +142,24 @@ def _decodes_as(file: IO[bytes], encoding: str) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def nul_columns(cells: list[Cell]) -> list[int]:
+    """The 1-based columns whose text holds a NUL character: no export has one, and no
+    database column can store one, so the row is rejected and reported with its line."""
+    return [
+        number
+        for number, cell in enumerate(cells, start=1)
+        if isinstance(cell, str) and "\x00" in cell
+    ]
+
+
+def nul_reason(columns: list[int]) -> str:
+    listed = ", ".join(str(number) for number in columns)
+    return (
+        f"a NUL character (byte 0) in column{'s' if len(columns) > 1 else ''} {listed}: "
+        "the file is damaged there"
+    )
 
 
 def _tab_separated(head: bytes, encoding: str) -> bool:

@@ -16,7 +16,7 @@ from typing import Any, cast
 from django.db import models
 
 from partners.choices import ActionType, Classification
-from partners.fei import normalize_fei
+from partners.fei import FEI_TEXT, normalize_fei
 from partners.models import (
     Citation,
     Inspection,
@@ -99,7 +99,9 @@ def fei(*, required: bool) -> Parser:
             value = value.strip().split(".")[0]  # "3004540906.0", a float written out as text
         if isinstance(value, float) and not value.is_integer():
             raise CellRejected(f"{value!r} is not an FEI number (digits, e.g. 3001234567)")
-        if (isinstance(value, str) and _LETTERS.search(value)) or not normalize_fei(value):
+        if (
+            isinstance(value, str) and (_LETTERS.search(value) or not FEI_TEXT.fullmatch(value))
+        ) or not normalize_fei(value):
             if required:
                 raise CellRejected(f"{value!r} is not an FEI number (digits, e.g. 3001234567)")
             raise FeiDropped(f"{value!r} is not an FEI number; the record is kept without one")

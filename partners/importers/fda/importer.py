@@ -53,6 +53,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from core.locks import hold_transaction_lock
 from partners.catalogue_version import bump_catalogue_version
 from partners.choices import Authority
 from partners.importers.fda.files import (
@@ -60,6 +61,8 @@ from partners.importers.fda.files import (
     Rows,
     Table,
     UnreadableFile,
+    nul_columns,
+    nul_reason,
     open_table,
     read_path,
     seekable,
@@ -218,6 +221,10 @@ class _Unrecognised(Exception):
     """The file has no header row of a known export."""
 
 
+# Regulator imports run one at a time (core.locks): they write the same records and sites.
+IMPORT_LOCK = "partners.fda-import"
+
+
 def import_fda_file(
     file: str | Path | IO[bytes],
     name: str | None = None,
@@ -245,6 +252,9 @@ def import_fda_file(
             report.encoding = _ENCODING_NAMES.get(table.encoding, table.encoding)
             report.row_word = table.row_word
             with transaction.atomic():
+                # Two uploads of one file at once: the second waits for the first, then finds
+                # its records there (nothing to create), instead of failing on a unique key.
+                hold_transaction_lock(IMPORT_LOCK)
                 return _FileImport(table, report, progress, user).run()
         except (UnreadableFile, _Unrecognised) as error:
             # Nothing was written (the transaction rolled back), so nothing is reported as such.
@@ -354,6 +364,10 @@ class _FileImport:
     def check(self, layout: Layout, line: int, cells: list[Cell]) -> dict[str, Any] | None:
         """The row's field values, or None when it is rejected (and reported)."""
         values: dict[str, Any] = {}
+        damaged = nul_columns(cells)
+        if damaged:
+            self.reject(line, [nul_reason(damaged)])
+            return None
         reasons = []
         for column, index, header in layout.columns:
             cell = cells[index] if index < len(cells) else None

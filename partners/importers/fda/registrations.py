@@ -73,7 +73,7 @@ from partners.choices import (
 )
 from partners.duns import normalize_duns
 from partners.fei import normalize_fei
-from partners.importers.fda.files import Cell, Table
+from partners.importers.fda.files import Cell, Table, nul_columns, nul_reason
 from partners.importers.fda.formats import CellRejected, date, header_key
 from partners.importers.fda.history import copy_into_history
 from partners.models import (
@@ -546,6 +546,9 @@ def _checked_rows(
 def _check(
     layout: RegistrationLayout, line: int, cells: list[Cell], *, text: bool
 ) -> tuple[Establishment | None, list[str]]:
+    damaged = nul_columns(cells)
+    if damaged:
+        return None, [nul_reason(damaged)]
     reasons: list[str] = []
     values: dict[str, Any] = {}
 
