@@ -85,6 +85,34 @@ def _directory_cache_key(request: HtmxHttpRequest, fragment: bool) -> str:
     return f"directory:{version}:{day}:{hashlib.sha256(what).hexdigest()}"
 
 
+def _provider_cards(request: HtmxHttpRequest, providers: list[Provider]) -> list[dict]:
+    """The page's provider cards, each as `{"provider", "html"}`.
+
+    A card depends on its provider, the catalogue and the day, and on whether the viewer may
+    shortlist, not on the filters that listed it: a card built for one query is reused by every
+    other that lists the provider. Only the providers none has shown yet are read (in the four
+    queries of `directory_entries`) and rendered.
+    """
+    membership = getattr(request.user, "membership", None)
+    can_change = bool(membership and membership.can_change)
+    prefix = (
+        f"directory-card:{current_catalogue_version()}:{timezone.localdate().isoformat()}:"
+        f"{int(can_change)}:"
+    )
+    keys = {provider.pk: f"{prefix}{provider.pk}" for provider in providers}
+    cached = cache.get_many(list(keys.values()))
+    missing = [provider for provider in providers if keys[provider.pk] not in cached]
+    built = {}
+    for entry in directory_entries(missing) if missing else []:
+        html = render_to_string("partners/_provider_card.html", {"entry": entry}, request)
+        built[keys[entry["provider"].pk]] = html
+    if built:
+        cache.set_many(built, DIRECTORY_CACHE_SECONDS)
+    cards = {**cached, **built}
+    # Rendered by the template engine, so escaped already (a cache may return it as str).
+    return [{"provider": p, "html": mark_safe(cards[keys[p.pk]])} for p in providers]
+
+
 def _directory_context(request: HtmxHttpRequest) -> dict:
     """What partners/_directory.html shows for the request's filters: the page of the list,
     its facets, chips, links and title."""
@@ -128,7 +156,7 @@ def _directory_context(request: HtmxHttpRequest) -> dict:
             if view == "sites":
                 context["rows"] = site_rows(page.object_list)
             else:
-                context["entries"] = directory_entries(page.object_list)
+                context["entries"] = _provider_cards(request, page.object_list)
         context["facets"] = (
             site_facets(filterset) if view == "sites" else directory_facets(filterset)
         )
