@@ -5,25 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partners', '0013_establishment_registrations'),
+        ("partners", "0013_establishment_registrations"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='regulatorimport',
-            name='attempts',
+            model_name="regulatorimport",
+            name="attempts",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='regulatorimport',
-            name='queued_at',
+            model_name="regulatorimport",
+            name="queued_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='regulatorimport',
-            index=models.Index(fields=['status', 'queued_at'], name='partners_regimport_sweep_idx'),
+            model_name="regulatorimport",
+            index=models.Index(fields=["status", "queued_at"], name="partners_regimport_sweep_idx"),
         ),
     ]

@@ -75,9 +75,7 @@ def test_the_owner_retries_a_stalled_run_through_the_api(
 
 
 def test_a_run_on_a_live_worker_is_not_retried_and_says_why(helix, brief, catalogue):
-    run = RunFactory(
-        brief=brief, status=JobStatus.RUNNING, attempts=1, heartbeat_at=timezone.now()
-    )
+    run = RunFactory(brief=brief, status=JobStatus.RUNNING, attempts=1, heartbeat_at=timezone.now())
     client = APIClient()
     client.force_authenticate(helix)
 

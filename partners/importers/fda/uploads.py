@@ -138,9 +138,7 @@ def runs_in_worker(upload: RegulatorImport) -> bool:
 def note_broker_down(import_id: int) -> None:
     """The import's task could not be sent: it stays queued with BROKER_DOWN in `error`, for the
     curator to read, until `requeue_stale_imports` sends it again."""
-    RegulatorImport.objects.filter(pk=import_id, status=JobStatus.QUEUED).update(
-        error=BROKER_DOWN
-    )
+    RegulatorImport.objects.filter(pk=import_id, status=JobStatus.QUEUED).update(error=BROKER_DOWN)
 
 
 def requeue_stale_imports(now: datetime.datetime | None = None) -> list[int]:
