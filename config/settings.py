@@ -116,7 +116,11 @@ else:
             "NAME": str(BASE_DIR / "db.sqlite3"),
             "OPTIONS": {"timeout": 20},
             # A real Celery worker in the test suite needs a test database it can open too.
-            "TEST": {"NAME": BASE_DIR / "test_db.sqlite3"} if env_str("REDIS_URL") else {},
+            "TEST": (
+                {"NAME": BASE_DIR / "test_db.sqlite3"}
+                if env_str("REDIS_URL") or env_str("CI") == "true"
+                else {}
+            ),
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -211,6 +215,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 300)
 }
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "cdmo-match")
+# How often beat runs the job sweeps, in seconds (the acceptance tests set seconds).
+JOB_SWEEP_SECONDS = env_int("JOB_SWEEP_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     "link-regulatory-records-nightly": {
         "task": "partners.tasks.link_regulatory_records",
@@ -223,15 +229,42 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Match runs never picked up (broker down when started) are sent again; runs whose worker
     # went quiet are restarted, or failed once out of attempts (matching/runs.py).
-    "requeue-stale-match-runs": {"task": "matching.tasks.requeue_stale_runs", "schedule": 60},
-    "recover-stuck-match-runs": {"task": "matching.tasks.recover_stuck_runs", "schedule": 60},
+    "requeue-stale-match-runs": {
+        "task": "matching.tasks.requeue_stale_runs",
+        "schedule": JOB_SWEEP_SECONDS,
+    },
+    "recover-stuck-match-runs": {
+        "task": "matching.tasks.recover_stuck_runs",
+        "schedule": JOB_SWEEP_SECONDS,
+    },
+    # The same for regulator files uploaded in the admin (partners/importers/fda/uploads.py).
+    "sweep-regulator-imports": {
+        "task": "partners.tasks.sweep_regulator_imports",
+        "schedule": JOB_SWEEP_SECONDS,
+    },
 }
+# A match run or regulator import still queued this long after it was sent is sent again (the
+# broker was down, or lost the message). A job sent twice runs once.
+JOB_REQUEUE_SECONDS = env_int("JOB_REQUEUE_SECONDS", 60)
 # A RUNNING match run whose heartbeat is older than this belongs to a dead worker (default: past
-# the run task's hard time limit, so a live worker can never be mistaken for a dead one).
+# the run task's hard time limit of 3 minutes, so a live worker can never be mistaken for a dead
+# one). A run whose worker is killed thus finishes within this plus one sweep interval:
+# 4 + 1 = 5 minutes with the defaults.
 MATCHING_RUN_STALE_SECONDS = env_int("MATCHING_RUN_STALE_SECONDS", 4 * 60)
+# A regulator import still running this long after it started belongs to a dead worker (default:
+# past the import task's hard time limit of 25 minutes); the sweep then starts it again.
+REGULATOR_IMPORT_STALE_SECONDS = env_int("REGULATOR_IMPORT_STALE_SECONDS", 26 * 60)
 # Tests only: seconds a run sleeps after each progress step, so a test can kill its worker
 # mid-run. Always 0 outside tests/matching/test_run_worker.py.
 MATCHING_RUN_TEST_STEP_DELAY = env_int("MATCHING_RUN_TEST_STEP_DELAY", 0)
+
+# /healthz answers whether the process lives (no database, no broker); /healthz/ready checks
+# the database, the broker, live workers and the oldest queued job (config/health.py). Only
+# staff, or a request bearing this token (Authorization: Bearer … or X-Healthz-Token), read
+# the details; others see which parts are down.
+HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN")
+# A job queued longer than this makes /healthz/ready answer 503: no worker takes the jobs.
+HEALTHZ_MAX_QUEUE_AGE_SECONDS = env_int("HEALTHZ_MAX_QUEUE_AGE_SECONDS", 10 * 60)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -272,7 +305,7 @@ LOGGING = {
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     # Health checks come from inside the deployment over plain HTTP.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/ready$"]
     # Only behind a proxy that sets X-Forwarded-Proto itself; otherwise clients could forge it.
     if env_bool("TRUST_X_FORWARDED_PROTO", default=True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

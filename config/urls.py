@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/", include("matching.api.urls")),
     path("api/", include("sourcing.api.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/ready", views.healthz_ready, name="healthz-ready"),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -38,12 +38,17 @@ Recovering from failures (beat jobs, config/settings.py CELERY_BEAT_SCHEDULE, ev
 
 - Broker down when a run is started: the run stays QUEUED with a note in `error`, and the API
   says so (matching/api/views.py). `requeue_stale_runs` sends again every run queued for more
-  than REQUEUE_AFTER, so it starts once the broker is back; `retry_run` sends it at once.
+  than `requeue_after()`, so it starts once the broker is back; `retry_run` sends it at once.
 - Worker killed mid-run: the task is acknowledged late with reject_on_worker_lost, so the broker
   redelivers it (Redis: after its visibility timeout) and the new worker takes the run over once
   its heartbeat is stale. `recover_stuck_runs` does not wait for the broker: it puts a RUNNING
   run with a stale heartbeat back in the queue, or, after MAX_ATTEMPTS, fails it with the
   reason ("stopped: no progress for N minutes ...; retry it").
+- A run stuck RUNNING (`is_stalled`) is one its owner may retry at once (`retry_run`), and
+  starting the brief again restarts it rather than following it.
+
+So a run whose worker died finishes within MATCHING_RUN_STALE_SECONDS plus one sweep interval
+(JOB_SWEEP_SECONDS): 4 + 1 = 5 minutes in production (config/settings.py).
 """
 
 import datetime
@@ -83,8 +88,6 @@ SOFT_TIME_LIMIT = 2 * 60
 TIME_LIMIT = 3 * 60
 # A worker that died leaves its run RUNNING; it is restarted this many times in all.
 MAX_ATTEMPTS = 3
-# A QUEUED run not started after this long is sent to the broker again.
-REQUEUE_AFTER = datetime.timedelta(minutes=1)
 # Rows per INSERT when the results are written without COPY (SQLite).
 BATCH_SIZE = 2000
 # The Result fields `result_rows` gives, in order; `breakdown` comes as JSON text.
@@ -116,6 +119,21 @@ def stale_after() -> datetime.timedelta:
     return datetime.timedelta(seconds=settings.MATCHING_RUN_STALE_SECONDS)
 
 
+def requeue_after() -> datetime.timedelta:
+    """A QUEUED run not started after this long is sent to the broker again."""
+    return datetime.timedelta(seconds=settings.JOB_REQUEUE_SECONDS)
+
+
+def is_stalled(run: Run, now: datetime.datetime | None = None) -> bool:
+    """Whether the run is RUNNING on a worker that went quiet (died): no heartbeat for longer
+    than `stale_after()`. The sweep restarts it; its owner may retry it at once."""
+    if run.status != JobStatus.RUNNING:
+        return False
+    now = now or timezone.now()
+    beat = run.heartbeat_at or run.started_at or run.created_at
+    return beat is not None and beat < now - stale_after()
+
+
 # --- Starting, retrying and sweeping -------------------------------------------------------------
 
 
@@ -139,11 +157,17 @@ def note_broker_down(run_id: int) -> None:
 
 
 def retry_run(run: Run) -> bool:
-    """Queue a failed run again, with a fresh count of attempts, or a queued one once more (its
-    task was lost, or the broker was down). Returns whether the run is to be sent: False when it
-    is running or done. A run sent twice runs once (the claim in `execute_run`)."""
+    """Queue a failed run again, with a fresh count of attempts, as a run stuck RUNNING on a
+    worker that died (`is_stalled`); or a queued one once more (its task was lost, or the broker
+    was down). Returns whether the run is to be sent: False when it is running on a live worker,
+    or done. A run sent twice runs once (the claim in `execute_run`), and the worker that went
+    quiet, were it alive after all, stops at its next step (the attempt it holds is gone)."""
     now = timezone.now()
-    failed = Run.objects.filter(pk=run.pk, status=JobStatus.FAILED).update(
+    stalled = Q(status=JobStatus.RUNNING) & (
+        Q(heartbeat_at__lt=now - stale_after())
+        | Q(heartbeat_at__isnull=True, started_at__lt=now - stale_after())
+    )
+    failed = Run.objects.filter(Q(status=JobStatus.FAILED) | stalled, pk=run.pk).update(
         status=JobStatus.QUEUED,
         attempts=0,
         progress=0,
@@ -158,13 +182,24 @@ def retry_run(run: Run) -> bool:
     return bool(queued)
 
 
+def not_retried(run: Run) -> str:
+    """Why `retry_run` left the run as it is, in a sentence."""
+    if run.status == JobStatus.RUNNING:
+        minutes = max(1, round(stale_after().total_seconds() / 60))
+        return (
+            "The run is running and its worker is alive: it can be retried once it fails, or "
+            f"if its worker stops responding for {minutes} minutes."
+        )
+    return f"The run is {run.get_status_display().lower()}: only a failed or queued run is retried."
+
+
 def requeue_stale_runs(now: datetime.datetime | None = None) -> list[int]:
-    """The runs queued for more than REQUEUE_AFTER (the broker was down, or lost the message),
+    """The runs queued for more than `requeue_after()` (the broker was down, or lost the message),
     each marked as queued again now: the ids to send. A run delivered twice runs once (the
     claim)."""
     now = now or timezone.now()
     to_send = []
-    stale = Run.objects.filter(status=JobStatus.QUEUED, queued_at__lt=now - REQUEUE_AFTER)
+    stale = Run.objects.filter(status=JobStatus.QUEUED, queued_at__lt=now - requeue_after())
     for run_id, queued_at in stale.values_list("pk", "queued_at"):
         if Run.objects.filter(pk=run_id, status=JobStatus.QUEUED, queued_at=queued_at).update(
             queued_at=now

@@ -284,6 +284,15 @@ def run_start(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-created_at", "-id")
         .first()
     )
+    if active is not None and runs.is_stalled(active):
+        # Its worker died: restarted here rather than followed to a run that never moves.
+        if runs.retry_run(active):
+            tasks.send_run(active.pk)
+        messages.info(
+            request,
+            "This brief's run stopped responding (its worker went away): it is restarted here.",
+        )
+        return redirect(active)
     if active is not None:
         messages.info(request, "This brief is already being matched this way: here is that run.")
         return redirect(active)
@@ -304,6 +313,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "brief_edited": results.brief_edited_since(run),
         "other_method": results.other_method(run.method),
         "can_change": roles.can_change(request.user),
+        "stalled": runs.is_stalled(run),
     }
     if run.status == JobStatus.DONE:
         comparison = results.method_comparison(run)
@@ -392,16 +402,18 @@ def run_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(_runs(request), pk=pk)
     roles.require_change(request.user)
+    stalled = runs.is_stalled(run)
     if runs.retry_run(run):
         tasks.send_run(run.pk)
-        messages.success(request, "The run is queued again.")
+        messages.success(
+            request,
+            "The run had stopped responding (its worker went away): it is queued again."
+            if stalled
+            else "The run is queued again.",
+        )
     else:
         run.refresh_from_db(fields=["status"])
-        messages.error(
-            request,
-            f"The run is {run.get_status_display().lower()}: only a failed or queued run is "
-            "retried.",
-        )
+        messages.error(request, runs.not_retried(run))
     return redirect(run)
 
 

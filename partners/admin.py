@@ -46,6 +46,7 @@ from partners.choices import VerificationStatus
 from partners.fei import normalize_fei
 from partners.forms import RegulatorImportUploadForm
 from partners.history import CombinedHistory, HistorySource
+from partners.importers.fda import uploads
 from partners.importers.fda.uploads import BIG_FILE_BYTES, BIG_FILE_ROWS, runs_in_worker
 from partners.models import (
     Certification,
@@ -726,11 +727,16 @@ class RegulatorImportAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: RegulatorImport, form, change: bool) -> None:
         assert request.user.is_authenticated  # the admin serves signed-in staff alone
         obj.created_by = request.user
-        super().save_model(request, obj, form, change)
         # A small file is imported now; a big one once this request's transaction commits.
         obj.queued = runs_in_worker(obj)
         if obj.queued:
-            tasks.run_regulator_import.delay_on_commit(obj.pk)
+            obj.queued_at = timezone.now()
+        super().save_model(request, obj, form, change)
+        if obj.queued:
+            # Never raises: with the broker down the import waits, saying so, for the sweep.
+            tasks.send_regulator_import(
+                obj.pk, when_not_sent=lambda: messages.warning(request, uploads.BROKER_DOWN)
+            )
         else:
             tasks.run_regulator_import(obj.pk)
 

@@ -1,10 +1,23 @@
 """Catalogue background jobs. Thin: load ids, call the domain function, return."""
 
+import logging
+from collections.abc import Callable
+
 from celery import shared_task
+from django.db import transaction
+from kombu.exceptions import OperationalError
 
 from partners.importers.fda import uploads
 from partners.regulatory.linking import relink_regulatory_records
 from partners.regulatory.stored_scores import recompute_compliance_scores
+
+logger = logging.getLogger(__name__)
+
+# The sweep runs every minute: a minute at most, warned ten seconds before. Both limits are set:
+# a soft limit inherited from the settings (25 minutes) above a hard limit of one minute makes
+# Celery refuse to send the task at all.
+SWEEP_TIME_LIMIT = 60
+SWEEP_SOFT_TIME_LIMIT = 50
 
 
 @shared_task(acks_late=True, ignore_result=False)
@@ -46,3 +59,38 @@ def run_regulator_import(import_id: int) -> bool:
     if ran and (site_ids := uploads.sites_to_rescore(import_id)):
         recompute_compliance.delay_on_commit(site_ids)
     return ran
+
+
+def send_regulator_import(
+    import_id: int, when_not_sent: Callable[[], object] | None = None
+) -> None:
+    """Send the import's task after the current transaction commits (at once outside one).
+
+    When the broker cannot be reached the import stays queued and says so
+    (`uploads.note_broker_down`), `when_not_sent` is called (the admin tells the curator), and
+    `sweep_regulator_imports` sends it later. Never raises: the upload is saved whatever the
+    broker does.
+    """
+
+    def send() -> None:
+        try:
+            run_regulator_import.apply_async((import_id,))
+        except (OperationalError, OSError):
+            logger.warning("Could not send regulator import %s to the broker", import_id)
+            uploads.note_broker_down(import_id)
+            if when_not_sent is not None:
+                when_not_sent()
+
+    transaction.on_commit(send)
+
+
+@shared_task(acks_late=True, time_limit=SWEEP_TIME_LIMIT, soft_time_limit=SWEEP_SOFT_TIME_LIMIT)
+def sweep_regulator_imports() -> list[int]:
+    """Send again the imports that stayed queued (the broker was down), and restart, or fail once
+    out of attempts, those whose worker died. Idempotent. Returns [sent again, restarted,
+    failed]."""
+    to_send = uploads.requeue_stale_imports()
+    restarted, failed = uploads.recover_stuck_imports()
+    for import_id in [*to_send, *restarted]:
+        send_regulator_import(import_id)
+    return [len(to_send), len(restarted), failed]

@@ -3,12 +3,18 @@
 Property tests (hypothesis) judge behaviour, not speed: on a shared, busy machine an example
 may take longer than hypothesis's default deadline, which is no failure of the code. Under CI
 the examples are also derandomized, so a failure there is reproduced by running it again.
+
+Tests marked `slow` start their own redis-server on a free port and real Celery processes in
+production settings (tests/ops/services.py). They run when CI=true (as .ci/run sets it) and are
+skipped, with the reason shown, in a bare `make test`.
 """
 
 import os
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.ops import services
 
 settings.register_profile(
     "cdmo",
@@ -30,12 +36,54 @@ def _media_in_a_temporary_folder(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+SLOW_SKIPPED = (
+    "slow: starts its own redis-server and Celery worker and beat; runs when CI=true "
+    "(CI=true make test, as .ci/run does)"
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "slow: starts its own redis-server and real Celery processes; runs only when CI=true",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("CI") != "true":
+        reason = SLOW_SKIPPED
+    elif not services.REDIS_SERVER:
+        reason = "slow: redis-server is not installed (apt-get install redis-server)"
+    else:
+        return
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A redis-server of the session's own, on a free port; stopped by its process id."""
+    server = services.RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def broker(redis_server):
+    """This test's tasks sent through the session's own Redis for real, not run in-process."""
+    with services.app_broker(redis_server.url):
+        yield redis_server
+
+
 @pytest.fixture(autouse=True)
 def _eager_celery(request):
-    """Run tasks in-process for every test but those marked `worker`, which use a real one."""
+    """Run tasks in-process for every test but those marked `slow` or `worker`, which use real
+    ones."""
     from config.celery import app
 
-    if request.node.get_closest_marker("worker"):
+    if request.node.get_closest_marker("worker") or request.node.get_closest_marker("slow"):
         yield
         return
     previous = app.conf.task_always_eager

@@ -61,3 +61,19 @@ def test_every_scheduled_task_is_sent_and_runs(entry):
         app.conf.task_always_eager = eager
 
     assert result.successful(), result.traceback
+
+
+def test_the_job_sweeps_are_scheduled_every_minute_with_their_own_limits():
+    # A run or a regulator import stranded by a broker outage or a dead worker is sent again
+    # by these; each must end before beat sends it again.
+    sweeps = {
+        "matching.tasks.requeue_stale_runs",
+        "matching.tasks.recover_stuck_runs",
+        "partners.tasks.sweep_regulator_imports",
+    }
+    entries = {entry["task"]: entry for entry in SCHEDULE.values()}
+    assert sweeps <= set(entries)
+    for name in sweeps:
+        task = app.tasks[name]
+        assert entries[name]["schedule"] == settings.JOB_SWEEP_SECONDS == 60
+        assert task.soft_time_limit < task.time_limit <= entries[name]["schedule"], name

@@ -1,119 +1,201 @@
-"""A real task, sent through Redis to a real Celery worker started by the test suite.
+"""Every task in the beat schedule, and every task the code enqueues, sent through a real broker
+to a real Celery worker in production settings (DEBUG off), and seen to do its work.
 
-Runs when REDIS_URL is set (CI sets it, with DATABASE_URL on PostgreSQL); skipped, with the
-reason shown, otherwise.
+The broker is a redis-server of the test session's own (tests/ops/services.py), and the worker
+opens the test database. Marked `slow`: runs when CI=true, skipped with the reason otherwise.
 """
 
 import datetime
-import os
-import subprocess
-import sys
-import time
-import uuid
-from pathlib import Path
-from urllib.parse import quote
+from collections.abc import Callable
 
 import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from config.celery import app
 from core.choices import JobStatus
-from matching import runs
-from matching.models import Run
-from matching.tasks import requeue_stale_runs
-from partners.models import DeaSchedule, Inspection, Phase, Site, Term
-from partners.tasks import link_regulatory_records
+from matching import acceptability, runs
+from matching import tasks as matching_tasks
+from matching.models import Acceptability, Brief, Membership, Organisation, Run
+from partners import tasks as partners_tasks
+from partners.importers.fda import uploads
+from partners.models import DeaSchedule, Inspection, Phase, RegulatorImport, Site, Term
 from partners.vocabulary import install_vocabulary
-from tests.factories import InspectionFactory, RunFactory, SiteFactory
+from tests.factories import InspectionFactory, SiteCapabilityFactory, SiteFactory
+from tests.ops import services
+from tests.partners.test_regulator_upload import _compliance_actions_csv
 
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-pytestmark = [
-    pytest.mark.worker,
-    pytest.mark.skipif(
-        not os.environ.get("REDIS_URL"),
-        reason="REDIS_URL is not set: no broker for a real Celery worker",
-    ),
-]
+# The sweeps' thresholds in seconds, for the worker and for this process alike.
+SHORT_THRESHOLDS = {
+    "JOB_SWEEP_SECONDS": "1",
+    "JOB_REQUEUE_SECONDS": "2",
+    "MATCHING_RUN_STALE_SECONDS": "3",
+    "REGULATOR_IMPORT_STALE_SECONDS": "4",
+}
 
-
-def _test_database_url() -> str:
-    from django.db import connection
-
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    credentials = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"])
-    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    return f"postgres://{credentials}@{host}/{db['NAME']}"
+app.loader.import_default_modules()
+OUR_TASKS = {name for name in app.tasks if name.split(".", 1)[0] in {"partners", "matching"}}
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup):
-    """A worker on a queue of its own, connected to the test database."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    hostname = f"{queue}@localhost"
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_QUEUE": queue}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-         "-Q", queue, "-n", hostname, "--without-gossip", "--without-mingle", "-l", "warning"],
-        cwd=ROOT,
-        env=env,
-    )  # fmt: skip
-    previous_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    try:
-        deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[hostname], timeout=1):
-            if worker.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not start (exit status {worker.poll()})")
-        yield worker
-    finally:
-        app.conf.task_default_queue = previous_queue
-        worker.terminate()
-        worker.wait(timeout=30)
+@pytest.fixture(scope="module")
+def worker(django_db_setup, django_db_blocker, redis_server):
+    """One worker in production settings for the module, on the session's own Redis."""
+    with services.app_broker(redis_server.url):
+        process, hostname = services.start_worker(redis_server.url, **SHORT_THRESHOLDS)
+    yield hostname
+    services.stop(process)
 
 
-def _wait_for(condition, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
+@pytest.fixture
+def short_thresholds(settings):
+    for name, value in SHORT_THRESHOLDS.items():
+        setattr(settings, name, int(value))
 
 
-@pytest.mark.django_db(transaction=True)
-def test_real_worker_links_records_sent_through_redis(celery_worker_process):
-    # Given a site whose FEI was set behind the model's back, and an inspection naming that FEI
+def _catalogue_and_brief(django_user_model) -> tuple[Brief, object]:
+    """Three mAb sites and a brief they all meet; on the vocabulary the migrations install (a
+    test before may have emptied the tables)."""
+    install_vocabulary(Term, Phase, DeaSchedule)
+    organisation = Organisation.objects.create(name="Helix", slug="helix")
+    user = django_user_model.objects.create_user("helen", password="pw")
+    Membership.objects.create(user=user, organisation=organisation)
+    for _ in range(3):
+        site = SiteFactory(country="DE", phases=[Phase.objects.get(slug="phase2")])
+        SiteCapabilityFactory(site=site, term=Term.objects.get(slug="mab"))
+    brief = Brief.objects.create(
+        organisation=organisation, title="mAb", modality=Term.objects.get(slug="mab")
+    )
+    return brief, user
+
+
+def _unlinked_inspection() -> tuple[Site, Inspection]:
+    """A site whose FEI was set behind the model's back, and an inspection naming it."""
     site = SiteFactory(fei_number="")
     inspection = InspectionFactory(fei_number="3001234567")
     Site.objects.filter(pk=site.pk).update(fei_number="3001234567")
     assert Inspection.objects.get(pk=inspection.pk).site_id is None
-
-    # When the relinking task goes through Redis to the worker
-    link_regulatory_records.delay([site.pk])
-
-    # Then the worker's write shows up in the database
-    assert _wait_for(lambda: Inspection.objects.get(pk=inspection.pk).site_id == site.pk)
+    return site, inspection
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_scheduled_sweep_sent_as_beat_sends_it_gets_a_stranded_run_done(
-    celery_worker_process,
-):
-    # Given a run left queued past the requeue threshold (its message was lost: broker down),
-    # of a brief on the vocabulary the migrations install (a test before may have flushed it)
-    install_vocabulary(Term, Phase, DeaSchedule)
-    run = RunFactory()
+def _stored_import(**fields) -> RegulatorImport:
+    upload = SimpleUploadedFile("compliance_actions.csv", _compliance_actions_csv())
+    return RegulatorImport.objects.create(**uploads.stored_upload(upload), **fields)
+
+
+def _done(model, pk) -> Callable[[], bool]:
+    return lambda: model.objects.get(pk=pk).status == JobStatus.DONE
+
+
+# What each scheduled task must be seen doing: set up its work, return the check of its effect.
+def _scheduled_link(django_user_model) -> Callable[[], bool]:
+    site, inspection = _unlinked_inspection()
+    return lambda: Inspection.objects.get(pk=inspection.pk).site_id == site.pk
+
+
+def _scheduled_recompute(django_user_model) -> Callable[[], bool]:
+    site = SiteFactory()
+    Site.objects.filter(pk=site.pk).update(compliance_as_of=None)
+    return lambda: Site.objects.get(pk=site.pk).compliance_as_of == timezone.localdate()
+
+
+def _scheduled_requeue(django_user_model) -> Callable[[], bool]:
+    brief, user = _catalogue_and_brief(django_user_model)
+    run = runs.start_run(brief, user)  # never sent: its message was lost
     Run.objects.filter(pk=run.pk).update(
-        queued_at=timezone.now() - runs.REQUEUE_AFTER - datetime.timedelta(seconds=5)
+        queued_at=timezone.now() - runs.requeue_after() - datetime.timedelta(seconds=5)
     )
+    return _done(Run, run.pk)
 
-    # When beat's every-minute sweep goes through Redis to the worker, with the settings' limits
-    requeue_stale_runs.apply_async()
 
-    # Then the worker sends the run again and runs it to the end
-    assert _wait_for(lambda: Run.objects.get(pk=run.pk).status == JobStatus.DONE, timeout=60)
+def _scheduled_recover(django_user_model) -> Callable[[], bool]:
+    brief, user = _catalogue_and_brief(django_user_model)
+    run = runs.start_run(brief, user)
+    quiet = timezone.now() - runs.stale_after() - datetime.timedelta(seconds=5)
+    Run.objects.filter(pk=run.pk).update(
+        status=JobStatus.RUNNING, attempts=1, started_at=quiet, heartbeat_at=quiet
+    )
+    return _done(Run, run.pk)
+
+
+def _scheduled_import_sweep(django_user_model) -> Callable[[], bool]:
+    upload = _stored_import(queued_at=timezone.now() - datetime.timedelta(minutes=5))
+    return _done(RegulatorImport, upload.pk)
+
+
+SCHEDULED_EFFECTS = {
+    "partners.tasks.link_regulatory_records": _scheduled_link,
+    "partners.tasks.recompute_compliance": _scheduled_recompute,
+    "matching.tasks.requeue_stale_runs": _scheduled_requeue,
+    "matching.tasks.recover_stuck_runs": _scheduled_recover,
+    "partners.tasks.sweep_regulator_imports": _scheduled_import_sweep,
+}
+
+
+def test_every_scheduled_task_has_its_effect_checked_here():
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled == set(SCHEDULED_EFFECTS)
+
+
+@pytest.mark.parametrize("name", sorted(settings.CELERY_BEAT_SCHEDULE))
+def test_every_scheduled_task_sent_through_the_broker_does_its_work(
+    name, worker, broker, short_thresholds, django_user_model
+):
+    # Given the work the task is scheduled for
+    entry = settings.CELERY_BEAT_SCHEDULE[name]
+    done = SCHEDULED_EFFECTS[entry["task"]](django_user_model)
+
+    # When it is sent through Redis as beat sends it, with the production limits
+    app.tasks[entry["task"]].apply_async(entry.get("args", ()), entry.get("kwargs", {}))
+
+    # Then the worker does it
+    assert services.wait_for(done, timeout=60), f"{entry['task']} had no effect"
+
+
+def test_every_task_the_code_enqueues_runs_on_the_worker(
+    worker, broker, short_thresholds, django_user_model
+):
+    sent: set[str] = set()
+    original_apply_async = app.Task.apply_async
+
+    def recording(task, *args, **kwargs):
+        sent.add(task.name)
+        return original_apply_async(task, *args, **kwargs)
+
+    app.Task.apply_async = recording  # type: ignore[method-assign]
+    try:
+        # A run, as its page starts it
+        brief, user = _catalogue_and_brief(django_user_model)
+        run = runs.start_run(brief, user)
+        matching_tasks.send_run(run.pk)
+        assert services.wait_for(_done(Run, run.pk), timeout=60), "the run did not finish"
+
+        # Its rank acceptability
+        analysis = acceptability.start_analysis(Run.objects.get(pk=run.pk), user, samples=200)
+        matching_tasks.send_acceptability(analysis.pk)
+        assert services.wait_for(_done(Acceptability, analysis.pk), timeout=60)
+
+        # A regulator file uploaded in the admin, whose import queues the rescoring of a site
+        rescored = SiteFactory(fei_number="3002808523")
+        Site.objects.filter(pk=rescored.pk).update(compliance_as_of=None)
+        upload = _stored_import(queued_at=timezone.now())
+        partners_tasks.send_regulator_import(upload.pk)
+        assert services.wait_for(_done(RegulatorImport, upload.pk), timeout=60)
+        assert services.wait_for(
+            lambda: Site.objects.get(pk=rescored.pk).compliance_as_of is not None, timeout=60
+        ), "the rescoring the import queued did not run"
+
+        # The relinking a curator's change queues
+        site, inspection = _unlinked_inspection()
+        partners_tasks.link_regulatory_records.delay([site.pk])
+        assert services.wait_for(
+            lambda: Inspection.objects.get(pk=inspection.pk).site_id == site.pk, timeout=60
+        )
+    finally:
+        del app.Task.apply_async
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    # Every task of ours was sent through the broker, here or by the test above.
+    assert sent | scheduled >= OUR_TASKS, OUR_TASKS - sent - scheduled

@@ -271,6 +271,8 @@ class RunViewSet(
 
     @extend_schema(
         summary="Queue a failed run again",
+        description="A failed run, a queued one (sent again) or one stuck running on a worker "
+        "that stopped responding; 409 for a run done, or running on a live worker.",
         request=None,
         responses={
             202: RunAcceptedSerializer,
@@ -283,9 +285,7 @@ class RunViewSet(
     def retry(self, request: Request, pk: str | None = None) -> Response:
         run = self.get_object()
         if not runs.retry_run(run):
-            return Response(
-                {"detail": f"The run is {run.status}: only a failed or queued run is retried."},
-                status=status.HTTP_409_CONFLICT,
-            )
+            run.refresh_from_db(fields=["status"])
+            return Response({"detail": runs.not_retried(run)}, status=status.HTTP_409_CONFLICT)
         tasks.send_run(run.pk)
         return accepted(run, request)

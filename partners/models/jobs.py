@@ -56,6 +56,11 @@ class RegulatorImport(models.Model):
         verbose_name="uploaded by",
     )
     created_at = models.DateTimeField("uploaded at", auto_now_add=True)
+    # When the import was last sent to the task queue: the sweep sends again one left queued
+    # (the broker was down), as it does match runs (partners/importers/fda/uploads.py).
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # How many workers started it: one that died is replaced, up to MAX_ATTEMPTS in all.
+    attempts = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -74,6 +79,8 @@ class RegulatorImport(models.Model):
         indexes = [
             # The admin's list of imports, newest first (the default ordering).
             models.Index(fields=["-created_at"], name="partners_regimport_created_idx"),
+            # The sweep (every minute): imports queued, or running, for too long.
+            models.Index(fields=["status", "queued_at"], name="partners_regimport_sweep_idx"),
         ]
 
     def __str__(self) -> str:

@@ -283,7 +283,7 @@ def test_a_run_started_with_the_broker_down_is_saved_explained_and_sent_once_it_
         assert tasks.requeue_stale_runs() == 0
     # The broker is back; the beat job finds the run queued for over a minute and sends it.
     Run.objects.filter(pk=run.pk).update(
-        queued_at=run.queued_at - runs.REQUEUE_AFTER - datetime.timedelta(seconds=1)
+        queued_at=run.queued_at - runs.requeue_after() - datetime.timedelta(seconds=1)
     )
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.requeue_stale_runs() == 1

@@ -249,7 +249,7 @@ def test_a_task_for_a_deleted_import_does_nothing():
 
 
 def test_an_import_left_running_by_a_dead_worker_is_claimed_again():
-    long_ago = timezone.now() - uploads.STALE_AFTER - datetime.timedelta(minutes=1)
+    long_ago = timezone.now() - uploads.stale_after() - datetime.timedelta(minutes=1)
     stale = _stored(
         "a.csv", _compliance_actions_csv(), status=JobStatus.RUNNING, started_at=long_ago
     )

@@ -7,15 +7,25 @@ task, so that no upload holds a web worker for minutes:
 
     upload = RegulatorImport.objects.create(**stored_upload(file), created_by=user)
     if runs_in_worker(upload):
-        tasks.run_regulator_import.delay_on_commit(upload.pk)   # partners/admin.py does this
+        tasks.send_regulator_import(upload.pk)   # after commit; partners/admin.py does this
     else:
-        tasks.run_regulator_import(upload.pk)                   # here and now
+        tasks.run_regulator_import(upload.pk)    # here and now
 
 `run_regulator_import(import_id)` is the one function that imports: it claims the row with a
 conditional update (so a task delivered twice imports once), runs the FDA importer
 (partners/importers/fda/importer.py) with a progress callback, and ends the row `done` with the
 report or `failed` with the reason, never left `running`. The report lists the sites whose
 compliance scores the import changed (`sites_to_rescore`); the task queues their recomputation.
+
+Recovering from failures, as match runs do (matching/runs.py), by a beat job every minute
+(partners.tasks.sweep_regulator_imports):
+
+- Broker down when the file is uploaded: the row stays `queued` with BROKER_DOWN in `error`,
+  which its admin page shows; `requeue_stale_imports` sends it again once it has waited
+  `requeue_after()`, so it starts once the broker is back.
+- Worker killed mid-import: the import is one transaction, so the dead worker wrote nothing.
+  `recover_stuck_imports` puts a row `running` for longer than `stale_after()` back in the queue,
+  or, after MAX_ATTEMPTS, fails it with the reason.
 """
 
 import dataclasses
@@ -26,9 +36,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, connection
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.choices import JobStatus
@@ -51,10 +62,25 @@ PROGRESS_EVERY_ROWS = 1000
 # in well under a minute; the largest upload accepted has a few hundred thousand.
 SOFT_TIME_LIMIT = 20 * 60
 TIME_LIMIT = 25 * 60
-# A row still `running` this long after it started belongs to a worker that died (the hard time
-# limit has passed): a redelivered task may claim it again. The import is one transaction, so
-# the dead worker wrote nothing.
-STALE_AFTER = datetime.timedelta(seconds=TIME_LIMIT + 60)
+# A worker that died leaves its import running; it is started this many times in all.
+MAX_ATTEMPTS = 3
+
+BROKER_DOWN = (
+    "The task queue is unavailable just now: the file is saved and its import will start by "
+    "itself once the queue is back (within a minute or two)."
+)
+
+
+def stale_after() -> datetime.timedelta:
+    """A row still `running` this long after it started belongs to a worker that died (past the
+    task's hard time limit, by default): it may be claimed again. The import is one
+    transaction, so the dead worker wrote nothing."""
+    return datetime.timedelta(seconds=settings.REGULATOR_IMPORT_STALE_SECONDS)
+
+
+def requeue_after() -> datetime.timedelta:
+    """A queued import not started after this long is sent to the broker again."""
+    return datetime.timedelta(seconds=settings.JOB_REQUEUE_SECONDS)
 
 
 def stored_upload(file: UploadedFile) -> dict[str, Any]:
@@ -109,6 +135,57 @@ def runs_in_worker(upload: RegulatorImport) -> bool:
     )
 
 
+def note_broker_down(import_id: int) -> None:
+    """The import's task could not be sent: it stays queued with BROKER_DOWN in `error`, for the
+    curator to read, until `requeue_stale_imports` sends it again."""
+    RegulatorImport.objects.filter(pk=import_id, status=JobStatus.QUEUED).update(error=BROKER_DOWN)
+
+
+def requeue_stale_imports(now: datetime.datetime | None = None) -> list[int]:
+    """The imports queued for more than `requeue_after()` (the broker was down, or lost the
+    message), each marked as queued again now: the ids to send. An import delivered twice runs
+    once (the claim)."""
+    now = now or timezone.now()
+    cutoff = now - requeue_after()
+    stale = RegulatorImport.objects.filter(status=JobStatus.QUEUED).filter(
+        # An import queued before imports recorded when they were sent: its upload time.
+        Q(queued_at__lt=cutoff) | Q(queued_at__isnull=True, created_at__lt=cutoff)
+    )
+    to_send = []
+    for import_id, queued_at in stale.values_list("pk", "queued_at"):
+        if RegulatorImport.objects.filter(
+            pk=import_id, status=JobStatus.QUEUED, queued_at=queued_at
+        ).update(queued_at=now):
+            to_send.append(import_id)
+    return to_send
+
+
+def recover_stuck_imports(now: datetime.datetime | None = None) -> tuple[list[int], int]:
+    """Deal with imports running for longer than `stale_after()` (their worker died): queue each
+    again while it has attempts left, else fail it with the reason. Returns the ids queued
+    again, to send, and how many failed."""
+    now = now or timezone.now()
+    cutoff = now - stale_after()
+    requeued: list[int] = []
+    failed = 0
+    stuck = RegulatorImport.objects.filter(status=JobStatus.RUNNING, started_at__lt=cutoff)
+    for import_id, attempts in stuck.values_list("pk", "attempts"):
+        same = RegulatorImport.objects.filter(
+            pk=import_id, status=JobStatus.RUNNING, attempts=attempts, started_at__lt=cutoff
+        )
+        if attempts < MAX_ATTEMPTS:
+            if same.update(status=JobStatus.QUEUED, queued_at=now, rows_done=0):
+                requeued.append(import_id)
+        elif same.update(
+            status=JobStatus.FAILED,
+            finished_at=now,
+            error=f"the workers importing it stopped {attempts} times; nothing was imported. "
+            "Upload the file again, or split it and upload the parts.",
+        ):
+            failed += 1
+    return requeued, failed
+
+
 def run_regulator_import(import_id: int) -> bool:
     """Import the stored file of this RegulatorImport, unless another run has claimed it (or it
     is gone). Returns whether this call ran it. Never raises for a bad file or a failed import:
@@ -118,12 +195,29 @@ def run_regulator_import(import_id: int) -> bool:
         RegulatorImport.objects.filter(pk=import_id)
         .filter(
             Q(status=JobStatus.QUEUED)
-            | Q(status=JobStatus.RUNNING, started_at__lt=started - STALE_AFTER)
+            | Q(status=JobStatus.RUNNING, started_at__lt=started - stale_after())
         )
-        .update(status=JobStatus.RUNNING, started_at=started, rows_done=0, error="")
+        .update(
+            status=JobStatus.RUNNING,
+            started_at=started,
+            rows_done=0,
+            error="",
+            attempts=F("attempts") + 1,
+        )
     )
     if not claimed:
         return False
+    attempt = (
+        RegulatorImport.objects.filter(pk=import_id).values_list("attempts", flat=True).first()
+    )
+    if attempt is not None and attempt > MAX_ATTEMPTS:
+        _finish(
+            import_id,
+            JobStatus.FAILED,
+            error=f"the workers importing it stopped {MAX_ATTEMPTS} times; nothing was imported. "
+            "Upload the file again, or split it and upload the parts.",
+        )
+        return True
     try:
         upload = RegulatorImport.objects.select_related("created_by").get(pk=import_id)
         with ProgressWriter(import_id, upload.rows_total) as progress:
