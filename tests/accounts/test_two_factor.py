@@ -3,6 +3,7 @@ on, optional for everyone else; set up with an authenticator app, recovery codes
 a code asked after the password at each sign-in, and turned off only with a code."""
 
 import re
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -15,6 +16,8 @@ from tests.accounts.two_factor_support import RECOVERY_CODES, current_code, turn
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
 
 ENROL = "/accounts/two-factor/set-up/"
 VERIFY = "/accounts/two-factor/verify/"
@@ -102,6 +105,7 @@ def test_two_factor_is_required_by_default_only_with_debug_off():
             capture_output=True,
             text=True,
             check=True,
+            cwd=ROOT,
         )
         return result.stdout.strip()
 
