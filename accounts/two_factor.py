@@ -44,9 +44,7 @@ FRESH_CODES_KEY = "accounts_fresh_recovery_codes"
 VERIFY = "verify"
 ENROL = "enrol"
 
-API_REFUSAL = (
-    "This session must complete two-factor sign-in first. API clients should use a token."
-)
+API_REFUSAL = "This session must complete two-factor sign-in first. API clients should use a token."
 
 
 # --- Devices -------------------------------------------------------------------------------
@@ -83,7 +81,7 @@ def manual_key(device: TOTPDevice) -> str:
 def qr_code_svg(device: TOTPDevice) -> str:
     """The device's otpauth:// address as an inline SVG QR code (dark on white, whatever the
     page's colours), named for screen readers."""
-    svg = segno.make(device.config_url, error="m").svg_inline(scale=4, light="#fff")
+    svg = segno.make(device.config_url, error="m").svg_inline(scale=5, light="#fff")
     return svg.replace(
         "<svg ",
         '<svg role="img" aria-label="QR code for setting up your authenticator app" ',
