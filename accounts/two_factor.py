@@ -21,6 +21,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.signals import user_logged_in
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -167,7 +168,7 @@ def _digits(code: str) -> str:
 
 def must_use_two_factor(user: AbstractBaseUser | AnonymousUser, org_admin: bool) -> bool:
     """Whether the user's role requires a second factor under the current settings."""
-    return bool(settings.TWO_FACTOR_REQUIRED) and (user.is_staff or org_admin)
+    return bool(settings.TWO_FACTOR_REQUIRED) and (getattr(user, "is_staff", False) or org_admin)
 
 
 def remember_facts(request: HttpRequest, user: AbstractBaseUser) -> dict[str, bool]:
@@ -199,18 +200,31 @@ def remember_facts_at_sign_in(
     remember_facts(request, user)
 
 
+def is_verified(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether this session gave a second factor (django-otp's OTPMiddleware adds the method)."""
+    return bool(getattr(user, "is_verified", lambda: False)())
+
+
+def signed_in_user(request: HttpRequest) -> AbstractBaseUser:
+    """The request's user, on a page that requires signing in (login_required)."""
+    user = request.user
+    if isinstance(user, AnonymousUser):
+        raise PermissionDenied
+    return user
+
+
 def step_owed(request: HttpRequest) -> str | None:
     """VERIFY when the signed-in user has two-factor on and has not given a code in this
     session, ENROL when their role requires two-factor and they have none, else None."""
     if SESSION_KEY not in request.session:
         return None
     user = request.user
-    if not user.is_authenticated or user.is_verified():  # type: ignore[union-attr]
+    if isinstance(user, AnonymousUser) or not user.is_authenticated or is_verified(user):
         return None
     facts = request.session.get(FACTS_KEY)
     if facts is None:
         # A session from before two-factor existed.
-        facts = remember_facts(request, user)  # type: ignore[arg-type]
+        facts = remember_facts(request, user)
     if facts["device"]:
         return VERIFY
     if must_use_two_factor(user, facts["org_admin"]):

@@ -37,7 +37,7 @@ def _required(request: HttpRequest) -> bool:
 
 
 def _throttle_error(request: HttpRequest) -> str | None:
-    until = two_factor.throttled_until(request.user)  # type: ignore[arg-type]
+    until = two_factor.throttled_until(two_factor.signed_in_user(request))
     if until is None:
         return None
     return "Too many wrong codes. Wait a few seconds, then try again."
@@ -46,15 +46,15 @@ def _throttle_error(request: HttpRequest) -> str | None:
 @never_cache
 @login_required
 def security(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    enabled = two_factor.has_two_factor(user)  # type: ignore[arg-type]
+    user = two_factor.signed_in_user(request)
+    enabled = two_factor.has_two_factor(user)
     return render(
         request,
         "accounts/two_factor_security.html",
         {
             "enabled": enabled,
             "required": _required(request),
-            "codes_left": two_factor.recovery_codes_left(user) if enabled else 0,  # type: ignore[arg-type]
+            "codes_left": two_factor.recovery_codes_left(user) if enabled else 0,
             "disable_form": SecondFactorForm(auto_id="id_disable_%s"),
         },
     )
@@ -63,17 +63,17 @@ def security(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 def enrol(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = two_factor.signed_in_user(request)
     next_url = _next_url(request, reverse("accounts:security"))
-    if two_factor.has_two_factor(user):  # type: ignore[arg-type]
+    if two_factor.has_two_factor(user):
         messages.info(request, "Two-factor sign-in is already on.")
         return redirect("accounts:security")
-    device = two_factor.pending_authenticator(user)  # type: ignore[arg-type]
+    device = two_factor.pending_authenticator(user)
     form = AuthenticatorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if two_factor.confirm_authenticator(device, form.cleaned_data["code"]):
             device.refresh_from_db()
-            request.session[two_factor.FRESH_CODES_KEY] = two_factor.new_recovery_codes(user)  # type: ignore[arg-type]
+            request.session[two_factor.FRESH_CODES_KEY] = two_factor.new_recovery_codes(user)
             two_factor.mark_verified(request, device)
             codes_page = reverse("accounts:two-factor-recovery-codes")
             return redirect(f"{codes_page}?next={quote(next_url)}")
@@ -95,18 +95,18 @@ def enrol(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 def verify(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = two_factor.signed_in_user(request)
     next_url = _next_url(request, settings.LOGIN_REDIRECT_URL)
-    if user.is_verified() or not two_factor.has_two_factor(user):  # type: ignore[union-attr,arg-type]
+    if two_factor.is_verified(user) or not two_factor.has_two_factor(user):
         return redirect(next_url)
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         throttled = _throttle_error(request)
-        device = None if throttled else two_factor.check_code(user, form.cleaned_data["code"])  # type: ignore[arg-type]
+        device = None if throttled else two_factor.check_code(user, form.cleaned_data["code"])
         if device is not None:
             two_factor.mark_verified(request, device)
             if isinstance(device, StaticDevice):
-                left = two_factor.recovery_codes_left(user)  # type: ignore[arg-type]
+                left = two_factor.recovery_codes_left(user)
                 messages.warning(
                     request,
                     f"You signed in with a recovery code, which now no longer works; "
@@ -121,11 +121,11 @@ def verify(request: HttpRequest) -> HttpResponse:
 @login_required
 def recovery_codes(request: HttpRequest) -> HttpResponse:
     """GET: the codes just made, shown this once. POST: make new ones (the old stop working)."""
-    user = request.user
+    user = two_factor.signed_in_user(request)
     if request.method == "POST":
-        if not two_factor.has_two_factor(user):  # type: ignore[arg-type]
+        if not two_factor.has_two_factor(user):
             return redirect("accounts:security")
-        request.session[two_factor.FRESH_CODES_KEY] = two_factor.new_recovery_codes(user)  # type: ignore[arg-type]
+        request.session[two_factor.FRESH_CODES_KEY] = two_factor.new_recovery_codes(user)
         return redirect("accounts:two-factor-recovery-codes")
     codes = request.session.pop(two_factor.FRESH_CODES_KEY, None)
     return render(
@@ -133,7 +133,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
         "accounts/two_factor_recovery_codes.html",
         {
             "codes": codes,
-            "enabled": two_factor.has_two_factor(user),  # type: ignore[arg-type]
+            "enabled": two_factor.has_two_factor(user),
             "next": _next_url(request, reverse("accounts:security")),
         },
     )
@@ -143,12 +143,12 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def disable(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = two_factor.signed_in_user(request)
     form = SecondFactorForm(request.POST, auto_id="id_disable_%s")
     if form.is_valid():
         throttled = _throttle_error(request)
-        if not throttled and two_factor.check_code(user, form.cleaned_data["code"]):  # type: ignore[arg-type]
-            two_factor.turn_off(user)  # type: ignore[arg-type]
+        if not throttled and two_factor.check_code(user, form.cleaned_data["code"]):
+            two_factor.turn_off(user)
             two_factor.mark_turned_off(request)
             messages.success(request, "Two-factor sign-in is off.")
             return redirect("accounts:security")
@@ -159,7 +159,7 @@ def disable(request: HttpRequest) -> HttpResponse:
         {
             "enabled": True,
             "required": _required(request),
-            "codes_left": two_factor.recovery_codes_left(user),  # type: ignore[arg-type]
+            "codes_left": two_factor.recovery_codes_left(user),
             "disable_form": form,
         },
         status=400,

@@ -30,7 +30,7 @@ def test_the_reset_page_is_the_apps_own(client):
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "<h1 id=\"reset-title\">Reset your password</h1>" in page
+    assert '<h1 id="reset-title">Reset your password</h1>' in page
     assert 'class="topbar"' in page  # drawn in the app's layout, not Django admin's
 
 
