@@ -208,6 +208,8 @@ LOGOUT_REDIRECT_URL = "/"
 TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", default=not DEBUG)
 # The name authenticator apps show beside the account.
 OTP_TOTP_ISSUER = "CDMO Match"
+# Curators can remove a user's devices in the admin, but never read their secret keys.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Sessions (accounts/sessions.py): signed out after SESSION_IDLE_TIMEOUT seconds without a
 # request (default one hour), and at the latest SESSION_COOKIE_AGE seconds after signing in
