@@ -1,7 +1,29 @@
 """Account pages: API tokens, two-factor sign-in, password reset."""
 
-from django.urls import path  # noqa: F401  (each feature adds its routes below)
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from accounts import two_factor_views
 
 app_name = "accounts"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("security/", two_factor_views.security, name="security"),
+    path("two-factor/set-up/", two_factor_views.enrol, name="two-factor-enrol"),
+    path("two-factor/verify/", two_factor_views.verify, name="two-factor-verify"),
+    path(
+        "two-factor/recovery-codes/",
+        two_factor_views.recovery_codes,
+        name="two-factor-recovery-codes",
+    ),
+    path("two-factor/turn-off/", two_factor_views.disable, name="two-factor-disable"),
+    # Django's own reset view, with the mail also sent as HTML; the rest of the reset pages
+    # come from django.contrib.auth.urls, drawn with templates/registration/password_reset_*.
+    path(
+        "password_reset/",
+        auth_views.PasswordResetView.as_view(
+            html_email_template_name="registration/password_reset_email_html.html"
+        ),
+        name="password_reset",
+    ),
+]

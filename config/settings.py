@@ -58,6 +58,10 @@ INSTALLED_APPS = [
     "matching",
     "sourcing",
     "accounts",
+    # Two-factor sign-in: authenticator apps (TOTP) and single-use recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -69,11 +73,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks the user verified once a second factor was given in this session (user.is_verified()).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signs out a session idle too long, or older than SESSION_COOKIE_AGE, saying so.
+    "accounts.sessions.IdleSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # An htmx request whose session ended gets a 401, not the sign-in page drawn in a panel.
     "core.middleware.HtmxSignedOutMiddleware",
+    # Sends a signed-in user who owes a second factor to verify (or to set one up) first.
+    "accounts.two_factor.TwoFactorRequiredMiddleware",
     # Records the signed-in user on every history entry a request creates.
     "simple_history.middleware.HistoryRequestMiddleware",
     # A view's 404 from get_object_or_404 says what the app's 404 page says.
@@ -195,6 +205,21 @@ INVITATION_VALID_HOURS = env_int("INVITATION_VALID_HOURS", 7 * 24)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
+
+# Two-factor sign-in (accounts/two_factor.py): curators (staff) and organisation admins must
+# set up an authenticator app and give its code at each sign-in when this is on. On by default
+# in production, off in the demo (DEBUG), where anyone may still turn it on for themselves.
+TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", default=not DEBUG)
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = "CDMO Match"
+# Curators can remove a user's devices in the admin, but never read their secret keys.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Sessions (accounts/sessions.py): signed out after SESSION_IDLE_TIMEOUT seconds without a
+# request (default one hour), and at the latest SESSION_COOKIE_AGE seconds after signing in
+# (default twelve hours), however active.
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 60 * 60)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)
 
 # Celery: Redis is the broker when REDIS_URL is set; otherwise tasks run eagerly in-process.
 REDIS_URL = env_str("REDIS_URL")
