@@ -225,10 +225,22 @@ CELERY_BEAT_SCHEDULE = {
     # went quiet are restarted, or failed once out of attempts (matching/runs.py).
     "requeue-stale-match-runs": {"task": "matching.tasks.requeue_stale_runs", "schedule": 60},
     "recover-stuck-match-runs": {"task": "matching.tasks.recover_stuck_runs", "schedule": 60},
+    # Old match runs and their results go, but for those still referred to (matching/retention.py).
+    "delete-expired-match-runs-nightly": {
+        "task": "matching.tasks.delete_expired_runs",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 # A RUNNING match run whose heartbeat is older than this belongs to a dead worker (default: past
 # the run task's hard time limit, so a live worker can never be mistaken for a dead one).
 MATCHING_RUN_STALE_SECONDS = env_int("MATCHING_RUN_STALE_SECONDS", 4 * 60)
+# Per organisation: match runs queued or running at once, and runs started per UTC day
+# (matching/quotas.py); 0 turns a limit off.
+MATCHING_MAX_CONCURRENT_RUNS = env_int("MATCHING_MAX_CONCURRENT_RUNS", 3)
+MATCHING_MAX_RUNS_PER_DAY = env_int("MATCHING_MAX_RUNS_PER_DAY", 200)
+# Runs older than this many days are deleted with their results, nightly, except those still
+# referred to (matching/retention.py says which); 0 keeps every run.
+MATCHING_RUN_RETENTION_DAYS = env_int("MATCHING_RUN_RETENTION_DAYS", 180)
 # Tests only: seconds a run sleeps after each progress step, so a test can kill its worker
 # mid-run. Always 0 outside tests/matching/test_run_worker.py.
 MATCHING_RUN_TEST_STEP_DELAY = env_int("MATCHING_RUN_TEST_STEP_DELAY", 0)
