@@ -5,50 +5,81 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partners', '0013_establishment_registrations'),
+        ("partners", "0013_establishment_registrations"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='citation',
-            name='long_description',
-            field=models.TextField(blank=True, max_length=20000, validators=[django.core.validators.MaxLengthValidator(20000)]),
+            model_name="citation",
+            name="long_description",
+            field=models.TextField(
+                blank=True,
+                max_length=20000,
+                validators=[django.core.validators.MaxLengthValidator(20000)],
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalcitation',
-            name='long_description',
-            field=models.TextField(blank=True, max_length=20000, validators=[django.core.validators.MaxLengthValidator(20000)]),
+            model_name="historicalcitation",
+            name="long_description",
+            field=models.TextField(
+                blank=True,
+                max_length=20000,
+                validators=[django.core.validators.MaxLengthValidator(20000)],
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalinspection',
-            name='additional_details',
-            field=models.TextField(blank=True, max_length=20000, validators=[django.core.validators.MaxLengthValidator(20000)]),
+            model_name="historicalinspection",
+            name="additional_details",
+            field=models.TextField(
+                blank=True,
+                max_length=20000,
+                validators=[django.core.validators.MaxLengthValidator(20000)],
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalprovider',
-            name='description',
-            field=models.TextField(blank=True, max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]),
+            model_name="historicalprovider",
+            name="description",
+            field=models.TextField(
+                blank=True,
+                max_length=10000,
+                validators=[django.core.validators.MaxLengthValidator(10000)],
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalterm',
-            name='description',
-            field=models.TextField(blank=True, max_length=2000, validators=[django.core.validators.MaxLengthValidator(2000)]),
+            model_name="historicalterm",
+            name="description",
+            field=models.TextField(
+                blank=True,
+                max_length=2000,
+                validators=[django.core.validators.MaxLengthValidator(2000)],
+            ),
         ),
         migrations.AlterField(
-            model_name='inspection',
-            name='additional_details',
-            field=models.TextField(blank=True, max_length=20000, validators=[django.core.validators.MaxLengthValidator(20000)]),
+            model_name="inspection",
+            name="additional_details",
+            field=models.TextField(
+                blank=True,
+                max_length=20000,
+                validators=[django.core.validators.MaxLengthValidator(20000)],
+            ),
         ),
         migrations.AlterField(
-            model_name='provider',
-            name='description',
-            field=models.TextField(blank=True, max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]),
+            model_name="provider",
+            name="description",
+            field=models.TextField(
+                blank=True,
+                max_length=10000,
+                validators=[django.core.validators.MaxLengthValidator(10000)],
+            ),
         ),
         migrations.AlterField(
-            model_name='term',
-            name='description',
-            field=models.TextField(blank=True, max_length=2000, validators=[django.core.validators.MaxLengthValidator(2000)]),
+            model_name="term",
+            name="description",
+            field=models.TextField(
+                blank=True,
+                max_length=2000,
+                validators=[django.core.validators.MaxLengthValidator(2000)],
+            ),
         ),
     ]

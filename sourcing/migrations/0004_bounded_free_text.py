@@ -5,35 +5,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sourcing', '0003_quotes_attachments_scores_decisions'),
+        ("sourcing", "0003_quotes_attachments_scores_decisions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='candidate',
-            name='exit_note',
-            field=models.TextField(blank=True, max_length=2000, validators=[django.core.validators.MaxLengthValidator(2000)]),
+            model_name="candidate",
+            name="exit_note",
+            field=models.TextField(
+                blank=True,
+                max_length=2000,
+                validators=[django.core.validators.MaxLengthValidator(2000)],
+            ),
         ),
         migrations.AlterField(
-            model_name='decision',
-            name='rationale',
-            field=models.TextField(max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]),
+            model_name="decision",
+            name="rationale",
+            field=models.TextField(
+                max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]
+            ),
         ),
         migrations.AlterField(
-            model_name='decision',
-            name='reopen_reason',
-            field=models.TextField(blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)]),
+            model_name="decision",
+            name="reopen_reason",
+            field=models.TextField(
+                blank=True,
+                max_length=5000,
+                validators=[django.core.validators.MaxLengthValidator(5000)],
+            ),
         ),
         migrations.AlterField(
-            model_name='note',
-            name='text',
-            field=models.TextField(max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]),
+            model_name="note",
+            name="text",
+            field=models.TextField(
+                max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]
+            ),
         ),
         migrations.AlterField(
-            model_name='quote',
-            name='assumptions',
-            field=models.TextField(blank=True, help_text='What the provider assumed in pricing.', max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)]),
+            model_name="quote",
+            name="assumptions",
+            field=models.TextField(
+                blank=True,
+                help_text="What the provider assumed in pricing.",
+                max_length=5000,
+                validators=[django.core.validators.MaxLengthValidator(5000)],
+            ),
         ),
     ]
