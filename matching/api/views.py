@@ -12,7 +12,9 @@ Runs are scoped by `Run.objects.for_user`: another organisation's run is a 404 e
 Changing (writing, updating or deleting a brief, starting or retrying a run) also needs a role
 that may change (matching/roles.py): a viewer reads, and is refused every change with a 403.
 When the broker is down at the start the run is still accepted (202) and saved QUEUED, and the
-answer's `message` says it will start once the queue is back (or on retry).
+answer's `message` says it will start once the queue is back (or on retry). An organisation at
+its quota of runs in progress or started today (matching/quotas.py) is answered 429, naming the
+limit and when it resets.
 """
 
 from django.db.models import QuerySet
