@@ -267,6 +267,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "partners.tasks.sweep_regulator_imports",
         "schedule": JOB_SWEEP_SECONDS,
     },
+    # Old match runs and their results go, but for those still referred to (matching/retention.py).
+    "delete-expired-match-runs-nightly": {
+        "task": "matching.tasks.delete_expired_runs",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 # A match run or regulator import still queued this long after it was sent is sent again (the
 # broker was down, or lost the message). A job sent twice runs once.
@@ -279,6 +284,13 @@ MATCHING_RUN_STALE_SECONDS = env_int("MATCHING_RUN_STALE_SECONDS", 4 * 60)
 # A regulator import still running this long after it started belongs to a dead worker (default:
 # past the import task's hard time limit of 25 minutes); the sweep then starts it again.
 REGULATOR_IMPORT_STALE_SECONDS = env_int("REGULATOR_IMPORT_STALE_SECONDS", 26 * 60)
+# Per organisation: match runs queued or running at once, and runs started per UTC day
+# (matching/quotas.py); 0 turns a limit off.
+MATCHING_MAX_CONCURRENT_RUNS = env_int("MATCHING_MAX_CONCURRENT_RUNS", 3)
+MATCHING_MAX_RUNS_PER_DAY = env_int("MATCHING_MAX_RUNS_PER_DAY", 200)
+# Runs older than this many days are deleted with their results, nightly, except those still
+# referred to (matching/retention.py says which); 0 keeps every run.
+MATCHING_RUN_RETENTION_DAYS = env_int("MATCHING_RUN_RETENTION_DAYS", 180)
 # Tests only: seconds a run sleeps after each progress step, so a test can kill its worker
 # mid-run. Always 0 outside tests/matching/test_run_worker.py.
 MATCHING_RUN_TEST_STEP_DELAY = env_int("MATCHING_RUN_TEST_STEP_DELAY", 0)

@@ -66,6 +66,7 @@ from django.db.models import F, Field, Q
 from django.utils import timezone
 
 from core.choices import JobStatus
+from matching import quotas
 from matching.engine.scoring import (
     MatchOutcome,
     Method,
@@ -137,17 +138,30 @@ def is_stalled(run: Run, now: datetime.datetime | None = None) -> bool:
 # --- Starting, retrying and sweeping -------------------------------------------------------------
 
 
-def start_run(brief: Brief, user: Any, method: str = RunMethod.WEIGHTED) -> Run:
-    """Create a QUEUED run of the brief. The caller sends it (matching.tasks.send_run)."""
+def start_run(
+    brief: Brief,
+    user: Any,
+    method: str = RunMethod.WEIGHTED,
+    *,
+    exempt_from_quota: bool = False,
+) -> Run:
+    """Create a QUEUED run of the brief. The caller sends it (matching.tasks.send_run).
+
+    Raises quotas.QuotaExceeded when the organisation is at its limit of runs in progress or
+    started today (matching/quotas.py), unless `exempt_from_quota` (a re-run the product starts
+    by itself, not a person)."""
     if method not in RunMethod.values:
         raise ValueError(f"Unknown method {method!r}: {' or '.join(RunMethod.values)}.")
-    return Run.objects.create(
-        brief=brief,
-        organisation_id=brief.organisation_id,
-        created_by=user if getattr(user, "is_authenticated", False) else None,
-        method=method,
-        queued_at=timezone.now(),
-    )
+    with transaction.atomic():
+        if not exempt_from_quota:
+            quotas.reserve(brief.organisation_id)
+        return Run.objects.create(
+            brief=brief,
+            organisation_id=brief.organisation_id,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+            method=method,
+            queued_at=timezone.now(),
+        )
 
 
 def note_broker_down(run_id: int) -> None:

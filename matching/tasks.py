@@ -7,7 +7,7 @@ from celery import shared_task
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
-from matching import acceptability, runs
+from matching import acceptability, retention, runs
 
 logger = logging.getLogger(__name__)
 
@@ -102,3 +102,15 @@ def send_acceptability(analysis_id: int) -> None:
             acceptability.note_broker_down(analysis_id)
 
     transaction.on_commit(send)
+
+
+# The nightly deletion of old runs: a few minutes at most; the next night resumes what is left.
+RETENTION_TIME_LIMIT = 15 * 60
+RETENTION_SOFT_TIME_LIMIT = 14 * 60
+
+
+@shared_task(time_limit=RETENTION_TIME_LIMIT, soft_time_limit=RETENTION_SOFT_TIME_LIMIT)
+def delete_expired_runs() -> int:
+    """Delete the runs past MATCHING_RUN_RETENTION_DAYS that nothing refers to
+    (matching/retention.py). Idempotent. Returns how many were deleted."""
+    return retention.delete_expired_runs()

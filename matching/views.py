@@ -35,6 +35,7 @@ from matching import (
     acceptability,
     invitations,
     members,
+    quotas,
     results,
     roles,
     run_comparison,
@@ -177,6 +178,7 @@ def brief_detail(request: HttpRequest, pk: int) -> HttpResponse:
     region_labels = dict(Region.choices)
     # Each dosage form, service, technology, market and certification, marked if a must-have.
     item_lists = brief_item_lists(brief)
+    can_change = roles.can_change(request.user)
     return render(
         request,
         "matching/brief_detail.html",
@@ -199,8 +201,10 @@ def brief_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "runs": brief.runs.select_related("created_by")[:RUNS_LISTED],
             "run_form": RunStartForm(),
-            "can_change": roles.can_change(request.user),
+            "can_change": can_change,
             "brief_problems": stored_brief_errors(brief),
+            # Said before anyone clicks Run match; starting a run checks again, under a lock.
+            "run_quota": quotas.blocking_message(brief.organisation_id) if can_change else None,
         },
     )
 
@@ -297,7 +301,11 @@ def run_start(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, "This brief is already being matched this way: here is that run.")
         return redirect(active)
     # When the task queue is down the run's page says so (its progress card shows `error`).
-    run = runs.start_run(brief, request.user, method)
+    try:
+        run = runs.start_run(brief, request.user, method)
+    except quotas.QuotaExceeded as exceeded:
+        messages.error(request, f"Not run: {exceeded.message}")
+        return redirect(brief)
     tasks.send_run(run.pk)
     return redirect(run)
 

@@ -8,4 +8,9 @@ class SourcingConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the receivers (an attachment's file goes with its row).
+        # The match runs a candidate or a decision record refers to outlive the runs' retention.
+        from matching.retention import protect_runs
         from sourcing import signals  # noqa: F401
+        from sourcing.retention import referred_runs
+
+        protect_runs(referred_runs)

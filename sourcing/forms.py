@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from matching.models import Brief, Organisation
 from sourcing.choices import EXITS, PIPELINE, AttachmentKind, ExitReason
 from sourcing.documents import ACCEPT_ATTRIBUTE, ACCEPTED_LIST, max_size
+from sourcing.models import ASSUMPTIONS_MAX_LENGTH, EXIT_NOTE_MAX_LENGTH, NOTE_MAX_LENGTH
 
 T = TypeVar("T")
 
@@ -154,7 +155,7 @@ class MoveForm(PipelineForm):
         required=False,
         widget=forms.Select(choices=[("", "—"), *ExitReason.choices]),
     )
-    exit_note = forms.CharField(label="Note", required=False, max_length=2000)
+    exit_note = forms.CharField(label="Note", required=False, max_length=EXIT_NOTE_MAX_LENGTH)
 
     # The choices as the move control's template writes them out itself: a board draws one
     # control per candidate, and rendering their widgets through Django's form templates
@@ -203,6 +204,7 @@ class NoteForm(PipelineForm):
     text = forms.CharField(
         label="Note",
         required=False,  # the pipeline says what is missing
+        max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "required": True}),
     )
 
@@ -242,6 +244,7 @@ class QuoteForm(PipelineForm):
     assumptions = forms.CharField(
         label="Assumptions",
         required=False,
+        max_length=ASSUMPTIONS_MAX_LENGTH,
         help_text="What the provider assumed in pricing.",
         widget=forms.Textarea(attrs={"rows": 3}),
     )

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import TimeStamped
+from core.models import TimeStamped, bounded_text
 from sourcing.choices import EXITS, AttachmentKind, ExitReason, Stage, Verb
 from sourcing.querysets import CandidateQuerySet, ShortlistQuerySet
 
@@ -26,6 +26,14 @@ __all__ = [
     "Score",
     "Shortlist",
 ]
+
+# The longest text a member may write in each free-text field: pages of text, far below what a
+# form, an API call or a paste could otherwise store (a 10 MB text was accepted).
+EXIT_NOTE_MAX_LENGTH = 2_000
+NOTE_MAX_LENGTH = 10_000
+ASSUMPTIONS_MAX_LENGTH = 5_000
+RATIONALE_MAX_LENGTH = 10_000
+REOPEN_REASON_MAX_LENGTH = 5_000
 
 
 class Shortlist(TimeStamped):
@@ -96,7 +104,7 @@ class Candidate(TimeStamped):
     provider_name = models.CharField(max_length=300)
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.LONGLISTED)
     exit_reason = models.CharField(max_length=20, choices=ExitReason.choices, blank=True)
-    exit_note = models.TextField(blank=True)
+    exit_note = bounded_text(EXIT_NOTE_MAX_LENGTH, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -187,7 +195,7 @@ class Note(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    text = models.TextField()
+    text = bounded_text(NOTE_MAX_LENGTH)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -250,7 +258,9 @@ class Quote(TimeStamped):
         "minimum order (batches)", null=True, blank=True
     )
     valid_until = models.DateField(null=True, blank=True)
-    assumptions = models.TextField(blank=True, help_text="What the provider assumed in pricing.")
+    assumptions = bounded_text(
+        ASSUMPTIONS_MAX_LENGTH, blank=True, help_text="What the provider assumed in pricing."
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -416,7 +426,7 @@ class Decision(models.Model):
     # Which candidates were chosen (one, or two for dual sourcing), for lookups; the record
     # itself reads from the snapshot, which keeps their names should they be removed.
     chosen = models.ManyToManyField(Candidate, related_name="decisions", blank=True)
-    rationale = models.TextField()
+    rationale = bounded_text(RATIONALE_MAX_LENGTH)
     snapshot = models.JSONField(default=dict)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -431,7 +441,7 @@ class Decision(models.Model):
         blank=True,
         related_name="+",
     )
-    reopen_reason = models.TextField(blank=True)
+    reopen_reason = bounded_text(REOPEN_REASON_MAX_LENGTH, blank=True)
 
     class Meta:
         ordering = ["shortlist_id", "-number"]

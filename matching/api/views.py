@@ -12,7 +12,9 @@ Runs are scoped by `Run.objects.for_user`: another organisation's run is a 404 e
 Changing (writing, updating or deleting a brief, starting or retrying a run) also needs a role
 that may change (matching/roles.py): a viewer reads, and is refused every change with a 403.
 When the broker is down at the start the run is still accepted (202) and saved QUEUED, and the
-answer's `message` says it will start once the queue is back (or on retry).
+answer's `message` says it will start once the queue is back (or on retry). An organisation at
+its quota of runs in progress or started today (matching/quotas.py) is answered 429, naming the
+limit and when it resets.
 """
 
 from django.db.models import QuerySet
@@ -32,7 +34,7 @@ from rest_framework.serializers import BaseSerializer
 from core.api import FIELD_ERRORS
 from core.choices import JobStatus
 from core.pagination import CataloguePagination
-from matching import roles, runs, tasks
+from matching import quotas, roles, runs, tasks
 from matching.api.result_sites import with_sites
 from matching.api.run_lists import (
     EXCLUDED_BY,
@@ -58,6 +60,24 @@ from matching.views import NO_ORGANISATION
 
 NOT_FOUND = OpenApiResponse(description="No such brief in your organisation.")
 VIEWER_REFUSED = OpenApiResponse(description=roles.VIEWER_REFUSED)
+QUOTA_EXCEEDED = OpenApiResponse(
+    response={
+        "type": "object",
+        "properties": {
+            "detail": {"type": "string"},
+            "limit": {"type": "string", "enum": [quotas.CONCURRENT, quotas.PER_DAY]},
+            "maximum": {"type": "integer"},
+            "current": {"type": "integer"},
+            "resets_at": {"type": "string", "format": "date-time", "nullable": True},
+        },
+        "required": ["detail", "limit", "maximum", "current", "resets_at"],
+    },
+    description="Your organisation is at a limit of match runs: `limit` names it "
+    "(`concurrent_runs`: queued or running at once; `runs_per_day`: started this UTC day), "
+    "`maximum` is the limit and `current` the count. `resets_at` is when the daily count "
+    "starts again (also sent as Retry-After, in seconds); null for the concurrent limit, which "
+    "frees up when one of the runs finishes.",
+)
 
 
 class ChangesNeedARole(generics.GenericAPIView):
@@ -123,13 +143,17 @@ class BriefViewSet(ChangesNeedARole, viewsets.ModelViewSet):
         summary="Start a match run of the brief",
         description="Scores the whole catalogue in a worker. Answers at once with the run; "
         "follow its `url` for the progress. When the task queue is down the run is saved "
-        "and starts once it is back: `message` says so.",
+        "and starts once it is back: `message` says so. An organisation may have "
+        "MATCHING_MAX_CONCURRENT_RUNS runs queued or running at once (3 unless configured) and "
+        "start MATCHING_MAX_RUNS_PER_DAY runs a UTC day (200): beyond either the answer is "
+        "429, naming the limit and, for the daily one, when it resets (also as Retry-After).",
         request=RunStartSerializer,
         responses={
             202: RunAcceptedSerializer,
             400: FIELD_ERRORS,
             403: VIEWER_REFUSED,
             404: NOT_FOUND,
+            429: QUOTA_EXCEEDED,
         },
     )
     @action(detail=True, methods=["post"], url_path="runs", url_name="runs")
@@ -141,7 +165,10 @@ class BriefViewSet(ChangesNeedARole, viewsets.ModelViewSet):
         problems = stored_brief_errors(brief)
         if problems:
             return Response(problems, status=status.HTTP_400_BAD_REQUEST)
-        run = runs.start_run(brief, request.user, start.validated_data["method"])
+        try:
+            run = runs.start_run(brief, request.user, start.validated_data["method"])
+        except quotas.QuotaExceeded as exceeded:
+            return quota_exceeded(exceeded)
         tasks.send_run(run.pk)
         return accepted(run, request)
 
@@ -176,6 +203,13 @@ class BriefViewSet(ChangesNeedARole, viewsets.ModelViewSet):
         copy = self.get_queryset().get(pk=copy.pk)
         data = self.get_serializer(copy).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+
+
+def quota_exceeded(exceeded: quotas.QuotaExceeded) -> Response:
+    """429 naming the limit reached, how many runs count against it and when it resets."""
+    retry_after = exceeded.retry_after()
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return Response(exceeded.as_data(), status=status.HTTP_429_TOO_MANY_REQUESTS, headers=headers)
 
 
 def accepted(run: Run, request: Request) -> Response:

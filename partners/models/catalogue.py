@@ -13,7 +13,7 @@ from django_countries.fields import CountryField
 from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 
-from core.models import TimeStamped
+from core.models import TimeStamped, bounded_text
 from partners.choices import (
     Authority,
     CertificationKind,
@@ -28,6 +28,11 @@ from partners.choices import (
 from partners.duns import normalize_duns
 from partners.fei import normalize_fei
 from partners.querysets import CertificationQuerySet
+
+# The longest descriptions kept: a profile's worth of text, far below what a form, an API call or
+# an import file could otherwise store (a 10 MB description was accepted).
+PROVIDER_DESCRIPTION_MAX_LENGTH = 10_000
+TERM_DESCRIPTION_MAX_LENGTH = 2_000
 
 
 class Historied(TimeStamped):
@@ -48,7 +53,7 @@ class Term(Historied):
     kind = models.CharField(max_length=20, choices=TermKind.choices)
     slug = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    description = bounded_text(TERM_DESCRIPTION_MAX_LENGTH, blank=True)
 
     history = HistoricalRecords()
 
@@ -96,7 +101,7 @@ class Provider(Historied):
     kind = models.CharField(max_length=12, choices=ProviderKind.choices)
     country = CountryField(help_text="Country of the headquarters.")
     website = models.URLField(blank=True)
-    description = models.TextField(blank=True)
+    description = bounded_text(PROVIDER_DESCRIPTION_MAX_LENGTH, blank=True)
     verification_status = models.CharField(
         max_length=12, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED
     )

@@ -6,11 +6,16 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from core.models import bounded_text
 from partners.choices import ActionType, Authority, Classification
 from partners.fei import normalize_fei
 from partners.models.catalogue import Historied, Site
 from partners.querysets import RegulatorRecordQuerySet
 from partners.regulatory.fei_rule import FeiHolders
+
+# The longest free text of a regulator's record kept (an inspection's additional details, a
+# citation's long description): FDA's run to a paragraph; a file with more is rejected per row.
+REGULATOR_TEXT_MAX_LENGTH = 20_000
 
 
 class RegulatorRecord(Historied):
@@ -65,7 +70,7 @@ class Inspection(RegulatorRecord):
     posted_citations = models.BooleanField(
         null=True, blank=True, help_text="Whether FDA has published the inspection's citations."
     )
-    additional_details = models.TextField(blank=True)
+    additional_details = bounded_text(REGULATOR_TEXT_MAX_LENGTH, blank=True)
     fmd145_date = models.DateField(
         "FMD-145 date",
         null=True,
@@ -232,7 +237,7 @@ class Citation(RegulatorRecord):
     cfr_number = models.CharField("act/CFR number", max_length=80, blank=True)
     # Part of the key; FDA's short descriptions are a line long, well within an index entry.
     short_description = models.CharField(max_length=500, blank=True)
-    long_description = models.TextField(blank=True)
+    long_description = bounded_text(REGULATOR_TEXT_MAX_LENGTH, blank=True)
 
     history = HistoricalRecords()
 

@@ -44,7 +44,12 @@ from sourcing.api.views import (
     pipeline_errors,
     require_change,
 )
-from sourcing.models import Decision, Shortlist
+from sourcing.models import (
+    RATIONALE_MAX_LENGTH,
+    REOPEN_REASON_MAX_LENGTH,
+    Decision,
+    Shortlist,
+)
 
 CHOSEN_KEYS = ("candidate_id", "site_name", "provider_name", "previous_stage")
 
@@ -142,7 +147,9 @@ class DecideSerializer(serializers.Serializer):
     chosen = serializers.ListField(
         child=_id(), help_text="The chosen candidates' ids: one, or two for dual sourcing."
     )
-    rationale = serializers.CharField(allow_blank=True, help_text="Why these were chosen.")
+    rationale = serializers.CharField(
+        allow_blank=True, max_length=RATIONALE_MAX_LENGTH, help_text="Why these were chosen."
+    )
     compared = serializers.ListField(
         child=_id(),
         required=False,
@@ -154,7 +161,9 @@ class DecideSerializer(serializers.Serializer):
 
 class ReopenSerializer(serializers.Serializer):
     reason = serializers.CharField(
-        allow_blank=True, help_text="Why the decision no longer stands; kept with the record."
+        allow_blank=True,
+        max_length=REOPEN_REASON_MAX_LENGTH,
+        help_text="Why the decision no longer stands; kept with the record.",
     )
 
 

@@ -42,7 +42,7 @@ from sourcing.api.views import (
     require_change,
 )
 from sourcing.choices import AttachmentKind
-from sourcing.models import Attachment, Candidate, Quote
+from sourcing.models import ASSUMPTIONS_MAX_LENGTH, Attachment, Candidate, Quote
 
 NO_QUOTE = "The candidate has no quote yet."
 ATTACHMENT_NOT_FOUND = OpenApiResponse(
@@ -118,7 +118,9 @@ class QuoteInputSerializer(serializers.Serializer):
         help_text="A past date is accepted (quotes may be recorded late); the quote is then "
         "expired.",
     )
-    assumptions = serializers.CharField(required=False, allow_blank=True, default="")
+    assumptions = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=ASSUMPTIONS_MAX_LENGTH
+    )
 
 
 class AttachmentSerializer(serializers.ModelSerializer):

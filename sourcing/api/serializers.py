@@ -19,7 +19,14 @@ from rest_framework import serializers
 from matching.api.serializers import BreakdownSerializer
 from matching.models import Brief, Run
 from sourcing.choices import EXITS, PIPELINE, ExitReason, Stage
-from sourcing.models import Activity, Candidate, Note, Shortlist
+from sourcing.models import (
+    EXIT_NOTE_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    Activity,
+    Candidate,
+    Note,
+    Shortlist,
+)
 
 STAGE_CHOICE = "Unknown stage “{input}”: use one of " + ", ".join(Stage.values) + "."
 EXIT_REASON_CHOICE = "Unknown reason “{input}”: use one of " + ", ".join(ExitReason.values) + "."
@@ -268,7 +275,9 @@ class MoveSerializer(serializers.Serializer):
         error_messages={"invalid_choice": EXIT_REASON_CHOICE},
         help_text="Needed for " + ", ".join(EXITS) + "; ignored otherwise.",
     )
-    exit_note = serializers.CharField(required=False, allow_blank=True, default="")
+    exit_note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=EXIT_NOTE_MAX_LENGTH
+    )
 
 
 class AssignSerializer(serializers.Serializer):
@@ -304,7 +313,7 @@ class NoteSerializer(serializers.ModelSerializer):
 
     author = UserSerializer(read_only=True, allow_null=True)
     # A blank note is the pipeline's to refuse, with its message.
-    text = serializers.CharField(allow_blank=True)
+    text = serializers.CharField(allow_blank=True, max_length=NOTE_MAX_LENGTH)
 
     class Meta:
         model = Note

@@ -23,7 +23,12 @@ from matching.roles import can_change, require_change
 from sourcing import decisions
 from sourcing.choices import EXITS
 from sourcing.forms import IdsField, PipelineForm
-from sourcing.models import Decision, Shortlist
+from sourcing.models import (
+    RATIONALE_MAX_LENGTH,
+    REOPEN_REASON_MAX_LENGTH,
+    Decision,
+    Shortlist,
+)
 
 # The brief's fields the record's page does not list as facts: its id, its title (the heading)
 # and the weights and must-haves (the criteria table).
@@ -44,6 +49,7 @@ class DecisionForm(PipelineForm):
     rationale = forms.CharField(
         label="Rationale",
         required=False,  # decisions.py says what is missing
+        max_length=RATIONALE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 6, "required": True}),
         help_text="Why these, and not the others: kept with the record as written.",
     )
@@ -54,6 +60,7 @@ class ReopenForm(PipelineForm):
     reason = forms.CharField(
         label="Reason",
         required=False,  # decisions.py says what is missing
+        max_length=REOPEN_REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "required": True}),
         help_text="Why the decision no longer stands. The record stays, marked reopened.",
     )

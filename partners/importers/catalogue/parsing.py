@@ -295,7 +295,7 @@ PROVIDER_FIELDS: dict[str, tuple[str, Parser]] = {
     "kind": ("kind", _choice(ProviderKind.values, "provider kind")),
     "country": ("country", _country),
     "website": ("website", _url),
-    "description": ("description", _text()),
+    "description": ("description", _text(_max_length(Provider, "description"))),
     "verification_status": (
         "verification_status",
         _choice(
