@@ -126,9 +126,11 @@ def test_no_page_breaks_the_content_security_policy(live_server, page: Page, wor
     expect(page.locator("#directory")).not_to_contain_text("Cork Antibodies")
     page.goto(f"{base}/providers/{workspace['provider'].slug}/")
     page.goto(f"{base}/api/docs/")
-    # Swagger UI drew the API from its schema.
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("CDMO Match API")
-    expect(page.locator(".opblock").first).to_be_visible()
+    # Swagger UI drew the API from its schema (its bundle is large: a busy machine takes a while).
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text(
+        "CDMO Match API", timeout=30_000
+    )
+    expect(page.locator(".opblock").first).to_be_visible(timeout=30_000)
 
     _sign_in(page, base)
     page.goto(f"{base}/briefs/new/")
