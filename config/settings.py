@@ -269,8 +269,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # The browsable API is a page for developers: in production the API answers JSON only.
-if not DEBUG:
-    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+    "rest_framework.renderers.JSONRenderer",
+    *(["core.headers.DeveloperBrowsableAPIRenderer"] if DEBUG else []),
+]
 
 # Content-Security-Policy (django-csp): scripts, styles, images, fonts and requests only from the
 # app itself; no inline script, no eval (htmx is told not to use it: templates/base.html), never

@@ -8,14 +8,18 @@ they sign out: those answers say `Cache-Control: private, no-store`. What an ano
 shown (the public catalogue and its API) keeps whatever caching its view chose.
 
 The Content-Security-Policy and Permissions-Policy headers come from django-csp and
-django-permissions-policy (config/settings.py).
+django-permissions-policy (config/settings.py); the browsable API, offered while DEBUG is on,
+is the one page allowed style attributes.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
+from csp.constants import SELF, UNSAFE_INLINE
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
+from rest_framework.renderers import BrowsableAPIRenderer
 
 
 def _may_be_signed_in(request: HttpRequest) -> bool:
@@ -40,3 +44,19 @@ class PrivateNoStoreMiddleware:
         if _may_be_signed_in(request) and user is not None and user.is_authenticated:
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class DeveloperBrowsableAPIRenderer(BrowsableAPIRenderer):
+    """Django REST framework's browsable API (DEBUG only), whose templates place a few controls
+    with style attributes: its pages alone may use them. Its scripts are files already."""
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response._csp_replace = {"style-src": [SELF, UNSAFE_INLINE]}
+        return super().render(data, accepted_media_type, renderer_context)

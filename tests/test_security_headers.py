@@ -155,7 +155,14 @@ def test_the_public_catalogue_stays_cacheable_for_anonymous_visitors(helix, path
     assert "private" not in response.get("Cache-Control", "")
 
 
-def test_the_browsable_api_is_offered_while_debug_is_on(client, db):
-    response = client.get("/api/providers/", HTTP_ACCEPT="text/html")
+def test_the_browsable_api_is_offered_while_debug_is_on_and_alone_allows_style_attributes(
+    client, db
+):
+    page = client.get("/api/providers/", HTTP_ACCEPT="text/html")
+    json = client.get("/api/providers/")
 
-    assert response["Content-Type"].startswith("text/html")
+    assert page["Content-Type"].startswith("text/html")
+    assert "style-src 'self' 'unsafe-inline'" in page["Content-Security-Policy"]
+    assert "script-src 'self';" in page["Content-Security-Policy"]
+    assert json["Content-Type"] == "application/json"
+    assert "unsafe-inline" not in json["Content-Security-Policy"]

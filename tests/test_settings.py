@@ -220,7 +220,7 @@ def test_the_browsable_api_is_off_in_production_and_on_with_debug():
     )
 
     assert _probe(code) == "JSONRenderer"
-    assert _probe(code, DEBUG="true") == "JSONRenderer BrowsableAPIRenderer"
+    assert _probe(code, DEBUG="true") == "JSONRenderer DeveloperBrowsableAPIRenderer"
 
 
 def test_admins_and_the_sender_of_error_mails_come_from_the_environment():
