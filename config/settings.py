@@ -278,7 +278,8 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
 # app itself; no inline script, no eval (htmx is told not to use it: templates/base.html), never
 # framed. Every page keeps to it, /api/docs/ included (Swagger UI's set-up script is served as a
 # file: SpectacularSwaggerSplitView); tests/browser/test_csp.py visits the pages and fails on any
-# violation. Style attributes are refused too: bar widths are classes (static/css/app.css).
+# violation. Style attributes are refused too: bar widths are classes (static/css/app.css); only
+# the browsable API (DEBUG) allows them (core/headers.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
