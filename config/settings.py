@@ -5,10 +5,12 @@ Production is DEBUG=false, which requires SECRET_KEY and ALLOWED_HOSTS and turns
 HTTPS hardening that `manage.py check --deploy` asks for. `.env.example` lists every variable.
 """
 
+from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
@@ -66,6 +68,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every answer (settings below).
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     # A NUL character in the address: a 400 saying so, before anything reads it.
     "core.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -79,6 +84,8 @@ MIDDLEWARE = [
     # Signs out a session idle too long, or older than SESSION_COOKIE_AGE, saying so.
     "accounts.sessions.IdleSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Whatever a signed-in user is shown: `Cache-Control: private, no-store`.
+    "core.headers.PrivateNoStoreMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # An htmx request whose session ended gets a 401, not the sign-in page drawn in a panel.
     "core.middleware.HtmxSignedOutMiddleware",
@@ -331,24 +338,87 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The browsable API is a page for developers: in production the API answers JSON only.
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+    "rest_framework.renderers.JSONRenderer",
+    *(["core.headers.DeveloperBrowsableAPIRenderer"] if DEBUG else []),
+]
+
+# Content-Security-Policy (django-csp): scripts, styles, images, fonts and requests only from the
+# app itself; no inline script, no eval (htmx is told not to use it: templates/base.html), never
+# framed. Every page keeps to it, /api/docs/ included (Swagger UI's set-up script is served as a
+# file: SpectacularSwaggerSplitView); tests/browser/test_csp.py visits the pages and fails on any
+# violation. Style attributes are refused too: bar widths are classes (static/css/app.css); only
+# the browsable API (DEBUG) allows them (core/headers.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Swagger UI and the admin draw some icons from data: URLs.
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Permissions-Policy (django-permissions-policy): no page uses a device or a payment.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
+
+# Server errors are mailed to ADMINS ("Name <address>" or addresses, comma-separated) when DEBUG
+# is off, from SERVER_EMAIL; with no ADMINS they are only logged.
+ADMINS = [(name or address, address) for name, address in getaddresses(env_list("ADMINS"))]
+SERVER_EMAIL = env_str("SERVER_EMAIL") or DEFAULT_FROM_EMAIL
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # A server error (django.request) is mailed as well as logged.
+    "loggers": {"django": {"handlers": ["mail_admins"], "level": env_str("LOG_LEVEL", "INFO")}},
 }
 
 # Production hardening: on whenever DEBUG is off (what `check --deploy` asks for).
+# To try production settings over plain HTTP on one's own machine, set SECURE_SSL_REDIRECT=false,
+# SECURE_HSTS_SECONDS=0 and SECURE_COOKIES=false (README, "Production settings on plain HTTP");
+# `check --deploy` then warns about exactly those three, and never otherwise.
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     # Health checks come from inside the deployment over plain HTTP.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/ready$"]
-    # Only behind a proxy that sets X-Forwarded-Proto itself; otherwise clients could forge it.
-    if env_bool("TRUST_X_FORWARDED_PROTO", default=True):
+    SECURE_REDIRECT_EXEMPT = [r"^healthz"]
+    # Only behind a proxy that sets X-Forwarded-Proto itself (overwriting what the client sent):
+    # a client reaching gunicorn directly could otherwise claim HTTPS. Off unless set.
+    if env_bool("TRUST_X_FORWARDED_PROTO", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Cookies sent over HTTPS only; a browser drops them on plain HTTP, so signing in needs them
+    # off there.
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
     X_FRAME_OPTIONS = "DENY"

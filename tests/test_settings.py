@@ -1,12 +1,17 @@
-"""Production settings: the app refuses to start unsafely, and `check --deploy` is clean once mail
-is configured (without an SMTP host it warns that invitation links would land in the logs)."""
+"""Production settings: the app refuses to start unsafely, and `check --deploy` is clean with the
+settings .env.example documents (without an SMTP host it warns that invitation links would land
+in the logs; in the documented plain-HTTP mode it warns about exactly what that mode turns off).
+X-Forwarded-Proto is trusted only when told, the browsable API is off, and server errors are
+mailed to ADMINS."""
 
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.core import mail
 
 ROOT = Path(__file__).resolve().parent.parent
 STRONG_KEY = "q7Jw0-Kp3vN8xZr2Lm5Tb9Yc4Hd6Fg1Sa0Qe7Wu3Io8Pl2Kj5Mn9Bv4Cx6Zt1Rs0Dq"
@@ -137,3 +142,110 @@ def test_attachments_stay_in_a_local_folder_without_a_bucket():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["FileSystemStorage"]
+
+
+def _documented_environment() -> dict[str, str]:
+    """The production settings .env.example documents, with a generated SECRET_KEY in place of
+    its placeholder (as it says to do)."""
+    documented = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, value = line.split("=", 1)
+            documented[name] = value
+    return {**documented, "SECRET_KEY": STRONG_KEY}
+
+
+def _probe(code: str, **env: str) -> str:
+    """What `code` prints with these settings (production mode unless told otherwise)."""
+    production = {"DEBUG": "false", "SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "cdmo.example.com"}
+    result = _manage("shell", "--verbosity=0", "-c", code, **{**production, **env})
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_deploy_check_reports_nothing_with_the_documented_production_settings():
+    result = _manage("check", "--deploy", "--fail-level", "DEBUG", **_documented_environment())
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_settings_on_local_plain_http_warn_only_about_what_they_turn_off():
+    local_http = {
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "SECURE_COOKIES": "false",
+    }
+
+    result = _manage("check", "--deploy", **{**_documented_environment(), **local_http})
+    cookies = _probe(
+        "from django.conf import settings as s;"
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT)",
+        **local_http,
+    )
+
+    assert result.returncode == 0, result.stderr
+    warned = {line.split(")")[0] + ")" for line in result.stderr.split("?: ")[1:]}
+    assert warned == {
+        "(security.W004)",  # no HSTS
+        "(security.W008)",  # no redirect to HTTPS
+        "(security.W012)",  # session cookie sent over HTTP
+        "(security.W016)",  # CSRF cookie sent over HTTP
+    }
+    assert cookies == "False False False"
+
+
+def test_production_settings_keep_cookies_secure_unless_told():
+    code = (
+        "from django.conf import settings as s;print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+    )
+
+    assert _probe(code) == "True True"
+
+
+def test_x_forwarded_proto_is_trusted_only_when_set():
+    code = (
+        "from django.conf import settings as s; print(getattr(s, 'SECURE_PROXY_SSL_HEADER', None))"
+    )
+
+    assert _probe(code) == "None"
+    assert _probe(code, TRUST_X_FORWARDED_PROTO="false") == "None"
+    assert _probe(code, TRUST_X_FORWARDED_PROTO="true") == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def test_the_browsable_api_is_off_in_production_and_on_with_debug():
+    code = (
+        "from rest_framework.settings import api_settings as s;"
+        "print(*(renderer.__name__ for renderer in s.DEFAULT_RENDERER_CLASSES))"
+    )
+
+    assert _probe(code) == "JSONRenderer"
+    assert _probe(code, DEBUG="true") == "JSONRenderer DeveloperBrowsableAPIRenderer"
+
+
+def test_admins_and_the_sender_of_error_mails_come_from_the_environment():
+    code = "from django.conf import settings as s; print(s.ADMINS, s.SERVER_EMAIL)"
+
+    probed = _probe(
+        code,
+        ADMINS="Ops Team <ops@example.com>, jane@example.com",
+        SERVER_EMAIL="errors@cdmo.example.com",
+    )
+
+    assert probed == (
+        "[('Ops Team', 'ops@example.com'), ('jane@example.com', 'jane@example.com')] "
+        "errors@cdmo.example.com"
+    )
+    assert _probe(code, DEFAULT_FROM_EMAIL="CDMO Match <no-reply@cdmo.example.com>") == (
+        "[] CDMO Match <no-reply@cdmo.example.com>"
+    )
+
+
+def test_a_server_error_is_mailed_to_the_admins(settings):
+    settings.ADMINS = [("Ops", "ops@example.com")]
+    settings.DEBUG = False
+
+    logging.getLogger("django.request").error("Internal Server Error: /briefs/")
+
+    assert [message.to for message in mail.outbox] == [["ops@example.com"]]
+    assert "Internal Server Error: /briefs/" in mail.outbox[0].subject

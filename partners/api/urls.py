@@ -1,7 +1,7 @@
 """URLs of the catalogue API, included at `api/`; `api/docs/` documents them all."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from partners.api import views
 
@@ -14,5 +14,12 @@ urlpatterns = [
     path("sites/<str:pk>/", views.SiteDetail.as_view(), name="site-detail"),
     path("taxonomy/", views.Taxonomy.as_view(), name="taxonomy"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Swagger UI with its set-up script as a file, which the Content-Security-Policy allows.
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", template_name="api/swagger_ui.html"
+        ),
+        name="docs",
+    ),
 ]

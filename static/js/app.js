@@ -142,3 +142,40 @@ document.addEventListener("click", (event) => {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelector(".error-summary[tabindex='-1']")?.focus();
 });
+
+// What the Content-Security-Policy keeps out of the templates (no inline script, no eval, so no
+// hx-on attributes nor trigger filters): the few behaviours they asked of htmx live here.
+
+// A region marked data-swap-refusal (the shortlist board, the "Add to a shortlist" form) shows
+// a refused change: its 400 answer, which carries the form's errors, is swapped in all the same.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.xhr.status !== 400) return;
+  const asker = event.detail.elt;
+  if (!asker?.closest?.("[data-swap-refusal]") && !event.target.closest?.("[data-swap-refusal]")) return;
+  event.detail.shouldSwap = true;
+  event.detail.isError = false;
+});
+
+// "Add to a shortlist" sits inside other forms (the directory's filters): its changes and
+// submits stop at it, so that they never send the form around it.
+function containShortlistControls(root) {
+  const controls = root.matches?.(".shortlist-add") ? [root] : [];
+  controls.push(...(root.querySelectorAll?.(".shortlist-add") || []));
+  for (const control of controls) {
+    if (control.dataset.contained) continue;
+    control.dataset.contained = "true";
+    control.addEventListener("change", (event) => event.stopPropagation());
+    control.addEventListener("submit", (event) => event.stopPropagation());
+  }
+}
+document.addEventListener("htmx:load", (event) => containShortlistControls(event.detail.elt));
+document.addEventListener("DOMContentLoaded", () => containShortlistControls(document.body));
+
+// A shortlist created by one "Add to a shortlist" control is offered by all the others on the
+// page: each reloads itself (the server's HX-Trigger names the event; it starts in the control
+// that created the shortlist, which is swapped anyway).
+document.addEventListener("shortlists-changed", (event) => {
+  for (const control of document.querySelectorAll(".shortlist-add")) {
+    if (!control.contains(event.target)) window.htmx?.trigger(control, "shortlists-refresh");
+  }
+});
