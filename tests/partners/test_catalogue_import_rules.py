@@ -64,14 +64,20 @@ def assert_nothing_written(out: str) -> None:
 
 def duplicated_demo_file(tmp_path: Path) -> tuple[Path, str, int]:
     """The demo catalogue's export with its provider of most inspections given again, under a
-    new slug, on a last line: the file, the original's slug and the last line's number."""
+    new slug and without its actions, on a last line: the file, the original's slug and the
+    last line's number."""
     seed_catalogue(8, 42, AS_OF)
     exported = tmp_path / "demo.jsonl"
     export(exported)
     lines = [json.loads(line) for line in exported.read_text().splitlines()]
     original = max(lines, key=lambda line: sum(len(site["inspections"]) for site in line["sites"]))
     assert sum(len(site["inspections"]) for site in original["sites"]) > 5
-    copy = {**original, "slug": f"{original['slug']}-copy"}
+    # Without its actions: a warning letter's case id would clash in the database on its own.
+    copy = {
+        **original,
+        "slug": f"{original['slug']}-copy",
+        "sites": [{**site, "actions": []} for site in original["sites"]],
+    }
     path = write_lines(tmp_path / "duplicated.jsonl", [*lines, copy])
     return path, original["slug"], len(lines) + 1
 

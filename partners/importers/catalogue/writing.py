@@ -19,6 +19,7 @@ from partners.importers.catalogue.checking import (
 )
 from partners.importers.catalogue.format import action_key, certification_key, inspection_key
 from partners.importers.catalogue.ownership import (
+    LISTED_RECORDS,
     FeiOwners,
     describe_record,
     moved_by_holders,
@@ -106,7 +107,11 @@ class CatalogueWriter:
         # Saving a site relinks the records of its FEI: look the line's records up after.
         inspections = self.inspections_named_in(entry.sites)
         actions = self.actions_named_in(written)
-        after = FeiOwners(before.feis)
+        # Nothing saved, nothing that the rule reads changed: spare reading the holders again.
+        saved = outcome.provider != "unchanged" or any(
+            status != "unchanged" for _, status, _ in written
+        )
+        after = FeiOwners(before.feis) if saved else before
         problems, outcome.unlinked = self.check_owners(
             provider, written, inspections, actions, before, after
         )
@@ -334,6 +339,9 @@ class CatalogueWriter:
             Inspection: {i.pk for i in inspections.values() if i.pk},
             RegulatoryAction: {a.pk for a in actions.values()},
         }
+        if len(problems) > LISTED_RECORDS:
+            more = len(problems) - LISTED_RECORDS
+            problems = [*problems[:LISTED_RECORDS], f"... and {more} more such records"]
         moved, unlinked = moved_by_holders(before, after, named)
         return problems + moved, unlinked
 
