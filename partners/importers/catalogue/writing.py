@@ -322,6 +322,8 @@ class CatalogueWriter:
             after,
         )
         problems = []
+        # Records of the line the rule leaves with no site, counted with the others below.
+        left_unlinked = sum(1 for _, _, was, becomes in claims if was and becomes is None)
         for path, record, was, becomes in claims:
             if was is not None and owners[was].provider_id != provider.pk:
                 problems.append(
@@ -343,7 +345,7 @@ class CatalogueWriter:
             more = len(problems) - LISTED_RECORDS
             problems = [*problems[:LISTED_RECORDS], f"... and {more} more such records"]
         moved, unlinked = moved_by_holders(before, after, named)
-        return problems + moved, unlinked
+        return problems + moved, unlinked + left_unlinked
 
     def write_site_records(
         self,
