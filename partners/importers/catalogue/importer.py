@@ -3,13 +3,21 @@
 The file is a statement about the providers it names; importing it makes the catalogue agree
 with it and touches nothing else:
 
-- a provider is matched by slug; a site among the provider's sites by its DUNS number, then by
+- a provider is matched by slug, and given once: a second line with its slug is rejected, naming
+  the first;
+- a site among the provider's sites by its DUNS number, then by
   its FEI where only one of them has it (FDA has given one FEI to two establishments), then by
   name. A DUNS number names one site, and a registrant DUNS one provider: a line giving one that
   another provider has, in the file or stored, is rejected with the reason;
 - the phases, DEA schedules and capabilities of a site in the file become exactly the file's;
 - certifications, inspections and actions are upserted by their natural keys; sites and records
   the file does not mention are left alone;
+- a line never moves a regulator record to another provider: a record naming an FEI belongs to
+  the site the linking rule gives (partners/regulatory/fei_rule.py), one without an FEI to its
+  site, and a line that names another provider's record, or whose sites would make the rule give
+  another provider's record to it (or its record to another), is rejected naming each record
+  (`ownership`). Records the rule leaves with no site (an FEI shared since, no name matching) are
+  counted in the report;
 - a key absent from an object leaves that field as it is (a new row takes the model's default);
   a key given as null or "" clears it. The export writes every key, so a round trip is lossless;
 - a row is saved only when one of its fields changes, so importing the same file twice writes
@@ -45,6 +53,8 @@ class _CatalogueImport:
         self.writer = CatalogueWriter(vocabulary, change_reason)
         # ("site" or "registrant", DUNS) -> (line, provider slug) of the first line that gave it.
         self.duns_owners: dict[tuple[str, str], tuple[int, str]] = {}
+        # Provider slug -> the line that first gave it.
+        self.slug_lines: dict[str, int] = {}
 
     def run(self, lines: Iterable[bytes | str]) -> None:
         for number, raw in enumerate(lines, start=1):
@@ -88,6 +98,13 @@ class _CatalogueImport:
         checker = LineChecker(self.vocabulary)
         entry = checker.provider(text)
         if entry is not None:
+            first = self.slug_lines.setdefault(entry.slug, number)
+            if first != number:
+                checker.add(
+                    "slug",
+                    f"provider {entry.slug!r} is also given on line {first}; a file gives each "
+                    "provider once",
+                )
             self.check_duns(number, entry, checker)
         if checker.problems:
             raise LineRejected(checker.problems)

@@ -28,11 +28,15 @@ class ImportReport:
     records: Counter = field(default_factory=Counter)
     rejections: list[Rejection] = field(default_factory=list)
     rolled_back: bool = False
+    # Regulator records the linking rule left with no site: the file gave their FEI to another
+    # site, and their legal name tells none of the sites sharing it apart.
+    unlinked: int = 0
 
     def add(self, outcome: LineOutcome) -> None:
         self.providers[outcome.provider] += 1
         self.sites.update(outcome.sites)
         self.records.update(outcome.records)
+        self.unlinked += outcome.unlinked
 
     def summary(self) -> list[str]:
         """The report's lines for standard output (rejections are listed apart)."""
@@ -55,6 +59,12 @@ class ImportReport:
             written = ", ".join(f"{count} {verb}" for verb, count in verbs if count)
             if written:
                 lines.append(f"{kind.capitalize()}: {written}.")
+        if self.unlinked:
+            lines.append(
+                f"Regulator records now linked to no site: {self.unlinked} (their FEI is shared "
+                "now and their legal name matches none of its sites; see the review queue "
+                '"Ambiguous FEIs").'
+            )
         if self.rejections:
             lines.append(f"Rejected lines: {len(self.rejections)} (listed on standard error).")
         return lines

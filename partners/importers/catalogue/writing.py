@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
+from django.db.models import Q
 from django_countries.fields import Country
 
 from partners.importers.catalogue.checking import (
@@ -17,6 +18,13 @@ from partners.importers.catalogue.checking import (
     Vocabulary,
 )
 from partners.importers.catalogue.format import action_key, certification_key, inspection_key
+from partners.importers.catalogue.ownership import (
+    LISTED_RECORDS,
+    FeiOwners,
+    describe_record,
+    moved_by_holders,
+    site_owners,
+)
 from partners.importers.catalogue.parsing import (
     entry_action_key,
     entry_certification_key,
@@ -44,6 +52,9 @@ class LineOutcome:
     provider: str = "unchanged"
     sites: Counter = field(default_factory=Counter)
     records: Counter = field(default_factory=Counter)
+    # Regulator records the linking rule leaves with no site once the line is written (their
+    # FEI is shared now, and their legal name matches none of its sites).
+    unlinked: int = 0
 
 
 class CatalogueWriter:
@@ -71,36 +82,57 @@ class CatalogueWriter:
         outcome = LineOutcome()
         provider = Provider.objects.filter(slug=entry.slug).first()
         created = provider is None
-        if provider is None:
-            provider = Provider(slug=entry.slug)
-        if self.upsert(provider, entry.fields):
-            outcome.provider = "created" if created else "updated"
-        if entry.sites:
-            self.write_sites(provider, entry.sites, outcome, new_provider=created)
-        sites_changed = outcome.sites["created"] or outcome.sites["updated"]
-        if outcome.provider == "unchanged" and sites_changed:
-            outcome.provider = "updated"
-        return outcome
-
-    def write_sites(
-        self,
-        provider: Provider,
-        entries: list[SiteEntry],
-        outcome: LineOutcome,
-        *,
-        new_provider: bool,
-    ) -> None:
         existing: list[Site] = []
-        if not new_provider:
+        if provider is not None:
             existing = list(
                 provider.sites.prefetch_related(
                     "phases",
                     "dea_schedules",
                     "capabilities__term",
                     "certifications",
-                    "actions",
                 )
             )
+        matches = self.match_sites(existing, entry.sites)
+        # Who owns which regulator records before anything is written: the sites' FEIs and
+        # names, and the provider's name, decide it under the linking rule.
+        before = FeiOwners(self.feis_in_play(existing, matches))
+        if provider is None:
+            provider = Provider(slug=entry.slug)
+        if self.upsert(provider, entry.fields):
+            outcome.provider = "created" if created else "updated"
+        written = [
+            (*self.write_site(provider, site, site_entry), site_entry)
+            for site_entry, site in matches
+        ]
+        # Saving a site relinks the records of its FEI: look the line's records up after.
+        inspections = self.inspections_named_in(entry.sites)
+        actions = self.actions_named_in(written)
+        # Nothing saved, nothing that the rule reads changed: spare reading the holders again.
+        saved = outcome.provider != "unchanged" or any(
+            status != "unchanged" for _, status, _ in written
+        )
+        after = FeiOwners(before.feis) if saved else before
+        problems, outcome.unlinked = self.check_owners(
+            provider, written, inspections, actions, before, after
+        )
+        if problems:
+            raise LineRejected(problems)
+        for site_index, (site, status, site_entry) in enumerate(written):
+            records_changed = self.write_site_records(
+                site, site_entry, inspections, actions, site_index, after, outcome.records
+            )
+            if status == "unchanged" and records_changed:
+                status = "updated"
+            outcome.sites[status] += 1
+        sites_changed = outcome.sites["created"] or outcome.sites["updated"]
+        if outcome.provider == "unchanged" and sites_changed:
+            outcome.provider = "updated"
+        return outcome
+
+    def match_sites(
+        self, existing: list[Site], entries: list[SiteEntry]
+    ) -> list[tuple[SiteEntry, Site | None]]:
+        """Each site of the line with the stored site it describes, None for a new one."""
         by_duns = {site.duns_number: site for site in existing if site.duns_number}
         # An FEI finds a site only where one of the provider's sites has it: two establishments
         # of one FEI are told apart by their DUNS numbers, or their names.
@@ -108,9 +140,7 @@ class CatalogueWriter:
         by_fei = {site.fei_number: site for site in existing if holders[site.fei_number] == 1}
         by_name = {site.name: site for site in existing}
         matched: dict[int, str] = {}
-        written: list[tuple[Site, str, SiteEntry]] = []
-        # First the sites themselves: saving one may link regulator records to it by its FEI,
-        # which the records pass below must see.
+        matches: list[tuple[SiteEntry, Site | None]] = []
         for entry in entries:
             duns, fei = entry.fields.get("duns_number"), entry.fields.get("fei_number")
             name = entry.fields["name"]
@@ -134,13 +164,36 @@ class CatalogueWriter:
                             f"{name!r}, the name of another site of this provider"
                         ]
                     )
-            written.append((*self.write_site(provider, site, entry), entry))
-        inspections = self.inspections_named_in(entries)
-        for site, status, entry in written:
-            records_changed = self.write_site_records(site, entry, inspections, outcome.records)
-            if status == "unchanged" and records_changed:
-                status = "updated"
-            outcome.sites[status] += 1
+            matches.append((entry, site))
+        return matches
+
+    def feis_in_play(
+        self, existing: list[Site], matches: list[tuple[SiteEntry, Site | None]]
+    ) -> set[str]:
+        """The FEIs whose records the line may touch: its sites' FEIs, old and new, and those
+        of the records it names."""
+        feis = {site.fei_number for site in existing}
+        for entry, site in matches:
+            feis.add(entry.fields.get("fei_number", site.fei_number if site else ""))
+        named = [fields for entry, _ in matches for fields in entry.inspections]
+        if named:
+            feis.update(
+                Inspection.objects.filter(
+                    authority__in={fields["authority"] for fields in named},
+                    inspection_id__in={fields["inspection_id"] for fields in named},
+                )
+                .order_by()
+                .values_list("fei_number", flat=True)
+                .distinct()
+            )
+        if existing and any(entry.actions for entry, _ in matches):
+            feis.update(
+                RegulatoryAction.objects.filter(site__in=existing)
+                .order_by()
+                .values_list("fei_number", flat=True)
+                .distinct()
+            )
+        return feis - {""}
 
     def write_site(
         self, provider: Provider, site: Site | None, entry: SiteEntry
@@ -181,11 +234,127 @@ class CatalogueWriter:
         ).order_by()
         return {inspection_key(i.authority, i.inspection_id, i.project_area): i for i in candidates}
 
+    def actions_named_in(
+        self, written: list[tuple[Site, str, SiteEntry]]
+    ) -> dict[tuple[int, int], RegulatoryAction]:
+        """The existing actions a line names, by (site index, action index): an action of the
+        site; else one of the site's FEI with the same case id (FDA's key); else, of the site's
+        FEI, one the linking rule left with no site (an FEI shared since)."""
+        if not any(entry.actions for _, _, entry in written):
+            return {}
+        feis = {site.fei_number for site, _, _ in written} - {""}
+        candidates = RegulatoryAction.objects.filter(
+            Q(site__in=[site for site, _, _ in written]) | Q(fei_number__in=feis)
+        ).order_by("pk")
+        by_key: dict[tuple, list[RegulatoryAction]] = {}
+        for action in candidates:
+            key = action_key(
+                action.authority, action.action_type, action.case_id, action.action_date
+            )
+            by_key.setdefault(key, []).append(action)
+        found: dict[tuple[int, int], RegulatoryAction] = {}
+        taken: set[int] = set()
+        for site_index, (site, _, entry) in enumerate(written):
+            for action_index, fields in enumerate(entry.actions):
+                same_key = [
+                    a for a in by_key.get(entry_action_key(fields), []) if a.pk not in taken
+                ]
+                fei = site.fei_number
+                action = next((a for a in same_key if a.site_id == site.pk), None) or next(
+                    (
+                        a
+                        for a in same_key
+                        if fei
+                        and a.fei_number == fei
+                        and (fields.get("case_id") or a.site_id is None)
+                    ),
+                    None,
+                )
+                if action is not None:
+                    found[site_index, action_index] = action
+                    taken.add(action.pk)
+        return found
+
+    def check_owners(
+        self,
+        provider: Provider,
+        written: list[tuple[Site, str, SiteEntry]],
+        inspections: dict[tuple, Inspection],
+        actions: dict[tuple[int, int], RegulatoryAction],
+        before: FeiOwners,
+        after: FeiOwners,
+    ) -> tuple[list[str], int]:
+        """Every record the line would move to or from another provider, as problems, and how
+        many records the linking rule now leaves with no site."""
+        # (path, the record as the line writes it, its owner before the line, its owner after)
+        claims: list[tuple[str, models.Model, int | None, int | None]] = []
+
+        def claim(
+            path: str,
+            model: type[Inspection] | type[RegulatoryAction],
+            stored: Inspection | RegulatoryAction | None,
+            fields: dict[str, Any],
+            site: Site,
+        ) -> None:
+            was = None
+            if stored is not None and stored.fei_number in before.feis:
+                was = before.site_for(stored.fei_number, stored.legal_name, stored.site_id)
+            elif stored is not None:  # no FEI, or one the line does not touch
+                was = stored.site_id
+            legal_name = fields.get("legal_name", stored.legal_name if stored else "")
+            becomes = after.site_for(site.fei_number, legal_name, site.pk)
+            fei = stored.fei_number if stored is not None else site.fei_number
+            shown = model(**fields, fei_number=fei)
+            claims.append((path, shown, was, becomes))
+
+        for site_index, (site, _, entry) in enumerate(written):
+            for index, fields in enumerate(entry.inspections):
+                stored = inspections.get(entry_inspection_key(fields))
+                claim(f"{entry.path}.inspections[{index}]", Inspection, stored, fields, site)
+            for index, fields in enumerate(entry.actions):
+                stored_action = actions.get((site_index, index))
+                claim(
+                    f"{entry.path}.actions[{index}]", RegulatoryAction, stored_action, fields, site
+                )
+        owners = site_owners(
+            [site_id for _, _, was, becomes in claims for site_id in (was, becomes)],
+            before,
+            after,
+        )
+        problems = []
+        # Records of the line the rule leaves with no site, counted with the others below.
+        left_unlinked = sum(1 for _, _, was, becomes in claims if was and becomes is None)
+        for path, record, was, becomes in claims:
+            if was is not None and owners[was].provider_id != provider.pk:
+                problems.append(
+                    f"{path}: {describe_record(record)} belongs to {owners[was]}; a catalogue "
+                    "line does not move regulator records between providers"
+                )
+            elif becomes is not None and owners[becomes].provider_id != provider.pk:
+                problems.append(
+                    f"{path}: {describe_record(record)} would belong to {owners[becomes]} under "
+                    "the FEI linking rule (the sites sharing the FEI are told apart by the "
+                    "record's legal name); a catalogue line writes only its own provider's "
+                    "regulator records"
+                )
+        named: dict[type[models.Model], set[int]] = {
+            Inspection: {i.pk for i in inspections.values() if i.pk},
+            RegulatoryAction: {a.pk for a in actions.values()},
+        }
+        if len(problems) > LISTED_RECORDS:
+            more = len(problems) - LISTED_RECORDS
+            problems = [*problems[:LISTED_RECORDS], f"... and {more} more such records"]
+        moved, unlinked = moved_by_holders(before, after, named)
+        return problems + moved, unlinked + left_unlinked
+
     def write_site_records(
         self,
         site: Site,
         entry: SiteEntry,
         inspections: dict[tuple, Inspection],
+        actions: dict[tuple[int, int], RegulatoryAction],
+        site_index: int,
+        owners: FeiOwners,
         records: Counter,
     ) -> bool:
         """Capabilities, certifications, inspections and actions; True when any was written."""
@@ -193,8 +362,14 @@ class CatalogueWriter:
         if entry.capabilities is not None:
             changed |= self.write_capabilities(site, entry.capabilities, records)
         changed |= self.write_certifications(site, entry.certifications, records)
-        changed |= self.write_inspections(site, entry.inspections, inspections, records)
-        changed |= self.write_actions(site, entry.actions, records)
+        for fields in entry.inspections:
+            key = entry_inspection_key(fields)
+            if key not in inspections:
+                inspections[key] = Inspection()
+            changed |= self.write_record(site, inspections[key], fields, owners, records)
+        for index, fields in enumerate(entry.actions):
+            action = actions.get((site_index, index)) or RegulatoryAction()
+            changed |= self.write_record(site, action, fields, owners, records)
         return changed
 
     def write_capabilities(
@@ -239,41 +414,25 @@ class CatalogueWriter:
                 changed = True
         return changed
 
-    def write_inspections(
+    def write_record(
         self,
         site: Site,
-        entries: list[dict[str, Any]],
-        existing: dict[tuple, Inspection],
+        record: Inspection | RegulatoryAction,
+        fields: dict[str, Any],
+        owners: FeiOwners,
         records: Counter,
     ) -> bool:
-        changed = False
-        for fields in entries:
-            key = entry_inspection_key(fields)
-            inspection = existing.get(key)
-            created = inspection is None
-            if inspection is None:
-                inspection = existing[key] = Inspection()
-            linked = {**fields, "site_id": site.pk, "fei_number": site.fei_number}
-            if self.upsert(inspection, linked):
-                records["inspections", "added" if created else "updated"] += 1
-                changed = True
-        return changed
-
-    def write_actions(self, site: Site, entries: list[dict[str, Any]], records: Counter) -> bool:
-        current: dict[tuple, RegulatoryAction] = {}
-        for action in site.actions.all():
-            key = action_key(
-                action.authority, action.action_type, action.case_id, action.action_date
-            )
-            current.setdefault(key, action)
-        changed = False
-        for fields in entries:
-            action = current.get(entry_action_key(fields))
-            created = action is None
-            if action is None:
-                action = RegulatoryAction()
-            linked = {**fields, "site_id": site.pk, "fei_number": site.fei_number}
-            if self.upsert(action, linked):
-                records["actions", "added" if created else "updated"] += 1
-                changed = True
-        return changed
+        """An inspection or action of the site, linked where the linking rule puts it (which
+        `RegulatorRecord.save` applies too): saying so spares saving an unchanged record."""
+        created = record.pk is None
+        legal_name = fields.get("legal_name", record.legal_name)
+        linked = {
+            **fields,
+            "fei_number": site.fei_number,
+            "site_id": owners.site_for(site.fei_number, legal_name, site.pk),
+        }
+        if not self.upsert(record, linked):
+            return False
+        kind = "inspections" if isinstance(record, Inspection) else "actions"
+        records[kind, "added" if created else "updated"] += 1
+        return True

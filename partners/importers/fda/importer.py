@@ -44,7 +44,7 @@ one Celery task recomputing their compliance scores, sent when the transaction c
 import datetime
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -82,6 +82,7 @@ from partners.importers.fda.registrations import (
     import_registrations,
     recognise_registration_header,
 )
+from partners.importers.fda.report import FdaFileReport, Rejection, UnmatchedFei
 from partners.models import Published483, Published483RecordId
 from partners.models.regulator import fda_numbering
 from partners.regulatory.fei_rule import FeiHolders
@@ -100,76 +101,21 @@ Progress = Callable[[int, int | None], None]
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252", "utf-16": "UTF-16"}
 
 
-@dataclass(frozen=True)
-class Rejection:
-    """A row that was not imported, and every reason why."""
-
-    line: int
-    reasons: list[str]
-
-
-@dataclass(frozen=True)
-class UnmatchedFei:
-    """An FEI of the file that no site in the catalogue carries, as FDA names its holder."""
-
-    fei_number: str
-    legal_name: str
-    country_area: str
-
-
 @dataclass
-class FdaImportReport:
-    """What one file's import did; `ok` when the file was read and no row was rejected."""
+class FdaImportReport(FdaFileReport):
+    """What one Data Dashboard export's import did."""
 
-    name: str
-    export: str = ""  # the export's title, once its header is recognised
-    file_format: str = ""
-    encoding: str = ""
-    header_line: int | None = None
-    # "line" (CSV) or "row" (XLSX): how rows are numbered in messages.
-    row_word: str = "line"
-    rows_read: int = 0
-    blank_rows: int = 0
-    created: int = 0
-    updated: int = 0
-    # Rows merged into a record stored under another key (a 483 FDA renumbered); None for
-    # exports whose records have one key.
-    merged: int | None = None
-    unchanged: int = 0
-    rejected: int = 0
-    rejections: list[Rejection] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    noted: int = 0
-    linked: int = 0
-    unmatched_feis: int = 0
     # FEIs several sites share whose rows name a firm none of them is named after: linked to
     # none, and listed in the curators' review queue "Ambiguous FEIs".
     ambiguous_feis: int = 0
-    unmatched_examples: list[UnmatchedFei] = field(default_factory=list)
-    sites_to_rescore: int = 0
-    # The sites whose compliance scores the records written change: the caller queues their
-    # recomputation (partners.tasks.recompute_compliance), once the import has committed.
-    rescore_site_ids: list[int] = field(default_factory=list)
-    # Why nothing was imported (the file could not be read, or its header not recognised).
-    error: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return not self.error and not self.rejected
-
-    @property
-    def written(self) -> int:
-        return self.created + self.updated + (self.merged or 0)
 
     def summary(self) -> list[str]:
         """The report as lines for a person; a file's error and rejected rows are `problems`."""
         if self.error:
             return []
-        encoding = f", {self.encoding}" if self.encoding else ""
         merged = f"Merged: {self.merged:,}. " if self.merged is not None else ""
         lines = [
-            f"{self.name}: FDA {self.export} ({self.file_format}{encoding}, header on "
-            f"{self.row_word} {self.header_line})",
+            self.title(),
             f"  Rows read: {self.rows_read:,}. Created: {self.created:,}. Updated: "
             f"{self.updated:,}. {merged}Unchanged: {self.unchanged:,}. Rejected: "
             f"{self.rejected:,}.",
@@ -193,28 +139,7 @@ class FdaImportReport:
                 f"  FEIs several sites share, with rows naming none of them: "
                 f'{self.ambiguous_feis:,} (see the review queue "Ambiguous FEIs").'
             )
-        if self.sites_to_rescore:
-            lines.append(
-                f"  Compliance scores queued for recomputation: {self.sites_to_rescore:,} sites."
-            )
-        for note in self.notes:
-            lines.append(f"  Note: {note}")
-        if self.noted > len(self.notes):
-            lines.append(f"  ... and {self.noted - len(self.notes)} more notes.")
-        return lines
-
-    def problems(self) -> list[str]:
-        """Why the file was not imported, or one line per rejected row (the first
-        LISTED_REJECTIONS)."""
-        if self.error:
-            return [f"{self.name}: nothing imported: {self.error}"]
-        lines = [
-            f"{self.name}, {self.row_word} {r.line}: {'; '.join(r.reasons)}"
-            for r in self.rejections
-        ]
-        if self.rejected > len(self.rejections):
-            lines.append(f"{self.name}: ... and {self.rejected - len(self.rejections)} more.")
-        return lines
+        return lines + self.closing_lines()
 
 
 class _Unrecognised(Exception):

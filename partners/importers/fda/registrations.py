@@ -76,6 +76,7 @@ from partners.fei import normalize_fei
 from partners.importers.fda.files import Cell, Table, nul_columns, nul_reason
 from partners.importers.fda.formats import CellRejected, date, header_key
 from partners.importers.fda.history import copy_into_history
+from partners.importers.fda.report import FdaFileReport, Rejection
 from partners.models import (
     Certification,
     Historied,
@@ -378,43 +379,13 @@ class Establishment:
 # -- The report ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Rejection:
-    """A row that was not imported, and every reason why."""
-
-    line: int
-    reasons: list[str]
-
-
 @dataclass
-class RegistrationReport:
+class RegistrationReport(FdaFileReport):
     """What one registration file's import did, counted in establishments (sites). Its fields
-    are named as the Data Dashboard imports' report's (importer.FdaImportReport), so the command
-    and the admin show either."""
+    are the Data Dashboard imports' report's (report.FdaFileReport), so the command and the
+    admin show either."""
 
-    name: str
     export: str = EXPORT_TITLE
-    file_format: str = ""
-    encoding: str = ""
-    header_line: int | None = None
-    row_word: str = "line"
-    rows_read: int = 0
-    blank_rows: int = 0
-    created: int = 0
-    updated: int = 0
-    merged: int | None = None
-    unchanged: int = 0
-    rejected: int = 0
-    rejections: list[Rejection] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    noted: int = 0
-    # Regulator records (inspections, actions, 483s, citations) that now link to a written site.
-    linked: int = 0
-    unmatched_feis: int = 0
-    unmatched_examples: list[Any] = field(default_factory=list)
-    sites_to_rescore: int = 0
-    rescore_site_ids: list[int] = field(default_factory=list)
-    error: str = ""
     # Of the sites created or updated: those a curator had created, matched by DUNS or FEI.
     matched_curated: int = 0
     providers_created: int = 0
@@ -424,21 +395,11 @@ class RegistrationReport:
     # Of the establishments read: those registered only for ancillary work (hidden by default).
     ancillary: int = 0
 
-    @property
-    def ok(self) -> bool:
-        return not self.error and not self.rejected
-
-    @property
-    def written(self) -> int:
-        return self.created + self.updated
-
     def summary(self) -> list[str]:
         if self.error:
             return []
-        encoding = f", {self.encoding}" if self.encoding else ""
         lines = [
-            f"{self.name}: FDA {self.export} ({self.file_format}{encoding}, header on "
-            f"{self.row_word} {self.header_line})",
+            self.title(),
             f"  Establishments read: {self.rows_read:,}. Created: {self.created:,}. Updated: "
             f"{self.updated:,}. Unchanged: {self.unchanged:,}. Rejected: {self.rejected:,}.",
             f"  Providers (registrants) created: {self.providers_created:,}, renamed: "
@@ -449,25 +410,7 @@ class RegistrationReport:
             f"{self.ancillary:,} establishments.",
             f"  Regulator records linked to these sites: {self.linked:,}.",
         ]
-        if self.sites_to_rescore:
-            lines.append(
-                f"  Compliance scores queued for recomputation: {self.sites_to_rescore:,} sites."
-            )
-        lines.extend(f"  Note: {note}" for note in self.notes)
-        if self.noted > len(self.notes):
-            lines.append(f"  ... and {self.noted - len(self.notes)} more notes.")
-        return lines
-
-    def problems(self) -> list[str]:
-        if self.error:
-            return [f"{self.name}: nothing imported: {self.error}"]
-        lines = [
-            f"{self.name}, {self.row_word} {r.line}: {'; '.join(r.reasons)}"
-            for r in self.rejections
-        ]
-        if self.rejected > len(self.rejections):
-            lines.append(f"{self.name}: ... and {self.rejected - len(self.rejections)} more.")
-        return lines
+        return lines + self.closing_lines()
 
 
 # -- The import ----------------------------------------------------------------------------------
