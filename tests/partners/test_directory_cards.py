@@ -41,8 +41,9 @@ def test_a_card_built_for_one_query_is_reused_by_another(client, two_mab_makers,
     first = client.get("/?modality=mab")
     second = client.get("/?modality=mab&region=europe")
 
-    assert "Alpha Biologics" in first.text and "Beta Biologics" in first.text
-    assert "Alpha Biologics" in second.text and "Beta Biologics" in second.text
+    for page in (first.text, second.text):
+        assert "Alpha Biologics" in page
+        assert "Beta Biologics" in page
     assert cards_built == [["Alpha Biologics", "Beta Biologics"]]
 
 
