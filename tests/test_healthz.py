@@ -7,7 +7,6 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from config import health
 from config.celery import app
 from core.choices import JobStatus
 from matching.models import Run
@@ -124,6 +123,8 @@ def test_unreachable_broker_detail_for_a_token_bearer(client):
 
 
 def test_no_live_worker_answers_503(client, monkeypatch):
+    from config import health
+
     # A reachable broker that no worker listens to.
     monkeypatch.setattr(health, "broker", lambda: health.Check(True, "reachable"))
     app.conf.task_always_eager = False  # conftest restores it
