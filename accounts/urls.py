@@ -1,7 +1,12 @@
 """Account pages: API tokens, two-factor sign-in, password reset."""
 
-from django.urls import path  # noqa: F401  (each feature adds its routes below)
+from django.urls import path
+
+from accounts import token_views
 
 app_name = "accounts"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("tokens/", token_views.token_list, name="tokens"),
+    path("tokens/<str:token_key>/revoke/", token_views.token_revoke, name="token-revoke"),
+]
