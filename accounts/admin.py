@@ -50,7 +50,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_filter = ["read_only"]
     search_fields = ["name", "token_key", "user__username"]
     fields = ["name", "user", "token_key", "read_only", "created", "expiry", "last_used_at"]
-    readonly_fields = fields
+    readonly_fields = ["name", "user", "token_key", "read_only", "created", "expiry"]
+    readonly_fields += ["last_used_at"]
     list_select_related = ["user"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -72,9 +72,7 @@ def lockout_response(
         int(wait.total_seconds()),
     )
     response: HttpResponse
-    if request.path.startswith("/api/") or "application/json" in request.headers.get(
-        "Accept", ""
-    ):
+    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
         response = JsonResponse({"detail": message, "code": "locked_out"}, status=429)
     else:
         response = TemplateResponse(

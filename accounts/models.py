@@ -1,5 +1,7 @@
 """API tokens: one row per token a user made, holding only the token's digest."""
 
+from datetime import datetime
+
 from django.db import models
 from knox.models import AbstractAuthToken
 
@@ -11,13 +13,15 @@ class ApiToken(AbstractAuthToken):
     The token itself is shown once, when made; only its SHA-512 digest is stored.
     """
 
-    name = models.CharField(max_length=100)
-    read_only = models.BooleanField(
+    name: "models.CharField[str, str]" = models.CharField(max_length=100)
+    read_only: "models.BooleanField[bool, bool]" = models.BooleanField(
         default=False, help_text="A read-only token may only read (GET, HEAD, OPTIONS)."
     )
     # Written at most once a minute per token (accounts/authentication.py), so reading it is
     # cheap and using a token does not write on every call.
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_at: "models.DateTimeField[datetime | None, datetime | None]" = models.DateTimeField(
+        null=True, blank=True
+    )
 
     class Meta:
         ordering = ["-created"]

@@ -18,10 +18,9 @@ if TYPE_CHECKING:  # rest_framework.views imports this module (DEFAULT_THROTTLE_
 
 
 class CurrentRatesMixin:
-    scope: str
-
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # type: ignore[attr-defined]
+        return None if rate is None else str(rate)
 
 
 class AnonymousRateThrottle(CurrentRatesMixin, throttling.AnonRateThrottle):

@@ -264,7 +264,7 @@ CACHES = {
 # the sign-in page and the admin's. After AXES_FAILURE_LIMIT failures for one username or from
 # one address, sign-in is locked for AXES_COOLOFF_MINUTES; every further LIMIT failures while
 # locked double the wait (back-off), up to AXES_COOLOFF_MAX_HOURS. A curator unlocks sooner in
-# the admin (Axes › Access attempts). Attempts are kept in the database, shared by all processes.
+# the admin (Axes, Access attempts). Attempts are kept in the database, shared by all processes.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
 AXES_COOLOFF_MAX_HOURS = env_int("AXES_COOLOFF_MAX_HOURS", 24)

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,22 +14,42 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('digest', models.CharField(max_length=128, primary_key=True, serialize=False)),
-                ('token_key', models.CharField(db_index=True, max_length=25)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('expiry', models.DateTimeField(blank=True, null=True)),
-                ('name', models.CharField(max_length=100)),
-                ('read_only', models.BooleanField(default=False, help_text='A read-only token may only read (GET, HEAD, OPTIONS).')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='auth_token_set', to=settings.AUTH_USER_MODEL)),
+                ("digest", models.CharField(max_length=128, primary_key=True, serialize=False)),
+                ("token_key", models.CharField(db_index=True, max_length=25)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("expiry", models.DateTimeField(blank=True, null=True)),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "read_only",
+                    models.BooleanField(
+                        default=False,
+                        help_text="A read-only token may only read (GET, HEAD, OPTIONS).",
+                    ),
+                ),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="auth_token_set",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API token',
-                'ordering': ['-created'],
-                'indexes': [models.Index(fields=['user', '-created'], name='accounts_apitoken_user_created')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('expiry__isnull', False)), name='accounts_apitoken_expires')],
+                "verbose_name": "API token",
+                "ordering": ["-created"],
+                "indexes": [
+                    models.Index(fields=["user", "-created"], name="accounts_apitoken_user_created")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("expiry__isnull", False)),
+                        name="accounts_apitoken_expires",
+                    )
+                ],
             },
         ),
     ]
