@@ -105,3 +105,62 @@ def test_the_cache_is_shared_redis_when_named_and_never_the_brokers_by_default()
     assert named.stdout.split("\n")[-2] == "RedisCache redis://cache.example.com:6379/3 cdmo-cache"
     assert local.stdout.split("\n")[-2].strip() == "LocMemCache"
     assert production.stdout.split("\n")[-2] == "RedisCache redis://r.example.com:6379/0 cdmo-cache"
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of this test's own on a free port, stopped afterwards (never a shared one)."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            *("redis-server", "--port", str(port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no", "--dir", str(tmp_path)),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(50):
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_the_count_lives_in_redis_where_every_web_process_reads_it(rates, settings, own_redis):
+    """With a Redis cache the counter is a Redis key (seen here through a connection of its
+    own, as another web process would see it), not a process's memory."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": own_redis,
+            "KEY_PREFIX": "cdmo-cache",
+        }
+    }
+    rates(anon="2/minute")
+    first = Client().get("/api/providers/")
+    # Another connection, sharing nothing with the app's cache object but the Redis server.
+    other = RedisCache(own_redis, {"KEY_PREFIX": "cdmo-cache"})
+    keys = other._cache.get_client().keys("cdmo-cache:*throttle_anon*")
+    second = Client().get("/api/providers/")
+    third = Client().get("/api/providers/")
+
+    assert isinstance(caches["default"], RedisCache)
+    assert (first.status_code, second.status_code, third.status_code) == (200, 200, 429)
+    assert len(keys) == 1
+    assert "Retry-After" in third
