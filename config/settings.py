@@ -287,6 +287,10 @@ AXES_IPWARE_PROXY_ORDER = "right-most"
 # API tokens (django-rest-knox, accounts/tokens.py): stored as SHA-512 digests, each with a
 # name, an expiry chosen at creation and a read-only flag.
 KNOX_TOKEN_MODEL = "accounts.ApiToken"
+# knox's migrations create its own token table even when the model is swapped for ours, and a
+# table no model owns breaks flushing the database (PostgreSQL refuses to truncate auth_user
+# while it references it). knox has no other model: none of its migrations is needed.
+MIGRATION_MODULES = {"knox": None}
 REST_KNOX = {"TOKEN_TTL": None, "AUTO_REFRESH": False}
 # The longest life a token may be given, in days.
 API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
