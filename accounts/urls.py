@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import two_factor_views
+from accounts import token_views, two_factor_views
 
 app_name = "accounts"
 
@@ -26,4 +26,6 @@ urlpatterns: list = [
         ),
         name="password_reset",
     ),
+    path("tokens/", token_views.token_list, name="tokens"),
+    path("tokens/<str:token_key>/revoke/", token_views.token_revoke, name="token-revoke"),
 ]

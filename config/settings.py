@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     # Swagger UI and Redoc served from our static files, not fetched from a CDN.
     "drf_spectacular_sidecar",
     "simple_history",
+    # Sign-in throttling and lockout (accounts/lockout.py); hashed API tokens (accounts/tokens.py).
+    "axes",
+    "knox",
     "core",
     "partners",
     "matching",
@@ -95,6 +98,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # A view's 404 from get_object_or_404 says what the app's 404 page says.
     "core.middleware.NotFoundMessageMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the app's "locked" answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -209,6 +214,12 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CDMO Match <no-reply@cdmo-ma
 # How long an invitation link works, in hours.
 INVITATION_VALID_HOURS = env_int("INVITATION_VALID_HOURS", 7 * 24)
 
+# django-axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -310,8 +321,79 @@ HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN")
 # A job queued longer than this makes /healthz/ready answer 503: no worker takes the jobs.
 HEALTHZ_MAX_QUEUE_AGE_SECONDS = env_int("HEALTHZ_MAX_QUEUE_AGE_SECONDS", 10 * 60)
 
+# Shared cache: API throttle counters (and anything else cached) must be the same for every
+# web process. CACHE_URL names a Redis database of the cache's own (clearing the cache empties
+# the whole database, so never the broker's); in production REDIS_URL serves when it is unset.
+CACHE_URL = env_str("CACHE_URL") or ("" if DEBUG else REDIS_URL)
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "cdmo-cache"),
+        }
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# Sign-in throttling (django-axes, accounts/lockout.py), on every path that checks a password:
+# the sign-in page and the admin's. After AXES_FAILURE_LIMIT failures for one username or from
+# one address, sign-in is locked for AXES_COOLOFF_MINUTES; every further LIMIT failures while
+# locked double the wait (back-off), up to AXES_COOLOFF_MAX_HOURS. A curator unlocks sooner in
+# the admin (Axes, Access attempts). Attempts are kept in the database, shared by all processes.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_MAX_HOURS = env_int("AXES_COOLOFF_MAX_HOURS", 24)
+AXES_COOLOFF_TIME = "accounts.lockout.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Usernames and addresses appear in the log of failures (passwords never do).
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+# The client's address is REMOTE_ADDR unless TRUSTED_PROXY_COUNT says how many reverse proxies
+# in front append to X-Forwarded-For; trusting that header otherwise would let a client choose
+# the address it is counted under (here and in the API's rate limits).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+)
+AXES_IPWARE_PROXY_ORDER = "right-most"
+
+# API tokens (django-rest-knox, accounts/tokens.py): stored as SHA-512 digests, each with a
+# name, an expiry chosen at creation and a read-only flag.
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
+# knox's migrations create its own token table even when the model is swapped for ours, and a
+# table no model owns breaks flushing the database (PostgreSQL refuses to truncate auth_user
+# while it references it). knox has no other model: none of its migrations is needed.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {"TOKEN_TTL": None, "AUTO_REFRESH": False}
+# The longest life a token may be given, in days.
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # An API token first, so an anonymous call to a private endpoint is a 401 whose
+    # WWW-Authenticate names the token scheme; then the browser's session. HTTP Basic is off:
+    # a password sent with every call could be guessed without a lockout and skips two-factor.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # Rate limits (429 with Retry-After): per address for the anonymous, per user otherwise, and
+    # a tighter one on starting match runs. Counted in the shared cache above.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.throttling.AnonymousRateThrottle",
+        "accounts.throttling.UserRateThrottle",
+        "accounts.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_RATE_ANONYMOUS", "120/minute"),
+        "user": env_str("API_RATE_USER", "600/minute"),
+        "run-start": env_str("API_RATE_RUN_START", "30/hour"),
+    },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

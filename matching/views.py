@@ -749,7 +749,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 membership = invitations.accept(token, account)
         except ValidationError as error:
             return _unusable(request, invitation, error, status=410)
-        login(request, account)
+        # The account was just made with the password typed here: the model backend signs it
+        # in (naming it is required once several backends are configured).
+        login(request, account, backend="django.contrib.auth.backends.ModelBackend")
         return _joined(request, membership)
     context["form"] = form
     status = 400 if form.is_bound else 200

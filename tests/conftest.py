@@ -99,3 +99,13 @@ def _empty_page_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _api_rates_off(settings):
+    """No API rate limit unless a test sets one: a test's calls are not a client's traffic.
+    tests/accounts/test_rate_limits.py sets low rates to see the 429s."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None, "run-start": None},
+    }

@@ -115,6 +115,8 @@ class ChangesNeedARole(generics.GenericAPIView):
 )
 class BriefViewSet(ChangesNeedARole, viewsets.ModelViewSet):
     permission_classes = [IsAuthenticated]
+    # Set on the actions with a rate of their own (DEFAULT_THROTTLE_RATES), run starts.
+    throttle_scope: str | None = None
     serializer_class = BriefSerializer
     pagination_class = CataloguePagination
     # Filtering is by organisation only; the catalogue's default filter backend has nothing to do.
@@ -156,7 +158,10 @@ class BriefViewSet(ChangesNeedARole, viewsets.ModelViewSet):
             429: QUOTA_EXCEEDED,
         },
     )
-    @action(detail=True, methods=["post"], url_path="runs", url_name="runs")
+    # A run scores the whole catalogue in a worker: a rate of its own (API_RATE_RUN_START).
+    @action(
+        detail=True, methods=["post"], url_path="runs", url_name="runs", throttle_scope="run-start"
+    )
     def start_run(self, request: Request, pk: str | None = None) -> Response:
         brief = self.get_object()
         start = RunStartSerializer(data=request.data)

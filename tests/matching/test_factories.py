@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import authenticate
+from django.test import RequestFactory
 
 from core.choices import JobStatus
 from matching.models import Brief, RunMethod, organisation_of
@@ -21,7 +22,9 @@ pytestmark = pytest.mark.django_db
 def test_a_factory_user_signs_in_with_the_shared_password():
     user = UserFactory(username="helen")
 
-    assert authenticate(username="helen", password=PASSWORD) == user
+    # A sign-in always comes with its request (django-axes counts failures per address).
+    request = RequestFactory().post("/accounts/login/")
+    assert authenticate(request, username="helen", password=PASSWORD) == user
 
 
 def test_an_organisations_slug_follows_its_name_unless_given():

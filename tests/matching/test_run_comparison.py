@@ -289,4 +289,4 @@ def test_the_api_refuses_anonymous(two_runs):
 
     response = APIClient().get(f"/api/runs/{second.pk}/compare/{first.pk}/")
 
-    assert response.status_code in (401, 403)
+    assert response.status_code == 401

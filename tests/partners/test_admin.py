@@ -53,7 +53,7 @@ def _provider_form(provider: Provider, sites: list[Site], **changes) -> dict:
     return data
 
 
-def test_curators_group_holds_exactly_the_catalogue_permissions():
+def test_curators_group_holds_exactly_the_catalogue_and_unlock_permissions():
     group = Group.objects.get(name="Curators")
     catalogue = Permission.objects.filter(
         content_type__app_label="partners",
@@ -64,8 +64,15 @@ def test_curators_group_holds_exactly_the_catalogue_permissions():
         ],
     )  # fmt: skip
 
-    assert set(group.permissions.all()) == set(catalogue)
+    # And seeing failed sign-ins and unlocking an account (accounts/migrations/0002).
+    unlock = Permission.objects.filter(
+        content_type__app_label="axes",
+        codename__in=["view_accessattempt", "delete_accessattempt"],
+    )
+
+    assert set(group.permissions.all()) == set(catalogue) | set(unlock)
     assert catalogue.count() == 13 * 4  # add, change, delete, view of each model
+    assert unlock.count() == 2
 
 
 def test_curator_edits_a_provider_and_its_sites_inline_and_history_keeps_who(client, curator):
