@@ -62,7 +62,9 @@ def test_a_reset_mail_sets_a_new_password_that_signs_in(client, user, settings):
     assert done.status_code == 302
     assert "Your new password is set" in client.get(done["Location"]).content.decode()
 
-    assert not client.login(username="helen", password=PASSWORD)
+    old = client.post("/accounts/login/", {"username": "helen", "password": PASSWORD})
+    assert old.status_code == 200  # the sign-in page again, with its error
+    assert "_auth_user_id" not in client.session
     signed_in = client.post(
         "/accounts/login/", {"username": "helen", "password": "a-new-Passphrase-7"}
     )
