@@ -354,7 +354,7 @@ def _ranked_site(
             sentence=part.get("sentence", ""),
             verdict=stored_verdict(part),
         )
-        for part in result.breakdown
+        for part in result.breakdown or ()
     ]
     site = result.site
     country = site.country.code if site is not None and site.country else ""

@@ -357,68 +357,73 @@ def _fail(run_id: int, attempt: int, error: str) -> None:
 def result_rows(
     run_id: int, outcome: MatchOutcome, key: KeyWriter | None = None
 ) -> Iterator[tuple]:
-    """The run's result rows, unsaved, as tuples of RESULT_FIELDS: the eligible sites by rank,
-    then the excluded ones, stored compactly (matching/stored_results.py): each row's `parts`
-    index the pieces `key` collects as the rows are made, to be saved as the run's ResultKey
-    once they all are (`write_key`).
+    """The run's result rows, unsaved, as tuples of RESULT_FIELDS, in the catalogue's order
+    (by site id): the eligible sites with their rank, score and breakdown, the excluded ones
+    with their reason and constraint. Stored compactly (matching/stored_results.py): each row's
+    `parts` index the pieces `key` collects as the rows are made, to be saved as the run's
+    ResultKey once they all are (`write_key`).
 
-    Made as they are read: the COPY in `write_results` sends each batch of rows to the
-    database, which stores it while the next rows are made."""
+    By site id, so that the run's entries in the (run, site) and site indexes come in order and
+    fill their pages, rather than splitting them as rows by rank would. Made as they are read:
+    the COPY in `write_results` sends each batch of rows to the database, which stores it while
+    the next rows are made."""
     key = key if key is not None else KeyWriter()
     index = outcome.index
-    ranking = outcome.ranking
-    for rank, (site_id, site_name, provider_name, score, (parts, verdicts)) in enumerate(
-        zip(
-            index.site_ids[ranking].tolist(),
-            index.site_names[ranking].tolist(),
-            index.provider_names[ranking].tolist(),
-            outcome.scores[ranking].tolist(),
-            _compact_breakdowns(outcome, ranking.tolist(), key),
-            strict=True,
-        ),
-        start=1,
-    ):
-        yield (
-            run_id,
-            site_id,
-            str(site_name),
-            str(provider_name),
-            True,
-            rank,
-            round(score, 2),
-            None,
-            "",
-            "",
-            parts,
-            verdicts,
-        )
+    ranks = np.zeros(len(outcome.eligible), dtype=np.int64)
+    ranks[outcome.ranking] = np.arange(1, len(outcome.ranking) + 1)
+    eligible_rows = np.flatnonzero(outcome.eligible)
+    compact = _compact_breakdowns(outcome, eligible_rows.tolist(), key)
     excluded = outcome.excluded_rows
     # Each excluded site fails at least one constraint: its first, in the funnel's order.
-    first_failed = [
-        outcome.constraints[column] for column in outcome.failures[excluded].argmax(axis=1).tolist()
-    ]
-    for site_id, site_name, provider_name, reason, constraint in zip(
-        index.site_ids[excluded].tolist(),
-        index.site_names[excluded].tolist(),
-        index.provider_names[excluded].tolist(),
-        outcome.exclusion_reasons(excluded),
-        first_failed,
-        strict=True,
-    ):
-        yield (
-            run_id,
-            site_id,
-            str(site_name),
-            str(provider_name),
-            False,
-            None,
-            None,
-            None,
-            "",
-            constraint,
-            key.reason_row(reason or ""),
-            "",
+    first_failed = iter(
+        [
+            outcome.constraints[column]
+            for column in outcome.failures[excluded].argmax(axis=1).tolist()
+        ]
+    )
+    reasons = iter(outcome.exclusion_reasons(excluded))
+    scores = outcome.scores.tolist()
+    for row, (site_id, site_name, provider_name, eligible, rank) in enumerate(
+        zip(
+            index.site_ids.tolist(),
+            index.site_names.tolist(),
+            index.provider_names.tolist(),
+            outcome.eligible.tolist(),
+            ranks.tolist(),
+            strict=True,
         )
+    ):
+        if eligible:
+            parts, verdicts = next(compact)
+            yield (
+                run_id,
+                site_id,
+                str(site_name),
+                str(provider_name),
+                True,
+                rank,
+                round(scores[row], 2),
+                None,
+                "",
+                "",
+                parts,
+                verdicts,
+            )
+        else:
+            yield (
+                run_id,
+                site_id,
+                str(site_name),
+                str(provider_name),
+                False,
+                None,
+                None,
+                None,
+                "",
+                next(first_failed),
+                key.reason_row(next(reasons) or ""),
+                "",
+            )
 
 
 def breakdown_texts(outcome: MatchOutcome, rows: list[int]) -> list[str]:

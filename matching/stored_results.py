@@ -194,20 +194,22 @@ def expand(results: Sequence["Result"], run: "Run | None" = None) -> None:
     ]
     if not compact:
         return
+    stored: dict[int, Key | None]
     if run is not None and all(result.run_id == run.pk for result in compact):
-        stored = {run.pk: key_of(run)} if key_of(run) is not None else {}
+        stored = {run.pk: key_of(run)}
     else:
-        stored = keys(result.run_id for result in compact)
+        stored = dict(keys(result.run_id for result in compact))
     for result in compact:
         key = stored.get(result.run_id)
-        if key is None:
+        packed = result.parts
+        if key is None or packed is None:
             continue
         eligible = result.__dict__.get("eligible")
         if eligible is None:  # not read: an eligible row has a part per criterion
-            eligible = len(unpack(result.parts)) == len(key.criteria) > 1
+            eligible = len(unpack(packed)) == len(key.criteria) > 1
         if eligible:
-            result.breakdown = key.breakdown(result.parts)
+            result.breakdown = key.breakdown(packed)
         else:
             result.breakdown = []
-            result.reason = key.reason(result.parts)
+            result.reason = key.reason(packed)
         result._expanded = True  # type: ignore[attr-defined]
