@@ -23,6 +23,7 @@ the compact format, or rows made through the ORM) have no `parts` and are left a
 Readers of `values_list` read `parts` and call `breakdown_of` / `reason_of` themselves.
 """
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -213,3 +214,62 @@ def expand(results: Sequence["Result"], run: "Run | None" = None) -> None:
             result.breakdown = []
             result.reason = key.reason(packed)
         result._expanded = True  # type: ignore[attr-defined]
+
+
+# A part of a breakdown stored in full that a compact row can hold: every key, nothing else.
+PART_KEYS = {"criterion", "sub_score", "weight", "must_have", "sentence", "verdict"}
+
+
+def compact_run(run_id: int, batch_size: int = 1000) -> int:
+    """Store in compact form the rows of a run stored in full (before the compact format):
+    its key made from the rows, each row's parts and verdicts, its breakdown and reason
+    emptied. A run whose breakdowns the format cannot hold as they are (stored before every
+    site kept its sentences and verdicts, or with criteria differing between rows) is left as
+    it is. Returns how many rows were compacted; reading them gives what it gave before."""
+    from django.db import transaction
+
+    from matching.models import Result, ResultKey, Run
+
+    with transaction.atomic():
+        if not Run.objects.select_for_update().filter(pk=run_id).exists():
+            return 0
+        rows = list(
+            Result.objects.filter(run_id=run_id, parts__isnull=True)
+            .order_by("site_id", "id")
+            .only("id", "eligible", "breakdown", "reason")
+        )
+        if not rows or ResultKey.objects.filter(run_id=run_id).exists():
+            return 0
+        key = KeyWriter()
+        criteria: list[tuple[str, float, bool]] | None = None
+        for row in rows:
+            if not row.eligible:
+                row.parts = key.reason_row(row.reason or "")
+                row.breakdown, row.reason, row.verdicts = None, "", ""
+                continue
+            breakdown = row.breakdown or []
+            if not all(isinstance(part, dict) and set(part) == PART_KEYS for part in breakdown):
+                return 0
+            mine = [(p["criterion"], p["weight"], p["must_have"]) for p in breakdown]
+            if criteria is None:
+                criteria = mine
+                key.set_criteria(criteria)
+            if mine != criteria or not breakdown:
+                return 0
+            row.parts = pack(
+                key.part(
+                    number,
+                    (json.dumps(part["sub_score"]), part["sentence"], part["verdict"]),
+                    part["sub_score"],
+                    part["sentence"],
+                    part["verdict"],
+                )
+                for number, part in enumerate(breakdown)
+            )
+            row.verdicts = "".join(VERDICT_LETTERS[part["verdict"]] for part in breakdown)
+            row.breakdown = None
+        Result.objects.bulk_update(
+            rows, ["breakdown", "reason", "parts", "verdicts"], batch_size=batch_size
+        )
+        ResultKey.objects.create(run_id=run_id, **key.as_data())
+    return len(rows)

@@ -110,3 +110,39 @@ def test_compact_rows_read_as_rows_stored_in_full(helix, many_sites):
     store_in_full(run)
 
     assert read() == compact
+
+
+def test_runs_stored_in_full_are_compacted_and_read_the_same(helix, many_sites):
+    from django.core.management import call_command
+
+    brief = phase2_mab_brief(helix.membership.organisation)
+    run = RunFactory(brief=brief)
+    assert runs.execute_run(run.pk)
+    read = [
+        (r.site_id, r.rank, r.score, r.breakdown, r.reason, r.excluded_by)
+        for r in Result.objects.filter(run=run).order_by("site_id")
+    ]
+    compact = _row_bytes(run, True) + _row_bytes(run, False) + _key_bytes(run)
+    store_in_full(run)
+    # A run stored before every site kept its sentences stays as it is.
+    older = RunFactory(brief=brief)
+    Result.objects.create(
+        run=older,
+        eligible=True,
+        rank=1,
+        score=50,
+        breakdown=[{"criterion": "phase", "sub_score": 1.0, "weight": 3.0}],
+    )
+    assert _row_bytes(run, True) + _row_bytes(run, False) > 3 * compact
+
+    call_command("compact_results")
+
+    assert [
+        (r.site_id, r.rank, r.score, r.breakdown, r.reason, r.excluded_by)
+        for r in Result.objects.filter(run=run).order_by("site_id")
+    ] == read
+    assert _row_bytes(run, True) + _row_bytes(run, False) + _key_bytes(run) == compact
+    assert Result.objects.get(run=older).breakdown == [
+        {"criterion": "phase", "sub_score": 1.0, "weight": 3.0}
+    ]
+    assert Result.objects.get(run=older).parts is None
