@@ -75,7 +75,7 @@ from matching.engine.verdicts import verdict_rows
 from matching.index import get_catalogue_index
 from matching.models import Brief, Result, ResultKey, Run, RunMethod
 from matching.signals import run_done
-from matching.stored_results import VERDICT_LETTERS, Key, KeyWriter, pack
+from matching.stored_results import VERDICT_LETTERS, Key, KeyWriter
 from partners.catalogue_version import current_catalogue_version
 from partners.models import Site
 
@@ -457,6 +457,7 @@ def _compact_breakdowns(
                 [(column.criterion, column.weight, column.must_have) for column in columns]
             )
         numbers = range(len(columns))
+        written = key.written
         subscores = outcome.subscores[chunk]
         for row_bits, row_subscores, row_sentences, row_verdicts in zip(
             subscores.view(np.int64).tolist(),
@@ -465,14 +466,23 @@ def _compact_breakdowns(
             verdict_rows(outcome, chunk),
             strict=True,
         ):
+            # Most parts are known already: looked up here, the key adding the others.
             yield (
-                pack(
-                    part(number, (bits, sentence, verdict), round(subscore, 4), sentence, verdict)
-                    for number, bits, subscore, sentence, verdict in zip(
-                        numbers, row_bits, row_subscores, row_sentences, row_verdicts, strict=True
-                    )
+                b"".join(
+                    [
+                        written[number].get(identity)
+                        or part(number, identity, round(subscore, 4), sentence, verdict)
+                        for number, identity, subscore, sentence, verdict in zip(
+                            numbers,
+                            zip(row_bits, row_sentences, row_verdicts, strict=True),
+                            row_subscores,
+                            row_sentences,
+                            row_verdicts,
+                            strict=True,
+                        )
+                    ]
                 ),
-                "".join(letters[verdict] for verdict in row_verdicts),
+                "".join(map(letters.__getitem__, row_verdicts)),
             )
 
 

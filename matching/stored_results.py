@@ -68,8 +68,9 @@ class KeyWriter:
         self.criteria: list[list[Any]] = []
         self.parts: list[list[list[Any]]] = []
         self.reasons: list[str] = []
-        self._parts: list[dict[Any, int]] = []
-        self._reasons: dict[str, int] = {}
+        # Per criterion, each part's packed index by its identity (see `part`).
+        self.written: list[dict[Any, bytes]] = []
+        self._reasons: dict[str, bytes] = {}
 
     def set_criteria(self, criteria: Sequence[tuple[str, float, bool]]) -> None:
         """The criteria in the breakdown's order, with the run's weights and must-have flags."""
@@ -77,27 +78,28 @@ class KeyWriter:
             [criterion, weight, must_have] for criterion, weight, must_have in criteria
         ]
         self.parts = [[] for _ in criteria]
-        self._parts = [{} for _ in criteria]
+        self.written = [{} for _ in criteria]
 
     def part(
         self, number: int, identity: Any, sub_score: float, sentence: str, verdict: str
-    ) -> int:
-        """The index of criterion `number`'s part; `identity` tells parts apart (the sub-score's
-        bits rather than its value: 0.0 and -0.0 are stored as written)."""
-        known = self._parts[number]
-        index = known.get(identity)
-        if index is None:
-            index = known[identity] = len(self.parts[number])
+    ) -> bytes:
+        """The index of criterion `number`'s part, packed (a row's `parts` join them);
+        `identity` tells parts apart (the sub-score's bits rather than its value: 0.0 and -0.0
+        are stored as written)."""
+        known = self.written[number]
+        packed = known.get(identity)
+        if packed is None:
+            packed = known[identity] = pack((len(self.parts[number]),))
             self.parts[number].append([sub_score, sentence, verdict])
-        return index
+        return packed
 
     def reason_row(self, reason: str) -> bytes:
         """An excluded site's `parts`: its reason's index."""
-        index = self._reasons.get(reason)
-        if index is None:
-            index = self._reasons[reason] = len(self.reasons)
+        packed = self._reasons.get(reason)
+        if packed is None:
+            packed = self._reasons[reason] = pack((len(self.reasons),))
             self.reasons.append(reason)
-        return pack((index,))
+        return packed
 
     def as_data(self) -> dict[str, Any]:
         """ResultKey's fields."""
@@ -256,7 +258,7 @@ def compact_run(run_id: int, batch_size: int = 1000) -> int:
                 key.set_criteria(criteria)
             if mine != criteria or not breakdown:
                 return 0
-            row.parts = pack(
+            row.parts = b"".join(
                 key.part(
                     number,
                     (json.dumps(part["sub_score"]), part["sentence"], part["verdict"]),
