@@ -60,6 +60,7 @@ bench: install
 	$(BENCH_ENV) $(PY) -m bench.workspace
 	$(BENCH_ENV) $(PY) -m bench.run --providers 5000
 	$(BENCH_ENV) $(PY) -m bench.acceptability --providers 5000
+	$(BENCH_ENV) $(PY) -m bench.storage --providers 5000
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_100K_DATABASE_URL) $(PY) -m bench.run --providers 24500
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_100K_DATABASE_URL) $(PY) -m bench.acceptability --providers 24500
 

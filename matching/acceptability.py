@@ -34,6 +34,7 @@ from core.choices import JobStatus
 from matching.engine import smaa
 from matching.engine.criteria import CRITERION_LABELS
 from matching.models import Acceptability, Result, Run
+from matching.stored_results import breakdown_of, keys
 
 logger = logging.getLogger(__name__)
 
@@ -201,12 +202,16 @@ def execute_analysis(analysis_id: int) -> bool:
 
 def subscore_matrix(run: Run) -> tuple[list[dict[str, Any]], list[str], np.ndarray, np.ndarray]:
     """The run's eligible sites by rank (id, names, rank), the criteria the brief weighs, their
-    sub-scores (sites x criteria) and the brief's weights of them: one query."""
-    rows = list(
+    sub-scores (sites x criteria) and the brief's weights of them: one query, and one more for
+    the run's key when its rows are compact."""
+    stored = list(
         Result.objects.filter(run=run, eligible=True)
         .order_by("rank", "id")
-        .values_list("site_id", "site_name", "provider_name", "rank", "breakdown")
+        .values_list("site_id", "site_name", "provider_name", "rank", "breakdown", "parts")
     )
+    # A run's compact rows are read with its key (matching/stored_results.py).
+    key = keys([run.pk]).get(run.pk) if any(row[5] is not None for row in stored) else None
+    rows = [(*row[:4], breakdown_of(key, row[5], row[4])) for row in stored]
     sites = [
         {"site_id": site_id, "site_name": site_name, "provider_name": provider, "rank": rank}
         for site_id, site_name, provider, rank, _ in rows

@@ -1,7 +1,7 @@
 """Sponsor organisations, their members and their briefs: what a sponsor asks the catalogue for."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -39,6 +39,7 @@ __all__ = [
     "Membership",
     "Organisation",
     "Result",
+    "ResultKey",
     "Run",
     "RunMethod",
     "organisation_of",
@@ -405,13 +406,46 @@ class Run(models.Model):
         return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
+class ResultQuerySet(models.QuerySet):
+    """Result rows read as model instances come with `breakdown` and `reason` as the run wrote
+    them, whether stored in full or compactly (matching/stored_results.py)."""
+
+    _key_run: "Run | None" = None
+
+    def of_run(self, run: "Run") -> "ResultQuerySet":
+        """The run's rows, read with the run's key kept on `run`: the readers of one run's
+        rows (its page: ranked, excluded, summary) read its key once."""
+        clone = self.filter(run=run)
+        clone._key_run = run
+        return clone
+
+    def _clone(self) -> "ResultQuerySet":
+        clone = super()._clone()  # type: ignore[misc]
+        clone._key_run = self._key_run
+        return clone
+
+    def _fetch_all(self) -> None:
+        fetched = self._result_cache is None
+        super()._fetch_all()
+        if fetched and self._result_cache and isinstance(self._result_cache[0], Result):
+            from matching.stored_results import expand
+
+            expand(self._result_cache, self._key_run)
+
+
 class Result(models.Model):
     """One site's place in a run: ranked with its breakdown, or excluded with the reason.
 
     The site's and provider's names are copied, so a run still reads after the catalogue
     changes (the site link is nulled if the site is deleted). `breakdown` is a list of
-    {criterion, sub_score, weight, must_have, sentence}, one per criterion, for every eligible
-    site.
+    {criterion, sub_score, weight, must_have, sentence, verdict}, one per criterion, for every
+    eligible site.
+
+    A run stores its rows compactly (matching/stored_results.py): `parts` points into the
+    run's ResultKey (per criterion its part, or for an excluded site its reason) and `verdicts`
+    has a letter per criterion, while `breakdown` is null and `reason` empty; reading the rows
+    as instances gives both back in full. Rows stored before, or made through the ORM, keep
+    them in full and have no `parts`.
     """
 
     # No index of its own on `run`: the unique (run, site) and the (run, rank) indexes lead
@@ -432,12 +466,21 @@ class Result(models.Model):
     eligible = models.BooleanField()
     rank = models.PositiveIntegerField(null=True, blank=True)  # 1 = best; null when excluded
     score = models.FloatField(null=True, blank=True)  # 0-100; null when excluded
-    breakdown = models.JSONField(default=list, blank=True)
+    # Null in a compact row (its `parts` say it); read as instances, the breakdown in full.
+    breakdown = models.JSONField(default=list, blank=True, null=True)
     reason = models.TextField(blank=True)  # why an excluded site is excluded
     # The constraint behind `reason`: the first the site failed, in the funnel's order (a
     # criterion name, an item must-have such as "required_certifications:eu-gmp", "modality" or
     # "excluded_countries"); "" when the site is eligible.
     excluded_by = models.CharField(max_length=100, blank=True, db_default="")
+    # A compact row's indexes into its run's ResultKey, as unsigned varints: an eligible site's
+    # part per criterion, an excluded site's reason. Null in a row stored in full.
+    parts = models.BinaryField(null=True, blank=True, editable=False)
+    # A compact eligible row's verdicts, a letter per criterion in the breakdown's order
+    # (stored_results.VERDICT_LETTERS), so that the database can count who meets what.
+    verdicts = models.CharField(max_length=32, blank=True, db_default="")
+
+    objects = ResultQuerySet.as_manager()
 
     class Meta:
         ordering = ["run_id", "rank", "id"]
@@ -447,11 +490,44 @@ class Result(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["run", "rank"], name="matching_result_run_rank_idx"),
+            # Only the ranked rows have a rank: the excluded ones are read by (run, site).
+            models.Index(
+                fields=["run", "rank"],
+                name="matching_result_ranked_idx",
+                condition=Q(eligible=True),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.site_name} in run {self.run_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A compact row read in full and saved is stored in full: what the instance holds."""
+        if getattr(self, "_expanded", False):
+            self.parts = None
+            self.verdicts = ""
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "parts", "verdicts"}
+        super().save(*args, **kwargs)
+
+
+class ResultKey(models.Model):
+    """What a run's compact result rows point into (matching/stored_results.py): the criteria
+    in the breakdown's order with the weight and must-have flag the run used, each criterion's
+    distinct parts (sub-score, sentence, verdict), and the distinct reasons of the excluded
+    sites. A run's eligible sites share most of their parts, so each is stored once per run
+    rather than once per site."""
+
+    run = models.OneToOneField(
+        Run, on_delete=models.CASCADE, primary_key=True, related_name="result_key"
+    )
+    criteria = models.JSONField(default=list)  # [[criterion, weight, must_have], ...]
+    parts = models.JSONField(default=list)  # per criterion: [[sub_score, sentence, verdict], ...]
+    reasons = models.JSONField(default=list)  # [reason, ...]
+
+    def __str__(self) -> str:
+        return f"Result key of run {self.run_id}"
 
 
 class Acceptability(models.Model):

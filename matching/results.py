@@ -194,7 +194,8 @@ def ranked_page(run: Run, number: Any, comparison: MethodComparison | None = Non
     brief = run.brief
     capacity = "max_volume_l" if brief.batch_unit == "L" else "max_batch_kg"
     ranked = (
-        Result.objects.filter(run=run, eligible=True)
+        Result.objects.of_run(run)
+        .filter(eligible=True)
         .select_related("site__provider")
         .only(
             "run_id",
@@ -203,6 +204,8 @@ def ranked_page(run: Run, number: Any, comparison: MethodComparison | None = Non
             "site_name",
             "provider_name",
             "breakdown",
+            "parts",
+            "eligible",
             "site__country",
             "site__compliance_score",
             "site__source",
@@ -273,7 +276,7 @@ def exclusion_filters(run: Run, selected: str) -> list[ExclusionFilter]:
 def excluded_results(run: Run, constraint: str = "") -> QuerySet[Result]:
     """The run's excluded sites: those `constraint` removed, by site name, or all of them with
     the nearest misses first (the constraints late in the funnel), each group by site name."""
-    excluded = Result.objects.filter(run=run, eligible=False)
+    excluded = Result.objects.of_run(run).filter(eligible=False)
     if constraint:
         return excluded.filter(excluded_by=constraint).order_by("site_name", "id")
     order = [step["constraint"] for step in run.funnel]
@@ -289,7 +292,15 @@ def excluded_page(run: Run, number: Any, constraint: str = "") -> Page:
     excluded = (
         excluded_results(run, constraint)
         .select_related("site__provider")
-        .only("run_id", "site_name", "provider_name", "reason", "site__provider__slug")
+        .only(
+            "run_id",
+            "eligible",
+            "site_name",
+            "provider_name",
+            "reason",
+            "parts",
+            "site__provider__slug",
+        )
     )
     return Paginator(excluded, EXCLUDED_PER_PAGE).get_page(number)
 
@@ -343,7 +354,7 @@ def _ranked_site(
             sentence=part.get("sentence", ""),
             verdict=stored_verdict(part),
         )
-        for part in result.breakdown
+        for part in result.breakdown or ()
     ]
     site = result.site
     country = site.country.code if site is not None and site.country else ""

@@ -213,7 +213,7 @@ def _rows(before: Run, after: Run, sites: set[int]) -> dict[tuple[int, int | Non
             first = (
                 Result.objects.filter(run=run, eligible=True)
                 .order_by("rank")
-                .only("run_id", "site_id", "eligible", "breakdown")
+                .only("run_id", "site_id", "eligible", "breakdown", "parts")
             ).first()
             if first is not None:
                 rows[(run.pk, first.site_id)] = first

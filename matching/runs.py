@@ -21,9 +21,12 @@ matching.tasks.execute_run calls it). It is safe to deliver twice and to kill at
 
 What a result stores (Result in matching/models.py): every site the run scored, once (unique per
 run and site). An eligible site has its rank, score and a breakdown with each criterion's
-sub-score, weight, must-have flag and sentence, so that a run reads the same however the brief
-and the catalogue change afterwards. An excluded site has the reason (its first failed
-constraint, in a sentence) and that constraint.
+sub-score, weight, must-have flag, sentence and verdict, so that a run reads the same however
+the brief and the catalogue change afterwards. An excluded site has the reason (its first failed
+constraint, in a sentence) and that constraint. Both are stored compactly
+(matching/stored_results.py): the run's distinct parts and reasons once, in its ResultKey, and
+per row their indexes and the verdicts as letters; about 225 bytes a site at 20,000 sites, 590
+in JSON per row before (bench/storage.py).
 
 What a run costs (bench/run.py, PostgreSQL, about 20,000 sites; about 0.4 s with the worker's
 index warm, 0.75 s cold, some 3 times the bare SQL that reads the catalogue): scoring takes
@@ -31,8 +34,8 @@ milliseconds; the time goes to reading the catalogue into the index when the wor
 stale, and to the database storing a row per site. So the rows are built as plain tuples, made
 as one COPY sends them (the sentences of the first rows are written first, the database storing
 each batch while the next is made) rather than as model instances. Most of the writing is the
-database's own: parsing the eligible sites' breakdowns as jsonb, the table's indexes, and, at
-commit, checking each row's run (its foreign key; the site link has no constraint).
+database's own: the table's indexes and, at commit, checking each row's run (its foreign key;
+the site link has no constraint).
 
 Recovering from failures (beat jobs, config/settings.py CELERY_BEAT_SCHEDULE, every minute):
 
@@ -76,8 +79,9 @@ from matching.engine.scoring import (
 from matching.engine.stability import outcome_stability
 from matching.engine.verdicts import verdict_rows
 from matching.index import get_catalogue_index
-from matching.models import Brief, Result, Run, RunMethod
+from matching.models import Brief, Result, ResultKey, Run, RunMethod
 from matching.signals import run_done
+from matching.stored_results import VERDICT_LETTERS, Key, KeyWriter
 from partners.catalogue_version import current_catalogue_version
 from partners.models import Site
 
@@ -91,7 +95,7 @@ TIME_LIMIT = 3 * 60
 MAX_ATTEMPTS = 3
 # Rows per INSERT when the results are written without COPY (SQLite).
 BATCH_SIZE = 2000
-# The Result fields `result_rows` gives, in order; `breakdown` comes as JSON text.
+# The Result fields `result_rows` gives, in order (`breakdown` null: the rows are compact).
 RESULT_FIELDS = (
     "run",
     "site",
@@ -103,7 +107,10 @@ RESULT_FIELDS = (
     "breakdown",
     "reason",
     "excluded_by",
+    "parts",
+    "verdicts",
 )
+
 
 # The score histogram's buckets over 0-100 (Run.distribution).
 DISTRIBUTION_BUCKETS = 20
@@ -345,7 +352,10 @@ def _run(run_id: int, attempt: int) -> None:
         if not mine:
             raise _TakenOver
         Result.objects.filter(run_id=run_id).delete()
-        write_results(result_rows(run_id, outcome))
+        ResultKey.objects.filter(run_id=run_id).delete()
+        key = KeyWriter()
+        write_results(result_rows(run_id, outcome, key))
+        write_key(run_id, key)
         # A site deleted while the run scored it keeps its row, names and all, unlinked (the
         # link has no database constraint to refuse it). Deleting a site changes the catalogue
         # version, as the index relies on: while it is still the index's, none was deleted
@@ -393,114 +403,110 @@ def _fail(run_id: int, attempt: int, error: str) -> None:
 # --- What is stored ------------------------------------------------------------------------------
 
 
-def result_rows(run_id: int, outcome: MatchOutcome) -> Iterator[tuple]:
-    """The run's result rows, unsaved, as tuples of RESULT_FIELDS: the eligible sites by rank,
-    then the excluded ones. A breakdown is JSON text, exactly as json.dumps writes it (what the
-    JSONField would store).
+def result_rows(
+    run_id: int, outcome: MatchOutcome, key: KeyWriter | None = None
+) -> Iterator[tuple]:
+    """The run's result rows, unsaved, as tuples of RESULT_FIELDS, in the catalogue's order
+    (by site id): the eligible sites with their rank, score and breakdown, the excluded ones
+    with their reason and constraint. Stored compactly (matching/stored_results.py): each row's
+    `parts` index the pieces `key` collects as the rows are made, to be saved as the run's
+    ResultKey once they all are (`write_key`).
 
-    Made as they are read: the COPY in `write_results` sends each batch of rows to the
-    database, which stores it while the next rows are made."""
+    By site id, so that the run's entries in the (run, site) and site indexes come in order and
+    fill their pages, rather than splitting them as rows by rank would. Made as they are read:
+    the COPY in `write_results` sends each batch of rows to the database, which stores it while
+    the next rows are made."""
+    key = key if key is not None else KeyWriter()
     index = outcome.index
-    ranking = outcome.ranking
-    for rank, (site_id, site_name, provider_name, score, breakdown) in enumerate(
-        zip(
-            index.site_ids[ranking].tolist(),
-            index.site_names[ranking].tolist(),
-            index.provider_names[ranking].tolist(),
-            outcome.scores[ranking].tolist(),
-            _breakdown_texts(outcome, ranking.tolist()),
-            strict=True,
-        ),
-        start=1,
-    ):
-        yield (
-            run_id,
-            site_id,
-            str(site_name),
-            str(provider_name),
-            True,
-            rank,
-            round(score, 2),
-            breakdown,
-            "",
-            "",
-        )
+    ranks = np.zeros(len(outcome.eligible), dtype=np.int64)
+    ranks[outcome.ranking] = np.arange(1, len(outcome.ranking) + 1)
+    eligible_rows = np.flatnonzero(outcome.eligible)
+    compact = _compact_breakdowns(outcome, eligible_rows.tolist(), key)
     excluded = outcome.excluded_rows
     # Each excluded site fails at least one constraint: its first, in the funnel's order.
-    first_failed = [
-        outcome.constraints[column] for column in outcome.failures[excluded].argmax(axis=1).tolist()
-    ]
-    for site_id, site_name, provider_name, reason, constraint in zip(
-        index.site_ids[excluded].tolist(),
-        index.site_names[excluded].tolist(),
-        index.provider_names[excluded].tolist(),
-        outcome.exclusion_reasons(excluded),
-        first_failed,
-        strict=True,
-    ):
-        yield (
-            run_id,
-            site_id,
-            str(site_name),
-            str(provider_name),
-            False,
-            None,
-            None,
-            "[]",
-            reason or "",
-            constraint,
+    first_failed = iter(
+        [
+            outcome.constraints[column]
+            for column in outcome.failures[excluded].argmax(axis=1).tolist()
+        ]
+    )
+    reasons = iter(outcome.exclusion_reasons(excluded))
+    scores = outcome.scores.tolist()
+    for row, (site_id, site_name, provider_name, eligible, rank) in enumerate(
+        zip(
+            index.site_ids.tolist(),
+            index.site_names.tolist(),
+            index.provider_names.tolist(),
+            outcome.eligible.tolist(),
+            ranks.tolist(),
+            strict=True,
         )
+    ):
+        if eligible:
+            parts, verdicts = next(compact)
+            yield (
+                run_id,
+                site_id,
+                str(site_name),
+                str(provider_name),
+                True,
+                rank,
+                round(scores[row], 2),
+                None,
+                "",
+                "",
+                parts,
+                verdicts,
+            )
+        else:
+            yield (
+                run_id,
+                site_id,
+                str(site_name),
+                str(provider_name),
+                False,
+                None,
+                None,
+                None,
+                "",
+                next(first_failed),
+                key.reason_row(next(reasons) or ""),
+                "",
+            )
 
 
 def breakdown_texts(outcome: MatchOutcome, rows: list[int]) -> list[str]:
     """Each row's breakdown as JSON text, the very text json.dumps writes for its list of
-    {criterion, sub_score, weight, must_have, sentence, verdict}."""
-    return list(_breakdown_texts(outcome, rows))
+    {criterion, sub_score, weight, must_have, sentence, verdict}: what a compact row reads
+    back as (its parts, expanded by their key)."""
+    key = KeyWriter()
+    compact = list(_compact_breakdowns(outcome, rows, key))
+    read = Key(key.criteria, key.parts, key.reasons)
+    return [json.dumps(read.breakdown(parts)) for parts, _ in compact]
 
 
-def _breakdown_texts(outcome: MatchOutcome, rows: list[int]) -> Iterator[str]:
-    """`breakdown_texts`, a row at a time. Written from pieces rather than a dictionary encoded
-    per site and criterion: a run's eligible sites share most of their parts (a criterion's
-    sub-score, sentence and verdict), so each distinct part is written once per criterion and
-    joined into every row that has it.
+def _compact_breakdowns(
+    outcome: MatchOutcome, rows: list[int], key: KeyWriter
+) -> Iterator[tuple[bytes, str]]:
+    """Each row's `parts` and `verdicts`, its parts collected in `key`: a run's eligible sites
+    share most of their parts (a criterion's sub-score, sentence and verdict), so each distinct
+    part is kept once per criterion and every row that has it points to it.
 
     The sentences are written for a chunk of rows at a time, the first chunks small: the first
     rows go to the database at once rather than after every sentence of the run is written (a
     row's sentences are the same whatever rows are explained with it)."""
-    encoded: dict[str, str] = {}
-
-    def text(value: str) -> str:
-        if value not in encoded:
-            encoded[value] = json.dumps(value)
-        return encoded[value]
-
-    heads: list[str] = []
-    middles: list[str] = []
-    # Per criterion, each part written so far, by its sub-score's bits (0.0 and -0.0 print
-    # differently), sentence and verdict.
-    written: list[dict[tuple[int, str, str], str]] = []
-
-    def write(number: int, key: tuple[int, str, str], subscore: float) -> str:
-        part = written[number][key] = (
-            f"{heads[number]}{round(subscore, 4)!r}{middles[number]}{text(key[1])}"
-            f', "verdict": {text(key[2])}}}'
-        )
-        return part
-
+    numbers: range = range(0)
+    letters = VERDICT_LETTERS
+    part = key.part
     for chunk in _chunks(rows):
         columns = explanation_columns(outcome, chunk)
-        if not written:
+        if not key.criteria:
             # The same criteria, weights and must-haves in every chunk.
-            heads = [
-                f'{{"criterion": {text(column.criterion)}, "sub_score": ' for column in columns
-            ]
-            middles = [
-                f', "weight": {json.dumps(column.weight)}, '
-                f'"must_have": {json.dumps(column.must_have)}, "sentence": '
-                for column in columns
-            ]
-            written = [{} for _ in columns]
+            key.set_criteria(
+                [(column.criterion, column.weight, column.must_have) for column in columns]
+            )
         numbers = range(len(columns))
+        written = key.written
         subscores = outcome.subscores[chunk]
         for row_bits, row_subscores, row_sentences, row_verdicts in zip(
             subscores.view(np.int64).tolist(),
@@ -509,16 +515,24 @@ def _breakdown_texts(outcome: MatchOutcome, rows: list[int]) -> Iterator[str]:
             verdict_rows(outcome, chunk),
             strict=True,
         ):
-            parts = [
-                written[number].get(key) or write(number, key, subscore)
-                for number, key, subscore in zip(
-                    numbers,
-                    zip(row_bits, row_sentences, row_verdicts, strict=True),
-                    row_subscores,
-                    strict=True,
-                )
-            ]
-            yield "[" + ", ".join(parts) + "]"
+            # Most parts are known already: looked up here, the key adding the others.
+            yield (
+                b"".join(
+                    [
+                        written[number].get(identity)
+                        or part(number, identity, round(subscore, 4), sentence, verdict)
+                        for number, identity, subscore, sentence, verdict in zip(
+                            numbers,
+                            zip(row_bits, row_sentences, row_verdicts, strict=True),
+                            row_subscores,
+                            row_sentences,
+                            row_verdicts,
+                            strict=True,
+                        )
+                    ]
+                ),
+                "".join(map(letters.__getitem__, row_verdicts)),
+            )
 
 
 def _chunks(rows: list[int], first: int = 64, largest: int = 1024) -> Iterator[list[int]]:
@@ -537,15 +551,9 @@ def write_results(rows: Iterable[tuple]) -> None:
     # RESULT_FIELDS name Result's own columns, never a relation's reverse side.
     fields = [cast("Field[Any, Any]", Result._meta.get_field(name)) for name in RESULT_FIELDS]
     if connection.vendor != "postgresql":
-        breakdown = RESULT_FIELDS.index("breakdown")
         Result.objects.bulk_create(
             [
-                Result(
-                    **{
-                        field.attname: json.loads(value) if column == breakdown else value
-                        for column, (field, value) in enumerate(zip(fields, row, strict=True))
-                    }
-                )
+                Result(**{field.attname: value for field, value in zip(fields, row, strict=True)})
                 for row in rows
             ],
             batch_size=BATCH_SIZE,
@@ -557,7 +565,7 @@ def write_results(rows: Iterable[tuple]) -> None:
         f"({', '.join(quote(field.column) for field in fields)}) FROM STDIN"
     )
     # The psycopg cursor under Django's wrapper; text format, so the server parses each value
-    # as its column's type (the breakdown's JSON text as jsonb).
+    # as its column's type.
     with (
         connection.cursor() as cursor,
         connection.wrap_database_errors,
@@ -565,6 +573,11 @@ def write_results(rows: Iterable[tuple]) -> None:
     ):
         for row in rows:
             copy.write_row(row)
+
+
+def write_key(run_id: int, key: KeyWriter) -> None:
+    """Save the run's key, once `result_rows` made every row with it."""
+    ResultKey.objects.create(run_id=run_id, **key.as_data())
 
 
 def funnel_as_data(outcome: MatchOutcome) -> list[dict[str, Any]]:

@@ -11,14 +11,16 @@
   eligible sites making it a must-have would exclude.
 
 The counts come from one aggregate over the run's results; the stored breakdown holds the
-criteria in the same order for every site of a run, so each criterion is read at its position.
+criteria in the same order for every site of a run, so each criterion is read at its position
+(in a compact row, its letter in `verdicts`: matching/stored_results.py).
 """
 
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Substr
+from django.db.models.lookups import Exact
 
 from core.choices import JobStatus
 from core.quantities import format_quantity
@@ -26,6 +28,7 @@ from matching.choices import Criterion
 from matching.engine.verdicts import MEETS
 from matching.models import Result, Run
 from matching.results import RESULTS_PER_PAGE, stored_verdict
+from matching.stored_results import VERDICT_LETTERS
 from partners.models import SiteCapability
 
 # From this many sites meeting every requirement, the summary says what separates them.
@@ -126,12 +129,21 @@ def run_summary(run: Run) -> RunSummary | None:
     if run.status != JobStatus.DONE:
         return None
     eligible = Result.objects.filter(run=run, eligible=True)
-    first = eligible.order_by("rank").values_list("breakdown", flat=True).first() or []
+    top = (
+        Result.objects.of_run(run)
+        .filter(eligible=True)
+        .order_by("rank")
+        .only("run_id", "eligible", "breakdown", "parts")
+        .first()
+    )
+    first = (top.breakdown or []) if top is not None else []
+    # A compact row has its verdicts as letters (matching/stored_results.py).
+    compact = top is not None and top.parts is not None
     positions = {part["criterion"]: position for position, part in enumerate(first)}
     stated = [part for part in first if _states_requirement(part)]
     met = Q()
     for part in stated:
-        met &= _meets(positions[part["criterion"]], part)
+        met &= _meets(positions[part["criterion"]], part, compact)
     soft = [
         part
         for part in first
@@ -140,7 +152,7 @@ def run_summary(run: Run) -> RunSummary | None:
     counts: dict[str, Any] = {"meeting_all": Count("id", filter=met)}
     for part in soft:
         counts[f"short_{part['criterion']}"] = Count(
-            "id", filter=~_meets(positions[part["criterion"]], part)
+            "id", filter=~_meets(positions[part["criterion"]], part, compact)
         )
     stored = run.distribution if isinstance(run.distribution, dict) else None
     if stored is None:
@@ -184,9 +196,12 @@ def _states_requirement(part: dict[str, Any]) -> bool:
     )
 
 
-def _meets(position: int, part: dict[str, Any]) -> Q:
-    """The results whose criterion at `position` meets the brief: by the stored verdict, or for
-    a run stored before verdicts were, by a full sub-score."""
+def _meets(position: int, part: dict[str, Any], compact: bool = False) -> Q:
+    """The results whose criterion at `position` meets the brief: by the stored verdict (a
+    compact row's letter at that position), or for a run stored before verdicts were, by a full
+    sub-score."""
+    if compact:
+        return Q(Exact(Substr("verdicts", position + 1, 1), VERDICT_LETTERS[MEETS]))
     if "verdict" in part:
         return Q(**{f"breakdown__{position}__verdict": MEETS})
     return Q(**{f"breakdown__{position}__sub_score__gte": 1})

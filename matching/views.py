@@ -368,7 +368,7 @@ def _stability(run: Run) -> dict | None:
     if not run.stability:
         return None
     ranks = stability_ranks(run.stability)
-    names = dict(run.results.filter(rank__in=ranks).values_list("rank", "site_name"))
+    names = dict(run.results.filter(eligible=True, rank__in=ranks).values_list("rank", "site_name"))
     return describe_stability(run.stability, names)
 
 

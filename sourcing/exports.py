@@ -41,6 +41,7 @@ from matching.choices import Criterion
 from matching.engine.criteria import CRITERIA
 from matching.models import Result, Run
 from matching.results import excluded_results
+from matching.stored_results import LazyKey, breakdown_of, reason_of
 from sourcing import scoring
 from sourcing.choices import EXITS, PIPELINE, ExitReason, Stage, Verb
 from sourcing.models import Activity, Candidate, Note, Shortlist
@@ -179,14 +180,18 @@ class _Countries(dict[str | None, str]):
 
 def _run_rows(run: Run) -> Iterator[Sequence[Cell]]:
     country_names = _Countries()
+    key = LazyKey(run.pk)
     ranked = (
         Result.objects.filter(run=run, eligible=True)
         .order_by("rank", "id")
-        .values_list("rank", "site_name", "provider_name", "site__country", "score", "breakdown")
+        .values_list(
+            "rank", "site_name", "provider_name", "site__country", "score", "breakdown", "parts"
+        )
     )
-    for rank, site_name, provider_name, country, score, breakdown in ranked.iterator(
+    for rank, site_name, provider_name, country, score, stored, parts in ranked.iterator(
         chunk_size=CHUNK_SIZE
     ):
+        breakdown = breakdown_of(key(parts), parts, stored)
         sub_scores = {
             part.get("criterion"): part.get("sub_score")
             for part in breakdown or ()
@@ -205,12 +210,13 @@ def _run_rows(run: Run) -> Iterator[Sequence[Cell]]:
         )
     labels = {step["constraint"]: step["label"] for step in run.funnel or ()}
     excluded = excluded_results(run).values_list(
-        "site_name", "provider_name", "site__country", "excluded_by", "reason"
+        "site_name", "provider_name", "site__country", "excluded_by", "reason", "parts"
     )
     blanks = (None,) * len(CRITERIA)
-    for site_name, provider_name, country, excluded_by, reason in excluded.iterator(
+    for site_name, provider_name, country, excluded_by, stored, parts in excluded.iterator(
         chunk_size=CHUNK_SIZE
     ):
+        reason = reason_of(key(parts), parts, stored)
         label = labels.get(excluded_by, excluded_by.replace("_", " "))
         yield (
             None,

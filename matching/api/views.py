@@ -283,7 +283,7 @@ class RunViewSet(
         if refused is not None:
             return refused
         constraint = excluded_constraint(request, run)
-        ranked = with_sites(Result.objects.filter(run=run, eligible=True).order_by("rank"))
+        ranked = with_sites(Result.objects.of_run(run).filter(eligible=True).order_by("rank"))
         page = self.paginate_queryset(ranked)
         excluded = excluded_sites(run, constraint)
         removed = {step["constraint"]: step["removed"] for step in run.funnel}

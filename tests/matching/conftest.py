@@ -90,3 +90,15 @@ def phase2_mab_brief(organisation: Organisation, created_by=None) -> Brief:
 def brief(helix):
     """Helix's phase 2 mAb brief, written by helen."""
     return phase2_mab_brief(helix.membership.organisation, created_by=helix)
+
+
+def store_in_full(run) -> None:
+    """Store the run's rows as runs were stored before the compact format: each row's
+    breakdown and reason in full, no parts, no verdicts, no key."""
+    from matching.models import Result, ResultKey
+
+    for result in Result.objects.filter(run=run):
+        Result.objects.filter(pk=result.pk).update(
+            breakdown=result.breakdown, reason=result.reason, parts=None, verdicts=""
+        )
+    ResultKey.objects.filter(run=run).delete()

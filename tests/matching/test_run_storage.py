@@ -1,7 +1,6 @@
 """How a run's results are stored: COPY on PostgreSQL, bulk_create elsewhere, the same rows either
 way, and all or nothing."""
 
-import json
 from unittest import mock
 
 import pytest
@@ -12,6 +11,7 @@ from matching.engine.scoring import explain, score_catalogue
 from matching.engine.verdicts import verdict_rows
 from matching.index import get_catalogue_index
 from matching.models import Brief, Result, Run
+from matching.stored_results import KeyWriter
 from partners.models import Phase, Term
 from tests.factories import (
     OrganisationFactory,
@@ -20,12 +20,16 @@ from tests.factories import (
     SiteCapabilityFactory,
     SiteFactory,
 )
-from tests.matching.conftest import phase2_mab_brief
+from tests.matching.conftest import phase2_mab_brief, store_in_full
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_catalogue_index")]
 
 # What COPY's text format escapes or could mistake for a delimiter, a null or a quote.
 AWKWARD = "Tab\there, new\nline, CR\r, back\\slash, \\N, \"quoted\", 'single', 100%, Zürich 東京 ✓"
+
+
+# The columns `result_rows` gives, by their attribute names.
+FIELDS = [Result._meta.get_field(name).attname for name in runs.RESULT_FIELDS]
 
 
 @pytest.fixture
@@ -62,21 +66,24 @@ def catalogue():
 
 
 def _stored(run: Run) -> list[tuple]:
-    return list(
-        Result.objects.filter(run=run)
-        .order_by("site_id")
-        .values_list(
-            "site_id",
-            "site_name",
-            "provider_name",
-            "eligible",
-            "rank",
-            "score",
-            "breakdown",
-            "reason",
-            "excluded_by",
+    """The run's rows as read (a compact row's breakdown and reason expanded), with what each
+    stores compactly."""
+    return [
+        (
+            r.site_id,
+            r.site_name,
+            r.provider_name,
+            r.eligible,
+            r.rank,
+            r.score,
+            r.breakdown,
+            r.reason,
+            r.excluded_by,
+            None if r.parts is None else bytes(r.parts),
+            r.verdicts,
         )
-    )
+        for r in Result.objects.filter(run=run).order_by("site_id")
+    ]
 
 
 def _new_run(brief: Brief) -> Run:
@@ -87,24 +94,16 @@ def test_stored_rows_read_back_as_the_orm_writes_them(memberless_brief, catalogu
     outcome = score_catalogue(memberless_brief.to_criteria(), get_catalogue_index())
     copied, created = _new_run(memberless_brief), _new_run(memberless_brief)
 
-    runs.write_results(runs.result_rows(copied.pk, outcome))
+    copied_key, created_key = KeyWriter(), KeyWriter()
+    runs.write_results(runs.result_rows(copied.pk, outcome, copied_key))
+    runs.write_key(copied.pk, copied_key)
     Result.objects.bulk_create(
         [
-            Result(
-                run=created,
-                site_id=row[1],
-                site_name=row[2],
-                provider_name=row[3],
-                eligible=row[4],
-                rank=row[5],
-                score=row[6],
-                breakdown=json.loads(row[7]),
-                reason=row[8],
-                excluded_by=row[9],
-            )
-            for row in runs.result_rows(created.pk, outcome)
+            Result(**dict(zip(FIELDS, row, strict=True)))
+            for row in runs.result_rows(created.pk, outcome, created_key)
         ]
     )
+    runs.write_key(created.pk, created_key)
 
     assert _stored(copied) == _stored(created)
     names = {row[1] for row in _stored(copied)}
@@ -191,8 +190,8 @@ def test_a_write_that_fails_leaves_the_previous_results_whole(memberless_brief, 
     before = _stored(run)
     result_rows = runs.result_rows
 
-    def one_site_twice(run_id, outcome):
-        rows = list(result_rows(run_id, outcome))
+    def one_site_twice(run_id, outcome, key):
+        rows = list(result_rows(run_id, outcome, key))
         return rows + rows[-1:]
 
     Run.objects.filter(pk=run.pk).update(status=JobStatus.QUEUED)
@@ -227,6 +226,7 @@ def test_runs_stored_before_excluded_by_get_it_from_their_reasons(memberless_bri
     )
     assert expected
     assert all(expected.values())
+    store_in_full(run)
     Result.objects.filter(run=run).update(excluded_by="")
 
     import_module("matching.migrations.0004_backfill_result_excluded_by").backfill(apps, None)
