@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A NUL character in the address: a 400 saying so, before anything reads it.
     "core.middleware.RefuseNulMiddleware",
+    # An error under /api/ is JSON whoever answers it (an unknown address, a body too large).
+    "core.middleware.ApiErrorsAsJsonMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -240,6 +242,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # A 404 from get_object_or_404 in the app's words, not "No Brief matches the given query.".
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # DRF's parsers, but a NUL character, a too deep or too large JSON body is a 400 (or 413).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "core.parsers.FormParser",
+        "core.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CDMO Match API",
