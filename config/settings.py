@@ -258,6 +258,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # The schema documents the API, not the endpoint that serves the schema.
     "SERVE_INCLUDE_SCHEMA": False,
+    # A text field that refuses a blank says so (`minLength: 1`) in the requests it documents.
+    "ENFORCE_NON_BLANK_FIELDS": True,
+    # Every operation documents the errors any operation may answer (400, 401, 403, 404, 429).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.document_error_responses",
+    ],
     # Three vocabularies share the field name `kind`: name each enum after its choices.
     "ENUM_NAME_OVERRIDES": {
         "ProviderKindEnum": "partners.choices.ProviderKind",
