@@ -110,6 +110,8 @@ def _signed_in_member(client):
     _vocabulary.clear()
 
 
+# About a minute of CPU for the 64 operations (three to four minutes on a busy two-core machine).
+@pytest.mark.slow
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES_PER_OPERATION,
