@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     # A NUL character in the address: a 400 saying so, before anything reads it.
     "core.middleware.RefuseNulMiddleware",
+    # An error under /api/ is JSON whoever answers it (an unknown address, a body too large).
+    "core.middleware.ApiErrorsAsJsonMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -399,6 +401,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # A 404 from get_object_or_404 in the app's words, not "No Brief matches the given query.".
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # DRF's parsers, but a NUL character, a too deep or too large JSON body is a 400 (or 413).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "core.parsers.FormParser",
+        "core.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CDMO Match API",
@@ -409,6 +417,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # The schema documents the API, not the endpoint that serves the schema.
     "SERVE_INCLUDE_SCHEMA": False,
+    # A text field that refuses a blank says so (`minLength: 1`) in the requests it documents.
+    "ENFORCE_NON_BLANK_FIELDS": True,
+    # Every operation documents the errors any operation may answer (400, 401, 403, 404, 429).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.document_error_responses",
+    ],
     # Three vocabularies share the field name `kind`: name each enum after its choices.
     "ENUM_NAME_OVERRIDES": {
         "ProviderKindEnum": "partners.choices.ProviderKind",

@@ -10,14 +10,17 @@ nothing.
 """
 
 from collections.abc import Callable
+from http import HTTPStatus
 from urllib.parse import unquote_plus, urlsplit
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import resolve_url
 
-from core.http import NOT_FOUND_PAGE, HtmxHttpRequest, says_djangos_default
+from core.http import NOT_FOUND_PAGE, NOT_FOUND_RESOURCE, HtmxHttpRequest, says_djangos_default
+from core.validators import nul_file_field, nul_in_query_dict
 
 SIGNED_OUT_MESSAGE = "You were signed out — sign in again."
 
@@ -72,13 +75,17 @@ class NotFoundMessageMiddleware:
 
 
 NUL_MESSAGE = "The address holds a NUL character (%00), which no field accepts."
+FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class RefuseNulMiddleware:
-    """A request whose path or query string holds a NUL character gets a 400 saying so.
+    """A request whose path, query string or submitted form holds a NUL character gets a 400
+    saying so, naming the form's field.
 
     No field of the app accepts one, and PostgreSQL refuses it in any text it is sent, so a
-    lookup by a slug or a search with one would otherwise end in a server error."""
+    lookup by a slug or a search with one would otherwise end in a server error. The API's
+    bodies are looked through by its parsers (core/parsers.py), which answer in JSON whatever
+    the method; here a page's form posted to a view."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -89,4 +96,62 @@ class RefuseNulMiddleware:
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": NUL_MESSAGE}, status=400)
             return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")
+        if field := self._nul_in_form(request):
+            return HttpResponseBadRequest(
+                f"The field “{field}” holds a NUL character, which no field accepts.",
+                content_type="text/plain; charset=utf-8",
+            )
         return self.get_response(request)
+
+    @staticmethod
+    def _nul_in_form(request: HttpRequest) -> str | None:
+        if (
+            request.method != "POST"
+            or request.path.startswith("/api/")
+            or request.content_type not in FORM_MEDIA_TYPES
+        ):
+            return None
+        try:
+            return nul_in_query_dict(request.POST) or nul_file_field(request.FILES)
+        except (RequestDataTooBig, TooManyFieldsSent):
+            # Django's own 400 (or 413) follows when the view reads the form.
+            return None
+
+
+class ApiErrorsAsJsonMiddleware:
+    """An error under /api/ is JSON, as the API's schema says, whoever answered it.
+
+    DRF answers its views' errors in JSON; but an address no API route matches (`/api/runs/x/`),
+    a body Django refuses before a view runs (larger than DATA_UPLOAD_MAX_MEMORY_SIZE) or an
+    unexpected server error is answered by Django with the app's HTML page. Here such an answer
+    keeps its status and says it as `{"detail": ...}`."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            not request.path.startswith("/api/")
+            or response.status_code < 400
+            or response.get("Content-Type", "").startswith("application/json")
+            # DRF's own answers: its browsable API (HTML), asked for, stays HTML.
+            or hasattr(response, "accepted_renderer")
+            or response.streaming
+        ):
+            return response
+        as_json = JsonResponse({"detail": _api_error_detail(response)}, status=response.status_code)
+        for header in ("Allow", "Retry-After", "WWW-Authenticate", "Vary"):
+            if header in response:
+                as_json[header] = response[header]
+        return as_json
+
+
+def _api_error_detail(response: HttpResponse) -> str:
+    if response.status_code == 404:
+        return NOT_FOUND_RESOURCE
+    if response.get("Content-Type", "").startswith("text/plain"):
+        text = response.content.decode(errors="replace").strip()
+        if text:
+            return text
+    return f"{HTTPStatus(response.status_code).phrase}."

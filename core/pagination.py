@@ -37,6 +37,17 @@ class CataloguePagination(PageNumberPagination):
             )
         return min(size, self.max_page_size)
 
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict]:
+        # Both are whole numbers from 1, as the answers above hold them to.
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] in (self.page_query_param, self.page_size_query_param):
+                parameter["schema"] = {**parameter["schema"], "minimum": 1}
+            if parameter["name"] == self.page_size_query_param:
+                # Empty is the default size, as when the parameter is left out.
+                parameter["allowEmptyValue"] = True
+        return parameters
+
     def paginate_queryset(
         self, queryset: QuerySet, request: Request, view: APIView | None = None
     ) -> list:

@@ -258,6 +258,23 @@ def recover_stuck_runs(now: datetime.datetime | None = None) -> tuple[list[int],
     return requeued, failed
 
 
+# --- Deleting ------------------------------------------------------------------------------------
+
+
+def delete_brief(brief: Brief) -> None:
+    """Delete the brief, its runs and their results, even while one of its runs is writing its
+    results.
+
+    The brief's runs are locked first, as a run's writer locks its run before writing
+    (`_run`). A writer that got there first finishes, and the results it wrote are deleted with
+    its run; one that comes after finds its run gone and stops quietly. Without the lock, a
+    writer could insert results between Django deleting a run's results and deleting the run,
+    and the delete would fail on the results' foreign key."""
+    with transaction.atomic():
+        list(Run.objects.select_for_update().filter(brief=brief).values_list("pk", flat=True))
+        brief.delete()
+
+
 # --- Running -------------------------------------------------------------------------------------
 
 
@@ -322,12 +339,16 @@ def execute_run(run_id: int) -> bool:
 
 
 def _run(run_id: int, attempt: int) -> None:
-    run = Run.objects.get(pk=run_id)
-    brief = (
-        Brief.objects.select_related("modality")
-        .prefetch_related("dosage_forms", "services", "technologies")
-        .get(pk=run.brief_id)
-    )
+    try:
+        run = Run.objects.get(pk=run_id)
+        brief = (
+            Brief.objects.select_related("modality")
+            .prefetch_related("dosage_forms", "services", "technologies")
+            .get(pk=run.brief_id)
+        )
+    except (Run.DoesNotExist, Brief.DoesNotExist):
+        # Deleted with its brief since it was claimed: nothing to run, nothing to report.
+        raise _TakenOver from None
     criteria = brief.to_criteria()
     _step(run_id, attempt, 10)
 

@@ -84,9 +84,21 @@ def validate_regions(value: object) -> None:
     _unknown(_codes(value, "regions"), Region.values, "region")
 
 
+def _is_country_code(code: str) -> bool:
+    # Two ASCII capitals first: django-countries reads a digit string as a numeric code, and
+    # int() refuses a unicode digit ("²".isdigit() is true) with a ValueError.
+    return (
+        len(code) == 2
+        and code.isascii()
+        and code.isalpha()
+        and code.isupper()
+        and bool(countries.alpha2(code))
+    )
+
+
 def validate_country_codes(value: object) -> None:
     codes = _codes(value, "ISO 3166 country codes")
-    unknown = [code for code in codes if not countries.alpha2(code) or code != code.upper()]
+    unknown = [code for code in codes if not _is_country_code(code)]
     if unknown:
         listed = ", ".join(f"“{code}”" for code in unknown)
         raise ValidationError(

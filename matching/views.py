@@ -246,7 +246,8 @@ def brief_delete(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require_change(request.user)
     if request.method == "POST":
         title = brief.title
-        brief.delete()
+        # Safe while one of its runs writes its results (runs.delete_brief).
+        runs.delete_brief(brief)
         messages.success(request, f"Brief “{title}” deleted.")
         return redirect("matching:brief-list")
     return render(request, "matching/brief_confirm_delete.html", {"brief": brief})

@@ -37,15 +37,16 @@ def _media_in_a_temporary_folder(settings, tmp_path):
 
 
 SLOW_SKIPPED = (
-    "slow: starts its own redis-server and Celery worker and beat; runs when CI=true "
-    "(CI=true make test, as .ci/run does)"
+    "slow (its own redis-server and Celery processes, or a long run of generated API requests): "
+    "runs when CI=true (CI=true make test, as .ci/run does)"
 )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "slow: starts its own redis-server and real Celery processes; runs only when CI=true",
+        "slow: runs only when CI=true: a test with its own redis-server and real Celery "
+        "processes, or a long run of generated API requests",
     )
 
 
@@ -79,11 +80,11 @@ def broker(redis_server):
 
 @pytest.fixture(autouse=True)
 def _eager_celery(request):
-    """Run tasks in-process for every test but those marked `slow` or `worker`, which use real
-    ones."""
+    """Run tasks in-process for every test but those with a broker of their own (the
+    `redis_server` fixture) or marked `worker`, which use real ones."""
     from config.celery import app
 
-    if request.node.get_closest_marker("worker") or request.node.get_closest_marker("slow"):
+    if request.node.get_closest_marker("worker") or "redis_server" in request.fixturenames:
         yield
         return
     previous = app.conf.task_always_eager

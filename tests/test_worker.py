@@ -128,12 +128,30 @@ def _scheduled_import_sweep(django_user_model) -> Callable[[], bool]:
     return _done(RegulatorImport, upload.pk)
 
 
+def _scheduled_retention(django_user_model) -> Callable[[], bool]:
+    brief, user = _catalogue_and_brief(django_user_model)
+    long_ago = timezone.now() - datetime.timedelta(days=settings.MATCHING_RUN_RETENTION_DAYS + 30)
+    done = [
+        Run.objects.create(
+            brief=brief, organisation=brief.organisation, created_by=user, status=JobStatus.DONE
+        )
+        for _ in range(3)
+    ]
+    for age, run in enumerate(done):  # the oldest first; the brief keeps its two latest
+        Run.objects.filter(pk=run.pk).update(
+            created_at=long_ago - datetime.timedelta(days=3 - age), finished_at=long_ago
+        )
+    oldest = done[0].pk
+    return lambda: not Run.objects.filter(pk=oldest).exists()
+
+
 SCHEDULED_EFFECTS = {
     "partners.tasks.link_regulatory_records": _scheduled_link,
     "partners.tasks.recompute_compliance": _scheduled_recompute,
     "matching.tasks.requeue_stale_runs": _scheduled_requeue,
     "matching.tasks.recover_stuck_runs": _scheduled_recover,
     "partners.tasks.sweep_regulator_imports": _scheduled_import_sweep,
+    "matching.tasks.delete_expired_runs": _scheduled_retention,
 }
 
 

@@ -47,7 +47,10 @@ class MemberSerializer(serializers.ModelSerializer):
 
     username = serializers.CharField(source="user.username", read_only=True)
     full_name = serializers.CharField(source="user.get_full_name", read_only=True)
-    email = serializers.EmailField(source="user.email", read_only=True)
+    # A user may have given no address: an empty string, which no email format admits.
+    email = serializers.CharField(
+        source="user.email", read_only=True, help_text="Empty when the user gave none."
+    )
     joined_at = serializers.DateTimeField(source="created_at", read_only=True)
 
     class Meta:

@@ -141,6 +141,10 @@ class BriefViewSet(ChangesNeedARole, viewsets.ModelViewSet):
             organisation=organisation_of(self.request.user), created_by=self.request.user
         )
 
+    def perform_destroy(self, instance: Brief) -> None:
+        # Safe while one of its runs writes its results.
+        runs.delete_brief(instance)
+
     @extend_schema(
         summary="Start a match run of the brief",
         description="Scores the whole catalogue in a worker. Answers at once with the run; "

@@ -18,6 +18,9 @@ from drf_spectacular.plumbing import build_array_type, build_basic_type, build_p
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
+# The filters whose value must be greater than zero (partners.filtersets, `_positive`).
+POSITIVE_FILTERS = ("min_batch_kg", "min_volume_l", "max_oel")
+
 
 class VocabularyFilterExtension(DjangoFilterExtension):
     # Above drf-spectacular's own extension for the same backend.
@@ -32,12 +35,25 @@ class VocabularyFilterExtension(DjangoFilterExtension):
         filter_field: Filter,
     ) -> list[dict]:
         if not callable(filter_field.extra.get("choices")):
-            return super().resolve_filter_field(
+            parameters = super().resolve_filter_field(
                 auto_schema, model, filterset_class, field_name, filter_field
             )
+            for parameter in parameters:
+                # As an unfilled box of the directory's form: an empty value is no filter.
+                if parameter["schema"].get("type") != "array":
+                    parameter["allowEmptyValue"] = True
+            if field_name in POSITIVE_FILTERS:
+                for parameter in parameters:
+                    parameter["schema"] = {
+                        **parameter["schema"],
+                        "minimum": 0,
+                        "exclusiveMinimum": True,
+                    }
+            return parameters
         label = filter_field.label or field_name
         string = build_basic_type(OpenApiTypes.STR)
         assert string is not None  # only OpenApiTypes.NONE has no schema
+        string["minLength"] = 1
         return [
             build_parameter_type(
                 name=field_name,

@@ -68,7 +68,10 @@ from partners.validity import CertificationState
 FIELD_ERRORS = OpenApiResponse(
     response={
         "type": "object",
-        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        # A parameter's messages; a `detail` for an address no parameter can be read from.
+        "additionalProperties": {
+            "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]
+        },
     },
     description="Bad input: the messages for each offending parameter, keyed by its name.",
     examples=[

@@ -24,12 +24,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.pagination import CataloguePagination
+from core.parsers import FormParser, JSONParser, MultiPartParser
 from sourcing import documents
 from sourcing.api.serializers import UserSerializer
 from sourcing.api.views import (
