@@ -234,7 +234,6 @@ def _answer(base: str, case: "Case") -> tuple[int, str]:
 
 def _signed_in_member() -> tuple[str, int, str]:
     """A member of a loadtest organisation with one brief: (session cookie, brief id, form body)."""
-    from django.conf import settings
     from django.contrib.auth import (
         BACKEND_SESSION_KEY,
         HASH_SESSION_KEY,
@@ -259,7 +258,7 @@ def _signed_in_member() -> tuple[str, int, str]:
     )
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
 
@@ -354,9 +353,9 @@ def main() -> None:
         # The figures are the app's, not its guards': quotas and rate limits are out of the way.
         "MATCHING_MAX_CONCURRENT_RUNS": "100000",
         "MATCHING_MAX_RUNS_PER_DAY": "100000",
-        "API_THROTTLE_ANON": "1000000/second",
-        "API_THROTTLE_USER": "1000000/second",
-        "API_THROTTLE_RUNS": "1000000/second",
+        "API_RATE_ANONYMOUS": "1000000/second",
+        "API_RATE_USER": "1000000/second",
+        "API_RATE_RUN_START": "1000000/second",
         "LOG_LEVEL": "WARNING",
     }
     logs = Path(tempfile.mkdtemp(prefix="cdmo-loadtest-"))
