@@ -6,6 +6,9 @@ the page size or the size of a provider. The catalogue is the public directory, 
 read it.
 """
 
+import hashlib
+
+from django.core.cache import cache
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -34,6 +37,7 @@ from partners.api.serializers import (
     SiteDetailSerializer,
     TaxonomySerializer,
 )
+from partners.catalogue_version import current_catalogue_version
 from partners.choices import (
     DEA_SCHEDULES,
     PHASES,
@@ -137,6 +141,31 @@ class ProviderList(ListAPIView):
     def get_queryset(self) -> QuerySet[Provider]:
         # Each summary needs its sites' countries and modalities: two prefetches for the page.
         return _provider_summaries()
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        """The page, from the cache when this query was answered for the same catalogue
+        version, day and address (a summary's links are absolute); no summary depends on who
+        asks. The version is read first, so whatever is read after it is at least as new as
+        the key it is cached under."""
+        key = _catalogue_list_key(request)
+        cached = cache.get(key)
+        if cached is not None:
+            return Response(cached)
+        response = super().list(request, *args, **kwargs)
+        if response.status_code == 200:
+            cache.set(key, response.data, CATALOGUE_LIST_CACHE_SECONDS)
+        return response
+
+
+# A day at most: the key changes with the catalogue and the day anyway.
+CATALOGUE_LIST_CACHE_SECONDS = 24 * 60 * 60
+
+
+def _catalogue_list_key(request: Request) -> str:
+    what = repr((request.build_absolute_uri("/"), list(request.query_params.lists())))
+    version = current_catalogue_version()
+    day = timezone.localdate().isoformat()
+    return f"api-providers:{version}:{day}:{hashlib.sha256(what.encode()).hexdigest()}"
 
 
 @extend_schema_view(

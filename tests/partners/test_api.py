@@ -40,8 +40,9 @@ TODAY = timezone.localdate()
 # Not `TODAY.replace(year=...)`, which fails on 29 February.
 YEAR = datetime.timedelta(days=365)
 
-# Queries of one list page: the count, the providers, their sites, the sites' modalities.
-LIST_QUERIES = 4
+# Queries of one list page: the catalogue version (the page's cache key), the count, the
+# providers, their sites, the sites' modalities.
+LIST_QUERIES = 5
 # Queries of one profile: the provider, then one per prefetch (sites, capabilities,
 # certifications, inspections, actions, published 483s, phases, DEA schedules).
 DETAIL_QUERIES = 9
@@ -575,8 +576,13 @@ def test_docs_page_loads_its_assets_from_our_static_files(client):
     html = response.content.decode()
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert response.status_code == 200
-    assert assets  # the Swagger UI bundle, its stylesheet and favicon
+    assert assets  # the Swagger UI bundle, its stylesheet and favicon, the script starting it
     for asset in assets:
+        if asset == "/api/docs/?script=":  # the start-up script, a file of its own (CSP)
+            script = client.get(asset)
+            assert script["Content-Type"].startswith("application/javascript")
+            html += script.content.decode()
+            continue
         assert asset.startswith("/static/"), asset
         assert finders.find(asset.removeprefix("/static/")), asset
     assert "/api/schema/" in html
