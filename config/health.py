@@ -81,15 +81,18 @@ def workers(broker_state: Check) -> Check:
 def queue(now: datetime.datetime | None = None) -> Check:
     """The age of the oldest job waiting for a worker: match runs and regulator imports still
     queued. Down when it is older than HEALTHZ_MAX_QUEUE_AGE_SECONDS (the sweeps send a job
-    again within a minute or two, so an older one means no worker takes them)."""
+    again within a minute or two, so an older one means no worker takes them).
+
+    The age runs from the job's last sign of life, never from `queued_at`, which each sweep
+    moves forward when it sends the job again: from its creation when no worker ever took it,
+    else from its worker's last heartbeat or its start."""
     now = now or timezone.now()
     try:
         oldest_run = Run.objects.filter(status=JobStatus.QUEUED).aggregate(
-            oldest=Min(Coalesce("queued_at", "created_at"))
+            oldest=Min(Coalesce("heartbeat_at", "started_at", "created_at"))
         )["oldest"]
-        # An import queued before imports recorded when they were sent: its upload time.
         oldest_import = RegulatorImport.objects.filter(status=JobStatus.QUEUED).aggregate(
-            oldest=Min(Coalesce("queued_at", "created_at"))
+            oldest=Min(Coalesce("started_at", "created_at"))
         )["oldest"]
     except Exception as error:
         return Check(False, _failure(error))

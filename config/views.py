@@ -12,13 +12,13 @@ import hmac
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from config import health
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness: 200 whenever the process can answer."""
     return JsonResponse({"status": "ok"})
@@ -39,7 +39,7 @@ def may_read_details(request: HttpRequest) -> bool:
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz_ready(request: HttpRequest) -> JsonResponse:
     """Readiness: 200 when the database, the broker, a worker and the queue are well; 503 naming
     the parts that are down. Details for staff and token bearers only."""
