@@ -27,3 +27,24 @@ def check_invitation_mail(
     if settings.DEBUG or settings.EMAIL_BACKEND != CONSOLE_BACKEND:
         return []
     return [NO_MAIL]
+
+
+@register(Tags.compatibility, deploy=True)
+def check_stale_threshold(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
+    """A run is taken for stalled, and restarted, only once its worker can no longer be
+    running it: past the run task's hard time limit, when Celery has stopped that worker."""
+    from matching import runs
+
+    if settings.MATCHING_RUN_STALE_SECONDS > runs.TIME_LIMIT:
+        return []
+    return [
+        Warning(
+            f"MATCHING_RUN_STALE_SECONDS ({settings.MATCHING_RUN_STALE_SECONDS}) is not above a "
+            f"run's hard time limit ({runs.TIME_LIMIT} s): a slow run on a live worker could be "
+            "restarted on another while it still writes its results.",
+            hint=f"Set MATCHING_RUN_STALE_SECONDS above {runs.TIME_LIMIT} (the default is 240).",
+            id="cdmo.W002",
+        )
+    ]

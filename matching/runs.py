@@ -181,21 +181,27 @@ def retry_run(run: Run) -> bool:
     """Queue a failed run again, with a fresh count of attempts, as a run stuck RUNNING on a
     worker that died (`is_stalled`); or a queued one once more (its task was lost, or the broker
     was down). Returns whether the run is to be sent: False when it is running on a live worker,
-    or done. A run sent twice runs once (the claim in `execute_run`), and the worker that went
-    quiet, were it alive after all, stops at its next step (the attempt it holds is gone)."""
+    or done. Raises quotas.QuotaExceeded when a failed run would pass the organisation's limit
+    of runs in progress. A run sent twice runs once (the claim in `execute_run`). A run counts as
+    stalled only past MATCHING_RUN_STALE_SECONDS, above its task's hard time limit, so its old
+    worker has been stopped by then (matching/checks.py refuses a shorter threshold)."""
     now = timezone.now()
     stalled = Q(status=JobStatus.RUNNING) & (
         Q(heartbeat_at__lt=now - stale_after())
         | Q(heartbeat_at__isnull=True, started_at__lt=now - stale_after())
     )
-    failed = Run.objects.filter(Q(status=JobStatus.FAILED) | stalled, pk=run.pk).update(
-        status=JobStatus.QUEUED,
-        attempts=0,
-        progress=0,
-        error="",
-        queued_at=now,
-        finished_at=None,
-    )
+    with transaction.atomic():
+        if Run.objects.filter(pk=run.pk, status=JobStatus.FAILED).exists():
+            # A stalled run is in progress already; a failed one takes a place anew.
+            quotas.reserve_for_retry(run.organisation_id)
+        failed = Run.objects.filter(Q(status=JobStatus.FAILED) | stalled, pk=run.pk).update(
+            status=JobStatus.QUEUED,
+            attempts=0,
+            progress=0,
+            error="",
+            queued_at=now,
+            finished_at=None,
+        )
     # A queued run keeps its attempts: they count the workers that died running it.
     queued = failed or Run.objects.filter(pk=run.pk, status=JobStatus.QUEUED).update(
         error="", queued_at=now

@@ -249,3 +249,17 @@ def test_a_server_error_is_mailed_to_the_admins(settings):
 
     assert [message.to for message in mail.outbox] == [["ops@example.com"]]
     assert "Internal Server Error: /briefs/" in mail.outbox[0].subject
+
+
+def test_a_stale_threshold_under_the_runs_time_limit_is_reported(settings):
+    from django.core.checks import run_checks
+
+    from matching import runs
+
+    settings.MATCHING_RUN_STALE_SECONDS = runs.TIME_LIMIT - 1
+    warned = [message.id for message in run_checks(include_deployment_checks=True)]
+    settings.MATCHING_RUN_STALE_SECONDS = runs.TIME_LIMIT + 60
+    quiet = [message.id for message in run_checks(include_deployment_checks=True)]
+
+    assert "cdmo.W002" in warned
+    assert "cdmo.W002" not in quiet
