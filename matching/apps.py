@@ -8,3 +8,8 @@ class MatchingConfig(AppConfig):
 
     def ready(self) -> None:
         from matching import checks  # noqa: F401  (registers the system checks)
+        from matching.models import ResultQuerySet
+        from matching.stored_results import expand
+
+        # Result rows read as instances are expanded from their run's compact key.
+        ResultQuerySet.expand_rows = staticmethod(expand)

@@ -1,7 +1,8 @@
 """Sponsor organisations, their members and their briefs: what a sponsor asks the catalogue for."""
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -411,6 +412,9 @@ class ResultQuerySet(models.QuerySet):
     them, whether stored in full or compactly (matching/stored_results.py)."""
 
     _key_run: "Run | None" = None
+    # Fills compact rows' breakdown and reason: matching.stored_results.expand, set by the
+    # app's ready() (the codec reads ResultKey rows, so this module cannot import it).
+    expand_rows: ClassVar[Callable[[list, "Run | None"], None] | None] = None
 
     def of_run(self, run: "Run") -> "ResultQuerySet":
         """The run's rows, read with the run's key kept on `run`: the readers of one run's
@@ -427,9 +431,9 @@ class ResultQuerySet(models.QuerySet):
     def _fetch_all(self) -> None:
         fetched = self._result_cache is None
         super()._fetch_all()
+        expand = ResultQuerySet.expand_rows
         if fetched and self._result_cache and isinstance(self._result_cache[0], Result):
-            from matching.stored_results import expand
-
+            assert expand is not None, "matching.apps.MatchingConfig.ready() sets expand_rows"
             expand(self._result_cache, self._key_run)
 
 
