@@ -37,11 +37,10 @@ def cool_off(request: HttpRequest | None = None) -> timedelta:
 def _failures(request: HttpRequest) -> int:
     username = get_client_username(request, getattr(request, "axes_credentials", None))
     address = getattr(request, "axes_ip_address", None)
-    match = Q(pk__in=[])
-    if username:
-        match |= Q(username=username)
-    if address:
-        match |= Q(ip_address=address)
+    if not username or not address:
+        return 0
+    # Locked by the pair (settings.AXES_LOCKOUT_PARAMETERS): the pair's failures set the wait.
+    match = Q(username=username, ip_address=address)
     found = AccessAttempt.objects.filter(match).aggregate(most=Max("failures_since_start"))
     return found["most"] or 0
 
@@ -50,9 +49,9 @@ def lockout_message(wait: timedelta) -> str:
     minutes = max(1, math.ceil(wait.total_seconds() / 60))
     span = f"{minutes} minutes" if minutes < 120 else f"{math.ceil(minutes / 60)} hours"
     return (
-        "Sign-in is locked after too many failed attempts for this account or from this "
-        f"address. Try again in {span}; each further failed attempt makes the wait longer. "
-        "A curator can unlock the account sooner."
+        "Sign-in is locked after too many failed attempts for this account from this "
+        f"address. Try again in {span}; every {settings.AXES_FAILURE_LIMIT} further failed "
+        "attempts double the wait. A curator can unlock the account sooner."
     )
 
 

@@ -19,6 +19,10 @@ from accounts import two_factor
 from accounts.two_factor_forms import AuthenticatorCodeForm, SecondFactorForm
 
 WRONG_CODE = "That code is not right. Check the time on your phone, or use a recovery code."
+# While setting up there are no recovery codes yet.
+WRONG_SET_UP_CODE = (
+    "That code is not right. Check the time on your phone and type the code it shows now."
+)
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -77,7 +81,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
             two_factor.mark_verified(request, device)
             codes_page = reverse("accounts:two-factor-recovery-codes")
             return redirect(f"{codes_page}?next={quote(next_url)}")
-        form.add_error("code", _throttle_error(request) or WRONG_CODE)
+        form.add_error("code", _throttle_error(request) or WRONG_SET_UP_CODE)
     return render(
         request,
         "accounts/two_factor_enrol.html",

@@ -340,15 +340,17 @@ CACHES = {
 }
 
 # Sign-in throttling (django-axes, accounts/lockout.py), on every path that checks a password:
-# the sign-in page and the admin's. After AXES_FAILURE_LIMIT failures for one username or from
-# one address, sign-in is locked for AXES_COOLOFF_MINUTES; every further LIMIT failures while
+# the sign-in page and the admin's. After AXES_FAILURE_LIMIT failures for one username from one
+# address, sign-in is locked for that pair for AXES_COOLOFF_MINUTES (by the pair, so that nobody
+# can lock another person out from elsewhere, and one person's typing errors do not lock out
+# everyone behind the same office address); every further LIMIT failures while
 # locked double the wait (back-off), up to AXES_COOLOFF_MAX_HOURS. A curator unlocks sooner in
 # the admin (Axes, Access attempts). Attempts are kept in the database, shared by all processes.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
 AXES_COOLOFF_MAX_HOURS = env_int("AXES_COOLOFF_MAX_HOURS", 24)
 AXES_COOLOFF_TIME = "accounts.lockout.cool_off"
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 # Usernames and addresses appear in the log of failures (passwords never do).

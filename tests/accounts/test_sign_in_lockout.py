@@ -75,14 +75,32 @@ def test_a_script_asking_for_json_is_told_in_json():
     assert "Sign-in is locked" in locked.json()["detail"]
 
 
-def test_failures_from_many_addresses_still_lock_the_account():
+def test_nobody_locks_another_person_out_from_elsewhere():
+    """Locked by the pair (username, address): guesses from other addresses lock those
+    addresses out of the account, never its owner at theirs."""
     UserFactory(username="helen")
     for n in range(5):
-        _sign_in(Client(REMOTE_ADDR=f"198.51.100.{n}"), "/accounts/login/", "helen", WRONG)
+        guesser = Client(REMOTE_ADDR=f"198.51.100.{n}")
+        for _ in range(5):
+            _sign_in(guesser, "/accounts/login/", "helen", WRONG)
 
-    right = _sign_in(Client(REMOTE_ADDR="203.0.113.9"), "/accounts/login/", "helen", PASSWORD)
+    again = _sign_in(Client(REMOTE_ADDR="198.51.100.0"), "/accounts/login/", "helen", PASSWORD)
+    owner = _sign_in(Client(REMOTE_ADDR="203.0.113.9"), "/accounts/login/", "helen", PASSWORD)
 
-    assert right.status_code == 429
+    assert again.status_code == 429
+    assert owner.status_code == 302
+
+
+def test_one_persons_failures_do_not_lock_out_colleagues_at_the_same_address():
+    UserFactory(username="helen")
+    UserFactory(username="omar")
+    office = Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(5):
+        _sign_in(office, "/accounts/login/", "omar", WRONG)
+
+    colleague = _sign_in(Client(REMOTE_ADDR="203.0.113.9"), "/accounts/login/", "helen", PASSWORD)
+
+    assert colleague.status_code == 302
 
 
 def test_a_forged_forwarded_for_header_does_not_escape_the_lockout_by_default():
@@ -90,7 +108,7 @@ def test_a_forged_forwarded_for_header_does_not_escape_the_lockout_by_default():
     UserFactory(username="helen")
     client = Client()
     for n in range(5):
-        _sign_in(client, "/accounts/login/", f"nobody{n}", WRONG, x_forwarded_for=f"10.0.0.{n}")
+        _sign_in(client, "/accounts/login/", "helen", WRONG, x_forwarded_for=f"10.0.0.{n}")
 
     right = _sign_in(client, "/accounts/login/", "helen", PASSWORD, x_forwarded_for="10.9.9.9")
 
