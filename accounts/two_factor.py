@@ -242,6 +242,11 @@ class TwoFactorRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _token_call(request):
+            # An API call with a token of its own is answered for the token's user, whatever
+            # session cookie the browser also sends (the token never passed through two-factor
+            # sign-in, and needs none).
+            return self.get_response(request)
         step = step_owed(request)
         if step is None or _is_open_while_owing(request.path_info, step):
             return self.get_response(request)
@@ -251,6 +256,11 @@ class TwoFactorRequiredMiddleware:
         if getattr(request, "htmx", False):
             return HttpResponseClientRedirect(target)
         return redirect(target)
+
+
+def _token_call(request: HttpRequest) -> bool:
+    scheme = request.headers.get("Authorization", "").partition(" ")[0].lower()
+    return request.path_info.startswith("/api/") and scheme in {"token", "bearer"}
 
 
 def _is_open_while_owing(path: str, step: str) -> bool:

@@ -7,6 +7,7 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
+from config import health
 from config.celery import app
 from core.choices import JobStatus
 from matching import runs
@@ -220,3 +221,22 @@ def test_both_endpoints_answer_over_plain_http_in_production():
 
 def test_load_balancers_may_probe_with_head(client):
     assert client.head("/healthz").status_code == 200
+
+
+def test_anonymous_readiness_answers_are_shared_for_a_few_seconds(client, monkeypatch):
+    calls = []
+    real = health.readiness
+
+    def counted():
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(health, "readiness", counted)
+
+    first = client.get("/healthz/ready")
+    second = client.get("/healthz/ready")
+    with_token = client.get("/healthz/ready", headers={"X-Healthz-Token": TOKEN})
+
+    assert first.json() == second.json()
+    assert "checks" in with_token.json()
+    assert len(calls) == 2  # the anonymous pair once, the monitor with its token afresh

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.tokens import create_token
 from matching.choices import Role
 from tests.accounts.two_factor_support import RECOVERY_CODES, current_code, turn_on_two_factor
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
@@ -236,6 +237,29 @@ def test_an_api_call_in_a_session_owing_a_code_is_refused(client, curator):
 
     assert response.status_code == 403
     assert "two-factor" in response.json()["detail"]
+
+
+def test_a_token_call_is_answered_whatever_session_cookie_comes_with_it(client, curator):
+    turn_on_two_factor(curator)
+    _sign_in(client, curator)  # a session still owing its code
+    _, token = create_token(curator, "script", 30)
+
+    response = client.get("/api/providers/", headers={"Authorization": f"Token {token}"})
+
+    assert response.status_code == 200
+
+
+def test_staff_owing_their_code_read_no_health_details(client, curator, required, settings):
+    settings.HEALTHZ_TOKEN = ""
+    device = turn_on_two_factor(curator)
+    _sign_in(client, curator)
+
+    owing = client.get("/healthz/ready").json()
+    client.post(VERIFY, {"code": current_code(device)})
+    verified = client.get("/healthz/ready").json()
+
+    assert "checks" not in owing
+    assert "checks" in verified
 
 
 def test_an_anonymous_api_call_is_not_concerned(client, required):
