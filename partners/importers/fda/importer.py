@@ -42,6 +42,7 @@ one Celery task recomputing their compliance scores, sent when the transaction c
 """
 
 import datetime
+import hashlib
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -146,7 +147,7 @@ class _Unrecognised(Exception):
     """The file has no header row of a known export."""
 
 
-# Regulator imports run one at a time (core.locks): they write the same records and sites.
+# Imports of one and the same file run one at a time (core.locks), keyed by the file's digest.
 IMPORT_LOCK = "partners.fda-import"
 
 
@@ -171,7 +172,10 @@ def import_fda_file(
         try:
             if isinstance(file, str | Path):
                 file = stack.enter_context(read_path(file))
-            table = open_table(seekable(file))
+            file = seekable(file)
+            digest = hashlib.file_digest(file, "sha256").hexdigest()  # type: ignore[arg-type]
+            file.seek(0)
+            table = open_table(file)
             stack.callback(table.close)  # before the file closes: the rows may not all be read
             report.file_format = table.file_format
             report.encoding = _ENCODING_NAMES.get(table.encoding, table.encoding)
@@ -179,7 +183,8 @@ def import_fda_file(
             with transaction.atomic():
                 # Two uploads of one file at once: the second waits for the first, then finds
                 # its records there (nothing to create), instead of failing on a unique key.
-                hold_transaction_lock(IMPORT_LOCK)
+                # Other files go on meanwhile.
+                hold_transaction_lock(f"{IMPORT_LOCK}:{digest}")
                 return _FileImport(table, report, progress, user).run()
         except (UnreadableFile, _Unrecognised) as error:
             # Nothing was written (the transaction rolled back), so nothing is reported as such.
