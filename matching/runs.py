@@ -25,7 +25,7 @@ sub-score, weight, must-have flag, sentence and verdict, so that a run reads the
 the brief and the catalogue change afterwards. An excluded site has the reason (its first failed
 constraint, in a sentence) and that constraint. Both are stored compactly
 (matching/stored_results.py): the run's distinct parts and reasons once, in its ResultKey, and
-per row their indexes and the verdicts as letters; about 225 bytes a site at 20,000 sites, 590
+per row their indexes and the verdicts as letters; about 207 bytes a site at 20,549 sites, 591
 in JSON per row before (bench/storage.py).
 
 What a run costs (bench/run.py, PostgreSQL, about 20,000 sites; about 0.4 s with the worker's
