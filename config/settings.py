@@ -499,7 +499,16 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # A server error (django.request) is mailed as well as logged.
-    "loggers": {"django": {"handlers": ["mail_admins"], "level": env_str("LOG_LEVEL", "INFO")}},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": env_str("LOG_LEVEL", "INFO")},
+        # Requests naming a host the app does not serve (scanners, every day) are logged,
+        # not mailed to the admins.
+        "django.security.DisallowedHost": {
+            "handlers": ["console"],
+            "level": "ERROR",
+            "propagate": False,
+        },
+    },
 }
 
 # Production hardening: on whenever DEBUG is off (what `check --deploy` asks for).
