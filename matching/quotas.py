@@ -83,17 +83,31 @@ def check(organisation_id: int, now: datetime.datetime | None = None) -> None:
     for a page to say so before anyone clicks; `reserve` is the check that holds."""
     now = now or timezone.now()
     runs = Run.objects.filter(organisation_id=organisation_id)
-    concurrent = settings.MATCHING_MAX_CONCURRENT_RUNS
-    if concurrent > 0:
-        active = runs.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).count()
-        if active >= concurrent:
-            raise QuotaExceeded(CONCURRENT, concurrent, active, None)
+    check_concurrent(organisation_id)
     per_day = settings.MATCHING_MAX_RUNS_PER_DAY
     if per_day > 0:
         start = day_start(now)
         today = runs.filter(created_at__gte=start).count()
         if today >= per_day:
             raise QuotaExceeded(PER_DAY, per_day, today, start + datetime.timedelta(days=1))
+
+
+def check_concurrent(organisation_id: int) -> None:
+    """Raise QuotaExceeded if the organisation has as many runs in progress as it may."""
+    concurrent = settings.MATCHING_MAX_CONCURRENT_RUNS
+    if concurrent > 0:
+        active = Run.objects.filter(
+            organisation_id=organisation_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+        ).count()
+        if active >= concurrent:
+            raise QuotaExceeded(CONCURRENT, concurrent, active, None)
+
+
+def reserve_for_retry(organisation_id: int) -> None:
+    """In the transaction that queues a failed run again: a retry starts no new run today, but
+    it puts one more in progress, so it waits for a free place like a new one."""
+    list(Organisation.objects.select_for_update().filter(pk=organisation_id).values_list("pk"))
+    check_concurrent(organisation_id)
 
 
 def reserve(organisation_id: int, now: datetime.datetime | None = None) -> None:

@@ -412,7 +412,12 @@ def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(_runs(request), pk=pk)
     roles.require_change(request.user)
     stalled = runs.is_stalled(run)
-    if runs.retry_run(run):
+    try:
+        retried = runs.retry_run(run)
+    except quotas.QuotaExceeded as exceeded:
+        messages.error(request, f"Not retried: {exceeded.message}")
+        return redirect(run)
+    if retried:
         tasks.send_run(run.pk)
         messages.success(
             request,

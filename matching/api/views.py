@@ -247,6 +247,8 @@ class RunViewSet(
     """Match runs of the user's organisation."""
 
     permission_classes = [IsAuthenticated]
+    # The retry action counts against the run-start rate (accounts/throttling.py).
+    throttle_scope: str | None = None
     serializer_class = RunSerializer
     pagination_class = CataloguePagination
     filter_backends: list = []
@@ -322,12 +324,23 @@ class RunViewSet(
             403: VIEWER_REFUSED,
             404: RUN_NOT_FOUND,
             409: NOT_DONE,
+            429: QUOTA_EXCEEDED,
         },
     )
-    @action(detail=True, methods=["post"], url_path="retry", url_name="retry")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="retry",
+        url_name="retry",
+        throttle_scope="run-start",
+    )
     def retry(self, request: Request, pk: str | None = None) -> Response:
         run = self.get_object()
-        if not runs.retry_run(run):
+        try:
+            retried = runs.retry_run(run)
+        except quotas.QuotaExceeded as exceeded:
+            return quota_exceeded(exceeded)
+        if not retried:
             run.refresh_from_db(fields=["status"])
             return Response({"detail": runs.not_retried(run)}, status=status.HTTP_409_CONFLICT)
         tasks.send_run(run.pk)

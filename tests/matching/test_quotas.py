@@ -225,3 +225,19 @@ def test_runs_started_at_the_same_moment_never_pass_the_limit(vocabulary, helix)
 
     assert sorted(outcomes) == ["refused"] * (attempts - 3) + ["started"] * 3
     assert Run.objects.filter(brief=brief).count() == 3
+
+
+@pytest.mark.django_db
+def test_retrying_a_failed_run_waits_for_a_free_place_like_a_new_run(client, helix, brief):
+    _in_progress(phase2_mab_brief(brief.organisation), 3)
+    failed = RunFactory(brief=brief, status=JobStatus.FAILED, error="stopped")
+    client.force_login(helix)
+
+    api = _api(helix).post(f"/api/runs/{failed.pk}/retry/")
+    page = client.post(f"/runs/{failed.pk}/retry/", follow=True)
+
+    assert api.status_code == 429
+    assert api.json()["limit"] == "concurrent_runs"
+    assert f"Not retried: {CONCURRENT_MESSAGE}" in page.content.decode()
+    failed.refresh_from_db()
+    assert failed.status == JobStatus.FAILED
