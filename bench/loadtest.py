@@ -19,7 +19,9 @@ as a ratio:
 - the profile of the provider with the most sites;
 - the providers API with two filters;
 - the brief form's live preview (a signed-in member's POST, as htmx sends it);
-- run creation through the API (each request queues a run; the runs are deleted afterwards).
+- starting a run through the API: the first request queues a run, and the next ones, while it
+  is in progress, are answered with it (as a second click on Run match is); the runs are
+  deleted afterwards.
 
 Any response other than 2xx or 3xx is counted and reported: a figure is only worth quoting when
 every response was a correct one.
@@ -401,7 +403,7 @@ def main() -> None:
                 contains="eligible",
             ),
             Case(
-                "run creation (API POST)",
+                "run start (API POST)",
                 [f"/api/briefs/{brief_id}/runs/"],
                 method="POST",
                 body='{"method": "weighted"}',
@@ -426,7 +428,7 @@ def main() -> None:
     print(
         f"\nLoad test: {sites:,} sites, gunicorn with {args.web_workers} sync workers, "
         f"wrk -t{args.threads} -c{args.connections} for {args.duration} s an endpoint "
-        f"(run creation: 2 connections, {min(args.duration, 5)} s), on {os.cpu_count()} cores."
+        f"(run start: 2 connections, {min(args.duration, 5)} s), on {os.cpu_count()} cores."
     )
     print(f"{len(distinct_paths):,} distinct directory queries available to the distinct case.")
     header = (
@@ -443,7 +445,7 @@ def main() -> None:
     distinct = figures[2]
     if distinct.requests > len(distinct_paths):
         print(f"Note: the distinct case sent {distinct.requests:,} requests, so some repeated.")
-    print(f"Runs queued by the run-creation case, deleted afterwards: {created:,}")
+    print(f"Runs queued by the run-start case, deleted afterwards: {created:,}")
     print(
         f"Targets: directory repeated ≥ {DIRECTORY_REPEATED_TARGET}/s "
         f"({figures[1].requests_per_second:.0f}), distinct ≥ {DIRECTORY_DISTINCT_TARGET}/s "
