@@ -13,6 +13,8 @@ urlpatterns = [
     path("api/", include("matching.api.urls")),
     path("api/", include("sourcing.api.urls")),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that name no icon (JSON answers, for one).
+    path("favicon.ico", views.favicon),
     path("healthz/ready", views.healthz_ready, name="healthz-ready"),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -11,11 +11,19 @@ import hmac
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from config import health
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers ask for /favicon.ico on pages that name no icon (JSON answers, for one). The
+    static file's name is read per request: in production it carries its hash (the manifest)."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 @never_cache

@@ -150,3 +150,11 @@ def test_the_server_error_page_is_drawn_without_the_database_or_a_request():
         page = loader.get_template("500.html").render()
 
     assert "Something went wrong" in page
+
+
+def test_the_browsers_favicon_request_finds_the_apps_icon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"].startswith("/static/favicon")
+    assert response["Location"].endswith(".svg")
