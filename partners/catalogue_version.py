@@ -6,10 +6,12 @@ The bump is an UPDATE in the writer's transaction, so readers see the new token 
 they can see the new data.
 """
 
+import contextlib
 import datetime
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Generic, TypeVar
 
 from django.utils import timezone
@@ -20,13 +22,37 @@ VERSION_ROW = 1
 T = TypeVar("T")
 
 
+# The version a block of code has read once and goes on using (`one_catalogue_version`).
+_pinned: ContextVar[str | None] = ContextVar("catalogue_version", default=None)
+
+
 def current_catalogue_version() -> str:
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned
     token = CatalogueVersion.objects.filter(pk=VERSION_ROW).values_list("token", flat=True).first()
     return token or bump_catalogue_version()
 
 
+@contextlib.contextmanager
+def one_catalogue_version() -> Iterator[str]:
+    """Reads the version once for the block: inside it, `current_catalogue_version()` answers
+    that version without a query (the caches a page reads are then checked against one and the
+    same version, and a page building several of them reads it once). A bump inside the block
+    moves it to the new version."""
+    reset = _pinned.set(None)
+    try:
+        version = current_catalogue_version()
+        _pinned.set(version)
+        yield version
+    finally:
+        _pinned.reset(reset)
+
+
 def bump_catalogue_version() -> str:
     token = uuid.uuid4().hex
+    if _pinned.get() is not None:
+        _pinned.set(token)
     changed = CatalogueVersion.objects.filter(pk=VERSION_ROW).update(
         token=token, changed_at=timezone.now()
     )

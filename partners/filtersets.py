@@ -24,6 +24,7 @@ each word of the query is found in it or in any of its sites. With a query, the 
 ordered by relevance unless another order is chosen; without one, "Relevance" means by name.
 """
 
+import copy
 import datetime
 import functools
 
@@ -31,8 +32,10 @@ import django_filters
 from django import forms
 from django.db.models import Count, Exists, F, Max, Min, OrderBy, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator, normalize_choices
 from django_countries import countries
 
+from partners.catalogue_version import CatalogueCache
 from partners.choices import (
     CONTRACT_KINDS,
     DEA_SCHEDULES,
@@ -121,8 +124,12 @@ def _vocabulary() -> dict[str, list[tuple[str, str]]]:
     return terms
 
 
-def _choices_of(vocabulary, kind: str) -> list[tuple[str, str]]:
-    return vocabulary().get(kind, [])
+# Kept per process until the catalogue changes (curators may add terms).
+_VOCABULARY = CatalogueCache(lambda version, today: _vocabulary())
+
+
+def _choices_of(kind: str) -> list[tuple[str, str]]:
+    return _VOCABULARY.get().get(kind, [])
 
 
 def _term_choices(kind: str):
@@ -137,6 +144,31 @@ def _term_choices(kind: str):
 def _noop(queryset: QuerySet, name: str, value) -> QuerySet:
     # Filtering is done as a whole in ProviderFilterSet.filter_queryset.
     return queryset
+
+
+class FixedChoices(BaseChoiceIterator):
+    """Choices that do not change while the process runs (countries, regions, the enums),
+    normalized once and shared by every copy of the filter, its field and its widget.
+
+    A filterset copies its filters, and a form its fields, for each request: copied as lists,
+    the 250 countries and the other choices were most of the cost of reading the directory's
+    filters. Shared, they are never copied; nothing changes them in place.
+    """
+
+    def __init__(self, choices) -> None:
+        self.choices = tuple(normalize_choices(choices))
+
+    def __iter__(self):
+        return iter(self.choices)
+
+    def __len__(self) -> int:
+        return len(self.choices)
+
+    def __copy__(self) -> "FixedChoices":
+        return self
+
+    def __deepcopy__(self, memo) -> "FixedChoices":
+        return self
 
 
 class UpperCaseMultipleChoiceField(forms.MultipleChoiceField):
@@ -177,7 +209,7 @@ class ProviderFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search", method=_noop, max_length=200)
     scope = django_filters.ChoiceFilter(
         label="Show",
-        choices=SCOPES,
+        choices=FixedChoices(SCOPES),
         method=_noop,
         empty_label=None,
         help_text="Contract manufacturers (CMOs and CDMOs) by default, or every establishment "
@@ -187,7 +219,7 @@ class ProviderFilterSet(django_filters.FilterSet):
         label=INCLUDE_ANCILLARY_LABEL, method=_noop, widget=forms.CheckboxInput
     )
     kind = django_filters.MultipleChoiceFilter(
-        label="Provider type", choices=ProviderKind.choices, method=_noop
+        label="Provider type", choices=FixedChoices(ProviderKind.choices), method=_noop
     )
     modality = django_filters.MultipleChoiceFilter(
         label="Modality", choices=_term_choices(TermKind.MODALITY), method=_noop
@@ -201,16 +233,18 @@ class ProviderFilterSet(django_filters.FilterSet):
     technology = django_filters.MultipleChoiceFilter(
         label="Technology", choices=_term_choices(TermKind.TECHNOLOGY), method=_noop
     )
-    phase = django_filters.MultipleChoiceFilter(label="Phase", choices=PHASES, method=_noop)
-    country = CountryFilter(label="Site country", choices=list(countries), method=_noop)
+    phase = django_filters.MultipleChoiceFilter(
+        label="Phase", choices=FixedChoices(PHASES), method=_noop
+    )
+    country = CountryFilter(label="Site country", choices=FixedChoices(countries), method=_noop)
     region = django_filters.MultipleChoiceFilter(
-        label="Region", choices=Region.choices, method=_noop, help_text=REGION_HELP
+        label="Region", choices=FixedChoices(Region.choices), method=_noop, help_text=REGION_HELP
     )
     certification = django_filters.MultipleChoiceFilter(
-        label="Valid certification", choices=CertificationKind.choices, method=_noop
+        label="Valid certification", choices=FixedChoices(CertificationKind.choices), method=_noop
     )
     inspected_by = django_filters.MultipleChoiceFilter(
-        label="Inspected by", choices=Authority.choices, method=_noop
+        label="Inspected by", choices=FixedChoices(Authority.choices), method=_noop
     )
     clean_since = django_filters.DateFilter(
         label="Clean record since",
@@ -228,7 +262,7 @@ class ProviderFilterSet(django_filters.FilterSet):
         help_text="Sites that have demonstrated containment at or below this exposure limit.",
     )
     dea_schedule = django_filters.MultipleChoiceFilter(
-        label="DEA schedule", choices=DEA_SCHEDULES, method=_noop
+        label="DEA schedule", choices=FixedChoices(DEA_SCHEDULES), method=_noop
     )
     verified = django_filters.BooleanFilter(
         label="Verified by a curator",
@@ -237,7 +271,7 @@ class ProviderFilterSet(django_filters.FilterSet):
     )
     ordering = django_filters.ChoiceFilter(
         label="Sort by",
-        choices=[(key, label) for key, (label, _) in ORDERINGS.items()],
+        choices=FixedChoices([(key, label) for key, (label, _) in ORDERINGS.items()]),
         method=_noop,
         empty_label=None,
     )
@@ -271,18 +305,33 @@ class ProviderFilterSet(django_filters.FilterSet):
         )
         self.form.fields["scope"].required = False
         self.form.fields["ordering"].required = False
-        # The vocabulary's choices, read at most once for the form's life, in one query for
-        # every kind: validation and each rendering of the options would otherwise read them
-        # again. Read only when asked for: an API list without such a filter never needs them.
-        vocabulary = functools.cache(_vocabulary)
+        # The vocabulary's choices, read in one query for every kind and kept until the
+        # catalogue changes. Read only when asked for: an API list without such a filter never
+        # needs them.
         for name, kind in TERM_FILTERS.items():
-            self.form.fields[name].choices = functools.partial(_choices_of, vocabulary, kind)
+            self.form.fields[name].choices = functools.partial(_choices_of, kind)
         if not searching:
             self.form.fields["ordering"].choices = [
                 (key, label)
                 for key, label in self.form.fields["ordering"].choices
                 if key != RELEVANCE
             ]
+
+    @classmethod
+    def form_class(cls) -> type[forms.Form]:
+        """The form's class, built once per process: its fields are the filters' own, and a
+        form copies its class's fields anyway (what a request changes, `__init__` changes on
+        its copies). Building it anew for each request was a third of reading the filters."""
+        form_class = cls.__dict__.get("_form_class")
+        if form_class is None:
+            filters = copy.deepcopy(cls.base_filters)
+            fields = {name: filter_.field for name, filter_ in filters.items()}
+            form_class = type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+            cls._form_class = form_class
+        return form_class
+
+    def get_form_class(self) -> type[forms.Form]:
+        return self.form_class()
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         data = self.form.cleaned_data

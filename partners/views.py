@@ -14,7 +14,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 
 from core.http import HtmxHttpRequest
-from partners.catalogue_version import current_catalogue_version
+from partners.catalogue_version import current_catalogue_version, one_catalogue_version
 from partners.directory.chips import filter_chips, last_applied, page_title
 from partners.directory.entries import directory_entries
 from partners.directory.facets import directory_facets, directory_providers
@@ -39,19 +39,20 @@ def directory(request: HtmxHttpRequest) -> HttpResponse:
     The list with its filters (`partners/_directory.html`) is the same for every viewer of a
     URL but for the shortlist controls, and is built from the catalogue and the day alone: it
     is cached under the catalogue version, the day and the request's query, and built only
-    when none of them changed. The version is read first, so whatever is read after it is at
-    least as new as the key it is cached under.
+    when none of them changed. The version is read once, first, so whatever is read after it is
+    at least as new as the key it is cached under.
     """
     # htmx asks for the fragment, except when restoring history it has no copy of.
     fragment = bool(request.htmx and not request.htmx.history_restore_request)
-    key = _directory_cache_key(request, fragment)
-    cached = cache.get(key)
-    if cached is None:
-        context = _directory_context(request)
-        context["fragment"] = fragment
-        html = render_to_string("partners/_directory.html", context, request)
-        cached = (html, context["page_title"])
-        cache.set(key, cached, DIRECTORY_CACHE_SECONDS)
+    with one_catalogue_version():  # for the page's key, its cards and its facet index
+        key = _directory_cache_key(request, fragment)
+        cached = cache.get(key)
+        if cached is None:
+            context = _directory_context(request)
+            context["fragment"] = fragment
+            html = render_to_string("partners/_directory.html", context, request)
+            cached = (html, context["page_title"])
+            cache.set(key, cached, DIRECTORY_CACHE_SECONDS)
     html, title = cached
     if fragment:
         response = HttpResponse(html)

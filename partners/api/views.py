@@ -37,7 +37,7 @@ from partners.api.serializers import (
     SiteDetailSerializer,
     TaxonomySerializer,
 )
-from partners.catalogue_version import current_catalogue_version
+from partners.catalogue_version import current_catalogue_version, one_catalogue_version
 from partners.choices import (
     DEA_SCHEDULES,
     PHASES,
@@ -147,14 +147,15 @@ class ProviderList(ListAPIView):
         version, day and address (a summary's links are absolute); no summary depends on who
         asks. The version is read first, so whatever is read after it is at least as new as
         the key it is cached under."""
-        key = _catalogue_list_key(request)
-        cached = cache.get(key)
-        if cached is not None:
-            return Response(cached)
-        response = super().list(request, *args, **kwargs)
-        if response.status_code == 200:
-            cache.set(key, response.data, CATALOGUE_LIST_CACHE_SECONDS)
-        return response
+        with one_catalogue_version():  # for the key and the filters' vocabulary
+            key = _catalogue_list_key(request)
+            cached = cache.get(key)
+            if cached is not None:
+                return Response(cached)
+            response = super().list(request, *args, **kwargs)
+            if response.status_code == 200:
+                cache.set(key, response.data, CATALOGUE_LIST_CACHE_SECONDS)
+            return response
 
 
 # A day at most: the key changes with the catalogue and the day anyway.

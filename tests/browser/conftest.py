@@ -89,6 +89,14 @@ def axe_violations(page) -> list[str]:
     ]
 
 
+def look_and_check(page, shots: Path, name: str) -> None:
+    """Saves a full-page screenshot of the page as `shots/name.png` (to look at) and asserts
+    that it passes axe-core with no serious or critical violation."""
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    assert axe_violations(page) == [], name
+
+
 @pytest.fixture(autouse=True)
 def _vocabulary(request):
     """The vocabulary the migrations install (mAb, phases, DEA schedules…), installed again for

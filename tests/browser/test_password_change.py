@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import look_and_check
 from tests.factories import PASSWORD, UserFactory
 
 SHOTS = Path("/tmp/shots/password-change")
@@ -21,9 +21,7 @@ def helen(transactional_db):
 
 
 def _check(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    assert axe_violations(page) == [], name
+    look_and_check(page, SHOTS, name)
 
 
 def test_a_signed_in_user_changes_their_password(live_server, page: Page, helen):

@@ -9,10 +9,10 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import look_and_check
 from tests.factories import UserFactory
 
-SHOTS = Path("/tmp/shots/mfa")
+SHOTS = Path("/tmp/shots/password-reset")
 NEW_PASSWORD = "a sturdy passphrase 42"
 
 
@@ -22,9 +22,7 @@ def helen(transactional_db):
 
 
 def _check(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    assert axe_violations(page) == [], name
+    look_and_check(page, SHOTS, name)
 
 
 def test_a_forgotten_password_is_reset_by_mail_and_signs_in(live_server, page: Page, helen):

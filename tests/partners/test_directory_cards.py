@@ -75,3 +75,35 @@ def test_a_member_who_may_shortlist_and_a_visitor_never_see_each_others_cards(
     assert members_page.count('class="shortlist-slot"') == 2
     assert 'class="shortlist-slot"' not in visitors_page
     assert 'class="shortlist-slot"' not in viewers_page
+
+
+def test_a_term_a_curator_adds_is_offered_and_filters_at_once(client, two_mab_makers):
+    assert "Lipid nanoparticles" not in client.get("/").text
+    lnp = Term.objects.create(kind="modality", slug="lnp", name="Lipid nanoparticles")
+    SiteCapabilityFactory(site=two_mab_makers[1].sites.get(), term=lnp)
+
+    page = client.get("/?modality=lnp")
+    api = client.get("/api/providers/", {"modality": "lnp"})
+
+    assert page.status_code == 200
+    assert 'value="lnp"' in page.text
+    assert "Beta Biologics" in page.text
+    assert "Alpha Biologics" not in page.text
+    assert [provider["name"] for provider in api.json()["results"]] == ["Beta Biologics"]
+
+
+def test_a_page_reads_the_catalogue_version_once(
+    client, two_mab_makers, django_assert_num_queries
+):
+    """The page's key, its cards and its facet index are checked against one reading of the
+    version, and the form's vocabulary is not read again while the catalogue is unchanged."""
+    client.get("/?modality=mab")  # the vocabulary, facet index and cards are built
+
+    # The version, then the new query's count and page; its cards are cached already.
+    with django_assert_num_queries(3) as context:
+        client.get("/?modality=mab&region=europe")
+
+    version_reads = [
+        query["sql"] for query in context.captured_queries if "catalogueversion" in query["sql"]
+    ]
+    assert len(version_reads) == 1
