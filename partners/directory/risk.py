@@ -133,6 +133,14 @@ def provider_risk_flags(
     return {provider_id: _flags(events) for provider_id, events in by_provider.items()}
 
 
+def every_provider_risk_flags(today: datetime.date) -> dict[int, list[RiskFlag]]:
+    """`provider_risk_flags` of every provider, in one query."""
+    by_provider: dict[int, list[RiskEvent]] = defaultdict(list)
+    for provider_id, event in _once_per_inspection(_flagged_rows(Q(site__isnull=False), today)):
+        by_provider[provider_id].append(event)
+    return {provider_id: _flags(events) for provider_id, events in by_provider.items()}
+
+
 def roll_up(flags_per_site: Iterable[list[RiskFlag]]) -> list[RiskFlag]:
     """The flags of several sites already read (a profile's), as one list per kind."""
     return _flags([event for flags in flags_per_site for flag in flags for event in flag.events])
