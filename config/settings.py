@@ -109,6 +109,9 @@ ROOT_URLCONF = "config.urls"
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 WSGI_APPLICATION = "config.wsgi.application"
 
+# Django's templates, the plain inputs written out directly (core/forms.py).
+FORM_RENDERER = "core.forms.Renderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
