@@ -44,7 +44,7 @@ VALUES = [
     None,
     "",
     "plain",
-    'a <b>"quoted"</b> & \'single\'',
+    "a <b>\"quoted\"</b> & 'single'",
     mark_safe("<i>safe</i>"),
     0,
     3.5,

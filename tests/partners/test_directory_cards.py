@@ -92,9 +92,7 @@ def test_a_term_a_curator_adds_is_offered_and_filters_at_once(client, two_mab_ma
     assert [provider["name"] for provider in api.json()["results"]] == ["Beta Biologics"]
 
 
-def test_a_page_reads_the_catalogue_version_once(
-    client, two_mab_makers, django_assert_num_queries
-):
+def test_a_page_reads_the_catalogue_version_once(client, two_mab_makers, django_assert_num_queries):
     """The page's key, its cards and its facet index are checked against one reading of the
     version, and the form's vocabulary is not read again while the catalogue is unchanged."""
     client.get("/?modality=mab")  # the vocabulary, facet index and cards are built
