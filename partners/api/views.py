@@ -7,6 +7,7 @@ read it.
 """
 
 import hashlib
+import json
 
 from django.core.cache import cache
 from django.db.models import Count, Prefetch, QuerySet
@@ -24,6 +25,7 @@ from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
 from core.pagination import CataloguePagination
@@ -154,12 +156,18 @@ class ProviderList(ListAPIView):
                 return Response(cached)
             response = super().list(request, *args, **kwargs)
             if response.status_code == 200:
-                cache.set(key, response.data, CATALOGUE_LIST_CACHE_SECONDS)
+                cache.set(key, plain_json(response.data), CATALOGUE_LIST_CACHE_SECONDS)
             return response
 
 
 # A day at most: the key changes with the catalogue and the day anyway.
 CATALOGUE_LIST_CACHE_SECONDS = 24 * 60 * 60
+
+
+def plain_json(data):
+    """The data as plain JSON values: a serializer's links (`Hyperlink`) are strings that carry
+    their model instance, which a cache would otherwise store and rebuild on every read."""
+    return json.loads(json.dumps(data, cls=JSONEncoder))
 
 
 def _catalogue_list_key(request: Request) -> str:

@@ -55,3 +55,32 @@ def test_each_address_gets_its_own_links(client, mab_maker):
 def test_a_refused_query_is_not_cached(client, mab_maker):
     assert client.get("/api/providers/?min_batch_kg=-1").status_code == 400
     assert client.get("/api/providers/?min_batch_kg=-1").status_code == 400
+
+
+def test_a_cached_page_holds_plain_json_values_not_model_instances(client, mab_maker, monkeypatch):
+    """A serializer's links are strings carrying their model instance: cached as such, every
+    read of the page would rebuild the instances."""
+    from partners.api import views
+
+    stored = []
+    original = views.cache.set
+    monkeypatch.setattr(
+        views.cache,
+        "set",
+        lambda key, value, *a, **k: (stored.append(value), original(key, value, *a, **k)),
+    )
+
+    first = client.get(URL)
+
+    (page,) = stored
+    assert _plain_types(page)
+    assert page["results"][0]["url"] == first.json()["results"][0]["url"]
+    assert client.get(URL).json() == first.json()
+
+
+def _plain_types(value) -> bool:
+    if isinstance(value, dict):
+        return all(type(k) is str and _plain_types(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain_types(v) for v in value)
+    return type(value) in (str, int, float, bool, type(None))
