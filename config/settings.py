@@ -328,7 +328,8 @@ HEALTHZ_MAX_QUEUE_AGE_SECONDS = env_int("HEALTHZ_MAX_QUEUE_AGE_SECONDS", 10 * 60
 
 # Shared cache: API throttle counters (and anything else cached) must be the same for every
 # web process. CACHE_URL names a Redis database of the cache's own (clearing the cache empties
-# the whole database, so never the broker's); in production REDIS_URL serves when it is unset.
+# the whole database, so never the broker's); in production REDIS_URL serves when it is unset,
+# which `check --deploy` reports (cdmo.W003, matching/checks.py).
 CACHE_URL = env_str("CACHE_URL") or ("" if DEBUG else REDIS_URL)
 CACHES = {
     "default": (

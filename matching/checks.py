@@ -48,3 +48,23 @@ def check_stale_threshold(
             id="cdmo.W002",
         )
     ]
+
+
+@register(Tags.caches, deploy=True)
+def check_cache_apart_from_broker(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The cache and the broker share nothing: a cache evicting keys under memory pressure, or
+    cleared, must not take queued tasks with it."""
+    location = settings.CACHES["default"].get("LOCATION")
+    if not location or location != settings.CELERY_BROKER_URL:
+        return []
+    return [
+        Warning(
+            "The cache uses the broker's Redis database (CACHE_URL is unset, so REDIS_URL "
+            "serves both): evicting or clearing cache keys could delete queued tasks.",
+            hint="Set CACHE_URL to a Redis database of the cache's own, e.g. the broker's "
+            "server with another database number (redis://host:6379/1).",
+            id="cdmo.W003",
+        )
+    ]

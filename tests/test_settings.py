@@ -263,3 +263,26 @@ def test_a_stale_threshold_under_the_runs_time_limit_is_reported(settings):
 
     assert "cdmo.W002" in warned
     assert "cdmo.W002" not in quiet
+
+
+def test_a_cache_sharing_the_brokers_database_is_reported(settings):
+    from django.core.checks import run_checks
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+        }
+    }
+    warned = [message.id for message in run_checks(include_deployment_checks=True)]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/1",
+        }
+    }
+    quiet = [message.id for message in run_checks(include_deployment_checks=True)]
+
+    assert "cdmo.W003" in warned
+    assert "cdmo.W003" not in quiet
