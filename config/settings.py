@@ -296,9 +296,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
     },
 }
-# A match run or regulator import still queued this long after it was sent is sent again (the
-# broker was down, or lost the message). A job sent twice runs once.
-JOB_REQUEUE_SECONDS = env_int("JOB_REQUEUE_SECONDS", 60)
+# A match run or regulator import still queued this long after its task reached the broker is
+# sent again, in case the broker lost the message (an unsaved Redis restarted empty); one whose
+# send failed (the broker was down) is sent again at the next sweep, whatever this says
+# (core/jobs.py). Not every sweep: a job waiting behind a busy queue still has its message in
+# the broker, and each resend would add a duplicate. Five minutes, well under the visibility
+# timeout (35 minutes by default), so a message a worker took and lost is not what brings the
+# job back. A job sent twice runs once.
+JOB_REQUEUE_SECONDS = env_int("JOB_REQUEUE_SECONDS", 5 * 60)
 # A RUNNING match run whose heartbeat is older than this belongs to a dead worker (default: past
 # the run task's hard time limit of 3 minutes, so a live worker can never be mistaken for a dead
 # one). A run whose worker is killed thus finishes within this plus one sweep interval:
