@@ -331,9 +331,10 @@ HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN")
 # A job queued longer than this makes /healthz/ready answer 503: no worker takes the jobs.
 HEALTHZ_MAX_QUEUE_AGE_SECONDS = env_int("HEALTHZ_MAX_QUEUE_AGE_SECONDS", 10 * 60)
 
-# Shared cache: API throttle counters (and anything else cached) must be the same for every
-# web process. CACHE_URL names a Redis database of the cache's own (clearing the cache empties
-# the whole database, so never the broker's); in production REDIS_URL serves when it is unset.
+# Shared cache: the API's and password reset's throttle counters (and anything else cached) must
+# be the same for every web process. CACHE_URL names a Redis database of the cache's own
+# (clearing the cache empties the whole database, so never the broker's); in production
+# REDIS_URL serves when it is unset.
 CACHE_URL = env_str("CACHE_URL") or ("" if DEBUG else REDIS_URL)
 CACHES = {
     "default": (
@@ -372,6 +373,13 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
 )
 AXES_IPWARE_PROXY_ORDER = "right-most"
+
+# Password reset (accounts/password_reset.py): reset mails asked for per e-mail address and per
+# client address (by the rule above), as N/second, N/minute, N/hour or N/day; blank turns a
+# limit off. Past the address's limit no mail goes, and the page says what it always says;
+# past the client's, the answer is a 429. Counted in the shared cache (CACHES above).
+PASSWORD_RESET_RATE_EMAIL = env_str("PASSWORD_RESET_RATE_EMAIL", "5/hour")
+PASSWORD_RESET_RATE_IP = env_str("PASSWORD_RESET_RATE_IP", "20/hour")
 
 # API tokens (django-rest-knox, accounts/tokens.py): stored as SHA-512 digests, each with a
 # name, an expiry chosen at creation and a read-only flag.
