@@ -1,9 +1,8 @@
 """Account pages: API tokens, two-factor sign-in, password reset."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import token_views, two_factor_views
+from accounts import password_reset_views, token_views, two_factor_views
 
 app_name = "accounts"
 
@@ -17,13 +16,11 @@ urlpatterns: list = [
         name="two-factor-recovery-codes",
     ),
     path("two-factor/turn-off/", two_factor_views.disable, name="two-factor-disable"),
-    # Django's own reset view, with the mail also sent as HTML; the rest of the reset pages
-    # come from django.contrib.auth.urls, drawn with templates/registration/password_reset_*.
+    # Django's own reset view, throttled, with the mail also sent as HTML; the rest of the reset
+    # pages come from django.contrib.auth.urls, drawn with templates/registration/password_reset_*.
     path(
         "password_reset/",
-        auth_views.PasswordResetView.as_view(
-            html_email_template_name="registration/password_reset_email_html.html"
-        ),
+        password_reset_views.PasswordResetView.as_view(),
         name="password_reset",
     ),
     path("tokens/", token_views.token_list, name="tokens"),

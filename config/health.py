@@ -81,7 +81,7 @@ def workers(broker_state: Check) -> Check:
 def queue(now: datetime.datetime | None = None) -> Check:
     """The age of the oldest job waiting for a worker: match runs and regulator imports still
     queued. Down when it is older than HEALTHZ_MAX_QUEUE_AGE_SECONDS (the sweeps send a job
-    again within a minute or two, so an older one means no worker takes them).
+    again within JOB_REQUEUE_SECONDS and a sweep, so an older one means no worker takes them).
 
     The age runs from the job's last sign of life, never from `queued_at`, which each sweep
     moves forward when it sends the job again: from its creation when no worker ever took it,

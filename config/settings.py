@@ -296,9 +296,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
     },
 }
-# A match run or regulator import still queued this long after it was sent is sent again (the
-# broker was down, or lost the message). A job sent twice runs once.
-JOB_REQUEUE_SECONDS = env_int("JOB_REQUEUE_SECONDS", 60)
+# A match run or regulator import still queued this long after its task reached the broker is
+# sent again, in case the broker lost the message (an unsaved Redis restarted empty); one whose
+# send failed (the broker was down) is sent again at the next sweep, whatever this says
+# (core/jobs.py). Not every sweep: a job waiting behind a busy queue still has its message in
+# the broker, and each resend would add a duplicate. Five minutes, well under the visibility
+# timeout (35 minutes by default), so a message a worker took and lost is not what brings the
+# job back. A job sent twice runs once.
+JOB_REQUEUE_SECONDS = env_int("JOB_REQUEUE_SECONDS", 5 * 60)
 # A RUNNING match run whose heartbeat is older than this belongs to a dead worker (default: past
 # the run task's hard time limit of 3 minutes, so a live worker can never be mistaken for a dead
 # one). A run whose worker is killed thus finishes within this plus one sweep interval:
@@ -326,10 +331,11 @@ HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN")
 # A job queued longer than this makes /healthz/ready answer 503: no worker takes the jobs.
 HEALTHZ_MAX_QUEUE_AGE_SECONDS = env_int("HEALTHZ_MAX_QUEUE_AGE_SECONDS", 10 * 60)
 
-# Shared cache: API throttle counters (and anything else cached) must be the same for every
-# web process. CACHE_URL names a Redis database of the cache's own (clearing the cache empties
-# the whole database, so never the broker's); in production REDIS_URL serves when it is unset,
-# which `check --deploy` reports (cdmo.W003, matching/checks.py).
+# Shared cache: the API's and password reset's throttle counters (and anything else cached) must
+# be the same for every web process. CACHE_URL names a Redis database of the cache's own
+# (clearing the cache empties the whole database, so never the broker's); in production
+# REDIS_URL serves when it is unset, which `check --deploy` reports (cdmo.W003,
+# matching/checks.py).
 CACHE_URL = env_str("CACHE_URL") or ("" if DEBUG else REDIS_URL)
 CACHES = {
     "default": (
@@ -368,6 +374,13 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
 )
 AXES_IPWARE_PROXY_ORDER = "right-most"
+
+# Password reset (accounts/password_reset.py): reset mails asked for per e-mail address and per
+# client address (by the rule above), as N/second, N/minute, N/hour or N/day; blank turns a
+# limit off. Past the address's limit no mail goes, and the page says what it always says;
+# past the client's, the answer is a 429. Counted in the shared cache (CACHES above).
+PASSWORD_RESET_RATE_EMAIL = env_str("PASSWORD_RESET_RATE_EMAIL", "5/hour")
+PASSWORD_RESET_RATE_IP = env_str("PASSWORD_RESET_RATE_IP", "20/hour")
 
 # API tokens (django-rest-knox, accounts/tokens.py): stored as SHA-512 digests, each with a
 # name, an expiry chosen at creation and a read-only flag.

@@ -40,8 +40,10 @@ the site link has no constraint).
 Recovering from failures (beat jobs, config/settings.py CELERY_BEAT_SCHEDULE, every minute):
 
 - Broker down when a run is started: the run stays QUEUED with a note in `error`, and the API
-  says so (matching/api/views.py). `requeue_stale_runs` sends again every run queued for more
-  than `requeue_after()`, so it starts once the broker is back; `retry_run` sends it at once.
+  says so (matching/api/views.py). `requeue_stale_runs` sends it again at the next sweep, so it
+  starts within a minute of the broker coming back; `retry_run` sends it at once. A run whose
+  task did reach the broker is sent again only once `requeue_after()` has passed (the broker
+  lost the message), not at every sweep: its message is most likely still waiting in the queue.
 - Worker killed mid-run: the task is acknowledged late with reject_on_worker_lost, so the broker
   redelivers it (Redis: after its visibility timeout) and the new worker takes the run over once
   its heartbeat is stale. `recover_stuck_runs` does not wait for the broker: it puts a RUNNING
@@ -68,6 +70,7 @@ from django.db import connection, transaction
 from django.db.models import F, Field, Q
 from django.utils import timezone
 
+from core import jobs
 from core.choices import JobStatus
 from matching import quotas
 from matching.engine.scoring import (
@@ -128,8 +131,9 @@ def stale_after() -> datetime.timedelta:
 
 
 def requeue_after() -> datetime.timedelta:
-    """A QUEUED run not started after this long is sent to the broker again."""
-    return datetime.timedelta(seconds=settings.JOB_REQUEUE_SECONDS)
+    """A QUEUED run whose task reached the broker this long ago, and which no worker has taken,
+    is sent to the broker again."""
+    return jobs.resend_after()
 
 
 def is_stalled(run: Run, now: datetime.datetime | None = None) -> bool:
@@ -221,18 +225,10 @@ def not_retried(run: Run) -> str:
 
 
 def requeue_stale_runs(now: datetime.datetime | None = None) -> list[int]:
-    """The runs queued for more than `requeue_after()` (the broker was down, or lost the message),
-    each marked as queued again now: the ids to send. A run delivered twice runs once (the
-    claim)."""
-    now = now or timezone.now()
-    to_send = []
-    stale = Run.objects.filter(status=JobStatus.QUEUED, queued_at__lt=now - requeue_after())
-    for run_id, queued_at in stale.values_list("pk", "queued_at"):
-        if Run.objects.filter(pk=run_id, status=JobStatus.QUEUED, queued_at=queued_at).update(
-            queued_at=now
-        ):
-            to_send.append(run_id)
-    return to_send
+    """The queued runs to send again (core/jobs.py says which: their last send failed, or
+    reached the broker over `requeue_after()` ago and may have been lost), each marked as sent
+    now: the ids to send. A run delivered twice runs once (the claim)."""
+    return jobs.claim_resends(Run, BROKER_DOWN, now or timezone.now())
 
 
 def recover_stuck_runs(now: datetime.datetime | None = None) -> tuple[list[int], int]:

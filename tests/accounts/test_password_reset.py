@@ -1,11 +1,15 @@
 """Password reset: the app's own pages and mail, sent through the mail settings; the page never
-says whether an address has an account; the link sets a new password that then signs in."""
+says whether an address has an account; the link sets a new password that then signs in. Mails
+are limited per address (silently, the page unchanged) and per client address (a 429 page)."""
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ImproperlyConfigured
 
+from accounts import password_reset
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +95,111 @@ def test_a_mistyped_link_says_it_no_longer_works(client, user):
 
     assert response.status_code == 200
     assert "This link no longer works" in response.content.decode()
+
+
+# Throttling: per e-mail address (silently) and per client address (a 429 page).
+
+
+def _ask(client, email: str, address: str = "192.0.2.10", **headers):
+    return client.post(RESET, {"email": email}, REMOTE_ADDR=address, headers=headers)
+
+
+def test_six_requests_for_one_address_send_five_mails_and_look_the_same(client, user, caplog):
+    answers = [_ask(client, "Helen@helix.example", f"192.0.2.{n}") for n in range(6)]
+
+    assert len(mail.outbox) == 5
+    assert [answer.status_code for answer in answers] == [302] * 6
+    assert {answer["Location"] for answer in answers} == {SENT}
+    assert "too many requests for 'helen@helix.example'" in caplog.text
+
+
+def test_an_address_without_an_account_is_limited_alike(client, user):
+    answers = [_ask(client, "nobody@helix.example", f"192.0.2.{n}") for n in range(6)]
+
+    assert [answer["Location"] for answer in answers] == [SENT] * 6
+    assert mail.outbox == []
+
+
+def test_the_twenty_first_request_from_one_client_gets_a_429_page_and_no_mail(client, user, caplog):
+    for n in range(19):
+        assert _ask(client, f"person{n}@elsewhere.example").status_code == 302
+    assert _ask(client, "helen@helix.example").status_code == 302
+    assert len(mail.outbox) == 1
+
+    refused = _ask(client, "helen@helix.example")
+
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 3600
+    page = " ".join(refused.content.decode().split())
+    assert '<h1 id="reset-throttled-title">Too many requests</h1>' in page
+    assert "No link was sent this time. Try again in" in page
+    assert len(mail.outbox) == 1
+    assert "too many requests from address 192.0.2.10" in caplog.text
+
+
+def test_a_forged_forwarded_for_header_does_not_make_a_new_client(client, user, settings):
+    settings.PASSWORD_RESET_RATE_IP = "2/hour"
+
+    answers = [
+        _ask(client, f"person{n}@elsewhere.example", x_forwarded_for=f"10.0.0.{n}")
+        for n in range(3)
+    ]
+
+    assert [answer.status_code for answer in answers] == [302, 302, 429]
+
+
+def test_other_addresses_from_other_clients_are_unaffected(client, user, settings):
+    settings.PASSWORD_RESET_RATE_IP = "3/hour"
+    settings.PASSWORD_RESET_RATE_EMAIL = "1/hour"
+    UserFactory(username="omar", email="omar@helix.example")
+    for _ in range(4):
+        _ask(client, "helen@helix.example", "192.0.2.10")
+    assert len(mail.outbox) == 1
+
+    other = _ask(client, "omar@helix.example", "198.51.100.7")
+
+    assert other.status_code == 302
+    assert [message.to for message in mail.outbox] == [
+        ["helen@helix.example"],
+        ["omar@helix.example"],
+    ]
+
+
+def test_the_counts_start_again_in_the_next_window(client, user, settings, monkeypatch):
+    settings.PASSWORD_RESET_RATE_EMAIL = "2/hour"
+    settings.PASSWORD_RESET_RATE_IP = "3/hour"
+    clock = [1_800_000_000.0]  # the start of an hour
+    monkeypatch.setattr(password_reset, "time", SimpleNamespace(time=lambda: clock[0]))
+
+    during = [_ask(client, "helen@helix.example").status_code for _ in range(4)]
+    assert during == [302, 302, 302, 429]
+    assert len(mail.outbox) == 2
+
+    clock[0] += 3600
+    again = _ask(client, "helen@helix.example")
+
+    assert again.status_code == 302
+    assert len(mail.outbox) == 3
+
+
+def test_a_window_count_expires_with_its_window():
+    rate = password_reset.Rate(requests=1, period=60)
+    start = 1_800_000_000.0
+
+    first = password_reset.count_request("email", "a@example.com", rate, start)
+    second = password_reset.count_request("email", "a@example.com", rate, start + 59)
+    next_minute = password_reset.count_request("email", "a@example.com", rate, start + 60)
+
+    assert (first.over, second.over, next_minute.over) == (False, True, False)
+    assert second.retry_after == 1
+
+
+def test_a_blank_rate_turns_the_limit_off_and_a_malformed_one_is_named(client, user, settings):
+    settings.PASSWORD_RESET_RATE_EMAIL = ""
+    for _ in range(7):
+        _ask(client, "helen@helix.example")
+    assert len(mail.outbox) == 7
+
+    settings.PASSWORD_RESET_RATE_EMAIL = "5 an hour"
+    with pytest.raises(ImproperlyConfigured, match="PASSWORD_RESET_RATE_EMAIL must be"):
+        password_reset.parse_rate("PASSWORD_RESET_RATE_EMAIL")

@@ -1,6 +1,7 @@
 """Password reset in Chromium: from the sign-in page's link, an address, the mailed link, a new
 password, and signing in with it. Each page passes axe-core with no serious or critical
-violation; so does the page of a link that no longer works."""
+violation; so do the page of a link that no longer works and the page refusing a client that
+asked too often."""
 
 import re
 from pathlib import Path
@@ -68,3 +69,22 @@ def test_an_unknown_address_is_told_the_same(live_server, page: Page, helen):
 
     expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
     assert mail.outbox == []
+
+
+def test_too_many_requests_from_one_client_are_refused_with_a_page_saying_so(
+    live_server, page: Page, helen, settings
+):
+    settings.PASSWORD_RESET_RATE_IP = "1/hour"
+    page.goto(f"{live_server.url}/accounts/password_reset/")
+    page.get_by_label("E-mail address").fill("helen@helix.example")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+
+    page.goto(f"{live_server.url}/accounts/password_reset/")
+    page.get_by_label("E-mail address").fill("helen@helix.example")
+    page.get_by_role("button", name="Send the link").click()
+
+    expect(page.get_by_role("heading", name="Too many requests")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text(re.compile(r"Try again in \d+ minutes?\."))
+    _check(page, "password-reset-throttled")
+    assert len(mail.outbox) == 1

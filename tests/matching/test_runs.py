@@ -278,18 +278,57 @@ def test_a_run_started_with_the_broker_down_is_saved_explained_and_sent_once_it_
     assert run.status == JobStatus.QUEUED
     assert client.get(f"/api/runs/{run.pk}/").json()["error"] == runs.BROKER_DOWN
 
-    # Not yet stale: left alone.
-    with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.requeue_stale_runs() == 0
-    # The broker is back; the beat job finds the run queued for over a minute and sends it.
-    Run.objects.filter(pk=run.pk).update(
-        queued_at=run.queued_at - runs.requeue_after() - datetime.timedelta(seconds=1)
-    )
+    # A sweep while the broker is still down tries again, and the run still says why it waits.
+    with (
+        mock.patch.object(tasks.execute_run, "apply_async", side_effect=down),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert tasks.requeue_stale_runs() == 1
+    run.refresh_from_db()
+    assert (run.status, run.error) == (JobStatus.QUEUED, runs.BROKER_DOWN)
+    # The broker is back: the next sweep sends it, without waiting for `requeue_after()`.
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.requeue_stale_runs() == 1
 
     run.refresh_from_db()
     assert (run.status, run.error) == (JobStatus.DONE, "")
+
+
+def test_a_run_sent_a_minute_ago_is_not_sent_again(
+    helix, brief, django_capture_on_commit_callbacks
+):
+    # Its message is still waiting in the broker, behind other work.
+    run = runs.start_run(brief, helix)
+    Run.objects.filter(pk=run.pk).update(queued_at=timezone.now() - datetime.timedelta(minutes=1))
+
+    with (
+        mock.patch.object(tasks.execute_run, "apply_async") as send,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert tasks.requeue_stale_runs() == 0
+
+    send.assert_not_called()
+
+
+def test_a_run_sent_longer_ago_than_the_interval_is_sent_again_once(
+    helix, brief, settings, django_capture_on_commit_callbacks
+):
+    settings.JOB_REQUEUE_SECONDS = 300
+    run = runs.start_run(brief, helix)
+    last_sent = timezone.now() - datetime.timedelta(seconds=301)
+    Run.objects.filter(pk=run.pk).update(queued_at=last_sent)
+
+    with (
+        mock.patch.object(tasks.execute_run, "apply_async") as send,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert tasks.requeue_stale_runs() == 1
+        assert tasks.requeue_stale_runs() == 0
+
+    send.assert_called_once_with((run.pk,))
+    run.refresh_from_db()
+    assert run.status == JobStatus.QUEUED
+    assert timezone.now() - run.queued_at < datetime.timedelta(seconds=5)
 
 
 # Scoping

@@ -67,9 +67,9 @@ def test_an_upload_with_the_broker_down_is_saved_and_says_it_will_start(
     assert "will start by itself once the queue is back" in page
     assert "127.0.0.1" not in page
 
-    # When the queue is back and the sweep runs a minute later
+    # When the queue is back and the next sweep runs, a minute later at most
     with django_capture_on_commit_callbacks(execute=True):
-        sent = uploads.requeue_stale_imports(timezone.now() + uploads.requeue_after())
+        sent = uploads.requeue_stale_imports(timezone.now() + datetime.timedelta(minutes=1))
         for import_id in sent:
             tasks.send_regulator_import(import_id)
 
@@ -80,23 +80,31 @@ def test_an_upload_with_the_broker_down_is_saved_and_says_it_will_start(
     assert RegulatoryAction.objects.count() == 2
 
 
-def test_the_sweep_sends_only_imports_queued_for_a_while():
+def test_the_sweep_sends_only_imports_sent_longer_ago_than_the_interval_or_never_sent():
     now = timezone.now()
     stranded = _stored(queued_at=now - uploads.requeue_after() - datetime.timedelta(seconds=1))
     fresh = _stored(queued_at=now)
+    # Its message is still waiting in the broker, behind other work.
+    waiting = _stored(queued_at=now - datetime.timedelta(minutes=1))
+    # Its send failed a moment ago: the broker was down.
+    not_sent = _stored(queued_at=now - datetime.timedelta(seconds=5), error=uploads.BROKER_DOWN)
     # Uploaded before imports recorded when they were sent.
     old = _stored()
     RegulatorImport.objects.filter(pk=old.pk).update(created_at=now - datetime.timedelta(hours=1))
     done = _stored(status=JobStatus.DONE, queued_at=now - datetime.timedelta(hours=1))
 
-    assert sorted(uploads.requeue_stale_imports(now)) == sorted([stranded.pk, old.pk])
+    assert sorted(uploads.requeue_stale_imports(now)) == sorted([stranded.pk, old.pk, not_sent.pk])
     # Marked as sent again now: the next sweep waits again before sending them.
     assert uploads.requeue_stale_imports(now) == []
-    del fresh, done
+    assert RegulatorImport.objects.get(pk=stranded.pk).queued_at == now
+    assert RegulatorImport.objects.get(pk=not_sent.pk).error == ""
+    del fresh, waiting, done
 
 
 def test_the_beat_task_imports_a_stranded_upload(django_capture_on_commit_callbacks):
-    upload = _stored(queued_at=timezone.now() - datetime.timedelta(minutes=5))
+    upload = _stored(
+        queued_at=timezone.now() - uploads.requeue_after() - datetime.timedelta(seconds=1)
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         result = tasks.sweep_regulator_imports.apply_async()

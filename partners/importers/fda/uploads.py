@@ -21,8 +21,9 @@ Recovering from failures, as match runs do (matching/runs.py), by a beat job eve
 (partners.tasks.sweep_regulator_imports):
 
 - Broker down when the file is uploaded: the row stays `queued` with BROKER_DOWN in `error`,
-  which its admin page shows; `requeue_stale_imports` sends it again once it has waited
-  `requeue_after()`, so it starts once the broker is back.
+  which its admin page shows; `requeue_stale_imports` sends it again at the next sweep, so it
+  starts within a minute of the broker coming back. An import whose task did reach the broker
+  is sent again only once `requeue_after()` has passed (core/jobs.py says why).
 - Worker killed mid-import: the import is one transaction, so the dead worker wrote nothing.
   `recover_stuck_imports` puts a row `running` for longer than `stale_after()` back in the queue,
   or, after MAX_ATTEMPTS, fails it with the reason.
@@ -42,6 +43,7 @@ from django.db import DatabaseError, connection
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core import jobs
 from core.choices import JobStatus
 from partners.importers.fda.importer import FdaImportReport, import_fda_file
 from partners.importers.fda.registrations import RegistrationReport
@@ -79,8 +81,9 @@ def stale_after() -> datetime.timedelta:
 
 
 def requeue_after() -> datetime.timedelta:
-    """A queued import not started after this long is sent to the broker again."""
-    return datetime.timedelta(seconds=settings.JOB_REQUEUE_SECONDS)
+    """A queued import whose task reached the broker this long ago, and which no worker has
+    taken, is sent to the broker again."""
+    return jobs.resend_after()
 
 
 def stored_upload(file: UploadedFile) -> dict[str, Any]:
@@ -142,22 +145,13 @@ def note_broker_down(import_id: int) -> None:
 
 
 def requeue_stale_imports(now: datetime.datetime | None = None) -> list[int]:
-    """The imports queued for more than `requeue_after()` (the broker was down, or lost the
-    message), each marked as queued again now: the ids to send. An import delivered twice runs
-    once (the claim)."""
+    """The queued imports to send again (core/jobs.py says which: their last send failed, or
+    reached the broker over `requeue_after()` ago and may have been lost), each marked as sent
+    now: the ids to send. An import delivered twice runs once (the claim)."""
     now = now or timezone.now()
-    cutoff = now - requeue_after()
-    stale = RegulatorImport.objects.filter(status=JobStatus.QUEUED).filter(
-        # An import queued before imports recorded when they were sent: its upload time.
-        Q(queued_at__lt=cutoff) | Q(queued_at__isnull=True, created_at__lt=cutoff)
-    )
-    to_send = []
-    for import_id, queued_at in stale.values_list("pk", "queued_at"):
-        if RegulatorImport.objects.filter(
-            pk=import_id, status=JobStatus.QUEUED, queued_at=queued_at
-        ).update(queued_at=now):
-            to_send.append(import_id)
-    return to_send
+    # An import queued before imports recorded when they were sent: from its upload time.
+    never_sent = Q(queued_at__isnull=True, created_at__lt=now - requeue_after())
+    return jobs.claim_resends(RegulatorImport, BROKER_DOWN, now, also_due=never_sent)
 
 
 def recover_stuck_imports(now: datetime.datetime | None = None) -> tuple[list[int], int]:
