@@ -1,9 +1,10 @@
-"""Admin: unlocking sign-in after a lockout, and every user's API tokens (revoke only)."""
+"""Admin: the sign-in attempts (unlocking sign-in after a lockout) and logs, and every user's API
+tokens (revoke only)."""
 
 import logging
 
-from axes.admin import AccessAttemptAdmin
-from axes.models import AccessAttempt
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -13,12 +14,19 @@ from accounts.models import ApiToken
 logger = logging.getLogger("accounts.lockout")
 
 admin.site.unregister(AccessAttempt)
+admin.site.unregister(AccessLog)
+admin.site.unregister(AccessFailureLog)
+
+
+# Axes' lists also show the browser's user agent and the path, long enough to push the other
+# columns off a laptop's screen: here they are on each row's own page only.
 
 
 @admin.register(AccessAttempt)
 class SignInAttemptAdmin(AccessAttemptAdmin):
     """Failed sign-ins per username and address; unlocking deletes the rows that lock."""
 
+    list_display = ["username", "ip_address", "attempt_time", "failures_since_start", "status"]
     actions = ["unlock", *AccessAttemptAdmin.actions]
     list_filter = [*AccessAttemptAdmin.list_filter]
 
@@ -40,6 +48,20 @@ class SignInAttemptAdmin(AccessAttemptAdmin):
             f"Sign-in unlocked for {', '.join(str(name) for name in unlocked)}.",
             messages.SUCCESS,
         )
+
+
+@admin.register(AccessLog)
+class SignInLogAdmin(AccessLogAdmin):
+    """Sign-ins and sign-outs."""
+
+    list_display = ["username", "ip_address", "attempt_time", "logout_time"]
+
+
+@admin.register(AccessFailureLog)
+class SignInFailureLogAdmin(AccessFailureLogAdmin):
+    """Each failed sign-in, and whether it was refused as locked."""
+
+    list_display = ["username", "ip_address", "attempt_time", "locked_out"]
 
 
 @admin.register(ApiToken)

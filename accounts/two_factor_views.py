@@ -73,6 +73,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Two-factor sign-in is already on.")
         return redirect("accounts:security")
     device = two_factor.pending_authenticator(user)
+    required = _required(request)
     form = AuthenticatorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if two_factor.confirm_authenticator(device, form.cleaned_data["code"]):
@@ -91,7 +92,9 @@ def enrol(request: HttpRequest) -> HttpResponse:
             "manual_key": two_factor.manual_key(device),
             "issuer": settings.OTP_TOTP_ISSUER,
             "next": next_url,
-            "required": _required(request),
+            "required": required,
+            # Held here until it is set up: the menu's pages would only lead back.
+            "minimal_header": required,
         },
     )
 
@@ -118,7 +121,12 @@ def verify(request: HttpRequest) -> HttpResponse:
                 )
             return redirect(next_url)
         form.add_error("code", throttled or WRONG_CODE)
-    return render(request, "accounts/two_factor_verify.html", {"form": form, "next": next_url})
+    # Every other page leads back here until the code is given: no menu.
+    return render(
+        request,
+        "accounts/two_factor_verify.html",
+        {"form": form, "next": next_url, "minimal_header": True},
+    )
 
 
 @never_cache

@@ -5,10 +5,11 @@ unlocks the account. The API takes no password at all (HTTP Basic is refused).""
 
 import base64
 import logging
+import re
 from datetime import timedelta
 
 import pytest
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
@@ -192,6 +193,60 @@ def test_a_curator_unlocks_a_locked_account_in_the_admin(caplog):
     assert right.status_code == 302
     assert _signed_in(helen)
     assert any("Sign-in unlocked by cora for helen" in r.getMessage() for r in caplog.records)
+
+
+LONG_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0 SomeCorporateProxyAgent/7.4.2 (build 88213)"
+)
+
+
+def test_the_sign_in_attempts_list_shows_who_where_when_and_how_many(client):
+    curator = UserFactory(username="cora", is_staff=True)
+    curator.groups.add(Group.objects.get(name="Curators"))
+    attempt = AccessAttempt.objects.create(
+        username="helen",
+        ip_address="203.0.113.7",
+        user_agent=LONG_USER_AGENT,
+        path_info="/accounts/login/" + "x" * 120,
+        failures_since_start=5,
+        get_data="",
+        post_data="",
+        http_accept="text/html",
+    )
+    client.force_login(curator)
+
+    listing = client.get("/admin/axes/accessattempt/").content.decode()
+    detail = client.get(f"/admin/axes/accessattempt/{attempt.pk}/change/").content.decode()
+
+    columns = re.findall(r'<th scope="col" class="[^"]*column-(\w+)', listing)
+    assert columns == ["username", "ip_address", "attempt_time", "failures_since_start", "status"]
+    assert "helen" in listing
+    assert "203.0.113.7" in listing
+    assert LONG_USER_AGENT not in listing
+    assert '<option value="unlock">' in listing
+    assert LONG_USER_AGENT in detail
+
+
+def test_the_sign_in_log_lists_show_who_where_and_when(client):
+    superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
+    AccessLog.objects.create(
+        username="helen", ip_address="203.0.113.7", user_agent=LONG_USER_AGENT, path_info="/"
+    )
+    AccessFailureLog.objects.create(
+        username="helen", ip_address="203.0.113.7", user_agent=LONG_USER_AGENT, path_info="/"
+    )
+    client.force_login(superuser)
+
+    for url, last in [
+        ("/admin/axes/accesslog/", "logout_time"),
+        ("/admin/axes/accessfailurelog/", "locked_out"),
+    ]:
+        listing = client.get(url).content.decode()
+        columns = re.findall(r'<th scope="col" class="[^"]*column-(\w+)', listing)
+        assert columns == ["username", "ip_address", "attempt_time", last], url
+        assert "helen" in listing
+        assert LONG_USER_AGENT not in listing
 
 
 def test_a_sponsor_cannot_see_or_clear_sign_in_attempts():

@@ -313,3 +313,53 @@ def test_the_security_page_is_linked_from_every_page_for_a_signed_in_user(client
     page = client.get("/").content.decode()
 
     assert 'href="/accounts/security/"' in page
+
+
+MENU_LINKS = ('href="/briefs/"', 'href="/shortlists/"', 'href="/accounts/tokens/"')
+
+
+def test_someone_setting_up_two_factor_by_choice_may_cancel_back_to_the_security_page(
+    client, required, member
+):
+    _sign_in(client, member)
+
+    page = client.get(ENROL).content.decode()
+
+    assert re.search(r'<a [^>]*href="/accounts/security/"[^>]*>Cancel</a>', page)
+
+
+def test_someone_required_to_set_up_two_factor_is_offered_no_way_round_it(
+    client, required, org_admin
+):
+    _sign_in(client, org_admin)
+
+    page = client.get(ENROL).content.decode()
+
+    assert ">Cancel<" not in page
+    assert 'href="/accounts/security/"' not in page
+    for link in MENU_LINKS:
+        assert link not in page, link
+    assert "Sign out" in page
+
+
+def test_the_code_page_shows_no_menu_whose_links_lead_back_to_it(client, curator):
+    turn_on_two_factor(curator)
+    _sign_in(client, curator)
+
+    page = client.get(f"{VERIFY}?next=/briefs/").content.decode()
+
+    for link in (*MENU_LINKS, 'href="/accounts/security/"', 'href="/admin/"'):
+        assert link not in page, link
+    assert "CDMO&nbsp;Match" in page
+    assert page.count(">Sign out</button>") == 1
+
+
+def test_the_menu_is_back_once_the_code_is_given(client, curator):
+    device = turn_on_two_factor(curator)
+    _sign_in(client, curator)
+    client.post(VERIFY, {"code": current_code(device), "next": "/briefs/"})
+
+    page = client.get("/briefs/").content.decode()
+
+    for link in (*MENU_LINKS, 'href="/accounts/security/"', 'href="/admin/"'):
+        assert link in page, link

@@ -225,3 +225,41 @@ def test_site_history_shows_an_inline_edit_with_its_reason(
     _shot(page, tmp_path, "site-history-1366")
     assert _page_width(page) <= SCREEN["width"]
     assert axe_violations(page) == []
+
+
+def test_the_sign_in_attempts_list_fits_a_1366_px_screen_with_every_column_in_view(
+    live_server, page: Page, curator, tmp_path
+):
+    from axes.models import AccessAttempt
+
+    curator.user_permissions.add(*Permission.objects.filter(content_type__app_label="axes"))
+    for n, username in enumerate(
+        ["helen", "a.very.long.username.from.single.sign.on@helix.example"]
+    ):
+        AccessAttempt.objects.create(
+            username=username,
+            ip_address=f"2001:db8:85a3::8a2e:370:733{n}",
+            user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, "
+            "like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0 CorporateProxy/7.4.2",
+            path_info="/accounts/login/",
+            failures_since_start=5 + n,
+            get_data="",
+            post_data="",
+            http_accept="text/html",
+        )
+    page.set_viewport_size(SCREEN)
+    _sign_in(page, live_server.url)
+
+    page.goto(f"{live_server.url}/admin/axes/accessattempt/")
+
+    expect(page.locator("#result_list tbody tr")).to_have_count(2)
+    expect(
+        page.get_by_role("option", name="Unlock sign-in for the selected usernames and addresses")
+    ).to_be_attached()
+    _shot(page, tmp_path, "sign-in-attempts-1366")
+    assert _page_width(page) <= SCREEN["width"]
+    # Every column in view: the table does not scroll sideways inside its box.
+    results = page.locator("#changelist .results")
+    assert results.evaluate("box => box.scrollWidth <= box.clientWidth")
+    expect(page.locator("#result_list tbody tr").first).to_contain_text("Locked Out")
+    assert axe_violations(page) == []

@@ -1,15 +1,17 @@
 """API tokens and sign-in lockout in Chromium: from the user menu a sponsor opens the API tokens
 page, makes a read-only token, sees it once, uses it against the API, and revokes it; after
-five wrong passwords the sign-in page says that sign-in is locked. Both pages pass axe-core
-with no serious or critical violation."""
+five wrong passwords the sign-in page says that sign-in is locked. On a phone each token's
+Revoke button is on the screen. The pages pass axe-core with no serious or critical violation."""
 
+import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, Playwright, expect
 
 from accounts.models import ApiToken
-from tests.browser.conftest import axe_violations
+from accounts.tokens import create_token
+from tests.browser.conftest import axe_violations, look_and_check
 from tests.factories import PASSWORD, MembershipFactory
 
 SHOTS = Path("/tmp/shots/auth")
@@ -87,3 +89,33 @@ def test_the_sign_in_page_says_when_sign_in_is_locked(live_server, page: Page, h
     assert page.url.startswith(f"{base}/accounts/login/")
     assert axe_violations(page) == []
     page.screenshot(path=SHOTS / "sign-in-locked.png", full_page=True)
+
+
+def test_on_a_phone_every_tokens_revoke_button_is_on_the_screen(live_server, page: Page, helen):
+    phone = {"width": 375, "height": 812}
+    create_token(helen, "Helix nightly export to the data warehouse", 90)
+    create_token(helen, "ETL", 30, read_only=True)
+    page.set_viewport_size(phone)
+    base = live_server.url
+    _sign_in(page, base)
+    page.wait_for_url(f"{base}/")
+
+    page.goto(f"{base}/accounts/tokens/")
+
+    revoke = page.get_by_role("button", name=re.compile(r"^Revoke "))
+    expect(revoke).to_have_count(2)
+    # Where each button is with nothing scrolled sideways (the page, or the table in its box).
+    for button in revoke.all():
+        box = button.bounding_box()
+        assert box is not None
+        assert 0 <= box["x"] <= box["x"] + box["width"] <= phone["width"], box
+    assert page.evaluate("document.documentElement.scrollWidth") <= phone["width"]
+    row = page.locator(".tokens-table tbody tr").filter(has_text="ETL").last
+    expect(row).to_contain_text("Read only")
+    look_and_check(page, SHOTS, "tokens-phone")
+
+    page.get_by_role("button", name="Revoke ETL").click()
+    expect(page.locator(".message")).to_contain_text("The token is revoked")
+    assert list(ApiToken.objects.values_list("name", flat=True)) == [
+        "Helix nightly export to the data warehouse"
+    ]

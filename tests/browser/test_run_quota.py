@@ -1,6 +1,6 @@
 """A sponsor whose organisation already has its three runs in progress reads, on the brief's page,
-why no run starts: before clicking Run match, and after clicking it. With the accessibility
-check and a screenshot."""
+why no run starts, next to a Run match button that is disabled; a run asked for all the same is
+refused. With the accessibility check and a screenshot."""
 
 import os
 
@@ -35,10 +35,17 @@ def test_the_brief_page_says_the_organisation_is_at_its_limit_of_runs(
     page.get_by_role("button", name="Sign in").click()
 
     expect(page.locator("#run-quota")).to_have_text(MESSAGE)
-    page.get_by_role("button", name="Run match").click()
+    run_match = page.get_by_role("button", name="Run match")
+    expect(run_match).to_be_disabled()
+    expect(run_match).to_have_accessible_description(MESSAGE)
+    expect(page.get_by_text(MESSAGE)).to_have_count(1)
+    assert axe_violations(page) == []
+    page.screenshot(path=f"{SHOTS}/run-quota-brief.png", full_page=True)
+
+    # A request sent all the same (here: the button enabled by hand) is refused by the server.
+    run_match.evaluate("button => button.removeAttribute('disabled')")
+    run_match.click()
 
     expect(page).to_have_url(f"{live_server.url}/briefs/{brief.pk}/")
     expect(page.locator(".messages")).to_contain_text(f"Not run: {MESSAGE}")
     assert not Run.objects.filter(brief=brief).exists()
-    assert axe_violations(page) == []
-    page.screenshot(path=f"{SHOTS}/run-quota-brief.png", full_page=True)

@@ -1,7 +1,8 @@
 """Two-factor sign-in in Chromium: a curator, required to use it, signs in, is sent to set it
 up, scans (here: reads) the key, confirms with a code, saves the recovery codes shown once and
-reaches the admin; next time a recovery code gets them in after the password. The Security page
-turns it off. Every page passes axe-core with no serious or critical violation."""
+reaches the admin; next time a recovery code gets them in after the password. Both pages show
+no menu while the step is owed. Someone setting it up by choice may cancel back to the Security
+page, which turns it off. Every page passes axe-core with no serious or critical violation."""
 
 import re
 from pathlib import Path
@@ -48,6 +49,10 @@ def test_a_curator_sets_up_two_factor_then_signs_in_with_a_recovery_code(
         page.get_by_role("img", name="QR code for setting up your authenticator app")
     ).to_be_visible()
     expect(page.locator("#secret-key")).to_have_text(re.compile(r"^[A-Z2-7]{4}( [A-Z2-7]{4}){7}$"))
+    # Required of a curator: no way round it, and no menu of pages that would lead back here.
+    expect(page.get_by_role("link", name="Cancel")).to_have_count(0)
+    expect(page.get_by_role("navigation", name="Main")).to_have_count(0)
+    expect(page.locator(".topbar").get_by_role("button", name="Sign out")).to_be_visible()
     _check(page, "enrol")
 
     page.get_by_label("Code from the app").fill("000000")
@@ -76,6 +81,8 @@ def test_a_curator_sets_up_two_factor_then_signs_in_with_a_recovery_code(
     page.get_by_role("button", name="Sign out").click()
     _sign_in(page, base, "/admin/")
     expect(page).to_have_url(f"{base}/accounts/two-factor/verify/?next=/admin/")
+    expect(page.get_by_role("navigation", name="Main")).to_have_count(0)
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(1)
     _check(page, "verify")
     page.get_by_label("Code", exact=True).fill(recovery_code)
     page.get_by_role("button", name="Verify").click()
@@ -103,6 +110,13 @@ def test_a_sponsor_turns_two_factor_on_and_off_from_the_security_page(
     page.get_by_role("link", name="Security").click()
     expect(page.get_by_text("Off.", exact=True)).to_be_visible()
     _check(page, "security-off")
+
+    page.get_by_role("link", name="Set up two-factor sign-in").click()
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    _check(page, "enrol-by-choice")
+    page.get_by_role("link", name="Cancel").click()
+    expect(page).to_have_url(f"{base}/accounts/security/")
+    expect(page.get_by_text("Off.", exact=True)).to_be_visible()
 
     page.get_by_role("link", name="Set up two-factor sign-in").click()
     device = TOTPDevice.objects.get(user__username="carla")

@@ -4,6 +4,7 @@ and the API answers 429 naming the limit and when it resets; the check holds whe
 start runs at the same moment (PostgreSQL)."""
 
 import datetime
+import re
 import threading
 
 import pytest
@@ -148,6 +149,32 @@ def test_the_briefs_page_warns_before_the_click(client, helix, brief):
 
     assert 'id="run-quota"' in page
     assert CONCURRENT_MESSAGE in page
+
+
+def _run_match_button(page: str) -> str:
+    form = re.search(r'<form [^>]*class="run-start".*?</form>', page, re.S)
+    assert form is not None
+    button = re.search(r"<button [^>]*>Run match</button>", form.group())
+    assert button is not None
+    return button.group()
+
+
+@pytest.mark.django_db
+def test_run_match_is_disabled_while_the_briefs_page_says_the_limit_is_reached(
+    client, helix, brief
+):
+    client.force_login(helix)
+    free = _run_match_button(client.get(brief.get_absolute_url()).content.decode())
+
+    _in_progress(brief, 3)
+    page = client.get(brief.get_absolute_url()).content.decode()
+    blocked = _run_match_button(page)
+
+    assert " disabled" not in free
+    assert "aria-describedby" not in free
+    assert " disabled" in blocked
+    assert 'aria-describedby="run-quota"' in blocked
+    assert page.count(CONCURRENT_MESSAGE) == 1
 
 
 # --- The domain function -------------------------------------------------------------------------
