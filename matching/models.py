@@ -373,6 +373,9 @@ class Run(models.Model):
         blank=True, help_text="Why the run failed; while queued, why it has not started yet."
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Which worker owns the run: one more with each worker that takes it, never reset (a
+    # retry resets `attempts`), so a worker whose claim has been passed writes nothing.
+    claim = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -10,8 +10,9 @@ matching.tasks.execute_run calls it). It is safe to deliver twice and to kill at
   is older than `stale_after()` (its worker died) -> RUNNING again, one more attempt. A second
   delivery of the task finds the run claimed, running with a fresh heartbeat, or done, and
   returns without doing anything.
-- Every progress step writes `progress` and `heartbeat_at`, guarded by the attempt number: a
-  worker whose run was taken over stops at its next step.
+- Every progress step writes `progress` and `heartbeat_at`, guarded by the claim number (one
+  more with each worker that takes the run, never reset, unlike `attempts`, which a retry
+  resets): a worker whose run was taken over stops at its next step.
 - The results are written in one transaction, under a lock on the run row, that deletes the
   run's rows, inserts the new ones (`write_results`: one COPY on PostgreSQL, bulk_create
   elsewhere) and sets the run DONE. So a run has either no results or all of them, and running
@@ -241,11 +242,11 @@ def recover_stuck_runs(now: datetime.datetime | None = None) -> tuple[list[int],
     requeued: list[int] = []
     failed = 0
     stuck = Run.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=now - limit)
-    for run_id, attempts in stuck.values_list("pk", "attempts"):
+    for run_id, attempts, claim in stuck.values_list("pk", "attempts", "claim"):
         same = Run.objects.filter(
             pk=run_id,
             status=JobStatus.RUNNING,
-            attempts=attempts,
+            claim=claim,
             heartbeat_at__lt=now - limit,
         )
         if attempts < MAX_ATTEMPTS:
@@ -301,35 +302,37 @@ def execute_run(run_id: int) -> bool:
             progress=0,
             error="",
             attempts=F("attempts") + 1,
+            claim=F("claim") + 1,
         )
     )
     if not claimed:
         return False
-    attempt = Run.objects.filter(pk=run_id).values_list("attempts", flat=True).first()
-    if attempt is None:
+    taken = Run.objects.filter(pk=run_id).values_list("attempts", "claim").first()
+    if taken is None:
         return False
-    if attempt > MAX_ATTEMPTS:
+    attempts, claim = taken
+    if attempts > MAX_ATTEMPTS:
         _fail(
             run_id,
-            attempt,
+            claim,
             f"stopped: the workers running it stopped {MAX_ATTEMPTS} times; retry it.",
         )
         return True
     try:
-        _run(run_id, attempt)
+        _run(run_id, claim)
     except _TakenOver:
         return False
     except SoftTimeLimitExceeded:
         _fail(
             run_id,
-            attempt,
+            claim,
             f"stopped: the run took longer than {SOFT_TIME_LIMIT // 60} minutes; retry it.",
         )
     except Exception as error:  # anything unexpected must still end the run, not leave it running
         logger.exception("Match run %s failed", run_id)
         _fail(
             run_id,
-            attempt,
+            claim,
             f"the run stopped on an unexpected error ({type(error).__name__}: {error}); retry it.",
         )
     else:
@@ -340,7 +343,7 @@ def execute_run(run_id: int) -> bool:
     return True
 
 
-def _run(run_id: int, attempt: int) -> None:
+def _run(run_id: int, claim: int) -> None:
     try:
         run = Run.objects.get(pk=run_id)
         brief = (
@@ -352,24 +355,24 @@ def _run(run_id: int, attempt: int) -> None:
         # Deleted with its brief since it was claimed: nothing to run, nothing to report.
         raise _TakenOver from None
     criteria = brief.to_criteria()
-    _step(run_id, attempt, 10)
+    _step(run_id, claim, 10)
 
     index = get_catalogue_index()
-    _step(run_id, attempt, 30, catalogue_version=index.version)
+    _step(run_id, claim, 30, catalogue_version=index.version)
 
     # RunMethod's values are the engine's method names.
     outcome = score_catalogue(criteria, index, method=cast(Method, run.method))
     # How much the top of the ranking hangs on the weights: a few milliseconds.
     stability = outcome_stability(outcome).as_data()
     # Scored: what is left is writing the rows, made as they are written.
-    _step(run_id, attempt, 80)
+    _step(run_id, claim, 80)
 
     with transaction.atomic():
         # The lock orders this write after any other attempt's, and the check drops it if
         # another worker took the run over meanwhile.
         mine = (
             Run.objects.select_for_update()
-            .filter(pk=run_id, status=JobStatus.RUNNING, attempts=attempt)
+            .filter(pk=run_id, status=JobStatus.RUNNING, claim=claim)
             .exists()
         )
         if not mine:
@@ -406,9 +409,9 @@ def _run(run_id: int, attempt: int) -> None:
         )
 
 
-def _step(run_id: int, attempt: int, progress: int, **fields: Any) -> None:
+def _step(run_id: int, claim: int, progress: int, **fields: Any) -> None:
     """Report progress and that this worker is alive; stop if the run is no longer ours."""
-    written = Run.objects.filter(pk=run_id, status=JobStatus.RUNNING, attempts=attempt).update(
+    written = Run.objects.filter(pk=run_id, status=JobStatus.RUNNING, claim=claim).update(
         progress=progress, heartbeat_at=timezone.now(), **fields
     )
     if not written:
@@ -417,8 +420,8 @@ def _step(run_id: int, attempt: int, progress: int, **fields: Any) -> None:
         time.sleep(settings.MATCHING_RUN_TEST_STEP_DELAY)
 
 
-def _fail(run_id: int, attempt: int, error: str) -> None:
-    Run.objects.filter(pk=run_id, status=JobStatus.RUNNING, attempts=attempt).update(
+def _fail(run_id: int, claim: int, error: str) -> None:
+    Run.objects.filter(pk=run_id, status=JobStatus.RUNNING, claim=claim).update(
         status=JobStatus.FAILED, error=error, finished_at=timezone.now()
     )
 

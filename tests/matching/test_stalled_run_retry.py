@@ -35,6 +35,7 @@ def _stalled_run(brief, attempts: int = 1) -> Run:
         status=JobStatus.RUNNING,
         progress=30,
         attempts=attempts,
+        claim=attempts,
         started_at=quiet_since,
         heartbeat_at=quiet_since,
     )
@@ -116,3 +117,31 @@ def test_a_viewer_cannot_retry_a_stalled_run(helix, brief, catalogue, django_use
 
     assert response.status_code == 403
     assert Run.objects.get(pk=run.pk).status == JobStatus.RUNNING
+
+
+def test_the_worker_whose_stalled_run_was_retried_writes_nothing(brief, catalogue, monkeypatch):
+    """A retry starts the count of attempts again, yet the worker that stalled can never take
+    the run back: ownership is the claim, one more with each worker, never reset."""
+    run = _stalled_run(brief)
+    stalled_claim = run.claim
+    assert runs.retry_run(run)
+    during_the_new_run = {}
+
+    def new_worker_runs(run_id: int, claim: int) -> None:
+        during_the_new_run["claim"] = claim
+        # The stalled worker wakes up: its progress and its failure are refused.
+        with pytest.raises(runs._TakenOver):
+            runs._step(run_id, stalled_claim, 50)
+        runs._fail(run_id, stalled_claim, "the stalled worker's late failure")
+        during_the_new_run["run"] = Run.objects.values("status", "progress", "error").get(pk=run_id)
+        raise RuntimeError("the new worker stops here")
+
+    monkeypatch.setattr(runs, "_run", new_worker_runs)
+    assert runs.execute_run(run.pk)
+
+    assert during_the_new_run["claim"] == stalled_claim + 1
+    assert during_the_new_run["run"] == {"status": JobStatus.RUNNING, "progress": 0, "error": ""}
+    run.refresh_from_db()
+    assert run.status == JobStatus.FAILED
+    assert "the new worker stops here" in run.error
+    assert run.attempts == 1
