@@ -178,6 +178,20 @@ class UpperCaseMultipleChoiceField(forms.MultipleChoiceField):
         return [str(v).strip().upper() for v in super().to_python(value)]
 
 
+class TrueFalseCheckbox(forms.CheckboxInput):
+    """A checkbox that hands over the raw value (CheckboxInput reads any unknown text as
+    ticked) and shows itself ticked for a true one only, as VerifiedField reads them."""
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs, check_test=lambda value: str(value).lower() in VerifiedField.TRUE)
+
+    def format_value(self, value):
+        return "true"
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
 class VerifiedField(forms.NullBooleanField):
     """true: verified providers; false: unverified ones; absent (an unticked box): any.
 
@@ -185,7 +199,7 @@ class VerifiedField(forms.NullBooleanField):
     """
 
     TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
-    widget = forms.TextInput  # hands over the raw value, unlike NullBooleanSelect
+    widget = TrueFalseCheckbox
 
     def to_python(self, value):
         if value in (None, "") or isinstance(value, bool):

@@ -54,16 +54,30 @@ def test_a_malformed_boolean_is_named():
 
 
 def _deploy_check(**env: str) -> subprocess.CompletedProcess:
+    """`check --deploy` with production settings: the cache in a Redis database of its own, as
+    .env.example has it (whatever REDIS_URL the environment running the tests gives)."""
     return _manage(
         "check",
         "--deploy",
         "--fail-level",
         "DEBUG",
-        DEBUG="false",
-        SECRET_KEY=STRONG_KEY,
-        ALLOWED_HOSTS="cdmo.example.com",
-        **env,
+        **{
+            "DEBUG": "false",
+            "SECRET_KEY": STRONG_KEY,
+            "ALLOWED_HOSTS": "cdmo.example.com",
+            "CACHE_URL": "redis://127.0.0.1:6379/1",
+            **env,
+        },
     )
+
+
+def test_deploy_check_reports_a_cache_in_the_brokers_database():
+    result = _deploy_check(
+        EMAIL_HOST="smtp.example.com", REDIS_URL="redis://127.0.0.1:6379/0", CACHE_URL=""
+    )
+
+    assert result.returncode != 0
+    assert "(cdmo.W003) The cache uses the broker's Redis database" in result.stderr
 
 
 def test_deploy_check_reports_nothing_in_production_mode():

@@ -1,6 +1,7 @@
 """The directory: one FilterSet, site filters that hold for one site, disjunctive facet counts."""
 
 import pytest
+from bs4 import BeautifulSoup
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -254,6 +255,19 @@ def test_bad_filter_shows_the_error_beside_it_and_no_list(client, catalogue, que
     assert "These filters could not be applied" in html
     assert f">{field}</a>: {message}" in html.replace("&#x27;", "'")
     assert "Rhine Biologics" not in html
+
+
+def test_with_a_bad_filter_the_yes_or_no_filters_stay_checkboxes(client, catalogue):
+    """The raw filters shown beside an error: "verified" and "include ancillary sites" are
+    checkboxes, ticked as the address says, not text boxes."""
+    response = client.get("/providers/?min_batch_kg=-5&verified=true&include_ancillary=false")
+
+    soup = BeautifulSoup(response.content, "html.parser")
+    verified = soup.find("input", attrs={"name": "verified"})
+    ancillary = soup.find("input", attrs={"name": "include_ancillary"})
+    assert (verified["type"], verified.has_attr("checked")) == ("checkbox", True)
+    assert (ancillary["type"], ancillary.has_attr("checked")) == ("checkbox", False)
+    assert verified["value"] == "true"
 
 
 def test_page_past_the_end_is_explained_not_listed(client, catalogue):
