@@ -76,3 +76,28 @@ class AttachmentKind(models.TextChoices):
     AUDIT_REPORT = "audit-report", "Audit report"
     CDA = "cda", "Confidentiality agreement"
     OTHER = "other", "Other"
+
+
+class AlertKind(models.TextChoices):
+    """What a notification is about: a regulator event on a watched site, a certificate running
+    out, a saved search with new sites, a kept brief re-run. Members choose which they get."""
+
+    WARNING_LETTER = "warning-letter", "Warning letter"
+    INSPECTION = "inspection", "OAI or VAI inspection"
+    FORM_483 = "483", "Published 483"
+    IMPORT_ALERT = "import-alert", "Import alert"
+    EU_NON_COMPLIANCE = "eu-non-compliance", "EU non-compliance report"
+    ENFORCEMENT = "enforcement", "Injunction or seizure"
+    COMPLIANCE_DROP = "compliance-drop", "Compliance score fell by 10 or more"
+    CERTIFICATE = "certificate", "Certificate expiring or expired"
+    RECORDS_ATTACHED = "records-attached", "Several records at once"
+    SAVED_SEARCH = "saved-search", "New sites for a saved search"
+    BRIEF_RERUN = "brief-rerun", "A kept brief re-run"
+
+
+class EmailChoice(models.TextChoices):
+    """How a member hears of a notification besides the bell."""
+
+    NEVER = "never", "In the app only"
+    AT_ONCE = "at-once", "An e-mail at once"
+    DIGEST = "digest", "A daily digest"

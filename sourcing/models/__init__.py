@@ -1,0 +1,58 @@
+"""The procurement workspace's records: shortlists and what happens to their candidates
+(workspace.py), and watches with the notifications they raise (watching.py)."""
+
+from sourcing.models.watching import (
+    Alert,
+    KeptBrief,
+    KnownEvent,
+    Notification,
+    NotificationSettings,
+    SavedSearch,
+    Watch,
+    WatchedSite,
+)
+from sourcing.models.workspace import (
+    ASSUMPTIONS_MAX_LENGTH,
+    EXIT_NOTE_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    QUOTE_EXPIRY_WARNING_DAYS,
+    RATIONALE_MAX_LENGTH,
+    REOPEN_REASON_MAX_LENGTH,
+    Activity,
+    Attachment,
+    Candidate,
+    Criterion,
+    Decision,
+    Note,
+    Quote,
+    Score,
+    Shortlist,
+    attachment_path,
+)
+
+__all__ = [
+    "ASSUMPTIONS_MAX_LENGTH",
+    "EXIT_NOTE_MAX_LENGTH",
+    "NOTE_MAX_LENGTH",
+    "QUOTE_EXPIRY_WARNING_DAYS",
+    "RATIONALE_MAX_LENGTH",
+    "REOPEN_REASON_MAX_LENGTH",
+    "Activity",
+    "Alert",
+    "Attachment",
+    "Candidate",
+    "Criterion",
+    "Decision",
+    "KeptBrief",
+    "KnownEvent",
+    "Note",
+    "Notification",
+    "NotificationSettings",
+    "Quote",
+    "SavedSearch",
+    "Score",
+    "Shortlist",
+    "Watch",
+    "WatchedSite",
+    "attachment_path",
+]
