@@ -295,6 +295,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.tasks.delete_expired_runs",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Watched sites' new regulator events, in case the sweep sent after an import was lost
+    # (sourcing/watching/detection.py); a sweep with nothing new costs one query.
+    "sweep-watched-sites": {
+        "task": "sourcing.tasks.sweep_watched_sites",
+        "schedule": JOB_SWEEP_SECONDS,
+    },
+    # Certificates entering their last 90 days, or expiring, with no edit at all.
+    "scan-certificates-daily": {
+        "task": "sourcing.tasks.scan_certificates",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
 # A match run or regulator import still queued this long after its task reached the broker is
 # sent again, in case the broker lost the message (an unsaved Redis restarted empty); one whose

@@ -90,7 +90,6 @@ class AlertKind(models.TextChoices):
     ENFORCEMENT = "enforcement", "Injunction or seizure"
     COMPLIANCE_DROP = "compliance-drop", "Compliance score fell by 10 or more"
     CERTIFICATE = "certificate", "Certificate expiring or expired"
-    RECORDS_ATTACHED = "records-attached", "Several records at once"
     SAVED_SEARCH = "saved-search", "New sites for a saved search"
     BRIEF_RERUN = "brief-rerun", "A kept brief re-run"
 

@@ -20,6 +20,7 @@ from matching.models import Brief, Membership, Organisation, Result, Run
 from partners.models import Site
 from sourcing.choices import EXITS, ExitReason, Stage, Verb
 from sourcing.models import Activity, Candidate, Note, Shortlist
+from sourcing.watching.watchers import start_watching
 
 if TYPE_CHECKING:
     # The project keeps Django's user model (no AUTH_USER_MODEL of its own).
@@ -149,6 +150,8 @@ def add_sites(
     )
     if created:
         Shortlist.objects.filter(pk=shortlist.pk).update(updated_at=timezone.now())
+        # The shortlisted sites are watched from now on, with what their records hold now.
+        start_watching(candidate.site_id for candidate in created)
     return Added(created, sorted(listed))
 
 

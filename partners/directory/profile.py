@@ -155,6 +155,8 @@ class HistoryRow:
     project_areas: tuple[str, ...]
     product_type: str
     source: SafeString  # the source and when it was read, as templates/partners/_source.html
+    # The row's id, which alerts link to: "inspection-<pk>" (its first row) or "action-<pk>".
+    anchor: str = ""
 
     @property
     def day(self) -> SafeString:
@@ -175,8 +177,9 @@ class HistoryRow:
         areas = "; ".join(self.project_areas)
         about = " · ".join(part for part in (areas, self.product_type) if part)
         return format_html(
-            '<tr><td class="nowrap">{}</td><td><abbr title="{}">{}</abbr></td>'
+            '<tr id="{}"><td class="nowrap">{}</td><td><abbr title="{}">{}</abbr></td>'
             '<td class="nowrap">{}</td><td class="mono nowrap">{}</td><td>{}</td><td>{}</td></tr>',
+            self.anchor,
             self.day,
             self.authority_name,
             self.authority,
@@ -520,6 +523,7 @@ def _history(
             project_areas=group.project_areas,
             product_type=group.first.product_type,
             source=source_html(group.first.source, group.first.retrieved_at),
+            anchor=f"inspection-{group.first.pk}",
         )
         for group in inspections
     ] + [
@@ -534,6 +538,7 @@ def _history(
             project_areas=(),
             product_type=action.product_type,
             source=source_html(action.source, action.retrieved_at),
+            anchor=f"action-{action.pk}",
         )
         for action in actions
     ]
