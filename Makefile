@@ -11,6 +11,9 @@ DEMO_SEED ?= 42
 # is): the registrations first, so that the records after them link to their establishments.
 DEMO_FDA_FILES := $(addprefix partners/demo/fda/,drug_establishments.txt compliance_actions.csv \
 	warning_letters_2025.csv published_483s.csv published_483s_2025.xlsx)
+# FDA's records are loaded as they stood on this day; `make demo-news` then imports the letters
+# FDA sent after it, and the demo's watched shortlist hears of one (sourcing/watching/).
+DEMO_FDA_CUTOFF ?= 2025-05-31
 
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
@@ -18,7 +21,7 @@ export UV_PYTHON_DOWNLOADS := never
 # The demo always runs embedded: SQLite and in-process tasks, whatever the shell exports.
 DEMO_ENV := env -u DATABASE_URL -u REDIS_URL DEBUG=true
 
-.PHONY: install demo test bench loadtest screenshots lint format clean
+.PHONY: install demo demo-news test bench loadtest screenshots lint format clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -34,12 +37,18 @@ demo: install
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py seed_demo --providers $(DEMO_PROVIDERS) --seed $(DEMO_SEED)
 	$(DEMO_ENV) $(PY) manage.py recompute_compliance
-	@start=$$(date +%s); $(DEMO_ENV) $(PY) manage.py import_fda $(DEMO_FDA_FILES) && \
+	@start=$$(date +%s); $(DEMO_ENV) $(PY) manage.py import_fda --until $(DEMO_FDA_CUTOFF) $(DEMO_FDA_FILES) && \
 		echo "Real FDA files imported in $$(( $$(date +%s) - start )) s."
 	$(DEMO_ENV) $(PY) manage.py demo_accounts
 	$(DEMO_ENV) $(PY) manage.py demo_shortlist
 	@echo "Serving CDMO Match on http://127.0.0.1:8000/ (curators: http://127.0.0.1:8000/admin/)"
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+# While `make demo` serves: FDA's warning letters after the cut-off arrive, and the buyer (and
+# the rest of Helix's team) is told of the one on a shortlisted establishment: the bell, and an
+# e-mail printed on this console.
+demo-news: install
+	$(DEMO_ENV) $(PY) manage.py import_fda partners/demo/fda/warning_letters_2025.csv
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -678,3 +678,25 @@ def test_extra_columns_are_ignored_and_missing_optional_ones_leave_their_fields_
     inspection = Inspection.objects.get()
     assert (inspection.classification, inspection.legal_name) == ("OAI", "Rhine")
     assert inspection.fmd145_date == datetime.date(2024, 5, 1)
+
+
+@needs_fda_data
+def test_an_import_until_a_day_leaves_out_the_later_records_and_says_how_many():
+    out, err, error = run_import("--until", "2025-05-31", FDA_DATA / "warning_letters_2025.csv")
+
+    assert error is None, err
+    latest = RegulatoryAction.objects.order_by("-action_date").values_list("action_date", flat=True)
+    assert latest.first() <= datetime.date(2025, 5, 31)
+    left_out = int(out.split("Left out as dated after 2025-05-31: ")[1].split(" ")[0])
+    assert left_out > 0
+    assert RegulatoryAction.objects.count() + left_out == 2685
+
+    out, err, error = run_import(FDA_DATA / "warning_letters_2025.csv")
+
+    assert f"Created: {left_out:,}. Updated: 0." in out
+    assert "Left out" not in out
+
+
+def test_an_until_that_is_no_day_is_refused_with_the_reason(tmp_path):
+    with pytest.raises(CommandError, match="'31/05/2025' is not a day"):
+        call_command("import_fda", "--until", "31/05/2025", str(tmp_path / "x.csv"))

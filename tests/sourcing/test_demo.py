@@ -4,6 +4,7 @@ stages; running both again adds nothing."""
 
 import datetime
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,10 +17,22 @@ from matching.choices import Role
 from matching.index import clear_catalogue_index
 from matching.models import Membership, Result, Run
 from partners.demo.seeding import seed_catalogue
-from sourcing.choices import ExitReason, Stage
-from sourcing.management.commands.demo_shortlist import TITLE
-from sourcing.models import Activity, Attachment, Candidate, Note, Quote, Score, Shortlist
+from partners.models import RegulatoryAction
+from sourcing.choices import AlertKind, EmailChoice, ExitReason, Stage
+from sourcing.management.commands.demo_shortlist import REAL_ESTABLISHMENT_FEI, TITLE
+from sourcing.models import (
+    Activity,
+    Attachment,
+    Candidate,
+    Note,
+    Notification,
+    NotificationSettings,
+    Quote,
+    Score,
+    Shortlist,
+)
 from sourcing.scoring import team_scores
+from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -219,3 +232,35 @@ def test_it_is_refused_with_debug_off(settings):
 
     with pytest.raises(CommandError, match="only created with DEBUG on"):
         call_command("demo_shortlist")
+
+
+def test_the_real_establishment_is_shortlisted_and_hears_of_the_letter_after_the_cut_off(
+    django_capture_on_commit_callbacks,
+):
+    letters = str(
+        Path(__file__).resolve().parents[2] / "partners/demo/fda/warning_letters_2025.csv"
+    )
+    site = SiteFactory(
+        name="Zhejiang Huahai Pharmaceutical Co., Ltd.", fei_number=REAL_ESTABLISHMENT_FEI
+    )
+    out = StringIO()
+    call_command("import_fda", "--until", "2025-05-31", letters, stdout=out)
+    assert "Left out as dated after 2025-05-31: " in out.getvalue()
+    assert not RegulatoryAction.objects.filter(site=site).exists()
+
+    made = _make_demo()
+
+    candidate = Candidate.objects.get(shortlist__title=TITLE, site=site)
+    assert candidate.score is None  # added from the directory, not from a run
+    assert "Shortlisted the real establishment Zhejiang Huahai" in made
+    buyer = get_user_model().objects.get(username="buyer")
+    assert NotificationSettings.objects.get(user=buyer).email == EmailChoice.AT_ONCE
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("import_fda", letters, stdout=StringIO())
+
+    (notification,) = Notification.objects.filter(recipient=buyer).select_related("alert")
+    letter = RegulatoryAction.objects.get(site=site, case_id="707145")
+    assert notification.alert.kind == AlertKind.WARNING_LETTER
+    assert notification.alert.url == f"{site.provider.get_absolute_url()}#action-{letter.pk}"
+    assert "707145 dated 2025-06-06" in notification.alert.items[0]["text"]

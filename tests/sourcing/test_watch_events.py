@@ -344,3 +344,22 @@ def test_two_workers_sweeping_at_once_tell_once(helen, helix_list):
     assert errors == []
     assert Notification.objects.filter(recipient=helen).count() == 20
     assert Alert.objects.count() == 20
+
+
+def test_fdas_corrections_of_known_actions_are_no_events_and_its_new_letters_are(helix_list, helen):
+    # 83 actions of compliance_actions.csv come back in warning_letters_2025.csv renamed or
+    # redated (NATCO's letter 672564 moved a day), on FEIs with no new letter; Glenmark's
+    # letter 708270 of July 2025 is new.
+    import_fda_file(FDA_FILES / "compliance_actions.csv")
+    natco = SiteFactory(name="NATCO Pharma Limited", fei_number="3004540906")
+    zinctek = SiteFactory(name="Advance Zinctek Limited", fei_number="3025978151")
+    glenmark = SiteFactory(name="Glenmark Pharmaceuticals Limited", fei_number="3008565058")
+    pipeline.add_sites(helix_list, [natco.pk, zinctek.pk, glenmark.pk], helen)
+
+    report = import_fda_file(FDA_FILES / "warning_letters_2025.csv")
+    detection.sweep()
+
+    assert report.updated == 87
+    (alert,) = _told(helen)
+    assert alert.site_id == glenmark.pk
+    assert "708270" in alert.items[0]["text"]

@@ -287,6 +287,8 @@ class ExportFormat:
     row_noun: str = field(default="record")
     # Whether a row can be merged into a record it names by another key (a 483 FDA renumbered).
     merges: bool = False
+    # The field dating a record, for an import of the records up to a day (`import_fda --until`).
+    dated_by: str = ""
 
     def match(self, header: Iterable[str]) -> tuple[int, list[Column]]:
         """How many of this format's columns the header names, and which required ones lack."""
@@ -333,6 +335,7 @@ INSPECTIONS = ExportFormat(
     ),
     key=("inspection_id", "project_area"),
     lookup="inspection_id",
+    dated_by="end_date",
     scores=True,
     row_noun="inspection",
 )
@@ -361,6 +364,7 @@ COMPLIANCE_ACTIONS = ExportFormat(
     ),
     key=("fei_number", "action_type", "case_id"),
     lookup="case_id",
+    dated_by="action_date",
     scores=True,
     row_noun="action",
 )
@@ -392,6 +396,7 @@ PUBLISHED_483S = ExportFormat(
     # download URL (importer.py's _Published483Writer): FDA has renumbered documents.
     key=("record_id",),
     lookup="record_id",
+    dated_by="publish_date",
     scores=False,
     row_noun="483",
     merges=True,
@@ -422,6 +427,7 @@ CITATIONS = ExportFormat(
     ),
     key=("inspection_id", "cfr_number", "short_description"),
     lookup="inspection_id",
+    dated_by="inspection_end_date",
     scores=False,
     row_noun="citation",
 )

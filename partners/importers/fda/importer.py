@@ -71,6 +71,7 @@ from partners.importers.fda.files import (
 from partners.importers.fda.formats import (
     HEADER_SEARCH_ROWS,
     CellRejected,
+    ExportFormat,
     FeiDropped,
     Layout,
     closest_export,
@@ -109,6 +110,9 @@ class FdaImportReport(FdaFileReport):
     # FEIs several sites share whose rows name a firm none of them is named after: linked to
     # none, and listed in the curators' review queue "Ambiguous FEIs".
     ambiguous_feis: int = 0
+    # Rows left out as dated after the import's `until` day (None: no such day given).
+    after_cutoff: int | None = None
+    until: datetime.date | None = None
 
     def summary(self) -> list[str]:
         """The report as lines for a person; a file's error and rejected rows are `problems`."""
@@ -121,6 +125,11 @@ class FdaImportReport(FdaFileReport):
             f"{self.updated:,}. {merged}Unchanged: {self.unchanged:,}. Rejected: "
             f"{self.rejected:,}.",
         ]
+        if self.until is not None:
+            lines.append(
+                f"  Left out as dated after {self.until.isoformat()}: {self.after_cutoff or 0:,} "
+                "rows."
+            )
         if self.merged:
             lines.append(
                 "  Merged rows name a 483 already stored under another Record ID (FDA published "
@@ -157,17 +166,22 @@ def import_fda_file(
     *,
     progress: Progress | None = None,
     user: Any = None,
+    until: datetime.date | None = None,
 ) -> FdaImportReport | RegistrationReport:
     """Import one FDA export, a path or a binary file object (e.g. an upload), and report.
 
     Never raises for bad input: an unreadable file or an unknown header is the report's
     `error`, a bad row one of its `rejections`. `progress(rows done, total or None)` is called
-    after each batch; `user` is recorded on the history rows written.
+    after each batch; `user` is recorded on the history rows written. With `until`, rows
+    dated after that day (an inspection's end, an action's date, a 483's publication) are left
+    out and counted: the catalogue as FDA's records stood then.
     """
     if name is None:
         given = file if isinstance(file, str | Path) else getattr(file, "name", None)
         name = Path(str(given)).name if given else "upload"
     report = FdaImportReport(name=name)
+    if until is not None:
+        report.until, report.after_cutoff = until, 0
     with ExitStack() as stack:
         try:
             if isinstance(file, str | Path):
@@ -185,7 +199,7 @@ def import_fda_file(
                 # its records there (nothing to create), instead of failing on a unique key.
                 # Other files go on meanwhile.
                 hold_transaction_lock(f"{IMPORT_LOCK}:{digest}")
-                return _FileImport(table, report, progress, user).run()
+                return _FileImport(table, report, progress, user, until).run()
         except (UnreadableFile, _Unrecognised) as error:
             # Nothing was written (the transaction rolled back), so nothing is reported as such.
             _clear(report, str(error))
@@ -202,9 +216,15 @@ class _FileImport:
     """Reads one table, checks its rows and upserts them batch by batch."""
 
     def __init__(
-        self, table: Table, report: FdaImportReport, progress: Progress | None, user: Any
+        self,
+        table: Table,
+        report: FdaImportReport,
+        progress: Progress | None,
+        user: Any,
+        until: datetime.date | None = None,
     ) -> None:
         self.table = table
+        self.until = until
         self.report = report
         self.progress = progress
         self.user = user
@@ -253,7 +273,9 @@ class _FileImport:
                 continue
             self.report.rows_read += 1
             values = self.check(layout, line, cells)
-            if values is not None:
+            if values is not None and self.after_cutoff(export, values):
+                self.report.after_cutoff += 1
+            elif values is not None:
                 batch.append((line, values))
             if len(batch) >= BATCH_SIZE:
                 writer.write(batch)
@@ -317,6 +339,13 @@ class _FileImport:
             self.reject(line, reasons)
             return None
         return values
+
+    def after_cutoff(self, export: ExportFormat, values: dict[str, Any]) -> bool:
+        """Whether the row is dated after the import's `until` day."""
+        if self.until is None or not export.dated_by:
+            return False
+        day = values.get(export.dated_by)
+        return day is not None and day > self.until
 
     def reject(self, line: int, reasons: list[str]) -> None:
         self.report.rejected += 1

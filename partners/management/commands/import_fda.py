@@ -1,6 +1,9 @@
 """`manage.py import_fda FILE [FILE ...]`: import FDA Data Dashboard exports (CSV or XLSX) and
 FDA's drug establishment registrations (drls_reg.txt as FDA ships it, or its columns as XLSX)."""
 
+import argparse
+import datetime
+
 from django.core.management.base import BaseCommand, CommandError
 
 from partners.importers.fda.importer import import_fda_file
@@ -21,11 +24,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "files", nargs="+", metavar="FILE", help="an FDA file: CSV, tab-separated text or XLSX"
         )
+        parser.add_argument(
+            "--until",
+            type=_day,
+            metavar="YYYY-MM-DD",
+            help="leave out the records dated after this day (an inspection's end, an action's "
+            "date, a 483's publication): the catalogue as FDA's records stood then",
+        )
 
-    def handle(self, *args, files: list[str], **options) -> None:
+    def handle(
+        self, *args, files: list[str], until: datetime.date | None = None, **options
+    ) -> None:
         failed = []
         for path in files:
-            report = import_fda_file(path)
+            report = import_fda_file(path, until=until)
             if report.rescore_site_ids:
                 recompute_compliance.delay_on_commit(report.rescore_site_ids)
             for line in report.summary():
@@ -40,3 +52,10 @@ class Command(BaseCommand):
                 )
         if failed:
             raise CommandError("; ".join(failed) + ".")
+
+
+def _day(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a day (YYYY-MM-DD)") from None

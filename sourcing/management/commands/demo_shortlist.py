@@ -6,7 +6,11 @@ through the pipeline: contacted, CDA signed, RFI sent and received, a proposal i
 for its quality record, one declined by the provider for want of capacity; owners, due dates (one
 overdue) and notes. The three furthest along have quotes (one of them expired), the proposal an
 attached PDF; the team's four evaluation criteria are scored by buyer and sponsor on the two
-best, who disagree on one. Everything but the overdue date goes through the domain modules
+best, who disagree on one. A real establishment from FDA's registrations, added from the
+directory, is on it too: Zhejiang Huahai Pharmaceutical, which FDA sent a warning letter after
+the demo's cut-off date (the Makefile imports FDA's actions up to it), so that importing the
+full letters file tells the team (the buyer by e-mail at once, on the console). Everything but
+the overdue date goes through the domain modules
 (sourcing/pipeline.py, documents.py, scoring.py), so the activity log tells the same story.
 
 Run after `demo_accounts` (with DEBUG on, like it). A second run finds the shortlist and adds
@@ -28,9 +32,10 @@ from core.choices import JobStatus
 from matching import runs
 from matching.management.commands.demo_accounts import DEMO_BRIEFS
 from matching.models import Brief, Organisation, Result, Run
+from partners.models import Site
 from sourcing import documents, pipeline, scoring
-from sourcing.choices import PIPELINE, AttachmentKind, ExitReason, Stage
-from sourcing.models import Candidate, Shortlist
+from sourcing.choices import PIPELINE, AttachmentKind, EmailChoice, ExitReason, Stage
+from sourcing.models import Candidate, NotificationSettings, Shortlist
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -115,6 +120,14 @@ endstream endobj
 trailer << /Root 1 0 R >>
 %%EOF
 """
+# A real establishment (FDA's registrations, partners/demo/fda/drug_establishments.txt) with a
+# warning letter dated after the demo's cut-off (DEMO_FDA_CUTOFF in the Makefile): 6 June 2025,
+# case 707145.
+REAL_ESTABLISHMENT_FEI = "3003999190"
+REAL_ESTABLISHMENT_NOTE = (
+    "Found in the directory: FDA-registered API manufacturer, a possible second source for the "
+    "conjugate's small-molecule payload. Watch its record before we contact them."
+)
 REJECTED_NOTE = (
     "QA will not audit this site for this programme. Worth another look if its next "
     "inspection comes back clean."
@@ -229,6 +242,7 @@ class Command(BaseCommand):
                 pipeline.add_note(candidate, users[author], text)
             if stage in QUOTES:
                 self._quote(candidate, stage, buyer)
+        self._add_real_establishment(shortlist, users)
         criteria = scoring.apply_default_criteria(shortlist, buyer)
         for candidate, (stage, _owner, _due_in) in zip(in_race, PLAN, strict=False):
             for member, values in TEAM_SCORES.get(stage, {}).items():
@@ -241,6 +255,27 @@ class Command(BaseCommand):
                     },
                 )
         return shortlist
+
+    def _add_real_establishment(self, shortlist: Shortlist, users: dict[str, "User"]) -> None:
+        """Add the real establishment as the directory's "add to shortlist" does (not scored),
+        and have the buyer told of news by e-mail at once."""
+        buyer = users["buyer"]
+        NotificationSettings.objects.update_or_create(
+            user=buyer, defaults={"email": EmailChoice.AT_ONCE}
+        )
+        site = Site.objects.filter(fei_number=REAL_ESTABLISHMENT_FEI).order_by("pk").first()
+        if site is None:
+            self.stdout.write(
+                f"  No site has FEI {REAL_ESTABLISHMENT_FEI} (FDA's registrations not imported):"
+                " the shortlist has no real establishment."
+            )
+            return
+        (candidate,) = pipeline.add_sites(shortlist, [site.pk], buyer).candidates
+        pipeline.add_note(candidate, buyer, REAL_ESTABLISHMENT_NOTE)
+        self.stdout.write(
+            f"  Shortlisted the real establishment {site.name} (FEI {site.fei_number}), watched "
+            "for news."
+        )
 
     @staticmethod
     def _quote(candidate: Candidate, stage: Stage, user: "User") -> None:
