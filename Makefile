@@ -64,6 +64,7 @@ BENCH_ENV := env -u REDIS_URL DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=false \
 bench: install
 	$(BENCH_ENV) $(PY) -m bench.directory
 	$(BENCH_ENV) $(PY) -m bench.fda_import
+	$(BENCH_ENV) $(PY) -m bench.watch_events
 	$(BENCH_ENV) $(PY) -m bench.engine
 	$(BENCH_ENV) $(PY) -m bench.exports
 	$(BENCH_ENV) $(PY) -m bench.workspace

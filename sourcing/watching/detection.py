@@ -34,7 +34,7 @@ from partners.regulatory.stored_scores import load_histories
 from sourcing.choices import AlertKind
 from sourcing.models import KnownEvent, WatchedSite
 from sourcing.watching import known
-from sourcing.watching.alerts import AlertSpec, raise_alert
+from sourcing.watching.alerts import AlertSpec, raise_alerts
 from sourcing.watching.events import SEVERITY, SiteEvent, current_events, profile_urls
 from sourcing.watching.watchers import SWEEP_LOCK, watched_site_ids, watchers_of
 
@@ -93,14 +93,13 @@ def sweep(today: datetime.date | None = None) -> SweepResult:
         if found:
             watchers = watchers_of(found)
             places = profile_urls(found)
-            for site_id, events in sorted(found.items()):
-                if site_id not in places:
-                    continue
-                _, written = raise_alert(
-                    _alert_spec(site_id, events, places[site_id]), watchers.get(site_id, ())
-                )
-                result.alerts += 1
-                result.notifications += written
+            batch = [
+                (_alert_spec(site_id, events, places[site_id]), watchers.get(site_id, ()))
+                for site_id, events in sorted(found.items())
+                if site_id in places
+            ]
+            alerts, result.notifications = raise_alerts(batch)
+            result.alerts = len(alerts)
     if result.events:
         logger.info(
             "Watch sweep: %s events on %s sites, %s notifications",
