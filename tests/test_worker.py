@@ -20,8 +20,19 @@ from matching import tasks as matching_tasks
 from matching.models import Acceptability, Brief, Membership, Organisation, Run
 from partners import tasks as partners_tasks
 from partners.importers.fda import uploads
-from partners.models import DeaSchedule, Inspection, Phase, RegulatorImport, Site, Term
+from partners.models import (
+    Certification,
+    DeaSchedule,
+    Inspection,
+    Phase,
+    RegulatorImport,
+    RegulatoryAction,
+    Site,
+    Term,
+)
 from partners.vocabulary import install_vocabulary
+from sourcing.choices import AlertKind
+from sourcing.models import Notification, Watch
 from tests.factories import InspectionFactory, SiteCapabilityFactory, SiteFactory
 from tests.ops import services
 from tests.partners.test_regulator_upload import _compliance_actions_csv
@@ -38,7 +49,9 @@ SHORT_THRESHOLDS = {
 }
 
 app.loader.import_default_modules()
-OUR_TASKS = {name for name in app.tasks if name.split(".", 1)[0] in {"partners", "matching"}}
+OUR_TASKS = {
+    name for name in app.tasks if name.split(".", 1)[0] in {"partners", "matching", "sourcing"}
+}
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +158,52 @@ def _scheduled_retention(django_user_model) -> Callable[[], bool]:
     return lambda: not Run.objects.filter(pk=oldest).exists()
 
 
+def _watcher_of_new_site(django_user_model, username: str) -> tuple[object, Site]:
+    """A user watching a site whose record gains something behind the signals' back (in bulk,
+    as seeding does), so only a sweep finds it."""
+    user = django_user_model.objects.create_user(username, password="pw")
+    site = SiteFactory(fei_number="")
+    Watch.objects.create(user=user, site=site)
+    return user, site
+
+
+def _scheduled_watch_sweep(django_user_model) -> Callable[[], bool]:
+    user, site = _watcher_of_new_site(django_user_model, "wanda")
+    RegulatoryAction.objects.bulk_create(
+        [
+            RegulatoryAction(
+                site=site,
+                authority="FDA",
+                action_type="warning-letter",
+                action_date=timezone.localdate(),
+                case_id="990001",
+            )
+        ]
+    )
+    return lambda: Notification.objects.filter(
+        recipient=user, alert__kind=AlertKind.WARNING_LETTER
+    ).exists()
+
+
+def _scheduled_certificate_scan(django_user_model) -> Callable[[], bool]:
+    user, site = _watcher_of_new_site(django_user_model, "carl")
+    Certification.objects.bulk_create(
+        [
+            Certification(
+                site=site,
+                kind="eu-gmp",
+                authority="EMA",
+                reference="DE-GMP-9",
+                issued_on=timezone.localdate() - datetime.timedelta(days=700),
+                valid_until=timezone.localdate() + datetime.timedelta(days=30),
+            )
+        ]
+    )
+    return lambda: Notification.objects.filter(
+        recipient=user, alert__kind=AlertKind.CERTIFICATE
+    ).exists()
+
+
 SCHEDULED_EFFECTS = {
     "partners.tasks.link_regulatory_records": _scheduled_link,
     "partners.tasks.recompute_compliance": _scheduled_recompute,
@@ -152,6 +211,8 @@ SCHEDULED_EFFECTS = {
     "matching.tasks.recover_stuck_runs": _scheduled_recover,
     "partners.tasks.sweep_regulator_imports": _scheduled_import_sweep,
     "matching.tasks.delete_expired_runs": _scheduled_retention,
+    "sourcing.tasks.sweep_watched_sites": _scheduled_watch_sweep,
+    "sourcing.tasks.scan_certificates": _scheduled_certificate_scan,
 }
 
 
@@ -219,6 +280,19 @@ def test_every_task_the_code_enqueues_runs_on_the_worker(django_user_model):
         assert services.wait_for(
             lambda: Inspection.objects.get(pk=inspection.pk).site_id == site.pk, timeout=60
         )
+
+        # The watch sweep a curator's edit sends when it commits
+        watcher, watched = _watcher_of_new_site(django_user_model, "walt")
+        RegulatoryAction.objects.create(
+            site=watched,
+            authority="FDA",
+            action_type="import-alert",
+            action_date=timezone.localdate(),
+            case_id="66-40",
+        )
+        assert services.wait_for(
+            lambda: Notification.objects.filter(recipient=watcher).exists(), timeout=60
+        ), "the watch sweep the edit sent did not run"
     finally:
         del app.Task.apply_async
 
