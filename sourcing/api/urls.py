@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from sourcing.api import comparison, decisions, documents, exports, scoring, views
+from sourcing.api import comparison, decisions, documents, exports, scoring, views, watching
 
 app_name = "sourcing-api"
 
@@ -24,5 +24,8 @@ router.register("shortlists", exports.ShortlistExportViewSet, basename="shortlis
 router.register(
     r"shortlists/(?P<shortlist_pk>\d+)/decisions", decisions.DecisionViewSet, basename="decision"
 )
+# Watches and notifications (sourcing/api/watching.py)
+router.register("notifications", watching.NotificationViewSet, basename="notification")
+router.register("watches", watching.WatchViewSet, basename="watch")
 
 urlpatterns = router.urls
