@@ -4,7 +4,9 @@
   way the row goes (detached, or deleted with its candidate, its shortlist or its organisation);
   a rolled-back deletion keeps it;
 - a done match run scores the candidates its brief's shortlists hold "not scored"
-  (matching.signals.run_done; pipeline.score_from_run)."""
+  (matching.signals.run_done; pipeline.score_from_run);
+- a done re-run of a kept brief tells its owners what changed since the run before
+  (kept_briefs.report_rerun)."""
 
 import logging
 from typing import Any
@@ -15,7 +17,7 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from matching.signals import run_done
-from sourcing import pipeline
+from sourcing import kept_briefs, pipeline
 from sourcing.models import Attachment
 
 logger = logging.getLogger(__name__)
@@ -44,3 +46,9 @@ def delete_attachment_file(
 @receiver(run_done, dispatch_uid="sourcing.score_from_run")
 def score_candidates_from_run(sender: Any, run_id: int, **kwargs: Any) -> None:
     pipeline.score_from_run(run_id)
+
+
+@receiver(run_done, dispatch_uid="sourcing.report_kept_brief_rerun")
+def report_kept_brief_rerun(sender: Any, run_id: int, **kwargs: Any) -> None:
+    """A kept brief's re-run is done: its owners are told what changed (sourcing/kept_briefs.py)."""
+    kept_briefs.report_rerun(run_id)
