@@ -27,8 +27,8 @@ report write nothing.
 import datetime
 import logging
 from collections.abc import Collection
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -73,20 +73,20 @@ def kept_brief_of(brief: Brief) -> KeptBrief | None:
     )
 
 
-def keep(brief: Brief, user: AbstractBaseUser | None) -> Run | None:
+def keep(brief: Brief, user: Any) -> Run | None:
     """Keep the brief matching. Its latest done run becomes the baseline; when it has none, its
     run in progress is taken as the first, or one is started (outside the quota) and returned
     for the caller to send (matching.tasks.send_run). Keeping a kept brief changes nothing."""
     with transaction.atomic():
         kept, _ = KeptBrief.objects.select_for_update().get_or_create(
-            brief=brief, defaults={"kept_by": user, "active": False}
+            brief=brief, defaults={"active": False}
         )
         if kept.active:
             return None
         done = _latest(brief, [JobStatus.DONE])
         started = None
         kept.active = True
-        kept.kept_by = user
+        kept.kept_by = user if getattr(user, "is_authenticated", False) else None
         if done is not None:
             kept.baseline_run, kept.last_run = done, None
             kept.catalogue_version = done.catalogue_version
@@ -207,7 +207,11 @@ def report_rerun(run_id: int) -> Alert | None:
         if kept is None or run is None or kept.catalogue_version == run.catalogue_version:
             return None
         KeptBrief.objects.filter(pk=kept.pk).update(catalogue_version=run.catalogue_version)
-        baseline = Run.objects.filter(pk=kept.baseline_run_id, status=JobStatus.DONE).first()
+        baseline = (
+            Run.objects.filter(pk=kept.baseline_run_id, status=JobStatus.DONE).first()
+            if kept.baseline_run_id is not None
+            else None
+        )
         if baseline is None or not kept.active:
             return None
         try:
@@ -276,7 +280,7 @@ def top_moves(comparison: RunComparison) -> list[SiteChange]:
     ranked first. The comparison lists the largest moves; a top-ten move beyond them (a large
     catalogue change moves many sites) is read here, its why from the two breakdowns."""
     before, after = comparison.before, comparison.after
-    listed = {change.site_id: change for change in comparison.moved}
+    listed: dict[int | None, SiteChange] = {change.site_id: change for change in comparison.moved}
     top = set(
         Result.objects.filter(run__in=(before, after), eligible=True, rank__lte=TOP)
         .exclude(site=None)
@@ -306,12 +310,12 @@ def top_moves(comparison: RunComparison) -> list[SiteChange]:
     return [listed[site] for site in moved if site in listed]
 
 
-def _read_moves(comparison: RunComparison, sites: list[int]) -> dict[int, SiteChange]:
+def _read_moves(comparison: RunComparison, sites: list[int]) -> dict[int | None, SiteChange]:
     """The moves of these sites, read from both runs' rows (a few: the top ten's)."""
     before, after = comparison.before, comparison.after
     old = {row.site_id: row for row in Result.objects.of_run(before).filter(site_id__in=sites)}
     new = {row.site_id: row for row in Result.objects.of_run(after).filter(site_id__in=sites)}
-    changes = {}
+    changes: dict[int | None, SiteChange] = {}
     for site in sites:
         if site not in old or site not in new:
             continue
@@ -322,7 +326,7 @@ def _read_moves(comparison: RunComparison, sites: list[int]) -> dict[int, SiteCh
             label = CRITERION_LABELS.get(criterion, criterion).capitalize()
             why = f"{label} sub-score {was[criterion]:.2f} → {now[criterion]:.2f}."
         else:
-            why = "Its sub-scores are unchanged; sites entered or left the ranking around it."
+            why = "Its sub-scores are unchanged; sites around it moved, entered or left."
         changes[site] = SiteChange(
             change="moved",
             site_id=site,

@@ -464,3 +464,28 @@ def test_a_rerun_whose_report_failed_is_reported_by_the_next_beat(
     # Reported once, however often it is asked again.
     assert kept_briefs.report_rerun(rerun.pk) is None
     assert Notification.objects.count() == 1
+
+
+def test_a_top_ten_move_the_comparison_does_not_list_is_told_all_the_same(
+    helen, brief, baseline, catalogue, monkeypatch, django_capture_on_commit_callbacks
+):
+    # A large catalogue change moves more sites than the comparison lists (the largest moves
+    # first): here it lists none.
+    monkeypatch.setattr("matching.run_comparison.SHOWN", 0)
+    kept_briefs.keep(brief, helen)
+    berlin = catalogue["berlin"]
+    berlin.compliance_score = 20  # Berlin falls behind Cork
+    berlin.save()
+
+    _beat(django_capture_on_commit_callbacks)
+
+    alert = Alert.objects.get()
+    assert alert.title == "“Phase 2 mAb” re-run: 2 moves in the top 10"
+    berlin_moved, cork_moved = (item["text"] for item in alert.items)
+    assert berlin_moved.startswith("Berlin (")
+    assert berlin_moved.endswith(") moved down from 1 to 2. Compliance sub-score 0.80 → 0.20.")
+    assert cork_moved.startswith("Cork (")
+    assert cork_moved.endswith(
+        ") moved up from 2 to 1. Its sub-scores are unchanged; sites around it moved, entered "
+        "or left."
+    )
