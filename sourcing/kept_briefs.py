@@ -30,7 +30,7 @@ from collections.abc import Collection
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -116,7 +116,7 @@ def _latest(brief: Brief, statuses: Collection[str]) -> Run | None:
 
 
 def _method(brief: Brief) -> str:
-    """A re-run ranks as the brief's latest run did, so that it compares like with like."""
+    """The brief's first kept run ranks as its latest run did."""
     latest = Run.objects.filter(brief=brief).order_by("-created_at", "-id").first()
     return latest.method if latest is not None else RunMethod.WEIGHTED
 
@@ -136,15 +136,17 @@ def due_reruns(now: datetime.datetime | None = None) -> list[int]:
     """The ids of the kept briefs to re-run now: active; the catalogue changed since their
     last re-run read it; that re-run 24 hours old or more, and neither in progress nor waiting
     to be reported."""
-    now = now or timezone.now()
-    version = current_catalogue_version()
     return list(
+        _due(now or timezone.now()).order_by("last_rerun_at", "pk").values_list("pk", flat=True)
+    )
+
+
+def _due(now: datetime.datetime) -> QuerySet[KeptBrief]:
+    return (
         KeptBrief.objects.filter(active=True)
-        .exclude(catalogue_version=version)
+        .exclude(catalogue_version=current_catalogue_version())
         .filter(Q(last_rerun_at__isnull=True) | Q(last_rerun_at__lte=now - RERUN_INTERVAL))
         .exclude(_waiting())
-        .order_by("last_rerun_at", "pk")
-        .values_list("pk", flat=True)
     )
 
 
@@ -156,24 +158,29 @@ def start_rerun(kept_brief_id: int, now: datetime.datetime | None = None) -> Run
     The claim is a conditional update of `last_rerun_at` from the value read: of two workers,
     one starts the run; the other's update finds the row changed and starts nothing."""
     now = now or timezone.now()
-    kept = KeptBrief.objects.select_related("brief", "last_run").filter(pk=kept_brief_id).first()
-    if kept is None or kept_brief_id not in due_reruns(now):
+    kept = (
+        _due(now)
+        .select_related("brief", "last_run", "baseline_run")
+        .filter(pk=kept_brief_id)
+        .first()
+    )
+    if kept is None or stored_brief_errors(kept.brief):
         return None
-    if stored_brief_errors(kept.brief):
-        return None
+    previous = kept.last_run
+    baseline = (
+        previous
+        if previous is not None and previous.status == JobStatus.DONE
+        else kept.baseline_run
+    )
+    # Ranked as the run it is compared with was, so that it compares like with like.
+    method = baseline.method if baseline is not None else _method(kept.brief)
     with transaction.atomic():
         claimed = KeptBrief.objects.filter(
             pk=kept.pk, active=True, last_rerun_at=kept.last_rerun_at, last_run=kept.last_run_id
         ).update(last_rerun_at=now)
         if not claimed:
             return None
-        run = runs.start_run(kept.brief, None, _method(kept.brief), exempt_from_quota=True)
-        previous = kept.last_run
-        baseline = (
-            previous.pk
-            if previous is not None and previous.status == JobStatus.DONE
-            else kept.baseline_run_id
-        )
+        run = runs.start_run(kept.brief, None, method, exempt_from_quota=True)
         KeptBrief.objects.filter(pk=kept.pk).update(baseline_run=baseline, last_run=run)
     return run
 
