@@ -307,6 +307,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=4, minute=0),
     },
 }
+# Kept briefs re-run when the catalogue changes, at most once a day each; the job looks every
+# 15 minutes, so a re-run starts at most 15 minutes after a change (sourcing/kept_briefs.py).
+CELERY_BEAT_SCHEDULE["rerun-kept-briefs"] = {
+    "task": "sourcing.tasks.rerun_kept_briefs",
+    "schedule": 15 * 60,
+}
 # A match run or regulator import still queued this long after its task reached the broker is
 # sent again, in case the broker lost the message (an unsaved Redis restarted empty); one whose
 # send failed (the broker was down) is sent again at the next sweep, whatever this says

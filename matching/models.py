@@ -353,6 +353,9 @@ class Run(models.Model):
         editable=False,
     )
     method = models.CharField(max_length=10, choices=RunMethod.choices, default=RunMethod.WEIGHTED)
+    # Started by the product itself (a kept brief's re-run), not by a person: outside the
+    # organisation's quota, and not counted against the runs people start (matching/quotas.py).
+    automatic = models.BooleanField(default=False, editable=False)
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0, help_text="0 to 100.")
     catalogue_version = models.CharField(

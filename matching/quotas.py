@@ -9,14 +9,16 @@ two requests starting runs at the same moment are counted one after the other: t
 the first's run, and fifty runs sent within two seconds cannot slip past a limit of three. The
 lock is held until the transaction that creates the run commits.
 
-A run the product starts by itself (a saved brief's scheduled re-run) may be exempted by its
-caller (`runs.start_run(..., exempt_from_quota=True)`); it still counts against the limits for
-the runs people start.
+A run the product starts by itself (a kept brief's scheduled re-run, sourcing/kept_briefs.py)
+is exempted by its caller (`runs.start_run(..., exempt_from_quota=True)`), which marks it
+`automatic`: it counts against no limit, neither its own nor the runs people start, so a kept
+brief re-run at night never keeps a member from running a brief.
 """
 
 import datetime
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.choices import JobStatus
@@ -78,11 +80,17 @@ def day_start(now: datetime.datetime) -> datetime.datetime:
     return now.astimezone(datetime.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def counted(organisation_id: int) -> QuerySet[Run]:
+    """The organisation's runs that count against its limits: those people started (an
+    `automatic` run, the product's own re-run, counts against none)."""
+    return Run.objects.filter(organisation_id=organisation_id, automatic=False)
+
+
 def check(organisation_id: int, now: datetime.datetime | None = None) -> None:
     """Raise QuotaExceeded if the organisation may not start a run now. Counts without locking:
     for a page to say so before anyone clicks; `reserve` is the check that holds."""
     now = now or timezone.now()
-    runs = Run.objects.filter(organisation_id=organisation_id)
+    runs = counted(organisation_id)
     check_concurrent(organisation_id)
     per_day = settings.MATCHING_MAX_RUNS_PER_DAY
     if per_day > 0:
@@ -96,9 +104,11 @@ def check_concurrent(organisation_id: int) -> None:
     """Raise QuotaExceeded if the organisation has as many runs in progress as it may."""
     concurrent = settings.MATCHING_MAX_CONCURRENT_RUNS
     if concurrent > 0:
-        active = Run.objects.filter(
-            organisation_id=organisation_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
-        ).count()
+        active = (
+            counted(organisation_id)
+            .filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+            .count()
+        )
         if active >= concurrent:
             raise QuotaExceeded(CONCURRENT, concurrent, active, None)
 

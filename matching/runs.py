@@ -161,7 +161,7 @@ def start_run(
 
     Raises quotas.QuotaExceeded when the organisation is at its limit of runs in progress or
     started today (matching/quotas.py), unless `exempt_from_quota` (a re-run the product starts
-    by itself, not a person)."""
+    by itself, not a person): such a run is marked `automatic` and counts against no limit."""
     if method not in RunMethod.values:
         raise ValueError(f"Unknown method {method!r}: {' or '.join(RunMethod.values)}.")
     with transaction.atomic():
@@ -172,6 +172,7 @@ def start_run(
             organisation_id=brief.organisation_id,
             created_by=user if getattr(user, "is_authenticated", False) else None,
             method=method,
+            automatic=exempt_from_quota,
             queued_at=timezone.now(),
         )
 

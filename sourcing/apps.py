@@ -14,3 +14,8 @@ class SourcingConfig(AppConfig):
         from sourcing.retention import referred_runs
 
         protect_runs(referred_runs)
+
+        # The two runs a kept brief compares outlive it too.
+        from sourcing.kept_briefs import protected_runs
+
+        protect_runs(protected_runs)

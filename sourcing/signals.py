@@ -9,7 +9,9 @@
   edit, a site given an FEI) sends the watch sweep once its transaction commits, one per
   transaction (sourcing/watching/detection.py);
 - a site shortlisted one by one, or watched, is watched from then on with what its record holds
-  then (sourcing/watching/watchers.py; the shortlist's bulk add does this itself)."""
+  then (sourcing/watching/watchers.py; the shortlist's bulk add does this itself);
+- a done re-run of a kept brief tells its owners what changed since the run before
+  (kept_briefs.report_rerun)."""
 
 import logging
 from functools import partial
@@ -23,7 +25,7 @@ from django.dispatch import receiver
 from matching.signals import run_done
 from partners.models import Certification, Inspection, Published483, RegulatoryAction, Site
 from partners.regulatory.linking import regulator_records_imported
-from sourcing import pipeline, tasks
+from sourcing import kept_briefs, pipeline, tasks
 from sourcing.models import Attachment, Candidate, Watch
 from sourcing.watching.watchers import start_watching
 
@@ -101,3 +103,9 @@ def watch_started(
         start_watching(
             Site.objects.filter(provider_id=instance.provider_id).values_list("pk", flat=True)
         )
+
+
+@receiver(run_done, dispatch_uid="sourcing.report_kept_brief_rerun")
+def report_kept_brief_rerun(sender: Any, run_id: int, **kwargs: Any) -> None:
+    """A kept brief's re-run is done: its owners are told what changed (sourcing/kept_briefs.py)."""
+    kept_briefs.report_rerun(run_id)

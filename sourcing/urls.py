@@ -61,3 +61,10 @@ urlpatterns = [
         name="decision-reopen",
     ),
 ]
+
+# Keep matching, on a brief's page (sourcing/views/kept_briefs.py)
+from sourcing.views import kept_briefs as kept_brief_views  # noqa: E402
+
+urlpatterns += [
+    path("briefs/<int:pk>/keep-matching/", kept_brief_views.keep_matching, name="keep-matching"),
+]

@@ -299,3 +299,21 @@ def test_every_task_the_code_enqueues_runs_on_the_worker(django_user_model):
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     # Every task of ours was sent through the broker, here or by the test above.
     assert sent | scheduled >= OUR_TASKS, OUR_TASKS - sent - scheduled
+
+
+def _scheduled_kept_rerun(django_user_model) -> Callable[[], bool]:
+    """A brief kept matching, run once; then a site joins the catalogue: the job re-runs the
+    brief and its owners are told that the site became eligible."""
+    from sourcing import kept_briefs
+    from sourcing.models import Alert
+
+    brief, user = _catalogue_and_brief(django_user_model)
+    baseline = runs.start_run(brief, user)
+    runs.execute_run(baseline.pk)
+    kept_briefs.keep(brief, user)
+    joined = SiteFactory(country="DE", phases=[Phase.objects.get(slug="phase2")])
+    SiteCapabilityFactory(site=joined, term=Term.objects.get(slug="mab"))
+    return lambda: Alert.objects.filter(kept_brief__brief=brief, items__isnull=False).exists()
+
+
+SCHEDULED_EFFECTS["sourcing.tasks.rerun_kept_briefs"] = _scheduled_kept_rerun

@@ -189,10 +189,27 @@ def test_a_rerun_the_product_starts_itself_may_be_exempted(helix, brief):
     run = runs.start_run(brief, None, exempt_from_quota=True)
 
     assert run.status == JobStatus.QUEUED
-    # It still counts against the runs people start.
+    assert run.automatic
+    # It counts against none of the runs people start: still three in progress.
     with pytest.raises(quotas.QuotaExceeded) as exceeded:
         runs.start_run(brief, helix)
-    assert exceeded.value.current == 4
+    assert exceeded.value.current == 3
+
+
+@pytest.mark.django_db
+def test_the_products_own_reruns_never_block_the_runs_people_start(helix, brief, settings):
+    settings.MATCHING_MAX_RUNS_PER_DAY = 2
+    for _ in range(5):
+        runs.start_run(brief, None, exempt_from_quota=True)
+
+    # Five automatic runs queued today, yet a member starts two, as the limits allow.
+    assert quotas.blocking_message(brief.organisation_id) is None
+    runs.start_run(brief, helix)
+    runs.start_run(brief, helix)
+    with pytest.raises(quotas.QuotaExceeded) as exceeded:
+        runs.start_run(brief, helix)
+    assert exceeded.value.limit == quotas.PER_DAY
+    assert exceeded.value.current == 2
 
 
 @pytest.mark.django_db
