@@ -108,6 +108,12 @@ def _refusal(filterset: ProviderFilterSet) -> str:
     )
 
 
+def refusal(query: str) -> str:
+    """Why the directory's filters refuse the query, or "" when they take it."""
+    filterset = _filterset(query)
+    return "" if filterset.is_valid() else _refusal(filterset)
+
+
 def matching_site_ids(query: str) -> set[int]:
     """The ids of the sites matching the directory search `query` (the module's docstring says
     what matching means), found by the directory's own filters in one query (and, when the
@@ -256,7 +262,9 @@ def _start_of(day: datetime.date) -> datetime.datetime:
 def due_searches(version: str, now: datetime.datetime) -> QuerySet[SavedSearch]:
     """The watched searches not yet checked against this catalogue version today."""
     checked_today = Q(catalogue_version=version, checked_at__gte=_start_of(timezone.localdate(now)))
-    return SavedSearch.objects.filter(watched=True).exclude(checked_today).order_by("pk")
+    searches = SavedSearch.objects.filter(watched=True).exclude(checked_today).order_by("pk")
+    # Only what the claim needs: each search is read whole once it is claimed.
+    return searches.only("pk", "checked_at")
 
 
 def check_saved_searches(now: datetime.datetime | None = None) -> int:

@@ -67,6 +67,7 @@ def _control_context(request: HtmxHttpRequest, query: str, form: SaveSearchForm)
         "form": form,
         "query": query,
         "summary": saved_searches.describe_query(query),
+        "refused": saved_searches.refusal(query) if not form.is_bound else "",
         "saved": saved_searches.saved_as(request.user, query),
         "htmx": bool(request.htmx),
     }

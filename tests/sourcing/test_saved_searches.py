@@ -7,6 +7,7 @@ runs, and not at all when the catalogue did not change."""
 import datetime
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -163,6 +164,23 @@ def test_the_control_says_where_a_saved_search_is(sam, french_mab):
     page = response.content.decode()
     assert "This search is saved as “French mAb”, watched for new sites." in page
     assert LIST in page
+
+
+def test_without_javascript_the_control_is_a_page_of_its_own(sam):
+    response = client_of(sam).get(SAVE, {"modality": "mab", "page": "2"})
+
+    page = response.content.decode()
+    assert "<h1>Save this search</h1>" in page
+    assert 'name="query" value="modality=mab"' in page
+    assert "<details open>" in page
+
+
+def test_filters_the_directory_refuses_are_not_offered_for_saving(sam):
+    response = client_of(sam).get(SAVE, HTTP_HX_CURRENT_URL="http://testserver/?max_oel=-1", **HTMX)
+
+    page = response.content.decode()
+    assert "correct them to save this search" in page
+    assert "<form" not in page
 
 
 def test_the_directory_offers_saving_to_a_signed_in_user_only(sam):
@@ -466,3 +484,12 @@ def test_the_anonymous_are_sent_to_sign_in_and_changes_need_the_csrf_token(name,
     assert guarded.post(url, {"watched": "false", "query": "q=x"}).status_code == 403
     assert SavedSearch.objects.get() == french_mab
     assert SavedSearch.objects.get().watched is True
+
+
+def test_a_sweep_out_of_time_keeps_what_it_did_and_says_so(monkeypatch):
+    def out_of_time(now=None):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(saved_searches, "check_saved_searches", out_of_time)
+
+    assert sourcing_tasks.check_saved_searches.apply().get() == -1
