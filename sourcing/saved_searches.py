@@ -20,7 +20,8 @@ certificate renewed, a capability restored) is news again; the known set stays a
 list, never growing with every site that ever matched.
 
 A check is skipped when nothing it reads changed: the catalogue version it last read and the day
-(certificate validity moves with the day), so a quiet catalogue costs one query per sweep.
+(certificate validity moves with the day), so a sweep over a quiet catalogue is two queries: the
+version and the searches due.
 """
 
 import contextlib
@@ -273,9 +274,10 @@ def check_saved_searches(now: datetime.datetime | None = None) -> int:
     become its known ones. Returns how many searches had new sites.
 
     Safe to run twice at once, or twice over: a search is claimed by a conditional update of
-    its `checked_at` (a second worker that read the same value claims nothing), its known sites
-    are stored only by the check that claimed it, and the alert's key names the search and its
-    new sites, so the same finding is one alert however many times it is made.
+    its `checked_at` (a second worker that read the same value claims nothing), its finding is
+    stored and told in one transaction, only by the check whose claim still stands
+    (`check_search`), and the alert's key names the search, its new sites and the check that
+    found them, so the same finding is one alert however many times it is made.
     """
     now = now or timezone.now()
     found = 0
@@ -302,7 +304,8 @@ def check_search(search: SavedSearch, version: str, now: datetime.datetime) -> C
     search = SavedSearch.objects.filter(pk=search.pk).first()
     if search is None:
         return CheckOutcome(search_id=0, checked=False)
-    ours = SavedSearch.objects.filter(pk=search.pk, checked_at=now)
+    # Still claimed by this check, and still watched (a search unwatched meanwhile tells nothing).
+    ours = SavedSearch.objects.filter(pk=search.pk, checked_at=now, watched=True)
     try:
         matching = matching_site_ids(search.query)
     except InvalidSearch as refused:
