@@ -58,7 +58,12 @@ ALERT_SITES_SHOWN = 20
 SUMMARY_PARTS = 5
 # Parameters the directory reads that are not filters: how the list is shown, not what it holds.
 NOT_FILTERS = frozenset({"ordering"})
-UNITS = {"min_batch_kg": "kg", "min_volume_l": "L", "max_oel": "µg/m³"}
+# The thresholds as a summary names them: what is compared, how, and the unit.
+THRESHOLDS = {
+    "min_batch_kg": ("batch ≥", "kg"),
+    "min_volume_l": ("volume ≥", "L"),
+    "max_oel": ("OEL ≤", "µg/m³"),
+}
 
 
 class InvalidSearch(ValueError):
@@ -137,10 +142,9 @@ def _value_label(name: str, value, labels: dict[str, str]) -> str:
         return f"clean since {dateformat.format(value, 'j M Y')}"
     if name == "scope":
         return labels.get(value, value)
-    if name in UNITS:
-        number = format(Decimal(str(value)).normalize(), ",f")
-        prefix = "OEL ≤" if name == "max_oel" else "≥"
-        return f"{prefix} {number} {UNITS[name]}"
+    if name in THRESHOLDS:
+        compared, unit = THRESHOLDS[name]
+        return f"{compared} {format(Decimal(str(value)).normalize(), ',f')} {unit}"
     return labels.get(str(value), str(value))
 
 

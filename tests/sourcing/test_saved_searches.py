@@ -93,6 +93,20 @@ def test_a_search_is_named_by_its_filters_unless_named(sam):
     assert search.watched is True
 
 
+def test_the_summary_names_every_kind_of_filter():
+    assert saved_searches.describe_query(
+        "q=fill+finish&scope=registered&include_ancillary=true&verified=false"
+        "&clean_since=2024-01-05&min_volume_l=2000&max_oel=0.50"
+    ) == (
+        "“fill finish” · All FDA-registered establishments · ancillary sites included · "
+        "clean since 5 Jan 2024 · volume ≥ 2,000 L and 2 more"
+    )
+    assert saved_searches.describe_query("max_oel=0.50&min_batch_kg=500") == (
+        "batch ≥ 500 kg · OEL ≤ 0.5 µg/m³"
+    )
+    assert saved_searches.describe_query("") == "All contract manufacturers"
+
+
 def test_the_control_offers_the_filters_summary_as_the_name(sam):
     response = client_of(sam).get(
         SAVE,
