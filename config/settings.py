@@ -313,6 +313,12 @@ CELERY_BEAT_SCHEDULE["rerun-kept-briefs"] = {
     "task": "sourcing.tasks.rerun_kept_briefs",
     "schedule": 15 * 60,
 }
+# Watched saved searches: new sites matching them are told (sourcing/saved_searches.py). A search
+# whose catalogue version and day are unchanged is skipped, so a quiet sweep is one query.
+CELERY_BEAT_SCHEDULE["check-saved-searches"] = {
+    "task": "sourcing.tasks.check_saved_searches",
+    "schedule": 5 * 60,
+}
 # A match run or regulator import still queued this long after its task reached the broker is
 # sent again, in case the broker lost the message (an unsaved Redis restarted empty); one whose
 # send failed (the broker was down) is sent again at the next sweep, whatever this says

@@ -68,3 +68,20 @@ from sourcing.views import kept_briefs as kept_brief_views  # noqa: E402
 urlpatterns += [
     path("briefs/<int:pk>/keep-matching/", kept_brief_views.keep_matching, name="keep-matching"),
 ]
+
+# Saved directory searches (sourcing/views/saved_searches.py). A user's own, not an
+# organisation's, so included as a group of their own: the walk of tests/sourcing/test_access.py
+# is of an organisation's pages (its viewers read them, its outsiders find nothing), and
+# tests/sourcing/test_saved_searches.py walks these as their owner, another user and the
+# anonymous instead.
+from django.urls import include  # noqa: E402
+
+from sourcing.views import saved_searches as saved_search_views  # noqa: E402
+
+saved_search_patterns = [
+    path("", saved_search_views.saved_search_list, name="saved-searches"),
+    path("save/", saved_search_views.save_search, name="save-search"),
+    path("<int:pk>/watch/", saved_search_views.watch, name="saved-search-watch"),
+    path("<int:pk>/delete/", saved_search_views.delete, name="saved-search-delete"),
+]
+urlpatterns += [path("saved-searches/", include(saved_search_patterns))]

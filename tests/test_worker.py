@@ -31,8 +31,9 @@ from partners.models import (
     Term,
 )
 from partners.vocabulary import install_vocabulary
+from sourcing import saved_searches
 from sourcing.choices import AlertKind
-from sourcing.models import Notification, Watch
+from sourcing.models import Alert, Notification, Watch
 from tests.factories import InspectionFactory, SiteCapabilityFactory, SiteFactory
 from tests.ops import services
 from tests.partners.test_regulator_upload import _compliance_actions_csv
@@ -214,6 +215,20 @@ SCHEDULED_EFFECTS = {
     "sourcing.tasks.sweep_watched_sites": _scheduled_watch_sweep,
     "sourcing.tasks.scan_certificates": _scheduled_certificate_scan,
 }
+
+
+def _scheduled_saved_search_check(django_user_model) -> Callable[[], bool]:
+    """A watched search saved before a site matching it was added: its owner is told."""
+    install_vocabulary(Term, Phase, DeaSchedule)
+    user = django_user_model.objects.filter(username="sam").first()
+    if user is None:
+        user = django_user_model.objects.create_user("sam", password="pw")
+    search = saved_searches.save_search(user, "modality=mab&country=FR", "French mAb")
+    SiteCapabilityFactory(site=SiteFactory(country="FR"), term=Term.objects.get(slug="mab"))
+    return lambda: Alert.objects.filter(saved_search=search).exists()
+
+
+SCHEDULED_EFFECTS["sourcing.tasks.check_saved_searches"] = _scheduled_saved_search_check
 
 
 def test_every_scheduled_task_has_its_effect_checked_here():

@@ -214,12 +214,23 @@ class SavedSearch(TimeStamped):
     # The sites that matched at the last check; a site not among them that matches now is new.
     known_site_ids = models.JSONField(default=list, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
+    # The catalogue version (partners/catalogue_version.py) the last check read: a search is
+    # checked again only once the catalogue, or the day, has changed (sourcing/saved_searches.py).
+    catalogue_version = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["user_id", "name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "query"], name="%(app_label)s_%(class)s_unique_query"
+            ),
+        ]
+        indexes = [
+            # The check's sweep (`check_saved_searches`): the watched searches.
+            models.Index(
+                fields=["checked_at"],
+                condition=Q(watched=True),
+                name="sourcing_search_watched_idx",
             ),
         ]
 
