@@ -123,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.job_status",
+                "sourcing.notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -547,3 +548,25 @@ if not DEBUG:
     # off there.
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
     X_FRAME_OPTIONS = "DENY"
+
+
+# Notifications by e-mail (sourcing/notifications/): the address their links start with, since
+# no request tells a task what it is (default: the first of ALLOWED_HOSTS over HTTPS in
+# production, the development server locally); and how long a mail server may keep a sweep
+# waiting, in seconds.
+SITE_URL = env_str("SITE_URL") or (
+    f"https://{ALLOWED_HOSTS[0]}" if not DEBUG and ALLOWED_HOSTS else "http://localhost:8000"
+)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+CELERY_BEAT_SCHEDULE |= {
+    # Notifications of users who chose an e-mail at once, sent within a minute.
+    "send-notification-emails": {
+        "task": "sourcing.tasks.send_notification_emails",
+        "schedule": JOB_SWEEP_SECONDS,
+    },
+    # Daily digests: each user's is due at their own time in their own time zone.
+    "send-notification-digests": {
+        "task": "sourcing.tasks.send_notification_digests",
+        "schedule": 5 * 60,
+    },
+}

@@ -61,3 +61,26 @@ urlpatterns = [
         name="decision-reopen",
     ),
 ]
+
+# Notifications and watches (sourcing/views/notifications.py)
+from sourcing.views import notifications as notification_views  # noqa: E402
+
+urlpatterns += [
+    path("notifications/", notification_views.notification_list, name="notifications"),
+    path("notifications/read/", notification_views.mark_all_read, name="notifications-read-all"),
+    path(
+        "notifications/settings/",
+        notification_views.notification_settings,
+        name="notification-settings",
+    ),
+    path(
+        "notifications/unsubscribe/<str:token>/",
+        notification_views.unsubscribe,
+        name="unsubscribe",
+    ),
+    path("notifications/<int:pk>/", notification_views.notification_open, name="notification"),
+    path("notifications/<int:pk>/read/", notification_views.mark_read, name="notification-read"),
+    path("watch/control/", notification_views.watch_control, name="watch-control"),
+    path("watch/site/<int:pk>/", notification_views.watch_site, name="watch-site"),
+    path("watch/provider/<int:pk>/", notification_views.watch_provider, name="watch-provider"),
+]
