@@ -62,10 +62,12 @@ urlpatterns = [
     ),
 ]
 
-# Notifications and watches (sourcing/views/notifications.py)
+# Notifications and watches (sourcing/views/notifications.py): a user's own, not an
+# organisation's, so walked by tests/sourcing/test_notification_pages.py rather than the
+# organisation walk of tests/sourcing/test_access.py.
 from sourcing.views import notifications as notification_views  # noqa: E402
 
-urlpatterns += [
+personal_urlpatterns = [
     path("notifications/", notification_views.notification_list, name="notifications"),
     path("notifications/read/", notification_views.mark_all_read, name="notifications-read-all"),
     path(
@@ -84,3 +86,4 @@ urlpatterns += [
     path("watch/site/<int:pk>/", notification_views.watch_site, name="watch-site"),
     path("watch/provider/<int:pk>/", notification_views.watch_provider, name="watch-provider"),
 ]
+urlpatterns += personal_urlpatterns
