@@ -22,6 +22,9 @@ from partners import tasks as partners_tasks
 from partners.importers.fda import uploads
 from partners.models import DeaSchedule, Inspection, Phase, RegulatorImport, Site, Term
 from partners.vocabulary import install_vocabulary
+from sourcing.choices import AlertKind, EmailChoice
+from sourcing.models import Notification, NotificationSettings
+from sourcing.watching.alerts import AlertSpec, raise_alert
 from tests.factories import InspectionFactory, SiteCapabilityFactory, SiteFactory
 from tests.ops import services
 from tests.partners.test_regulator_upload import _compliance_actions_csv
@@ -145,6 +148,34 @@ def _scheduled_retention(django_user_model) -> Callable[[], bool]:
     return lambda: not Run.objects.filter(pk=oldest).exists()
 
 
+def _notified(django_user_model, username: str, **settings_fields) -> Callable[[], bool]:
+    """A notification to a user with these settings; the check: it went by e-mail."""
+    user = django_user_model.objects.create_user(
+        username, email=f"{username}@example.com", password="pw"
+    )
+    NotificationSettings.objects.create(user=user, **settings_fields)
+    alert, _ = raise_alert(
+        AlertSpec(key=f"worker:{username}", kind=AlertKind.WARNING_LETTER, title="Warning letter"),
+        [user.pk],
+    )
+    return lambda: Notification.objects.get(alert=alert).emailed_at is not None
+
+
+def _scheduled_notification_emails(django_user_model) -> Callable[[], bool]:
+    return _notified(django_user_model, "mia", email=EmailChoice.AT_ONCE)
+
+
+def _scheduled_notification_digests(django_user_model) -> Callable[[], bool]:
+    # A digest due from midnight in UTC: due whenever the test runs.
+    return _notified(
+        django_user_model,
+        "dora",
+        email=EmailChoice.DIGEST,
+        digest_time=datetime.time(0, 0),
+        time_zone="UTC",
+    )
+
+
 SCHEDULED_EFFECTS = {
     "partners.tasks.link_regulatory_records": _scheduled_link,
     "partners.tasks.recompute_compliance": _scheduled_recompute,
@@ -152,6 +183,8 @@ SCHEDULED_EFFECTS = {
     "matching.tasks.recover_stuck_runs": _scheduled_recover,
     "partners.tasks.sweep_regulator_imports": _scheduled_import_sweep,
     "matching.tasks.delete_expired_runs": _scheduled_retention,
+    "sourcing.tasks.send_notification_emails": _scheduled_notification_emails,
+    "sourcing.tasks.send_notification_digests": _scheduled_notification_digests,
 }
 
 

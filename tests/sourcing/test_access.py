@@ -345,8 +345,8 @@ def test_the_board_and_table_queries_do_not_grow_with_the_candidates(
     owner = UserFactory()
     MembershipFactory(user=owner, organisation=helix_list.organisation)
     # The session, the user, the shortlist, its candidates (with their sites, providers and
-    # owners), the user's role and the shortlist's standing decision.
-    queries = 6
+    # owners), the user's role, the shortlist's standing decision and the bell's unread count.
+    queries = 7
 
     for count in (3, 30):
         for index in range(helix_list.candidates.count(), count):
