@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from partners.models import Provider, Site
 from sourcing.models import NotificationSettings, Watch
@@ -28,6 +29,8 @@ PER_PAGE = 25
 SHOWS = {"all": "All", "unread": "Unread"}
 # What RFC 8058's one-click unsubscribe posts, as the form body, from a mail client.
 ONE_CLICK = "One-Click"
+# The event a provider's watch sends the page (htmx): its sites' controls reload.
+WATCHES_CHANGED = "watches-changed"
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -221,7 +224,11 @@ def _toggle_watch(
     now = inbox.set_watching(request.user, want, site=site, provider=provider)
     if _is_htmx(request):
         context = {**_watch_context(request, site=site, provider=provider), "changed": True}
-        return render(request, "sourcing/notifications/_watch.html", context)
+        response = render(request, "sourcing/notifications/_watch.html", context)
+        if provider is not None:
+            # The page's site controls say whether each is watched with its provider.
+            trigger_client_event(response, WATCHES_CHANGED)
+        return response
     name = site.name if site is not None else provider.name  # type: ignore[union-attr]
     messages.success(
         request,
