@@ -66,12 +66,12 @@ def save_settings(settings: NotificationSettings, changes: dict) -> Notification
     """Apply the form's changes and save (creating the row on first save). A new e-mail choice
     applies to what comes from now on: what is waiting to be e-mailed under the old choice is
     left in the app rather than sent all at once."""
-    previous_email = settings.email if settings.pk else None
+    previous_email = settings.email  # the default (the digest) until first saved
     for name, value in changes.items():
         setattr(settings, name, value)
     with transaction.atomic():
         settings.save()
-        if previous_email is not None and previous_email != settings.email:
+        if previous_email != settings.email:
             Notification.objects.filter(
                 recipient_id=settings.user_id, emailed_at__isnull=True
             ).update(emailed_at=timezone.now())

@@ -545,3 +545,18 @@ def test_a_change_needs_the_csrf_token(name, user, started):
     assert not Notification.objects.filter(read_at__isnull=False).exists()
     assert not Watch.objects.exists()
     assert not NotificationSettings.objects.exclude(email=EmailChoice.DIGEST).exists()
+
+
+def test_curators_read_alerts_and_notifications_in_the_admin(user):
+    notification = notify(user)
+    curator = UserFactory(is_staff=True, is_superuser=True)
+    client = client_of(curator)
+
+    alerts = client.get(reverse("admin:sourcing_alert_changelist"))
+    notifications = client.get(reverse("admin:sourcing_notification_changelist"))
+    one = client.get(reverse("admin:sourcing_notification_change", args=[notification.pk]))
+
+    assert alerts.status_code == notifications.status_code == one.status_code == 200
+    assert "Warning letter 1 to Acme" in alerts.content.decode()
+    assert "nora" in notifications.content.decode()
+    assert client.get(reverse("admin:sourcing_alert_add")).status_code == 403
