@@ -136,6 +136,12 @@ def test_a_member_reads_her_notifications_watches_and_sets_how_she_is_told(
     assert saved.time_zone == "Europe/Berlin"
     assert AlertKind.IMPORT_ALERT not in saved.kinds
 
+    # On a phone the list reads in one column, the bell in the header.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{base}/notifications/")
+    expect(page.get_by_role("link", name="Notifications", exact=True)).to_be_visible()
+    look_and_check(page, SHOTS, "list-phone")
+
 
 def test_the_unsubscribe_link_works_signed_out(live_server, page: Page, helen):
     settings = NotificationSettings.objects.create(user=helen, email=EmailChoice.DIGEST)
