@@ -123,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.job_status",
+                "sourcing.notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -306,18 +307,29 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sourcing.tasks.scan_certificates",
         "schedule": crontab(hour=4, minute=0),
     },
-}
-# Kept briefs re-run when the catalogue changes, at most once a day each; the job looks every
-# 15 minutes, so a re-run starts at most 15 minutes after a change (sourcing/kept_briefs.py).
-CELERY_BEAT_SCHEDULE["rerun-kept-briefs"] = {
-    "task": "sourcing.tasks.rerun_kept_briefs",
-    "schedule": 15 * 60,
-}
-# Watched saved searches: new sites matching them are told (sourcing/saved_searches.py). A search
-# whose catalogue version and day are unchanged is skipped, so a quiet sweep is one query.
-CELERY_BEAT_SCHEDULE["check-saved-searches"] = {
-    "task": "sourcing.tasks.check_saved_searches",
-    "schedule": 5 * 60,
+    # Kept briefs re-run when the catalogue changes, at most once a day each; the job looks
+    # every 15 minutes, so a re-run starts at most 15 minutes after a change
+    # (sourcing/kept_briefs.py).
+    "rerun-kept-briefs": {
+        "task": "sourcing.tasks.rerun_kept_briefs",
+        "schedule": 15 * 60,
+    },
+    # Watched saved searches: new sites matching them are told (sourcing/saved_searches.py). A
+    # search whose catalogue version and day are unchanged is skipped.
+    "check-saved-searches": {
+        "task": "sourcing.tasks.check_saved_searches",
+        "schedule": 5 * 60,
+    },
+    # Notifications of users who chose an e-mail at once, sent within a minute.
+    "send-notification-emails": {
+        "task": "sourcing.tasks.send_notification_emails",
+        "schedule": JOB_SWEEP_SECONDS,
+    },
+    # Daily digests: each user's is due at their own time in their own time zone.
+    "send-notification-digests": {
+        "task": "sourcing.tasks.send_notification_digests",
+        "schedule": 5 * 60,
+    },
 }
 # A match run or regulator import still queued this long after its task reached the broker is
 # sent again, in case the broker lost the message (an unsaved Redis restarted empty); one whose
@@ -570,3 +582,13 @@ if not DEBUG:
     # off there.
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
     X_FRAME_OPTIONS = "DENY"
+
+
+# Notifications by e-mail (sourcing/notifications/): the address their links start with, since
+# no request tells a task what it is (default: the first of ALLOWED_HOSTS over HTTPS in
+# production, the development server locally); and how long a mail server may keep a sweep
+# waiting, in seconds.
+SITE_URL = env_str("SITE_URL") or (
+    f"https://{ALLOWED_HOSTS[0]}" if not DEBUG and ALLOWED_HOSTS else "http://localhost:8000"
+)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)

@@ -126,3 +126,36 @@ class DecisionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# Notifications (sourcing/watching/, sourcing/notifications/): read-only, for support.
+from sourcing.models import Alert, Notification  # noqa: E402
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A list to read: alerts and notifications are written by sourcing/watching/alerts.py
+    alone."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "title", "provider_name", "site_name", "occurred_on"]
+    list_filter = ["kind"]
+    search_fields = ["title", "key", "provider_name", "site_name"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "recipient", "alert", "read_at", "emailed_at"]
+    list_filter = ["alert__kind", ("read_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["recipient", "alert"]
+    search_fields = ["recipient__username", "recipient__email", "alert__title"]
+    raw_id_fields = ["recipient", "alert"]
+    date_hierarchy = "created_at"

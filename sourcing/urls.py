@@ -1,10 +1,14 @@
 """Pages of the procurement workspace: shortlists, their candidates and the "add to shortlist"
-control other pages load; included at the site's root."""
+control other pages load; a brief's "keep matching"; and a user's own saved searches,
+notifications and watches. Included at the site's root."""
 
-from django.urls import path
+from django.urls import include, path
 
 from sourcing.views import comparison as compare_views
 from sourcing.views import decisions, documents
+from sourcing.views import kept_briefs as kept_brief_views
+from sourcing.views import notifications as notification_views
+from sourcing.views import saved_searches as saved_search_views
 from sourcing.views import scoring as scoring_views
 from sourcing.views import shortlists as views
 
@@ -63,8 +67,6 @@ urlpatterns = [
 ]
 
 # Keep matching, on a brief's page (sourcing/views/kept_briefs.py)
-from sourcing.views import kept_briefs as kept_brief_views  # noqa: E402
-
 urlpatterns += [
     path("briefs/<int:pk>/keep-matching/", kept_brief_views.keep_matching, name="keep-matching"),
 ]
@@ -74,10 +76,6 @@ urlpatterns += [
 # is of an organisation's pages (its viewers read them, its outsiders find nothing), and
 # tests/sourcing/test_saved_searches.py walks these as their owner, another user and the
 # anonymous instead.
-from django.urls import include  # noqa: E402
-
-from sourcing.views import saved_searches as saved_search_views  # noqa: E402
-
 saved_search_patterns = [
     path("", saved_search_views.saved_search_list, name="saved-searches"),
     path("save/", saved_search_views.save_search, name="save-search"),
@@ -85,3 +83,27 @@ saved_search_patterns = [
     path("<int:pk>/delete/", saved_search_views.delete, name="saved-search-delete"),
 ]
 urlpatterns += [path("saved-searches/", include(saved_search_patterns))]
+
+# Notifications and watches (sourcing/views/notifications.py): a user's own, not an
+# organisation's, so walked by tests/sourcing/test_notification_pages.py rather than the
+# organisation walk of tests/sourcing/test_access.py.
+personal_urlpatterns = [
+    path("notifications/", notification_views.notification_list, name="notifications"),
+    path("notifications/read/", notification_views.mark_all_read, name="notifications-read-all"),
+    path(
+        "notifications/settings/",
+        notification_views.notification_settings,
+        name="notification-settings",
+    ),
+    path(
+        "notifications/unsubscribe/<str:token>/",
+        notification_views.unsubscribe,
+        name="unsubscribe",
+    ),
+    path("notifications/<int:pk>/", notification_views.notification_open, name="notification"),
+    path("notifications/<int:pk>/read/", notification_views.mark_read, name="notification-read"),
+    path("watch/control/", notification_views.watch_control, name="watch-control"),
+    path("watch/site/<int:pk>/", notification_views.watch_site, name="watch-site"),
+    path("watch/provider/<int:pk>/", notification_views.watch_provider, name="watch-provider"),
+]
+urlpatterns += personal_urlpatterns

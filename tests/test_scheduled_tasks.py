@@ -65,11 +65,14 @@ def test_every_scheduled_task_is_sent_and_runs(entry):
 
 def test_the_job_sweeps_are_scheduled_every_minute_with_their_own_limits():
     # A run or a regulator import stranded by a broker outage or a dead worker is sent again
-    # by these; each must end before beat sends it again.
+    # by these, and notifications wait for these no longer than a minute; each must end before
+    # beat sends it again.
     sweeps = {
         "matching.tasks.requeue_stale_runs",
         "matching.tasks.recover_stuck_runs",
         "partners.tasks.sweep_regulator_imports",
+        # Notifications whose users chose an e-mail at once.
+        "sourcing.tasks.send_notification_emails",
     }
     entries = {entry["task"]: entry for entry in SCHEDULE.values()}
     assert sweeps <= set(entries)

@@ -32,8 +32,9 @@ from partners.models import (
 )
 from partners.vocabulary import install_vocabulary
 from sourcing import saved_searches
-from sourcing.choices import AlertKind
-from sourcing.models import Alert, Notification, Watch
+from sourcing.choices import AlertKind, EmailChoice
+from sourcing.models import Alert, Notification, NotificationSettings, Watch
+from sourcing.watching.alerts import AlertSpec, raise_alert
 from tests.factories import InspectionFactory, SiteCapabilityFactory, SiteFactory
 from tests.ops import services
 from tests.partners.test_regulator_upload import _compliance_actions_csv
@@ -205,6 +206,34 @@ def _scheduled_certificate_scan(django_user_model) -> Callable[[], bool]:
     ).exists()
 
 
+def _notified(django_user_model, username: str, **settings_fields) -> Callable[[], bool]:
+    """A notification to a user with these settings; the check: it went by e-mail."""
+    user = django_user_model.objects.create_user(
+        username, email=f"{username}@example.com", password="pw"
+    )
+    NotificationSettings.objects.create(user=user, **settings_fields)
+    alert, _ = raise_alert(
+        AlertSpec(key=f"worker:{username}", kind=AlertKind.WARNING_LETTER, title="Warning letter"),
+        [user.pk],
+    )
+    return lambda: Notification.objects.get(alert=alert).emailed_at is not None
+
+
+def _scheduled_notification_emails(django_user_model) -> Callable[[], bool]:
+    return _notified(django_user_model, "mia", email=EmailChoice.AT_ONCE)
+
+
+def _scheduled_notification_digests(django_user_model) -> Callable[[], bool]:
+    # A digest due from midnight in UTC: due whenever the test runs.
+    return _notified(
+        django_user_model,
+        "dora",
+        email=EmailChoice.DIGEST,
+        digest_time=datetime.time(0, 0),
+        time_zone="UTC",
+    )
+
+
 SCHEDULED_EFFECTS = {
     "partners.tasks.link_regulatory_records": _scheduled_link,
     "partners.tasks.recompute_compliance": _scheduled_recompute,
@@ -214,6 +243,8 @@ SCHEDULED_EFFECTS = {
     "matching.tasks.delete_expired_runs": _scheduled_retention,
     "sourcing.tasks.sweep_watched_sites": _scheduled_watch_sweep,
     "sourcing.tasks.scan_certificates": _scheduled_certificate_scan,
+    "sourcing.tasks.send_notification_emails": _scheduled_notification_emails,
+    "sourcing.tasks.send_notification_digests": _scheduled_notification_digests,
 }
 
 

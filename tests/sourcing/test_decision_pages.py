@@ -214,8 +214,9 @@ def test_the_record_and_list_queries_do_not_grow(
     helen, helix_list, shown, django_assert_max_num_queries
 ):
     client = client_of(helen)
-    # The session, the user, the shortlist, the decision(s) and the user's role.
-    queries = 5
+    # The session, the user, the shortlist, the decision(s), the user's role and the bell's
+    # unread count.
+    queries = 6
     for count in (2, 6):
         while helix_list.candidates.count() < count:
             CandidateFactory(shortlist=helix_list)
