@@ -192,11 +192,15 @@ def current_events(
 
 
 def profile_urls(site_ids: Iterable[int]) -> dict[int, tuple[str, str, str]]:
-    """Each site's profile address, name and provider's name: one query."""
+    """Each site's profile address, name and provider's name: one query. An establishment
+    named after its firm (as FDA's registrations name them) is named by its city instead, so
+    that "provider — site" does not say the firm twice."""
     rows = Site.objects.filter(pk__in=list(site_ids)).values_list(
-        "pk", "name", "provider__name", "provider__slug"
+        "pk", "name", "city", "provider__name", "provider__slug"
     )
-    return {
-        pk: (reverse("partners:provider", args=[slug]), name, provider)
-        for pk, name, provider, slug in rows
-    }
+    places = {}
+    for pk, name, city, provider, slug in rows:
+        if name.casefold() == provider.casefold():
+            name = city or name
+        places[pk] = (reverse("partners:provider", args=[slug]), name, provider)
+    return places

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
@@ -264,3 +265,6 @@ def test_the_real_establishment_is_shortlisted_and_hears_of_the_letter_after_the
     assert notification.alert.kind == AlertKind.WARNING_LETTER
     assert notification.alert.url == f"{site.provider.get_absolute_url()}#action-{letter.pk}"
     assert "707145 dated 2025-06-06" in notification.alert.items[0]["text"]
+    # The buyer chose an e-mail at once: it went when the sweep wrote the notification.
+    (sent,) = [message for message in mail.outbox if buyer.email in message.to]
+    assert sent.subject == f"Warning letter: {site.provider.name} — {site.name}"
