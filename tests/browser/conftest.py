@@ -89,6 +89,17 @@ def axe_violations(page) -> list[str]:
     ]
 
 
+def sign_in(page, base: str, username: str) -> None:
+    """Signs in through the sign-in page as a factory user (tests/factories.PASSWORD)."""
+    from tests.factories import PASSWORD
+
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/**")
+
+
 def look_and_check(page, shots: Path, name: str) -> None:
     """Saves a full-page screenshot of the page as `shots/name.png` (to look at) and asserts
     that it passes axe-core with no serious or critical violation."""

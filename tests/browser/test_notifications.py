@@ -12,8 +12,8 @@ from playwright.sync_api import Page, expect
 from sourcing.choices import AlertKind, EmailChoice
 from sourcing.models import NotificationSettings, Watch
 from sourcing.watching.alerts import AlertSpec, raise_alert
-from tests.browser.conftest import look_and_check
-from tests.factories import PASSWORD, MembershipFactory, SiteFactory
+from tests.browser.conftest import look_and_check, sign_in
+from tests.factories import MembershipFactory, SiteFactory
 
 SHOTS = Path("/tmp/shots/notifications")
 
@@ -71,19 +71,11 @@ def notified(helen, leverkusen):
         )
 
 
-def _sign_in(page: Page, base: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill("helen")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/**")
-
-
 def test_a_member_reads_her_notifications_watches_and_sets_how_she_is_told(
     live_server, page: Page, helen, leverkusen, notified
 ):
     base = live_server.url
-    _sign_in(page, base)
+    sign_in(page, base, "helen")
 
     # The bell says how many are unread, on every page.
     bell = page.get_by_role("link", name="Notifications, 2 unread")

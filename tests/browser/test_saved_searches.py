@@ -12,9 +12,8 @@ from playwright.sync_api import Page, expect
 from partners.models import Term
 from sourcing import saved_searches
 from sourcing.models import SavedSearch
-from tests.browser.conftest import look_and_check
+from tests.browser.conftest import look_and_check, sign_in
 from tests.factories import (
-    PASSWORD,
     ProviderFactory,
     SiteCapabilityFactory,
     SiteFactory,
@@ -36,17 +35,9 @@ def sam(transactional_db):
     return user
 
 
-def _sign_in(page: Page, base: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill("sam")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/**")
-
-
 def test_a_buyer_saves_a_search_and_manages_it(live_server, page: Page, sam):
     base = live_server.url
-    _sign_in(page, base)
+    sign_in(page, base, "sam")
 
     # The control follows the filters: a saved search says where it is, a new one offers saving
     page.goto(f"{base}/providers/?modality=mab&region=europe")

@@ -12,8 +12,8 @@ from playwright.sync_api import Page, expect
 from partners.importers.fda.importer import import_fda_file
 from partners.models import RegulatoryAction
 from sourcing import pipeline
-from tests.browser.conftest import look_and_check
-from tests.factories import PASSWORD, MembershipFactory, ShortlistFactory, SiteFactory
+from tests.browser.conftest import look_and_check, sign_in
+from tests.factories import MembershipFactory, ShortlistFactory, SiteFactory
 
 SHOTS = Path("/tmp/shots/watch-news")
 LETTERS = Path(__file__).resolve().parents[2] / "partners/demo/fda/warning_letters_2025.csv"
@@ -51,11 +51,7 @@ def test_the_letter_after_the_cut_off_reaches_the_buyer_and_leads_to_the_profile
     import_fda_file(LETTERS)  # its commit sends the watch sweep (in-process here)
 
     letter = RegulatoryAction.objects.get(site=huahai, case_id="707145")
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("buyer")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/**")
+    sign_in(page, live_server.url, "buyer")
     bell = page.get_by_role("link", name="Notifications, 1 unread")
     expect(bell).to_be_visible()
 
