@@ -1,16 +1,22 @@
-"""Curators' read of procurement: shortlists with their candidates and log, for support."""
+"""Curators' read of procurement: shortlists with their candidates and log, watches, alerts
+and notifications, saved searches and kept briefs, for support."""
 
 from django.contrib import admin
 
 from sourcing.models import (
     Activity,
+    Alert,
     Attachment,
     Candidate,
     Criterion,
     Decision,
+    KeptBrief,
+    Notification,
     Quote,
+    SavedSearch,
     Score,
     Shortlist,
+    Watch,
 )
 
 
@@ -128,8 +134,8 @@ class DecisionAdmin(admin.ModelAdmin):
         return False
 
 
-# Notifications (sourcing/watching/, sourcing/notifications/): read-only, for support.
-from sourcing.models import Alert, Notification  # noqa: E402
+# Watches and notifications (sourcing/watching/, sourcing/notifications/): read-only, for
+# support: who watches what, what was told to whom, and which briefs are kept matching.
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -159,3 +165,29 @@ class NotificationAdmin(ReadOnlyAdmin):
     search_fields = ["recipient__username", "recipient__email", "alert__title"]
     raw_id_fields = ["recipient", "alert"]
     date_hierarchy = "created_at"
+
+
+@admin.register(Watch)
+class WatchAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "user", "site", "provider"]
+    list_select_related = ["user", "site__provider", "provider"]
+    search_fields = ["user__username", "site__name", "provider__name"]
+    raw_id_fields = ["user", "site", "provider"]
+
+
+@admin.register(SavedSearch)
+class SavedSearchAdmin(ReadOnlyAdmin):
+    list_display = ["name", "user", "watched", "checked_at"]
+    list_filter = ["watched"]
+    list_select_related = ["user"]
+    search_fields = ["name", "query", "user__username"]
+    exclude = ["known_site_ids"]
+
+
+@admin.register(KeptBrief)
+class KeptBriefAdmin(ReadOnlyAdmin):
+    list_display = ["brief", "active", "kept_by", "last_rerun_at", "baseline_run", "last_run"]
+    list_filter = ["active"]
+    list_select_related = ["brief", "kept_by"]
+    search_fields = ["brief__title"]
+    raw_id_fields = ["brief", "kept_by", "baseline_run", "last_run"]

@@ -16,7 +16,7 @@ from django.urls import URLPattern, reverse
 
 from sourcing import urls as sourcing_urls
 from sourcing.choices import AlertKind, EmailChoice
-from sourcing.models import Notification, NotificationSettings, Watch
+from sourcing.models import Notification, NotificationSettings, SavedSearch, Watch
 from sourcing.views.notifications import PER_PAGE
 from sourcing.watching.alerts import AlertSpec, raise_alert
 from tests.factories import ProviderFactory, SiteFactory, UserFactory
@@ -560,3 +560,20 @@ def test_curators_read_alerts_and_notifications_in_the_admin(user):
     assert "Warning letter 1 to Acme" in alerts.content.decode()
     assert "nora" in notifications.content.decode()
     assert client.get(reverse("admin:sourcing_alert_add")).status_code == 403
+
+
+def test_curators_read_watches_saved_searches_and_kept_briefs_in_the_admin(user):
+    site = SiteFactory(name="Leverkusen")
+    Watch.objects.create(user=user, site=site)
+    SavedSearch.objects.create(user=user, name="EU mAb", query="modality=mab")
+    curator = UserFactory(is_staff=True, is_superuser=True)
+    client = client_of(curator)
+
+    watches = client.get(reverse("admin:sourcing_watch_changelist"))
+    searches = client.get(reverse("admin:sourcing_savedsearch_changelist"))
+    kept = client.get(reverse("admin:sourcing_keptbrief_changelist"))
+
+    assert watches.status_code == searches.status_code == kept.status_code == 200
+    assert "Leverkusen" in watches.content.decode()
+    assert "EU mAb" in searches.content.decode()
+    assert client.get(reverse("admin:sourcing_watch_add")).status_code == 403
