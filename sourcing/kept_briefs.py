@@ -75,8 +75,9 @@ def kept_brief_of(brief: Brief) -> KeptBrief | None:
 
 def keep(brief: Brief, user: Any) -> Run | None:
     """Keep the brief matching. Its latest done run becomes the baseline; when it has none, its
-    run in progress is taken as the first, or one is started (outside the quota) and returned
-    for the caller to send (matching.tasks.send_run). Keeping a kept brief changes nothing."""
+    run in progress is taken as the first, or one is started and returned for the caller to
+    send (matching.tasks.send_run); it counts against the quota (quotas.QuotaExceeded, and the
+    brief is not kept). Keeping a kept brief changes nothing."""
     with transaction.atomic():
         kept, _ = KeptBrief.objects.select_for_update().get_or_create(
             brief=brief, defaults={"active": False}
@@ -96,9 +97,10 @@ def keep(brief: Brief, user: Any) -> Run | None:
             kept.last_run = _latest(brief, IN_PROGRESS)
             kept.catalogue_version = ""
             if kept.last_run is None and not stored_brief_errors(brief):
-                started = kept.last_run = runs.start_run(
-                    brief, None, _method(brief), exempt_from_quota=True
-                )
+                # A person's click: the first run counts against the organisation's limits
+                # like any run it starts (quotas.QuotaExceeded, and nothing kept); only the
+                # re-runs the product starts by itself are outside them.
+                started = kept.last_run = runs.start_run(brief, user, _method(brief))
         kept.save()
     return started
 

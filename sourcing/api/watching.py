@@ -12,6 +12,7 @@
 Another user's notification or watch is a 404.
 """
 
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import (
@@ -22,6 +23,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -41,11 +43,14 @@ WATCH_NOT_FOUND = OpenApiResponse(response=DETAIL, description="No such watch of
 
 
 class AlertItemSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    text = serializers.CharField()
-    date = serializers.CharField(help_text="ISO date, or empty.")
-    source = serializers.CharField()
-    url = serializers.CharField(help_text="The record on the provider's profile.")
+    """One line of an alert: a site's event, a saved search's new site, a kept brief's change.
+    Each kind of alert fills what it knows; the rest reads empty."""
+
+    kind = serializers.CharField(default="", help_text="The event's kind, for a site's alert.")
+    text = serializers.CharField(default="")
+    date = serializers.CharField(default="", help_text="ISO date, or empty.")
+    source = serializers.CharField(default="", help_text="Where the record came from.")
+    url = serializers.CharField(default="", help_text="Where the line links to.")
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -213,5 +218,11 @@ class WatchViewSet(
         )
 
     def perform_create(self, serializer: WatchSerializer) -> None:
-        # Saving starts the watch with the record as it stands (sourcing/signals.py).
-        serializer.save(user=self.request.user)
+        # Saving starts the watch with the record as it stands (sourcing/signals.py). The same
+        # watch posted twice at once: the second finds the first's row (a 400, not a 500).
+        try:
+            with transaction.atomic():
+                serializer.save(user=self.request.user)
+        except IntegrityError:
+            field = "site" if serializer.validated_data.get("site") else "provider"
+            raise ValidationError({field: [f"You already watch this {field}."]}) from None

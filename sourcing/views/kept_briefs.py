@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.choices import JobStatus
 from core.http import HtmxHttpRequest
+from matching import quotas
 from matching.models import Brief
 from matching.roles import can_change, require_change
 from matching.tasks import send_run
@@ -32,16 +33,21 @@ def keep_matching(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     brief = get_object_or_404(
         Brief.objects.for_user(request.user).select_related("organisation"), pk=pk
     )
-    error = ""
+    error, status = "", 200
     if request.method == "POST":
         require_change(request.user)
         choice = request.POST.get("keep", "")
         if choice not in KEEP_CHOICES:
-            error = BAD_CHOICE
+            error, status = BAD_CHOICE, 400
         elif KEEP_CHOICES[choice]:
-            run = kept_briefs.keep(brief, request.user)
-            if run is not None:
-                send_run(run.pk)
+            try:
+                run = kept_briefs.keep(brief, request.user)
+            except quotas.QuotaExceeded as refused:
+                # Its first run would pass the organisation's limit: nothing is kept.
+                error, status = f"Not kept: {refused.message}", 429
+            else:
+                if run is not None:
+                    send_run(run.pk)
             done = f"“{brief.title}” is kept matching."
         else:
             kept_briefs.stop_keeping(brief)
@@ -50,7 +56,6 @@ def keep_matching(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             messages.success(request, done)
             return redirect(brief)
     context = _context(request, brief, error)
-    status = 400 if error else 200
     if request.htmx:
         return render(request, "sourcing/_kept_brief.html", context, status=status)
     return render(request, "sourcing/kept_brief.html", context, status=status)

@@ -28,7 +28,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from core.locks import hold_transaction_lock
+from core.locks import hold_transaction_lock, try_hold_transaction_lock
 from partners.catalogue_version import current_catalogue_version
 from partners.regulatory.stored_scores import load_histories
 from sourcing.choices import AlertKind
@@ -68,17 +68,25 @@ def sweep_if_changed(today: datetime.date | None = None) -> SweepResult:
     seen = (current_catalogue_version(), today.isoformat())
     if cache.get(SWEPT_KEY) == list(seen):
         return SweepResult(skipped=True)
-    result = sweep(today)
-    cache.set(SWEPT_KEY, list(seen), timeout=24 * 60 * 60)
+    result = sweep(today, wait=False)
+    if not result.skipped:
+        cache.set(SWEPT_KEY, list(seen), timeout=24 * 60 * 60)
     return result
 
 
-def sweep(today: datetime.date | None = None) -> SweepResult:
-    """Find what every watched site's record gained, make it known, and tell the watchers."""
+def sweep(today: datetime.date | None = None, *, wait: bool = True) -> SweepResult:
+    """Find what every watched site's record gained, make it known, and tell the watchers.
+
+    Sweeps run one at a time. Without `wait`, a sweep finding another under way skips (the
+    one under way, or the beat's next, finds what this one would have) rather than hold a
+    worker while it waits."""
     today = today or timezone.localdate()
     result = SweepResult()
     with transaction.atomic():
-        hold_transaction_lock(SWEEP_LOCK)
+        if wait:
+            hold_transaction_lock(SWEEP_LOCK)
+        elif not try_hold_transaction_lock(SWEEP_LOCK):
+            return SweepResult(skipped=True)
         watched = watched_site_ids()
         result.watched = len(watched)
         was_watched = set(WatchedSite.objects.values_list("site_id", flat=True))

@@ -6,7 +6,7 @@ curators write: one `SiteEvent` per thing a watcher is told of, each with a stab
   known action (a new date, a product type) are the same event;
 - an OAI or VAI inspection: one event per inspection, however many project-area rows FDA gives
   it, keyed by authority and inspection id (an NAI inspection is no event; one FDA later
-  classifies OAI becomes one);
+  classifies VAI or OAI becomes one, and a VAI one made OAI is told again);
 - a published 483: one event per document, keyed by the document's row, so that a Record ID FDA
   gave a known document again (merged into it by the importer) is no new event;
 - a certificate expiring within 90 days, and expired: one event each per certificate and end
@@ -75,6 +75,13 @@ def action_key(authority: str, action_type: str, case_id: str, pk: int) -> str:
     return f"action:{authority}:{action_type}:{case_id}" if case_id else f"action:row:{pk}"
 
 
+def inspection_key(authority: str, inspection_id: str, classification: str) -> str:
+    """An inspection's key: one per inspection, and one more should FDA classify it OAI later
+    (a VAI inspection made OAI is told again, the most serious news an inspection gives)."""
+    key = f"inspection:{authority}:{inspection_id}"
+    return f"{key}:OAI" if classification == Classification.OAI else key
+
+
 def current_events(
     site_ids: Iterable[int], today: datetime.date
 ) -> dict[int, dict[str, SiteEvent]]:
@@ -131,7 +138,7 @@ def current_events(
         add(
             site_id,
             SiteEvent(
-                key=f"inspection:{authority}:{inspection_id}",
+                key=inspection_key(authority, inspection_id, classification),
                 kind=AlertKind.INSPECTION,
                 text=(
                     f"{authority} inspection {inspection_id} classified {classification}, "

@@ -125,14 +125,9 @@ def test_stopping_keeps_the_row_but_no_longer_reruns(helen, brief, baseline, cat
     assert kept_briefs.due_reruns() == []
 
 
-def test_keeping_a_brief_never_run_starts_its_first_run_outside_the_quota(
-    helen, brief, settings, django_capture_on_commit_callbacks
+def test_keeping_a_brief_never_run_starts_its_first_run_as_any_run_within_the_quota(
+    helen, brief, django_capture_on_commit_callbacks
 ):
-    settings.MATCHING_MAX_RUNS_PER_DAY = 1
-    other = phase2_mab_brief(helen.membership.organisation)
-    _done_run(other, helen)  # the organisation is at its daily limit
-    assert quotas.blocking_message(brief.organisation_id)
-
     with django_capture_on_commit_callbacks(execute=True):
         response = _keep(client_of(helen), brief)
 
@@ -140,7 +135,7 @@ def test_keeping_a_brief_never_run_starts_its_first_run_outside_the_quota(
     kept = KeptBrief.objects.get(brief=brief)
     first = kept.last_run
     assert first is not None
-    assert first.automatic
+    assert not first.automatic  # a person's click: it counts against the limits
     first.refresh_from_db()
     assert first.status == JobStatus.DONE
     # The first run is the baseline to come: nothing told, its catalogue seen.
@@ -148,6 +143,22 @@ def test_keeping_a_brief_never_run_starts_its_first_run_outside_the_quota(
     assert kept.baseline_run is None
     assert kept.catalogue_version == first.catalogue_version
     assert not Alert.objects.exists()
+
+
+def test_keeping_a_brief_never_run_at_the_daily_limit_is_refused_and_keeps_nothing(
+    helen, brief, settings
+):
+    settings.MATCHING_MAX_RUNS_PER_DAY = 1
+    other = phase2_mab_brief(helen.membership.organisation)
+    _done_run(other, helen)  # the organisation is at its daily limit
+    assert quotas.blocking_message(brief.organisation_id)
+
+    response = _keep(client_of(helen), brief, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 429
+    assert "Not kept: " in response.content.decode()
+    assert not KeptBrief.objects.filter(brief=brief, active=True).exists()
+    assert not Run.objects.filter(brief=brief).exists()
 
 
 def test_the_switch_is_a_panel_htmx_swaps_and_says_what_is_kept(helen, brief, baseline):

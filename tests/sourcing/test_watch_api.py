@@ -5,6 +5,7 @@ import datetime
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from sourcing.api import watching
 from sourcing.models import Notification, Watch
 from sourcing.watching import detection
 from sourcing.watching.alerts import AlertSpec, raise_alert
@@ -131,3 +132,39 @@ def test_notifications_carry_the_alerts_items_and_link(helen):
     assert row["alert"]["url"] == "/providers/acme/#action-1"
     assert row["alert"]["items"][0]["text"] == "FDA warning letter 1 dated 2025-06-06"
     assert row["read"] is False
+
+
+def test_notifications_of_saved_searches_and_kept_briefs_read_as_well(helen):
+    raise_alert(
+        AlertSpec(
+            key="test:search",
+            kind="saved-search",
+            title="2 new sites match “EU mAb”",
+            items=[{"text": "Rhine Biologics — Leverkusen, Germany", "url": "/providers/rhine/"}],
+        ),
+        [helen.pk],
+    )
+
+    answer = api(helen).get("/api/notifications/")
+
+    assert answer.status_code == 200
+    (item,) = answer.json()["results"][0]["alert"]["items"]
+    assert item == {
+        "kind": "",
+        "text": "Rhine Biologics — Leverkusen, Germany",
+        "date": "",
+        "source": "",
+        "url": "/providers/rhine/",
+    }
+
+
+def test_watching_twice_at_once_is_refused_not_failed(otto, monkeypatch):
+    site = SiteFactory()
+    Watch.objects.create(user=otto, site=site)
+    # The second request's check ran before the first one's row was written.
+    monkeypatch.setattr(watching.WatchSerializer, "validate", lambda self, attrs: attrs)
+
+    answer = api(otto).post("/api/watches/", {"site": site.pk}, format="json")
+
+    assert answer.status_code == 400
+    assert answer.json() == {"site": ["You already watch this site."]}

@@ -9,16 +9,27 @@ import threading
 from pathlib import Path
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from core.locks import hold_transaction_lock
+from partners.catalogue_version import bump_catalogue_version
 from partners.importers.fda.importer import import_fda_file
-from partners.models import Published483, Published483RecordId
+from partners.models import (
+    DeaSchedule,
+    Phase,
+    Published483,
+    Published483RecordId,
+    RegulatoryAction,
+    Term,
+)
+from partners.vocabulary import install_vocabulary
 from sourcing import pipeline, tasks
 from sourcing.choices import AlertKind
 from sourcing.models import Alert, Notification, NotificationSettings, Watch
 from sourcing.watching import detection
+from sourcing.watching.watchers import SWEEP_LOCK
 from tests.factories import (
     CertificationFactory,
     InspectionFactory,
@@ -33,6 +44,12 @@ TODAY = timezone.localdate()
 
 def _told(user) -> list[Alert]:
     return [n.alert for n in Notification.objects.filter(recipient=user).select_related("alert")]
+
+
+@pytest.fixture
+def vocabulary(transactional_db):
+    """Tests outside a transaction see the tables an earlier one emptied: vocabulary included."""
+    install_vocabulary(Term, Phase, DeaSchedule)
 
 
 @pytest.fixture
@@ -172,7 +189,7 @@ def test_records_an_fei_change_attaches_arrive_as_one_summary(helix_list, helen)
     ]
 
 
-def test_a_compliance_score_falling_10_points_after_an_edit_is_told(watched, helen):
+def test_an_inspection_made_oai_is_told_again_with_the_score_it_cost(watched, helen):
     inspection = InspectionFactory(
         site=watched,
         fei_number=watched.fei_number,
@@ -182,13 +199,32 @@ def test_a_compliance_score_falling_10_points_after_an_edit_is_told(watched, hel
     detection.sweep()  # the VAI inspection, told
     Notification.objects.all().delete()
 
-    inspection.classification = "OAI"  # a curator's correction: same inspection, worse
+    inspection.classification = "OAI"  # FDA's final classification: same inspection, worse
     inspection.save()
     detection.sweep()
 
     (alert,) = _told(helen)
+    assert alert.kind == AlertKind.INSPECTION
+    assert alert.title == "OAI or VAI inspection: Rhine Pharma — Leverkusen"
+    assert [item["kind"] for item in alert.items] == [
+        AlertKind.INSPECTION,
+        AlertKind.COMPLIANCE_DROP,
+    ]
+    assert alert.items[1]["text"].startswith("Compliance score fell from ")
+
+
+def test_a_known_letter_redated_is_no_new_letter_but_the_score_it_costs_is_told(watched, helen):
+    letter = watched.actions.get()  # case 500001, three years old: the watch knows it
+    letter.action_date = TODAY - datetime.timedelta(days=10)  # a curator's correction
+    letter.save()
+
+    detection.sweep()
+
+    (alert,) = _told(helen)
     assert alert.kind == AlertKind.COMPLIANCE_DROP
-    assert alert.items[0]["text"].startswith("Compliance score fell from ")
+    assert alert.title.startswith("Compliance score fell from ")
+    assert alert.title.endswith(": Rhine Pharma — Leverkusen")
+    assert [item["kind"] for item in alert.items] == [AlertKind.COMPLIANCE_DROP]
 
 
 def test_the_scores_decay_with_time_is_not_told(watched, helen):
@@ -315,7 +351,7 @@ def test_importing_fda_letters_tells_once_and_importing_them_again_tells_nothing
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_sweeping_at_once_tell_once(helen, helix_list):
+def test_two_workers_sweeping_at_once_tell_once(vocabulary, helen, helix_list):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite runs one writer at a time anyway")
     sites = [SiteFactory(fei_number=f"30000000{n:02d}") for n in range(20)]
@@ -363,3 +399,42 @@ def test_fdas_corrections_of_known_actions_are_no_events_and_its_new_letters_are
     (alert,) = _told(helen)
     assert alert.site_id == glenmark.pk
     assert "708270" in alert.items[0]["text"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_sent_while_another_runs_skips_and_the_next_finds_the_news(
+    vocabulary, helen, helix_list
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite runs one writer at a time anyway")
+    site = SiteFactory(fei_number="3000000077")
+    pipeline.add_sites(helix_list, [site.pk], helen)
+    # Written in bulk, as the importers do: no signal sends a sweep of its own.
+    RegulatoryAction.objects.bulk_create(
+        [RegulatoryActionFactory.build(site=site, fei_number=site.fei_number, action_date=TODAY)]
+    )
+    bump_catalogue_version()
+    holding, release = threading.Event(), threading.Event()
+
+    def sweep_under_way() -> None:
+        try:
+            with transaction.atomic():
+                hold_transaction_lock(SWEEP_LOCK)
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=sweep_under_way)
+    other.start()
+    holding.wait(timeout=30)
+    try:
+        skipped = detection.sweep_if_changed()
+    finally:
+        release.set()
+        other.join()
+
+    assert skipped.skipped
+    assert _told(helen) == []
+    assert not detection.sweep_if_changed().skipped  # the next one is not skipped
+    assert [alert.kind for alert in _told(helen)] == [AlertKind.WARNING_LETTER]
