@@ -29,8 +29,11 @@ _AHEAD_OF_UTC = datetime.timedelta(hours=14)
 def digest_day(
     notification_settings: NotificationSettings, now: datetime.datetime
 ) -> datetime.date | None:
-    """The user's today, in their time zone, when its digest is due at `now`: their digest time
-    has passed and no digest went today. None otherwise."""
+    """The day, in the user's time zone, whose digest is due at `now`: the day of the latest
+    digest time at or before `now` (today's once it has passed, else yesterday's), when no
+    digest went for it. None otherwise. Yesterday's counts: a digest time late in the evening
+    may pass between two sweeps that straddle midnight, and its digest then goes at the first
+    sweep of the next day rather than never."""
     try:
         zone = zoneinfo.ZoneInfo(notification_settings.time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -39,12 +42,14 @@ def digest_day(
     digest_time = notification_settings.digest_time
     if isinstance(digest_time, str):
         digest_time = datetime.time.fromisoformat(digest_time)
-    if local.time() < digest_time:
-        return None
+    passed_today = local.time() >= digest_time
     last = notification_settings.last_digest_on
-    if last is not None and last >= local.date():
+    if last is None:  # a first digest waits for its time
+        return local.date() if passed_today else None
+    due = local.date() if passed_today else local.date() - datetime.timedelta(days=1)
+    if last >= due:
         return None
-    return local.date()
+    return due
 
 
 def _settings_for_users_without() -> None:
@@ -117,16 +122,17 @@ def _send_digest(
     total = claimed.count()
     if not total:
         return False
-    shown = list(claimed.select_related("alert").order_by("-created_at", "-pk")[:DIGEST_SHOWN])
-    message = mail.compose(
-        user, notification_settings, shown, digest=True, total=total, connection=connection
-    )
     claimed_ids = list(claimed.values_list("pk", flat=True))
     delivered = False
     try:
+        shown = list(claimed.select_related("alert").order_by("-created_at", "-pk")[:DIGEST_SHOWN])
+        message = mail.compose(
+            user, notification_settings, shown, digest=True, total=total, connection=connection
+        )
         delivered = mail.deliver(message, user.pk, claimed_ids, now)
     finally:
         if not delivered:  # the day goes back with its notifications, for the next sweep
+            Notification.objects.filter(pk__in=claimed_ids, emailed_at=now).update(emailed_at=None)
             NotificationSettings.objects.filter(
                 pk=notification_settings.pk, last_digest_on=day
             ).update(last_digest_on=previous)

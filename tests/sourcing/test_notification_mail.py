@@ -16,6 +16,7 @@ from django.core.mail import EmailMultiAlternatives
 from sourcing import tasks
 from sourcing.choices import AlertKind, EmailChoice
 from sourcing.models import Notification, NotificationSettings
+from sourcing.notifications import mail as notification_mail
 from sourcing.notifications.digest import send_due_digests
 from sourcing.notifications.mail import send_due_immediate
 from sourcing.watching.alerts import AlertSpec, raise_alert
@@ -272,3 +273,39 @@ def test_immediate_and_digest_users_are_each_mailed_their_way():
         "Warning letter: Acme — Leverkusen",
         "1 notification from CDMO Match",
     ]
+
+
+def test_a_late_evening_digest_passed_between_two_sweeps_goes_at_the_next_one():
+    user = member(EmailChoice.DIGEST, digest_time=datetime.time(23, 58), time_zone="UTC")
+    notify(user, 1)
+    assert send_due_digests(datetime.datetime(2026, 12, 2, 23, 59, tzinfo=UTC)) == 1
+    notify(user, 2)
+
+    # The sweeps every five minutes fall at 23:56 and 00:01: 23:58 passed between them.
+    assert send_due_digests(datetime.datetime(2026, 12, 3, 23, 56, tzinfo=UTC)) == 0
+    assert send_due_digests(datetime.datetime(2026, 12, 4, 0, 1, tzinfo=UTC)) == 1
+    assert send_due_digests(datetime.datetime(2026, 12, 4, 0, 6, tzinfo=UTC)) == 0
+
+    assert "Warning letter 2 to Acme" in outbox_mail.outbox[1].body
+    assert NotificationSettings.objects.get(user=user).last_digest_on == datetime.date(2026, 12, 3)
+
+
+def test_a_digest_that_fails_before_it_is_sent_keeps_its_notifications_for_the_next(
+    monkeypatch,
+):
+    user = member(EmailChoice.DIGEST, time_zone="UTC")
+    notification = notify(user)
+    original = notification_mail.compose
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("template missing")
+
+    monkeypatch.setattr(notification_mail, "compose", broken)
+    with pytest.raises(RuntimeError):
+        send_due_digests(datetime.datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
+    notification.refresh_from_db()
+    assert notification.emailed_at is None
+    assert NotificationSettings.objects.get(user=user).last_digest_on is None
+
+    monkeypatch.setattr(notification_mail, "compose", original)
+    assert send_due_digests(datetime.datetime(2026, 12, 3, 9, 5, tzinfo=UTC)) == 1
