@@ -10,7 +10,7 @@ class SourcingConfig(AppConfig):
         # Connects the receivers (an attachment's file goes with its row).
         # The match runs a candidate or a decision record refers to outlive the runs' retention.
         from matching.retention import protect_runs
-        from sourcing import signals  # noqa: F401
+        from sourcing import checks, signals  # noqa: F401  (registers receivers and checks)
         from sourcing.retention import referred_runs
 
         protect_runs(referred_runs)
