@@ -565,6 +565,12 @@ def test_schema_is_openapi_3_and_documents_every_filter(client):
         "/api/shortlists/{shortlist_pk}/decisions/",
         "/api/shortlists/{shortlist_pk}/decisions/{number}/",
         "/api/shortlists/{shortlist_pk}/decisions/{number}/reopen/",
+        "/api/notifications/",
+        "/api/notifications/{id}/",
+        "/api/notifications/{id}/read/",
+        "/api/notifications/read-all/",
+        "/api/watches/",
+        "/api/watches/{id}/",
     }
     parameters = {p["name"] for p in schema["paths"]["/api/providers/"]["get"]["parameters"]}
     assert parameters == {*ProviderFilterSet.base_filters, "page", "page_size"}

@@ -154,7 +154,7 @@ def test_a_merged_483_is_one_row_of_its_sites_profile_with_both_record_ids(clien
 
     section = html[html.index(f'id="site-{site.pk}-483s"') :]
     section = section[: section.index("</table>")]
-    assert section.count("<tr>") == 2  # the header and one document
+    assert section.count("<tr") == 2  # the header and one document
     assert "269271</span>, <span" in section
     assert section.count("https://www.fda.gov/media/178599/download") == 1
 
