@@ -12,15 +12,17 @@ import pytest
 import time_machine
 from django.core import mail as outbox_mail
 from django.core.mail import EmailMultiAlternatives
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from sourcing import tasks
 from sourcing.choices import AlertKind, EmailChoice
-from sourcing.models import Notification, NotificationSettings
+from sourcing.models import Notification, NotificationSettings, Watch
 from sourcing.notifications import mail as notification_mail
 from sourcing.notifications.digest import send_due_digests
 from sourcing.notifications.mail import send_due_immediate
 from sourcing.watching.alerts import AlertSpec, raise_alert
-from tests.factories import UserFactory
+from tests.factories import RegulatoryActionFactory, SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -309,3 +311,25 @@ def test_a_digest_that_fails_before_it_is_sent_keeps_its_notifications_for_the_n
 
     monkeypatch.setattr(notification_mail, "compose", original)
     assert send_due_digests(datetime.datetime(2026, 12, 3, 9, 5, tzinfo=UTC)) == 1
+
+
+def test_a_broker_outage_delays_the_mail_a_sweep_sends_and_loses_none(monkeypatch):
+    user = member(EmailChoice.AT_ONCE)
+    site = SiteFactory(fei_number="3001234567")
+    Watch.objects.create(user=user, site=site)
+    RegulatoryActionFactory(site=site, fei_number=site.fei_number, action_date=timezone.localdate())
+
+    def broker_down(*args, **kwargs):
+        raise BrokerOperationalError("Error 111 connecting to redis:6379. Connection refused.")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(tasks.send_notification_emails, "apply_async", broker_down)
+        tasks.scan_certificates.apply()  # the sweep tells; its mail cannot be sent on
+    assert Notification.objects.filter(recipient=user, emailed_at__isnull=True).count() == 1
+    assert outbox_mail.outbox == []
+
+    tasks.send_notification_emails.apply()  # the beat's next mail sweep, the broker back
+
+    [message] = outbox_mail.outbox
+    assert message.to == ["nora@example.com"]
+    assert message.subject == f"Warning letter: {site.provider.name} — {site.name}"
