@@ -151,7 +151,7 @@ def add_sites(
     if created:
         Shortlist.objects.filter(pk=shortlist.pk).update(updated_at=timezone.now())
         # The shortlisted sites are watched from now on, with what their records hold now.
-        start_watching(candidate.site_id for candidate in created)
+        start_watching(candidate.site_id for candidate in created if candidate.site_id is not None)
     return Added(created, sorted(listed))
 
 

@@ -50,8 +50,8 @@ from sourcing.watching.alerts import AlertSpec, raise_alert
 
 logger = logging.getLogger(__name__)
 
-NAME_MAX_LENGTH = SavedSearch._meta.get_field("name").max_length
-QUERY_MAX_LENGTH = SavedSearch._meta.get_field("query").max_length
+NAME_MAX_LENGTH: int = SavedSearch._meta.get_field("name").max_length or 200
+QUERY_MAX_LENGTH: int = SavedSearch._meta.get_field("query").max_length or 2000
 # An alert lists this many of the new sites; its title gives their number and its link the rest.
 ALERT_SITES_SHOWN = 20
 # The summary a search is named by unless its user names it: this many filters, then "and N more".
@@ -305,9 +305,10 @@ def check_search(search: SavedSearch, version: str, now: datetime.datetime) -> C
     claim = claim.filter(checked_at=seen) if seen is not None else claim.filter(checked_at=None)
     if not claim.update(checked_at=now):
         return CheckOutcome(search.pk, checked=False)  # another check has it, or it went
-    search = SavedSearch.objects.filter(pk=search.pk).first()
-    if search is None:
+    fresh = SavedSearch.objects.filter(pk=search.pk).first()
+    if fresh is None:
         return CheckOutcome(search_id=0, checked=False)
+    search = fresh
     # Still claimed by this check, and still watched (a search unwatched meanwhile tells nothing).
     ours = SavedSearch.objects.filter(pk=search.pk, checked_at=now, watched=True)
     try:

@@ -99,7 +99,7 @@ def watch_started(
         return
     if instance.site_id:
         start_watching([instance.site_id])
-    else:
+    elif instance.provider_id is not None:
         start_watching(
             Site.objects.filter(provider_id=instance.provider_id).values_list("pk", flat=True)
         )

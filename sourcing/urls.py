@@ -2,7 +2,7 @@
 control other pages load; a brief's "keep matching"; and a user's own saved searches,
 notifications and watches. Included at the site's root."""
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from sourcing.views import comparison as compare_views
 from sourcing.views import decisions, documents
@@ -14,7 +14,7 @@ from sourcing.views import shortlists as views
 
 app_name = "sourcing"
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("shortlists/", views.shortlist_list, name="shortlist-list"),
     path("shortlists/add/", views.add, name="add"),
     path("shortlists/add/control/", views.add_control, name="add-control"),
@@ -87,7 +87,7 @@ urlpatterns += [path("saved-searches/", include(saved_search_patterns))]
 # Notifications and watches (sourcing/views/notifications.py): a user's own, not an
 # organisation's, so walked by tests/sourcing/test_notification_pages.py rather than the
 # organisation walk of tests/sourcing/test_access.py.
-personal_urlpatterns = [
+personal_urlpatterns: list[URLPattern | URLResolver] = [
     path("notifications/", notification_views.notification_list, name="notifications"),
     path("notifications/read/", notification_views.mark_all_read, name="notifications-read-all"),
     path(

@@ -7,6 +7,7 @@ Every read starts from `of_user(user)`, so another user's notification is never 
 
 import datetime
 from collections.abc import Callable
+from typing import Any, cast
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
@@ -20,6 +21,11 @@ from sourcing.models import Alert, Notification, NotificationSettings, Watch
 from sourcing.watching import watchers
 
 User = AbstractBaseUser | AnonymousUser
+
+
+def _id(user: User) -> int:
+    """The id of a signed-in user (every caller here has one)."""
+    return cast(int, user.pk)
 
 
 def of_user(user: User) -> QuerySet[Notification]:
@@ -58,8 +64,8 @@ def local_link(url: str) -> str | None:
 def settings_of(user: User) -> NotificationSettings:
     """The user's notification settings: their saved row, or the defaults (unsaved) until they
     first save them."""
-    found = NotificationSettings.objects.filter(user_id=user.pk).first()
-    return found if found is not None else NotificationSettings(user_id=user.pk)
+    found = NotificationSettings.objects.filter(user_id=_id(user)).first()
+    return found if found is not None else NotificationSettings(user_id=_id(user))
 
 
 def save_settings(settings: NotificationSettings, changes: dict) -> NotificationSettings:
@@ -86,7 +92,7 @@ def unsubscribe(settings: NotificationSettings) -> None:
 
 def is_watching(user: User, *, site: Site | None = None, provider: Provider | None = None) -> bool:
     """Whether the user watches this site (itself, not through its provider) or this provider."""
-    watches = Watch.objects.filter(user_id=user.pk)
+    watches = Watch.objects.filter(user_id=_id(user))
     if site is not None:
         return watches.filter(site=site).exists()
     return watches.filter(provider=provider).exists()
@@ -98,12 +104,12 @@ def set_watching(
     """Start or stop the user's watch on the site or the provider. A new watch first records
     what the watched sites' records hold now (`watchers.start_watching`), so that only what
     comes after is announced. Returns whether the user now watches it."""
-    target = {"site": site} if site is not None else {"provider": provider}
+    target: dict[str, Any] = {"site": site} if site is not None else {"provider": provider}
     if not want:
-        Watch.objects.filter(user_id=user.pk, **target).delete()
+        Watch.objects.filter(user_id=_id(user), **target).delete()
         return False
     with transaction.atomic():
-        _, created = Watch.objects.get_or_create(user_id=user.pk, **target)
+        _, created = Watch.objects.get_or_create(user_id=_id(user), **target)
         if created:
             site_ids = (
                 [site.pk]

@@ -104,7 +104,7 @@ def compose(
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string(f"sourcing/email/{template}.txt", context),
-        to=[user.email],
+        to=[getattr(user, "email", "")],
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

@@ -176,8 +176,9 @@ def _watch_target(request: HttpRequest) -> dict:
                 pk = int(value)
             except ValueError:
                 raise Http404("Ids are whole numbers.") from None
-            queryset = model.objects.select_related("provider") if model is Site else model.objects
-            return {name: get_object_or_404(queryset, pk=pk)}
+            if model is Site:
+                return {name: get_object_or_404(Site.objects.select_related("provider"), pk=pk)}
+            return {name: get_object_or_404(Provider, pk=pk)}
     raise Http404("Name a site or a provider.")
 
 
@@ -188,7 +189,9 @@ def _watch_context(
     through_provider = (
         site is not None
         and not watching
-        and Watch.objects.filter(user_id=request.user.pk, provider_id=site.provider_id).exists()
+        and Watch.objects.filter(
+            user_id=request.user.pk or 0, provider_id=site.provider_id
+        ).exists()
     )
     return {
         "site": site,

@@ -92,12 +92,18 @@ def raise_alerts(
             Notification(alert=alerts[spec.key], recipient_id=user_id)
             for spec, recipients in batch
             for user_id in sorted(recipients)
-            if user_id in wanted
-            and (wanted[user_id] is None or spec.kind in wanted[user_id])
-            and (alerts[spec.key].pk, user_id) not in having
+            if _wants(wanted, user_id, spec.kind) and (alerts[spec.key].pk, user_id) not in having
         ]
         Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=BATCH_SIZE)
     return [alerts[key] for key in keys], len(new)
+
+
+def _wants(wanted: dict[int, list[str] | None], user_id: int, kind: str) -> bool:
+    """Whether the user is active and told of this kind of alert."""
+    if user_id not in wanted:
+        return False
+    kinds = wanted[user_id]
+    return kinds is None or kind in kinds
 
 
 def _alert(spec: AlertSpec) -> Alert:

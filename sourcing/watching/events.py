@@ -35,7 +35,7 @@ ACTION_KINDS = {
     ActionType.SEIZURE: AlertKind.ENFORCEMENT,
 }
 # Which event a summary of several leads with: the most serious first.
-SEVERITY = [
+SEVERITY: list[str] = [
     AlertKind.WARNING_LETTER,
     AlertKind.IMPORT_ALERT,
     AlertKind.EU_NON_COMPLIANCE,

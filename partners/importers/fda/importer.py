@@ -274,7 +274,7 @@ class _FileImport:
             self.report.rows_read += 1
             values = self.check(layout, line, cells)
             if values is not None and self.after_cutoff(export, values):
-                self.report.after_cutoff += 1
+                self.report.after_cutoff = (self.report.after_cutoff or 0) + 1
             elif values is not None:
                 batch.append((line, values))
             if len(batch) >= BATCH_SIZE:
