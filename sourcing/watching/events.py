@@ -201,13 +201,14 @@ def current_events(
 def profile_urls(site_ids: Iterable[int]) -> dict[int, tuple[str, str, str]]:
     """Each site's profile address, name and provider's name: one query. An establishment
     named after its firm (as FDA's registrations name them) is named by its city instead, so
-    that "provider — site" does not say the firm twice."""
+    that "provider — site" does not say the firm twice ("Acme Ltd. (Linhai)" of Acme Ltd.
+    reads "Acme Ltd. — Linhai")."""
     rows = Site.objects.filter(pk__in=list(site_ids)).values_list(
         "pk", "name", "city", "provider__name", "provider__slug"
     )
     places = {}
     for pk, name, city, provider, slug in rows:
-        if name.casefold() == provider.casefold():
+        if name.casefold().startswith(provider.casefold()):
             name = city or name
         places[pk] = (reverse("partners:provider", args=[slug]), name, provider)
     return places

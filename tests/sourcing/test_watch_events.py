@@ -438,3 +438,19 @@ def test_a_sweep_sent_while_another_runs_skips_and_the_next_finds_the_news(
     assert _told(helen) == []
     assert not detection.sweep_if_changed().skipped  # the next one is not skipped
     assert [alert.kind for alert in _told(helen)] == [AlertKind.WARNING_LETTER]
+
+
+def test_an_establishment_named_after_its_firm_is_named_by_its_city(helix_list, helen):
+    site = SiteFactory(
+        name="Zhejiang Huahai Pharmaceutical Co., Ltd. (Linhai)",
+        city="Linhai",
+        provider=ProviderFactory(name="Zhejiang Huahai Pharmaceutical Co., Ltd."),
+        fei_number="3003999190",
+    )
+    pipeline.add_sites(helix_list, [site.pk], helen)
+    RegulatoryActionFactory(site=site, fei_number=site.fei_number, action_date=TODAY)
+
+    detection.sweep()
+
+    (alert,) = _told(helen)
+    assert alert.title == "Warning letter: Zhejiang Huahai Pharmaceutical Co., Ltd. — Linhai"
