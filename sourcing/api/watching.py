@@ -17,7 +17,6 @@ from typing import cast
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -35,6 +34,7 @@ from core.pagination import CataloguePagination
 from partners.models import Provider, Site
 from sourcing.api.views import DETAIL, FIELD_ERRORS, NOT_SIGNED_IN
 from sourcing.models import Alert, Notification, Watch
+from sourcing.notifications import inbox
 
 NOTIFICATION_NOT_FOUND = OpenApiResponse(
     response=DETAIL, description="No such notification of yours."
@@ -157,9 +157,7 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Notification]:
         if getattr(self, "swagger_fake_view", False):  # the schema, drawn without a user
             return Notification.objects.none()
-        notifications = Notification.objects.filter(recipient=_user(self.request)).select_related(
-            "alert"
-        )
+        notifications = inbox.of_user(self.request.user)
         if self.action == "list" and self.request.query_params.get("unread", "").lower() in (
             "true",
             "1",
@@ -176,9 +174,7 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: str | None = None) -> Response:
         notification = self.get_object()
-        if notification.read_at is None:
-            notification.read_at = timezone.now()
-            notification.save(update_fields=["read_at"])
+        inbox.mark_read(notification)
         return Response(self.get_serializer(notification).data)
 
     @extend_schema(
@@ -188,10 +184,7 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
-        marked = Notification.objects.filter(recipient=_user(request), read_at__isnull=True).update(
-            read_at=timezone.now()
-        )
-        return Response({"marked": marked})
+        return Response({"marked": inbox.mark_all_read(request.user)})
 
 
 @extend_schema_view(

@@ -18,7 +18,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from partners.models import Provider, Site
 from sourcing.choices import EmailChoice
 from sourcing.models import Alert, Notification, NotificationSettings, Watch
-from sourcing.watching import watchers
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -101,22 +100,15 @@ def is_watching(user: User, *, site: Site | None = None, provider: Provider | No
 def set_watching(
     user: User, want: bool, *, site: Site | None = None, provider: Provider | None = None
 ) -> bool:
-    """Start or stop the user's watch on the site or the provider. A new watch first records
-    what the watched sites' records hold now (`watchers.start_watching`), so that only what
-    comes after is announced. Returns whether the user now watches it."""
+    """Start or stop the user's watch on the site or the provider. A new watch starts from
+    what the watched sites' records hold now (sourcing/signals.py calls
+    `watchers.start_watching` for every new Watch), so that only what comes after is
+    announced. Returns whether the user now watches it."""
     target: dict[str, Any] = {"site": site} if site is not None else {"provider": provider}
     if not want:
         Watch.objects.filter(user_id=_id(user), **target).delete()
         return False
-    with transaction.atomic():
-        _, created = Watch.objects.get_or_create(user_id=_id(user), **target)
-        if created:
-            site_ids = (
-                [site.pk]
-                if site is not None
-                else list(Site.objects.filter(provider=provider).values_list("pk", flat=True))
-            )
-            watchers.start_watching(site_ids)
+    Watch.objects.get_or_create(user_id=_id(user), **target)
     return True
 
 

@@ -220,7 +220,7 @@ def _alert_spec(site_id: int, events: list[SiteEvent], place: tuple[str, str, st
     )
 
 
-def _severity(event: SiteEvent) -> tuple[int, str]:
+def _severity(event: SiteEvent) -> tuple[int, int]:
+    """The most serious first, then the latest (an undated event last)."""
     rank = SEVERITY.index(event.kind) if event.kind in SEVERITY else len(SEVERITY)
-    # The most serious first, then the latest.
-    return (rank, "" if event.date is None else f"{9999999 - event.date.toordinal():07d}")
+    return (rank, -event.date.toordinal() if event.date is not None else 0)

@@ -405,7 +405,7 @@ def started(monkeypatch):
     """The site ids each new watch asked sourcing/watching/watchers.py to start watching."""
     calls: list[list[int]] = []
     monkeypatch.setattr(
-        "sourcing.notifications.inbox.watchers.start_watching",
+        "sourcing.signals.start_watching",
         lambda site_ids: calls.append(sorted(site_ids)),
     )
     return calls
